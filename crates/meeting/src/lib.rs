@@ -1,0 +1,9 @@
+//! Meetings: identities and secrets, and (as they grow) the conference rules.
+//!
+//! A meeting id is random and never derived from a user or a title, so two organisers
+//! with the same alias can never land in the same meeting, the failure OCS/Lync admins
+//! knew as "two users with the same alias corrupt each other's conference".
+
+mod ids;
+
+pub use ids::{MeetingId, MeetingIdError, PresenterSecret, SecretHash};

@@ -1,0 +1,208 @@
+//! Stable error codes: one code, one cause, one remedy for every failure a user can hit.
+//!
+//! The same table drives the server's JSON errors, the CLI's messages and the browser's
+//! error screen, and a test checks that docs/ERRORS.md documents every code.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $status:literal, $cause:literal, $remedy:literal; )*) => {
+        /// Every failure deskshare can report, by stable code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum ErrorCode {
+            $( $(#[$doc])* #[serde(rename = $code)] $variant, )*
+        }
+
+        impl ErrorCode {
+            /// All codes, in documentation order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            /// The stable code string, e.g. `MEETING_NOT_FOUND`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+
+            /// HTTP status the server answers with when this code ends a request.
+            pub fn http_status(self) -> u16 {
+                match self { $(ErrorCode::$variant => $status,)* }
+            }
+
+            /// One line: what went wrong.
+            pub fn cause(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $cause,)* }
+            }
+
+            /// One line: what to do about it.
+            pub fn remedy(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $remedy,)* }
+            }
+
+            /// Parses a code string as sent on the wire.
+            pub fn parse(code: &str) -> Option<ErrorCode> {
+                match code { $($code => Some(ErrorCode::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// The meeting id in the URL does not exist on this server.
+    MeetingNotFound = "MEETING_NOT_FOUND", 404,
+        "no meeting with this id exists on the server",
+        "check the join link; ask the organiser for a new one if the meeting was deleted";
+    /// The meeting existed but its expiry has passed.
+    MeetingExpired = "MEETING_EXPIRED", 410,
+        "the meeting has expired",
+        "ask the organiser to create a new meeting";
+    /// The presenter link carried a wrong or missing secret.
+    PresenterSecretInvalid = "PRESENTER_SECRET_INVALID", 403,
+        "the presenter link's secret does not match this meeting",
+        "use the presenter URL printed by `deskshare meeting create`, unchanged";
+    /// Another connection took over presenting in this meeting.
+    PresenterReplaced = "PRESENTER_REPLACED", 409,
+        "another presenter connection for this meeting took over",
+        "stop the other `deskshare share` for this meeting, or share again to take over";
+    /// A request needed the admin token (or a session) and had none or a wrong one.
+    Unauthorized = "UNAUTHORIZED", 401,
+        "the request carried no valid token",
+        "pass --token or set DESKSHARE_TOKEN to the contents of DATA/admin-token on the server";
+    /// The server's certificate is not trusted by this client.
+    TlsUntrusted = "TLS_UNTRUSTED", 0,
+        "the server's certificate is not signed by an authority this client trusts",
+        "pass --ca FILE with the server's certificate (DATA/tls/cert.pem), or check the fingerprint the server printed and use --insecure";
+    /// The server's certificate does not name the host that was dialled.
+    TlsNameMismatch = "TLS_NAME_MISMATCH", 0,
+        "the server's certificate is not valid for the host name in the URL",
+        "use the host name the server printed at start, or restart the server with --public-url naming this host";
+    /// No TCP connection could be made to the server.
+    ServerUnreachable = "SERVER_UNREACHABLE", 0,
+        "the server could not be reached (refused, timed out or name not found)",
+        "check the URL and port, that `deskshare serve` is running, and that a firewall lets the one TLS port through";
+    /// The URL given on the command line is not a deskshare URL.
+    UrlInvalid = "URL_INVALID", 400,
+        "the URL is not a deskshare join or presenter URL",
+        "use a URL of the form https://HOST:PORT/m/ID as printed by `deskshare meeting create`";
+    /// The X display could not be opened.
+    DisplayUnreachable = "DISPLAY_UNREACHABLE", 0,
+        "the X display could not be opened",
+        "check --display or $DISPLAY, and that this user may connect to it (xhost/Xauthority)";
+    /// The X server lacks an extension capture needs.
+    DisplayExtensionMissing = "DISPLAY_EXTENSION_MISSING", 0,
+        "the X server lacks an extension deskshare needs (MIT-SHM, DAMAGE or XFIXES)",
+        "use an X server with these extensions (Xorg, Xvfb and Xvnc all have them)";
+    /// The X connection failed while sharing.
+    DisplayLost = "DISPLAY_LOST", 0,
+        "the connection to the X display was lost while sharing",
+        "check that the X server is still running, then share again";
+    /// The peer speaks another protocol version.
+    ProtocolVersionMismatch = "PROTOCOL_VERSION_MISMATCH", 426,
+        "client and server speak different deskshare protocol versions",
+        "use the same deskshare version on client and server (reload the browser page)";
+    /// The peer broke the order of the protocol, e.g. sent media before hello.
+    ProtocolViolation = "PROTOCOL_VIOLATION", 400,
+        "a message arrived that the protocol does not allow at this point",
+        "use a matching deskshare client; report a bug if it persists";
+    /// A message was larger than the protocol allows.
+    MessageTooLarge = "MESSAGE_TOO_LARGE", 413,
+        "a message exceeded the protocol's size limit",
+        "share a smaller screen area; report a bug if the screen is within 8192x8192";
+    /// A message could not be parsed.
+    MessageMalformed = "MESSAGE_MALFORMED", 400,
+        "a message was truncated or malformed",
+        "use a matching deskshare client; report a bug if it persists";
+    /// A message had a type this side does not know.
+    MessageUnknownType = "MESSAGE_UNKNOWN_TYPE", 400,
+        "a message had a type this version does not know",
+        "use the same deskshare version on client and server";
+    /// A screen or cursor was larger than allowed.
+    ScreenTooLarge = "SCREEN_TOO_LARGE", 413,
+        "the shared screen is larger than 8192x8192 pixels",
+        "share one monitor (--monitor) or lower the resolution";
+    /// A tile payload could not be decoded.
+    TileCorrupt = "TILE_CORRUPT", 400,
+        "an encoded tile did not decode to the size it claims",
+        "use a matching deskshare client; report a bug if it persists";
+    /// The viewer saw no complete frame before its timeout.
+    NoFrameTimeout = "NO_FRAME_TIMEOUT", 0,
+        "no complete screen arrived before the timeout",
+        "check that someone is presenting in this meeting (`deskshare share`), or raise --timeout";
+    /// Writing a file the user asked for failed.
+    FileWriteFailed = "FILE_WRITE_FAILED", 0,
+        "a file could not be written",
+        "check the path and its directory's permissions and free space";
+    /// The server's data directory could not be used.
+    DataDirUnusable = "DATA_DIR_UNUSABLE", 0,
+        "the data directory could not be created or read",
+        "check --data and its permissions; it holds the database, certificate and admin token";
+    /// The server could not listen on the requested address.
+    ListenFailed = "LISTEN_FAILED", 0,
+        "the server could not listen on the address",
+        "choose another --listen address or stop the program using this port";
+    /// The server's certificate does not cover its public URL.
+    CertificateMismatch = "CERTIFICATE_MISMATCH", 0,
+        "the server certificate does not cover the host in --public-url",
+        "use a certificate whose names include that host, or delete DATA/tls to have a new one made";
+    /// The server hit an internal error.
+    ServerError = "SERVER_ERROR", 500,
+        "the server hit an internal error",
+        "see the server log for details; retry";
+    /// The server is shutting down.
+    ServerShuttingDown = "SERVER_SHUTTING_DOWN", 503,
+        "the server is shutting down",
+        "wait for it to come back; clients reconnect on their own";
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error as sent on the wire and shown to users: a code plus a detail message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct WireError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl WireError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        WireError { code, message: message.into() }
+    }
+
+    /// Error with the code's own cause as message.
+    pub fn bare(code: ErrorCode) -> Self {
+        WireError { code, message: code.cause().to_string() }
+    }
+
+    /// The multi-line text the CLI prints: code, detail, remedy.
+    pub fn explain(&self) -> String {
+        format!("error {}: {}\n  remedy: {}", self.code, self.message, self.code.remedy())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for &code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate {code}");
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert!(!code.cause().is_empty() && !code.remedy().is_empty());
+        }
+    }
+
+    #[test]
+    fn every_code_is_documented() {
+        let doc = include_str!("../../../docs/ERRORS.md");
+        for &code in ErrorCode::ALL {
+            assert!(doc.contains(&format!("`{}`", code.as_str())), "docs/ERRORS.md lacks {code}");
+        }
+    }
+}
