@@ -1,1 +1,14 @@
-//! client
+//! Talking to a deskshare server from the command line: trust (`--ca`, `--insecure`),
+//! meeting links, the REST API, WebSocket sessions with the protocol handshake, and the
+//! headless viewer. The agent builds its uploader on the same session code.
+
+pub mod api;
+pub mod errors;
+pub mod link;
+pub mod session;
+pub mod tls;
+pub mod viewer;
+
+pub use link::MeetingLink;
+pub use session::Session;
+pub use tls::TlsOptions;

@@ -78,6 +78,10 @@ error_codes! {
     ServerUnreachable = "SERVER_UNREACHABLE", 0,
         "the server could not be reached (refused, timed out or name not found)",
         "check the URL and port, that `deskshare serve` is running, and that a firewall lets the one TLS port through";
+    /// An established connection went silent or was cut.
+    ConnectionLost = "CONNECTION_LOST", 0,
+        "the connection went silent or was cut",
+        "nothing to do if it recovers: clients reconnect on their own; if it repeats, check the network path to the server";
     /// The URL given on the command line is not a deskshare URL.
     UrlInvalid = "URL_INVALID", 400,
         "the URL is not a deskshare join or presenter URL",
@@ -90,6 +94,10 @@ error_codes! {
     DisplayExtensionMissing = "DISPLAY_EXTENSION_MISSING", 0,
         "the X server lacks an extension deskshare needs (MIT-SHM, DAMAGE or XFIXES)",
         "use an X server with these extensions (Xorg, Xvfb and Xvnc all have them)";
+    /// The X server's pixel format is not one deskshare captures.
+    DisplayFormatUnsupported = "DISPLAY_FORMAT_UNSUPPORTED", 0,
+        "the display's pixel format is not 24-bit TrueColor in 32-bit pixels",
+        "run the X server at depth 24 (Xvfb: -screen 0 WxHx24)";
     /// The X connection failed while sharing.
     DisplayLost = "DISPLAY_LOST", 0,
         "the connection to the X display was lost while sharing",

@@ -1,1 +1,129 @@
-//! server
+//! The deskshare server: one TLS port serving the web client, the REST API and the
+//! WebSocket sessions, with the tile cache and per-viewer pumps inside.
+
+pub mod http;
+pub mod hub;
+pub mod store;
+pub mod tls;
+mod web;
+mod ws;
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deskshare_proto::{ErrorCode, WireError};
+use rand::RngCore;
+use tokio::sync::watch;
+use url::Url;
+
+/// `deskshare serve` options.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    pub data: PathBuf,
+    /// The URL users reach the server at; defaults to `https://<listen address>/`.
+    pub public_url: Option<Url>,
+}
+
+/// A server that is listening and ready to serve.
+pub struct Running {
+    pub url: Url,
+    pub fingerprint: String,
+    pub local_addr: SocketAddr,
+    pub cert_path: PathBuf,
+    listener: std::net::TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    state: Arc<http::AppState>,
+    shutdown_tx: watch::Sender<bool>,
+}
+
+fn coded(code: ErrorCode, msg: impl std::fmt::Display) -> WireError {
+    WireError::new(code, msg.to_string())
+}
+
+/// Prepares the data directory, database, certificate and listener.
+pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
+    let data = &opts.data;
+    std::fs::create_dir_all(data).map_err(|e| coded(ErrorCode::DataDirUnusable, format!("{}: {e}", data.display())))?;
+    let store = store::Store::open_sqlite(&data.join("deskshare.db"))
+        .await
+        .map_err(|e| coded(ErrorCode::DataDirUnusable, format!("{}: {e}", data.join("deskshare.db").display())))?;
+    let admin_token = admin_token(data)?;
+
+    let listener = std::net::TcpListener::bind(opts.listen).map_err(|e| coded(ErrorCode::ListenFailed, format!("{}: {e}", opts.listen)))?;
+    listener.set_nonblocking(true).map_err(|e| coded(ErrorCode::ListenFailed, e))?;
+    let local_addr = listener.local_addr().map_err(|e| coded(ErrorCode::ListenFailed, e))?;
+
+    let public_url = match &opts.public_url {
+        Some(u) => u.clone(),
+        None => {
+            let host = match local_addr.ip() {
+                ip if ip.is_unspecified() => "localhost".to_string(),
+                IpAddr::V6(ip) => format!("[{ip}]"),
+                ip => ip.to_string(),
+            };
+            Url::parse(&format!("https://{host}:{}/", local_addr.port())).expect("URL from address parses")
+        }
+    };
+    let public_host = public_url.host_str().ok_or_else(|| coded(ErrorCode::UrlInvalid, "--public-url has no host"))?.to_string();
+    let mut hosts = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    let bare_host = public_host.trim_start_matches('[').trim_end_matches(']').to_string();
+    if !hosts.contains(&bare_host) {
+        hosts.push(bare_host.clone());
+    }
+    let identity = tls::load_or_create(data, &bare_host, &hosts).map_err(|e| match e {
+        tls::TlsSetupError::NameMismatch { .. } => coded(ErrorCode::CertificateMismatch, e),
+        other => coded(ErrorCode::DataDirUnusable, other),
+    })?;
+
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let state = Arc::new(http::AppState { store, hub: hub::Hub::default(), admin_token, public_url: public_url.clone(), shutdown: shutdown_rx });
+    Ok(Running {
+        url: public_url,
+        fingerprint: identity.fingerprint,
+        local_addr,
+        cert_path: identity.cert_path,
+        listener,
+        tls: identity.config,
+        state,
+        shutdown_tx,
+    })
+}
+
+impl Running {
+    /// Serves until `shutdown` resolves, then tells every session and drains for a moment.
+    pub async fn serve_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), WireError> {
+        let handle = axum_server::Handle::new();
+        let app = http::router(self.state.clone());
+        let server = axum_server::from_tcp_rustls(self.listener, axum_server::tls_rustls::RustlsConfig::from_config(self.tls))
+            .map_err(|e| coded(ErrorCode::ListenFailed, e))?
+            .handle(handle.clone());
+        let shutdown_tx = self.shutdown_tx;
+        tokio::spawn(async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            let _ = shutdown_tx.send(true);
+            handle.graceful_shutdown(Some(Duration::from_secs(3)));
+        });
+        server.serve(app.into_make_service()).await.map_err(|e| coded(ErrorCode::ListenFailed, e))
+    }
+}
+
+/// Reads `DATA/admin-token`, creating it (mode 0600) on first start.
+fn admin_token(data: &std::path::Path) -> Result<String, WireError> {
+    let path = data.join("admin-token");
+    match std::fs::read_to_string(&path) {
+        Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_string()),
+        _ => {
+            let mut bytes = [0u8; 32];
+            rand::rng().fill_bytes(&mut bytes);
+            let token = hex::encode(bytes);
+            tls::write_private(&path, format!("{token}\n").as_bytes())
+                .map_err(|e| coded(ErrorCode::DataDirUnusable, format!("{}: {e}", path.display())))?;
+            Ok(token)
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The capture loop: wait for change, grab, diff against the last frame sent, encode the
+//! changed tiles. Runs on its own thread; backends implement [`Capturer`].
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use deskshare_codec::{changed_tiles, encode_tiles, Framebuffer};
+use deskshare_proto::{CursorPosition, CursorShape, FrameHeader, FrameMessage, WireError, MAX_SCREEN_EDGE, ErrorCode};
+use tokio::sync::mpsc;
+
+/// What changed since the last call to [`Capturer::wait`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Changes {
+    pub damaged: bool,
+    pub resized: bool,
+    pub cursor_shape: bool,
+}
+
+impl Changes {
+    pub fn any(&self) -> bool {
+        self.damaged || self.resized || self.cursor_shape
+    }
+}
+
+/// A screen source. X11 today; other platforms implement the same four calls.
+pub trait Capturer: Send {
+    fn size(&self) -> (u32, u32);
+    /// Blocks until something changed or `timeout` passed.
+    fn wait(&mut self, timeout: Duration) -> Result<Changes, WireError>;
+    /// The whole shared area, now.
+    fn grab(&mut self) -> Result<Framebuffer, WireError>;
+    fn cursor_shape(&mut self) -> Result<Option<CursorShape>, WireError>;
+    fn pointer(&mut self) -> Result<CursorPosition, WireError>;
+}
+
+/// One item for the uploader.
+#[derive(Debug)]
+pub enum Captured {
+    Frame(FrameMessage),
+    CursorShape(CursorShape),
+    CursorPosition(CursorPosition),
+}
+
+/// Shared between the capture thread and the uploader.
+#[derive(Default)]
+pub struct CaptureControl {
+    /// Set by the uploader after (re)connecting: the next frame must be a keyframe.
+    pub keyframe: AtomicBool,
+    /// Set to stop the capture thread.
+    pub stop: AtomicBool,
+}
+
+/// Frames are grabbed at most this often; damage in between is merged.
+const MIN_FRAME_INTERVAL: Duration = Duration::from_millis(33);
+/// Even without damage, compare the screen this often: damage is a hint, not the truth.
+const SAFETY_INTERVAL: Duration = Duration::from_secs(1);
+/// The pointer is polled this often while idle.
+const POINTER_INTERVAL: Duration = Duration::from_millis(40);
+
+/// Runs until the receiver is gone, `stop` is set, or capture fails.
+pub fn run(mut cap: impl Capturer, tx: mpsc::Sender<Captured>, control: Arc<CaptureControl>) -> Result<(), WireError> {
+    let (w, h) = cap.size();
+    if w > MAX_SCREEN_EDGE || h > MAX_SCREEN_EDGE {
+        return Err(WireError::new(ErrorCode::ScreenTooLarge, format!("screen is {w}x{h}")));
+    }
+    let mut prev: Option<Framebuffer> = None;
+    let mut frame_no = 0u64;
+    let mut pending = true; // capture once at start
+    let mut last_grab = Instant::now() - SAFETY_INTERVAL;
+    let mut last_pointer = None;
+    let send = |item: Captured| tx.blocking_send(item).is_ok();
+    if let Some(shape) = cap.cursor_shape()? {
+        if !send(Captured::CursorShape(shape)) {
+            return Ok(());
+        }
+    }
+    while !control.stop.load(Ordering::Relaxed) {
+        let since = last_grab.elapsed();
+        let timeout = if pending { MIN_FRAME_INTERVAL.saturating_sub(since) } else { POINTER_INTERVAL };
+        let changes = cap.wait(timeout)?;
+        pending |= changes.damaged || changes.resized;
+        if changes.cursor_shape
+            && let Some(shape) = cap.cursor_shape()?
+            && !send(Captured::CursorShape(shape))
+        {
+            return Ok(());
+        }
+        let pos = cap.pointer()?;
+        if last_pointer != Some(pos) {
+            last_pointer = Some(pos);
+            if !send(Captured::CursorPosition(pos)) {
+                return Ok(());
+            }
+        }
+        let keyframe = control.keyframe.swap(false, Ordering::Relaxed);
+        if keyframe {
+            prev = None;
+        }
+        let due = (pending && last_grab.elapsed() >= MIN_FRAME_INTERVAL) || last_grab.elapsed() >= SAFETY_INTERVAL || keyframe;
+        if !due {
+            continue;
+        }
+        let fb = cap.grab()?;
+        last_grab = Instant::now();
+        pending = false;
+        let changed = changed_tiles(prev.as_ref(), &fb);
+        if changed.is_empty() {
+            continue;
+        }
+        let is_key = prev.as_ref().is_none_or(|p| p.width() != fb.width() || p.height() != fb.height());
+        frame_no += 1;
+        let frame = FrameMessage {
+            header: FrameHeader {
+                keyframe: is_key,
+                frame: frame_no,
+                width: fb.width() as u16,
+                height: fb.height() as u16,
+                ..Default::default()
+            },
+            tiles: encode_tiles(&fb, &changed),
+        };
+        prev = Some(fb);
+        if !send(Captured::Frame(frame)) {
+            return Ok(());
+        }
+    }
+    Ok(())
+}

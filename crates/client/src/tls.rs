@@ -1,0 +1,97 @@
+//! Which servers a client trusts.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use deskshare_proto::{ErrorCode, WireError};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+
+/// `--ca FILE` and `--insecure`, common to every client command.
+#[derive(Clone, Debug, Default)]
+pub struct TlsOptions {
+    /// Trust exactly the certificates in this PEM file (e.g. the server's self-signed
+    /// `DATA/tls/cert.pem`) instead of the system's authorities.
+    pub ca: Option<PathBuf>,
+    /// Trust any certificate. For tests and first contact only; the server prints its
+    /// fingerprint so a person can compare.
+    pub insecure: bool,
+}
+
+impl TlsOptions {
+    /// Builds the rustls configuration (HTTP/1.1 ALPN, for the WebSocket upgrade).
+    pub fn client_config(&self) -> Result<Arc<rustls::ClientConfig>, WireError> {
+        let builder = rustls::ClientConfig::builder();
+        let mut config = if self.insecure {
+            builder.dangerous().with_custom_certificate_verifier(Arc::new(AcceptAny::new())).with_no_client_auth()
+        } else if let Some(path) = &self.ca {
+            let bad = |e: String| WireError::new(ErrorCode::TlsUntrusted, format!("--ca {}: {e}", path.display()));
+            let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in rustls_pemfile::certs(&mut &pem[..]) {
+                roots.add(cert.map_err(|e| bad(e.to_string()))?).map_err(|e| bad(e.to_string()))?;
+            }
+            if roots.is_empty() {
+                return Err(bad("no certificate in the file".into()));
+            }
+            builder.with_root_certificates(roots).with_no_client_auth()
+        } else {
+            use rustls_platform_verifier::BuilderVerifierExt;
+            builder
+                .with_platform_verifier()
+                .map_err(|e| WireError::new(ErrorCode::TlsUntrusted, format!("system trust store: {e}")))?
+                .with_no_client_auth()
+        };
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
+}
+
+/// Accepts any certificate but still checks handshake signatures, so the connection is
+/// encrypted to whoever holds the presented key.
+#[derive(Debug)]
+struct AcceptAny {
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl AcceptAny {
+    fn new() -> Self {
+        AcceptAny { provider: Arc::new(rustls::crypto::aws_lc_rs::default_provider()) }
+    }
+}
+
+impl ServerCertVerifier for AcceptAny {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}

@@ -1,0 +1,231 @@
+//! The headless viewer behind `deskshare view`: keeps the screen in a framebuffer,
+//! acknowledges every frame it has drawn, writes snapshots and prints statistics.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use deskshare_codec::{decode_tile, Framebuffer};
+use deskshare_proto::{ClientMessage, ErrorCode, FrameMessage, MediaMessage, Role, ServerMessage, WireError};
+
+use crate::session::{Incoming, Session};
+use crate::{MeetingLink, TlsOptions};
+
+/// `deskshare view` options.
+#[derive(Clone, Debug)]
+pub struct ViewOptions {
+    pub link: MeetingLink,
+    pub tls: TlsOptions,
+    pub name: Option<String>,
+    /// Write the screen here once it has been still for `settle`, then stop.
+    pub snapshot: Option<PathBuf>,
+    pub settle: Duration,
+    /// Give up if no complete frame arrived by then.
+    pub timeout: Duration,
+    /// Print a statistics line every second.
+    pub stats: bool,
+    /// Test aid: pause this long after each frame before reading on, like a slow link.
+    pub throttle: Option<Duration>,
+}
+
+/// What the viewer has received so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ViewStats {
+    pub frames: u64,
+    pub bytes: u64,
+    pub tiles: u64,
+    pub skipped_tiles: u64,
+    /// Screen versions the server merged away before this viewer could get them.
+    pub skipped_frames: u64,
+    pub last_frame: u64,
+    pub rtt_ms: u32,
+    pub latency_ms: u32,
+}
+
+impl ViewStats {
+    /// The machine-readable line `--stats` prints.
+    pub fn line(&self) -> String {
+        format!(
+            "stats frames={} bytes={} tiles={} skipped_tiles={} skipped_frames={} last_frame={} latency_ms={} rtt_ms={}",
+            self.frames, self.bytes, self.tiles, self.skipped_tiles, self.skipped_frames, self.last_frame, self.latency_ms, self.rtt_ms
+        )
+    }
+}
+
+/// Viewer state: a framebuffer kept exact by applying whole frames.
+#[derive(Default)]
+pub struct ViewerState {
+    pub screen: Option<Framebuffer>,
+    pub stats: ViewStats,
+    pub presenter_online: bool,
+}
+
+impl ViewerState {
+    /// Applies a frame. A frame that fails to decode is refused whole: the framebuffer is
+    /// only replaced once every tile decoded.
+    pub fn apply(&mut self, frame: &FrameMessage, wire_len: usize) -> Result<(), WireError> {
+        let h = &frame.header;
+        let (w, hgt) = (u32::from(h.width), u32::from(h.height));
+        let mut next = match self.screen.take() {
+            Some(fb) if fb.width() == w && fb.height() == hgt && !h.keyframe => fb,
+            Some(_) | None if h.keyframe => Framebuffer::new(w, hgt),
+            other => {
+                self.screen = other;
+                return Err(WireError::new(ErrorCode::ProtocolViolation, "delta frame for a screen this viewer does not have"));
+            }
+        };
+        let backup = if h.keyframe { None } else { Some(next.clone()) };
+        for tile in &frame.tiles {
+            if let Err(e) = decode_tile(tile, &mut next) {
+                self.screen = backup;
+                return Err(WireError::new(ErrorCode::TileCorrupt, e.to_string()));
+            }
+        }
+        self.screen = Some(next);
+        let s = &mut self.stats;
+        if s.last_frame != 0 && h.frame > s.last_frame + 1 && !h.keyframe {
+            s.skipped_frames += h.frame - s.last_frame - 1;
+        }
+        s.frames += 1;
+        s.bytes += wire_len as u64;
+        s.tiles += frame.tiles.len() as u64;
+        s.skipped_tiles += u64::from(h.skipped_tiles);
+        s.last_frame = h.frame;
+        s.rtt_ms = h.rtt_ms;
+        s.latency_ms = h.server_delay_ms + h.rtt_ms / 2;
+        Ok(())
+    }
+}
+
+/// Writes `fb` as an RGB PNG.
+pub fn write_png(fb: &Framebuffer, path: &std::path::Path) -> Result<(), WireError> {
+    let fail = |e: String| WireError::new(ErrorCode::FileWriteFailed, format!("{}: {e}", path.display()));
+    let file = std::fs::File::create(path).map_err(|e| fail(e.to_string()))?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), fb.width(), fb.height());
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut w = enc.write_header().map_err(|e| fail(e.to_string()))?;
+    w.write_image_data(&fb.to_rgb()).map_err(|e| fail(e.to_string()))?;
+    w.finish().map_err(|e| fail(e.to_string()))
+}
+
+/// Runs the viewer until the snapshot is written, an error ends it, or (without
+/// `--snapshot`) forever, reconnecting after connection losses.
+pub async fn run(opts: ViewOptions) -> Result<ViewStats, WireError> {
+    let started = Instant::now();
+    let deadline = started + opts.timeout;
+    let mut state = ViewerState::default();
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        let result = match Session::connect(&opts.link, &opts.tls, Role::Viewer, opts.name.clone()).await {
+            Ok(session) => {
+                backoff = Duration::from_millis(200);
+                if let ServerMessage::Welcome { presenter_online, .. } = session.welcome {
+                    state.presenter_online = presenter_online;
+                }
+                receive(session, &opts, &mut state, deadline).await
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => return Ok(state.stats),
+            // Worth retrying: the path or the server went away for a moment.
+            Err(e) if matches!(e.code, ErrorCode::ConnectionLost | ErrorCode::ServerUnreachable | ErrorCode::ServerShuttingDown) => {
+                if opts.snapshot.is_some() && Instant::now() >= deadline {
+                    return Err(e);
+                }
+                eprintln!("{} (reconnecting in {} ms)", e.explain(), backoff.as_millis());
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+async fn receive(mut session: Session, opts: &ViewOptions, state: &mut ViewerState, deadline: Instant) -> Result<(), WireError> {
+    let mut last_update = Instant::now();
+    let mut next_stats = Instant::now() + Duration::from_secs(1);
+    loop {
+        // Wake for whichever comes first: a message, the snapshot settling, the timeout,
+        // or the next stats line.
+        let settle_at = state.screen.as_ref().map(|_| last_update + opts.settle);
+        let mut wake = next_stats;
+        if opts.snapshot.is_some() {
+            wake = wake.min(deadline);
+            if let Some(s) = settle_at {
+                wake = wake.min(s);
+            }
+        }
+        let msg = tokio::time::timeout_at(wake.into(), session.recv()).await;
+        let now = Instant::now();
+        if opts.stats && now >= next_stats {
+            println!("{}", state.stats.line());
+            next_stats = now + Duration::from_secs(1);
+        }
+        match msg {
+            Err(_elapsed) => {
+                if let Some(path) = &opts.snapshot {
+                    let settled = settle_at.is_some_and(|s| now >= s);
+                    if settled || now >= deadline {
+                        let Some(fb) = &state.screen else {
+                            return Err(WireError::new(
+                                ErrorCode::NoFrameTimeout,
+                                format!("no complete frame within {} s", opts.timeout.as_secs_f32()),
+                            ));
+                        };
+                        write_png(fb, path)?;
+                        session.close().await;
+                        return Ok(());
+                    }
+                }
+            }
+            Ok(Err(e)) => return Err(e),
+            Ok(Ok(Incoming::Control(ServerMessage::Presenter { online }))) => {
+                state.presenter_online = online;
+                if !online {
+                    eprintln!("presenter left; waiting for them to come back");
+                }
+            }
+            Ok(Ok(Incoming::Control(_))) => {}
+            Ok(Ok(Incoming::Media(MediaMessage::Frame(frame)))) => {
+                let len = frame.encoded_len();
+                state.apply(&frame, len)?;
+                last_update = Instant::now();
+                if let Some(t) = opts.throttle {
+                    tokio::time::sleep(t).await;
+                }
+                session.send_control(&ClientMessage::Ack { frame: frame.header.frame }).await?;
+            }
+            Ok(Ok(Incoming::Media(_cursor))) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use deskshare_proto::{FrameHeader, TileEncoding, TilePayload};
+
+    fn frame(keyframe: bool, frame_no: u64, tiles: Vec<TilePayload>) -> FrameMessage {
+        FrameMessage { header: FrameHeader { keyframe, frame: frame_no, width: 100, height: 64, ..Default::default() }, tiles }
+    }
+    fn solid(col: u16, v: u8) -> TilePayload {
+        TilePayload { col, row: 0, encoding: TileEncoding::Solid, data: Bytes::from(vec![v, v, v]) }
+    }
+
+    #[test]
+    fn applies_whole_frames_and_counts_skips() {
+        let mut s = ViewerState::default();
+        assert_eq!(s.apply(&frame(false, 1, vec![solid(0, 1)]), 10).unwrap_err().code, ErrorCode::ProtocolViolation);
+        s.apply(&frame(true, 1, vec![solid(0, 1), solid(1, 2)]), 10).unwrap();
+        s.apply(&frame(false, 4, vec![solid(1, 3)]), 10).unwrap();
+        assert_eq!(s.stats.skipped_frames, 2);
+        assert_eq!(s.screen.as_ref().unwrap().pixels()[99], 0x030303);
+        // A corrupt tile leaves the previous screen untouched.
+        let bad = TilePayload { col: 0, row: 0, encoding: TileEncoding::Qoi, data: Bytes::from_static(&[0xfe]) };
+        assert_eq!(s.apply(&frame(false, 5, vec![solid(1, 9), bad]), 10).unwrap_err().code, ErrorCode::TileCorrupt);
+        assert_eq!(s.screen.as_ref().unwrap().pixels()[99], 0x030303);
+        assert_eq!(s.stats.frames, 2);
+    }
+}

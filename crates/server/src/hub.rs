@@ -1,0 +1,125 @@
+//! Meetings that are live in this process: their screen, who is connected, and the
+//! signals that wake the per-connection tasks.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use deskshare_fanout::Screen;
+use deskshare_meeting::MeetingId;
+use tokio::sync::watch;
+
+/// Who is connected to a live meeting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Presence {
+    /// Connection id of the current presenter, if one is connected.
+    pub presenter: Option<u64>,
+    pub viewers: u32,
+}
+
+/// One live meeting.
+pub struct LiveMeeting {
+    pub id: MeetingId,
+    pub title: String,
+    /// The tile cache and cursor. A std mutex: every critical section is a few
+    /// pointer copies, never an await.
+    pub screen: Mutex<Screen>,
+    /// Bumped after every change of `screen`; viewer tasks wait on it.
+    screen_changed: watch::Sender<u64>,
+    presence: watch::Sender<Presence>,
+    next_connection: AtomicU64,
+}
+
+impl LiveMeeting {
+    fn new(id: MeetingId, title: String) -> Self {
+        LiveMeeting {
+            id,
+            title,
+            screen: Mutex::new(Screen::new()),
+            screen_changed: watch::channel(0).0,
+            presence: watch::channel(Presence::default()).0,
+            next_connection: AtomicU64::new(1),
+        }
+    }
+
+    pub fn next_connection_id(&self) -> u64 {
+        self.next_connection.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Runs `f` on the screen, then wakes the viewers.
+    pub fn update_screen<R>(&self, f: impl FnOnce(&mut Screen) -> R) -> R {
+        let r = f(&mut self.screen.lock().expect("screen lock"));
+        self.screen_changed.send_modify(|n| *n += 1);
+        r
+    }
+
+    pub fn subscribe_screen(&self) -> watch::Receiver<u64> {
+        self.screen_changed.subscribe()
+    }
+
+    pub fn subscribe_presence(&self) -> watch::Receiver<Presence> {
+        self.presence.subscribe()
+    }
+
+    pub fn presence(&self) -> Presence {
+        *self.presence.borrow()
+    }
+
+    /// Makes `conn` the presenter, replacing any other (the replaced task sees it and ends).
+    pub fn set_presenter(&self, conn: u64) {
+        self.presence.send_modify(|p| p.presenter = Some(conn));
+    }
+
+    /// Clears the presenter if it is still `conn`.
+    pub fn clear_presenter(&self, conn: u64) {
+        self.presence.send_if_modified(|p| {
+            let was = p.presenter == Some(conn);
+            if was {
+                p.presenter = None;
+            }
+            was
+        });
+    }
+
+    pub fn viewer_joined(&self) {
+        self.presence.send_modify(|p| p.viewers += 1);
+    }
+
+    pub fn viewer_left(&self) {
+        self.presence.send_modify(|p| p.viewers = p.viewers.saturating_sub(1));
+    }
+}
+
+/// All live meetings of this process.
+#[derive(Default)]
+pub struct Hub {
+    meetings: Mutex<HashMap<MeetingId, Arc<LiveMeeting>>>,
+}
+
+impl Hub {
+    /// The live meeting for `id`, made live on first use.
+    pub fn get_or_open(&self, id: &MeetingId, title: &str) -> Arc<LiveMeeting> {
+        self.meetings
+            .lock()
+            .expect("hub lock")
+            .entry(id.clone())
+            .or_insert_with(|| Arc::new(LiveMeeting::new(id.clone(), title.to_string())))
+            .clone()
+    }
+
+    pub fn get(&self, id: &MeetingId) -> Option<Arc<LiveMeeting>> {
+        self.meetings.lock().expect("hub lock").get(id).cloned()
+    }
+
+    /// Drops the meeting from memory if nobody is connected. Its screen is forgotten; the
+    /// presenter sends a keyframe when it comes back.
+    pub fn close_if_idle(&self, id: &MeetingId) {
+        let mut meetings = self.meetings.lock().expect("hub lock");
+        if let Some(m) = meetings.get(id)
+            && m.presence() == Presence::default()
+            && Arc::strong_count(m) == 1
+        {
+            meetings.remove(id);
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! WebSocket sessions: one task per connection, a thin async shell around the sans-IO
+//! state in `deskshare-fanout`.
+
+mod presenter;
+mod viewer;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use deskshare_meeting::{MeetingId, PresenterSecret};
+use deskshare_proto::{ClientMessage, ErrorCode, Role, ServerMessage, WireError, MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
+
+use crate::http::AppState;
+use crate::store::unix_now;
+
+/// How long a client has to send its hello.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Ping interval; a peer silent for three intervals is dropped, so a dead presenter or
+/// viewer never lingers in the roster.
+pub(crate) const PING_INTERVAL: Duration = Duration::from_secs(10);
+
+/// `GET /api/meetings/{id}/ws`. Every check happens after the upgrade, so browsers (which
+/// cannot read the body of a failed handshake) get a coded error too.
+pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    ws.max_message_size(MAX_MESSAGE_BYTES + 1024)
+        .max_frame_size(MAX_MESSAGE_BYTES + 1024)
+        .on_upgrade(move |socket| session(socket, state, id))
+}
+
+async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String) {
+    let hello = match handshake(&mut socket, &state, &id).await {
+        Ok(h) => h,
+        Err(err) => {
+            tracing::info!(meeting = %id, code = %err.code, "session refused: {}", err.message);
+            close_with_error(&mut socket, &err).await;
+            return;
+        }
+    };
+    let Accepted { meeting, role, name } = hello;
+    let live = state.hub.get_or_open(&meeting.id, &meeting.title);
+    let conn = live.next_connection_id();
+    let welcome = ServerMessage::Welcome {
+        protocol: PROTOCOL_VERSION,
+        participant: conn,
+        meeting: meeting.id.to_string(),
+        title: meeting.title.clone(),
+        presenter_online: live.presence().presenter.is_some(),
+    };
+    if socket.send(Message::Text(welcome.to_json().into())).await.is_err() {
+        return;
+    }
+    tracing::info!(meeting = %meeting.id, conn, ?role, name = name.as_deref().unwrap_or(""), "joined");
+    let result = match role {
+        Role::Presenter => presenter::run(&mut socket, &live, conn, &state).await,
+        Role::Viewer => viewer::run(&mut socket, &live, &state).await,
+    };
+    match result {
+        Ok(()) => tracing::info!(meeting = %meeting.id, conn, "left"),
+        Err(err) => {
+            tracing::info!(meeting = %meeting.id, conn, code = %err.code, "ended: {}", err.message);
+            close_with_error(&mut socket, &err).await;
+        }
+    }
+    drop(live);
+    state.hub.close_if_idle(&meeting.id);
+}
+
+struct Accepted {
+    meeting: crate::store::MeetingRecord,
+    role: Role,
+    name: Option<String>,
+}
+
+async fn handshake(socket: &mut WebSocket, state: &AppState, id: &str) -> Result<Accepted, WireError> {
+    let first = tokio::time::timeout(HELLO_TIMEOUT, socket.recv())
+        .await
+        .map_err(|_| WireError::new(ErrorCode::ProtocolViolation, "no hello within 10 s"))?;
+    let text = match first {
+        Some(Ok(Message::Text(t))) => t,
+        Some(Ok(_)) => return Err(WireError::new(ErrorCode::ProtocolViolation, "the first message must be a text hello")),
+        Some(Err(e)) => return Err(read_error(e)),
+        None => return Err(WireError::new(ErrorCode::ProtocolViolation, "closed before hello")),
+    };
+    let ClientMessage::Hello { protocol, role, name, secret, client: _ } = ClientMessage::from_json(&text)? else {
+        return Err(WireError::new(ErrorCode::ProtocolViolation, "the first message must be hello"));
+    };
+    if protocol != PROTOCOL_VERSION {
+        return Err(WireError::new(
+            ErrorCode::ProtocolVersionMismatch,
+            format!("client speaks protocol {protocol}, this server speaks {PROTOCOL_VERSION}"),
+        ));
+    }
+    let not_found = || WireError::new(ErrorCode::MeetingNotFound, format!("no meeting '{}'", id.chars().take(64).collect::<String>()));
+    let meeting_id = MeetingId::parse(id).map_err(|_| not_found())?;
+    let meeting = state.store.meeting(&meeting_id).await.map_err(crate::http::internal)?.ok_or_else(not_found)?;
+    if meeting.is_expired(unix_now()) {
+        return Err(WireError::bare(ErrorCode::MeetingExpired));
+    }
+    if role == Role::Presenter {
+        let ok = secret.is_some_and(|s| meeting.presenter_secret.matches(&PresenterSecret::from_string(s)));
+        if !ok {
+            return Err(WireError::bare(ErrorCode::PresenterSecretInvalid));
+        }
+    }
+    let name = name.map(|n| n.chars().filter(|c| !c.is_control()).take(64).collect());
+    Ok(Accepted { meeting, role, name })
+}
+
+/// Maps a read error to its code: the only one a user can cause is an oversized message.
+pub(crate) fn read_error(e: axum::Error) -> WireError {
+    let text = e.to_string();
+    if text.contains("Space limit exceeded") || text.contains("too long") || text.contains("Message too big") {
+        WireError::new(ErrorCode::MessageTooLarge, text)
+    } else {
+        WireError::new(ErrorCode::MessageMalformed, text)
+    }
+}
+
+/// Sends the error as a message, then closes with its code as the close reason (4000 +
+/// the HTTP status), so even a client that missed the message learns the code.
+pub(crate) async fn close_with_error(socket: &mut WebSocket, err: &WireError) {
+    let _ = socket.send(Message::Text(ServerMessage::error(err).to_json().into())).await;
+    let frame = CloseFrame { code: 4000 + err.code.http_status(), reason: err.code.as_str().into() };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
+/// Tracks when the peer was last heard from.
+pub(crate) struct Liveness {
+    last_heard: Instant,
+}
+
+impl Liveness {
+    pub fn new() -> Self {
+        Liveness { last_heard: Instant::now() }
+    }
+    pub fn heard(&mut self) {
+        self.last_heard = Instant::now();
+    }
+    /// On each ping tick: `Err` if the peer has been silent too long, else a ping to send.
+    pub fn tick(&self) -> Result<Message, WireError> {
+        if self.last_heard.elapsed() > PING_INTERVAL * 3 {
+            Err(WireError::new(ErrorCode::ConnectionLost, "peer silent for 30 s"))
+        } else {
+            Ok(Message::Ping(Default::default()))
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! A viewer's session: the [`ViewerPump`] decides, this loop sends.
+
+use std::time::Instant;
+
+use axum::extract::ws::{Message, WebSocket};
+use deskshare_fanout::{PumpOutput, ViewerPump, DEFAULT_WINDOW};
+use deskshare_proto::{ClientMessage, ErrorCode, ServerMessage, WireError};
+
+use super::{read_error, Liveness, PING_INTERVAL};
+use crate::hub::{LiveMeeting, Presence};
+use crate::http::AppState;
+
+pub(super) async fn run(socket: &mut WebSocket, live: &LiveMeeting, state: &AppState) -> Result<(), WireError> {
+    live.viewer_joined();
+    let result = pump_loop(socket, live, state).await;
+    live.viewer_left();
+    result
+}
+
+async fn pump_loop(socket: &mut WebSocket, live: &LiveMeeting, state: &AppState) -> Result<(), WireError> {
+    let mut pump = ViewerPump::new(DEFAULT_WINDOW);
+    let mut screen_rx = live.subscribe_screen();
+    let mut presence_rx = live.subscribe_presence();
+    let mut shutdown = state.shutdown.clone();
+    let mut told = Presence { presenter: None, viewers: 0 };
+    let mut liveness = Liveness::new();
+    let mut ping = tokio::time::interval(PING_INTERVAL);
+    let mut presence = *presence_rx.borrow_and_update();
+    loop {
+        // Tell the viewer about presence changes it has not seen.
+        if presence.presenter.is_some() != told.presenter.is_some() {
+            send_text(socket, &ServerMessage::Presenter { online: presence.presenter.is_some() }).await?;
+        }
+        if presence.viewers != told.viewers {
+            send_text(socket, &ServerMessage::Viewers { count: presence.viewers }).await?;
+        }
+        told = presence;
+        // Send all the pump allows now. The lock is held only to copy tile handles out.
+        loop {
+            let out = pump.poll(&live.screen.lock().expect("screen lock"), Instant::now());
+            let Some(out) = out else { break };
+            let bytes: Vec<u8> = match out {
+                PumpOutput::Frame(f) => f.encode(),
+                PumpOutput::CursorShape(b) => b.to_vec(),
+                PumpOutput::CursorPosition(p) => p.encode().to_vec(),
+            };
+            socket.send(Message::Binary(bytes.into())).await.map_err(|e| WireError::new(ErrorCode::ConnectionLost, e.to_string()))?;
+        }
+        tokio::select! {
+            incoming = socket.recv() => {
+                liveness.heard();
+                match incoming {
+                    None | Some(Ok(Message::Close(_))) => return Ok(()),
+                    Some(Err(e)) => return Err(read_error(e)),
+                    Some(Ok(Message::Text(text))) => match ClientMessage::from_json(&text)? {
+                        ClientMessage::Ack { frame } => pump
+                            .on_ack(frame, Instant::now())
+                            .map_err(|e| WireError::new(ErrorCode::ProtocolViolation, e.to_string()))?,
+                        ClientMessage::Hello { .. } => {
+                            return Err(WireError::new(ErrorCode::ProtocolViolation, "hello sent twice"));
+                        }
+                    },
+                    Some(Ok(Message::Binary(_))) => {
+                        return Err(WireError::new(ErrorCode::ProtocolViolation, "viewers do not send media"));
+                    }
+                    Some(Ok(_)) => {} // ping/pong
+                }
+            }
+            _ = screen_rx.changed() => {}
+            _ = presence_rx.changed() => presence = *presence_rx.borrow_and_update(),
+            _ = ping.tick() => socket.send(liveness.tick()?).await.map_err(|e| WireError::new(ErrorCode::ConnectionLost, e.to_string()))?,
+            _ = shutdown.changed() => return Err(WireError::bare(ErrorCode::ServerShuttingDown)),
+        }
+    }
+}
+
+pub(super) async fn send_text(socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), WireError> {
+    socket
+        .send(Message::Text(msg.to_json().into()))
+        .await
+        .map_err(|e| WireError::new(ErrorCode::ConnectionLost, e.to_string()))
+}
