@@ -52,6 +52,7 @@ pub async fn run(
             }
         };
         backoff = Duration::from_millis(200);
+        let first_connection = first;
         if first {
             eprintln!("sharing; viewers join at {}", opts.link.join_url());
             first = false;
@@ -59,8 +60,12 @@ pub async fn run(
             stats.reconnects += 1;
             eprintln!("reconnected");
         }
-        control.keyframe.store(true, Ordering::Relaxed);
-        let mut need_keyframe = true;
+        // The first frame ever captured is a keyframe already; after a reconnect, ask for
+        // one, since the server may have lost its cache.
+        let mut need_keyframe = !first_connection;
+        if need_keyframe {
+            control.keyframe.store(true, Ordering::Relaxed);
+        }
         if let Some(shape) = &cursor
             && let Err(e) = session.send_binary(shape.encode()).await
         {

@@ -108,9 +108,10 @@ pub fn write_png(fb: &Framebuffer, path: &std::path::Path) -> Result<(), WireErr
     w.finish().map_err(|e| fail(e.to_string()))
 }
 
-/// Runs the viewer until the snapshot is written, an error ends it, or (without
-/// `--snapshot`) forever, reconnecting after connection losses.
-pub async fn run(opts: ViewOptions) -> Result<ViewStats, WireError> {
+/// Runs the viewer until the snapshot is written, an error ends it, or `shutdown`
+/// resolves, reconnecting after connection losses. Returns what it received.
+pub async fn run(opts: ViewOptions, shutdown: impl std::future::Future<Output = ()>) -> Result<ViewStats, WireError> {
+    let mut shutdown = std::pin::pin!(shutdown);
     let started = Instant::now();
     let deadline = started + opts.timeout;
     let mut state = ViewerState::default();
@@ -122,7 +123,7 @@ pub async fn run(opts: ViewOptions) -> Result<ViewStats, WireError> {
                 if let ServerMessage::Welcome { presenter_online, .. } = session.welcome {
                     state.presenter_online = presenter_online;
                 }
-                receive(session, &opts, &mut state, deadline).await
+                receive(session, &opts, &mut state, deadline, shutdown.as_mut()).await
             }
             Err(e) => Err(e),
         };
@@ -130,6 +131,10 @@ pub async fn run(opts: ViewOptions) -> Result<ViewStats, WireError> {
             Ok(()) => return Ok(state.stats),
             // Worth retrying: the path or the server went away for a moment.
             Err(e) if matches!(e.code, ErrorCode::ConnectionLost | ErrorCode::ServerUnreachable | ErrorCode::ServerShuttingDown) => {
+                // `receive` returns Ok when shutdown resolves, so it is still pending here.
+                if shutdown_requested(shutdown.as_mut()) {
+                    return Ok(state.stats);
+                }
                 if opts.snapshot.is_some() && Instant::now() >= deadline {
                     return Err(e);
                 }
@@ -142,7 +147,19 @@ pub async fn run(opts: ViewOptions) -> Result<ViewStats, WireError> {
     }
 }
 
-async fn receive(mut session: Session, opts: &ViewOptions, state: &mut ViewerState, deadline: Instant) -> Result<(), WireError> {
+/// Whether `shutdown` has already resolved.
+fn shutdown_requested(shutdown: std::pin::Pin<&mut impl std::future::Future<Output = ()>>) -> bool {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    shutdown.poll(&mut cx).is_ready()
+}
+
+async fn receive(
+    mut session: Session,
+    opts: &ViewOptions,
+    state: &mut ViewerState,
+    deadline: Instant,
+    mut shutdown: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+) -> Result<(), WireError> {
     let mut last_update = Instant::now();
     let mut next_stats = Instant::now() + Duration::from_secs(1);
     loop {
@@ -156,7 +173,13 @@ async fn receive(mut session: Session, opts: &ViewOptions, state: &mut ViewerSta
                 wake = wake.min(s);
             }
         }
-        let msg = tokio::time::timeout_at(wake.into(), session.recv()).await;
+        let msg = tokio::select! {
+            m = tokio::time::timeout_at(wake.into(), session.recv()) => m,
+            _ = shutdown.as_mut() => {
+                session.close().await;
+                return Ok(());
+            }
+        };
         let now = Instant::now();
         if opts.stats && now >= next_stats {
             println!("{}", state.stats.line());

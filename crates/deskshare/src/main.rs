@@ -174,13 +174,9 @@ async fn run(command: Command) -> Result<(), WireError> {
                 stats,
                 throttle: throttle_ms.map(Duration::from_millis),
             };
-            let result = tokio::select! {
-                r = deskshare_client::viewer::run(opts) => r.map(Some),
-                _ = shutdown_signal() => Ok(None),
-            };
-            let final_stats = result?;
-            if print_final && let Some(s) = final_stats {
-                println!("{}", s.line());
+            let stats = deskshare_client::viewer::run(opts, shutdown_signal()).await?;
+            if print_final {
+                println!("{}", stats.line());
             }
             Ok(())
         }

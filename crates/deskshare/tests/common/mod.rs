@@ -1,0 +1,171 @@
+//! Shared setup for the end-to-end tests: the real `deskshare` binary, real Xvfb.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub use deskshare_testkit::{grab, Image, PictureWindow, Xvfb};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_deskshare");
+
+/// A fresh directory for one test's files (kept after the run for a person to look at).
+pub fn workdir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A child process whose stdout lines are collected as they come; killed on drop.
+pub struct Proc {
+    pub child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    pub name: String,
+}
+
+impl Proc {
+    pub fn spawn(name: &str, cmd: &mut Command) -> Proc {
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap_or_else(|e| panic!("{name}: {e}"));
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let out = child.stdout.take().unwrap();
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Proc { child, lines, name: name.to_string() }
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Waits for a stdout line for which `f` returns `Some`.
+    pub fn wait_for<T>(&self, what: &str, timeout: Duration, f: impl Fn(&str) -> Option<T>) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(v) = self.lines().iter().rev().find_map(|l| f(l)) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "{}: no line {what} in {:?}", self.name, self.lines());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Sends SIGTERM and waits for exit; returns the exit success.
+    pub fn terminate(&mut self) -> bool {
+        unsafe_kill(self.child.id());
+        let status = self.child.wait().unwrap();
+        // Give the reader thread a moment to collect the last lines.
+        std::thread::sleep(Duration::from_millis(100));
+        if !status.success() {
+            eprintln!("{} exited with {status}; output: {:?}", self.name, self.lines());
+        }
+        status.success()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn unsafe_kill(pid: u32) {
+    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+}
+
+/// Value of `key=` in a `key=value` line.
+pub fn field(line: &str, key: &str) -> Option<u64> {
+    line.split_whitespace().find_map(|w| w.strip_prefix(&format!("{key}="))).and_then(|v| v.parse().ok())
+}
+
+/// A running `deskshare serve` on a free port.
+pub struct Server {
+    pub proc: Proc,
+    pub url: String,
+    pub data: PathBuf,
+}
+
+impl Server {
+    pub fn start(dir: &Path) -> Server {
+        let data = dir.join("data");
+        let proc = Proc::spawn(
+            "serve",
+            Command::new(BIN).args(["serve", "--listen", "127.0.0.1:0", "--data"]).arg(&data).env("DESKSHARE_LOG", "info"),
+        );
+        let url = proc.wait_for("with the URL", Duration::from_secs(20), |l| {
+            l.strip_prefix("deskshare serving ").map(|r| r.split_whitespace().next().unwrap().to_string())
+        });
+        Server { proc, url, data }
+    }
+
+    pub fn ca(&self) -> PathBuf {
+        self.data.join("tls/cert.pem")
+    }
+
+    pub fn token(&self) -> String {
+        std::fs::read_to_string(self.data.join("admin-token")).unwrap().trim().to_string()
+    }
+
+    /// Creates a meeting with the CLI; returns (join URL, presenter URL).
+    pub fn create_meeting(&self, title: &str) -> (String, String) {
+        let out = Command::new(BIN)
+            .args(["meeting", "create", "--server", &self.url, "--title", title, "--json", "--ca"])
+            .arg(self.ca())
+            .env("DESKSHARE_TOKEN", self.token())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "meeting create: {}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let id = v["id"].as_str().unwrap();
+        assert!(id.len() >= 20, "meeting id has at least 80 bits: {id}");
+        (v["join_url"].as_str().unwrap().to_string(), v["presenter_url"].as_str().unwrap().to_string())
+    }
+
+    /// Starts `deskshare share` on `display`.
+    pub fn share(&self, presenter_url: &str, display: &str) -> Proc {
+        Proc::spawn("share", Command::new(BIN).args(["share", presenter_url, "--display", display, "--ca"]).arg(self.ca()))
+    }
+
+    /// Runs `deskshare view --snapshot` and reads the PNG.
+    pub fn snapshot(&self, join_url: &str, path: &Path) -> Image {
+        let out = Command::new(BIN)
+            .args(["view", join_url, "--timeout", "30", "--settle", "700", "--snapshot"])
+            .arg(path)
+            .arg("--ca")
+            .arg(self.ca())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "view --snapshot failed: {}", String::from_utf8_lossy(&out.stderr));
+        Image::read_png(path).unwrap()
+    }
+}
+
+/// Retries `f` until it returns true or the timeout passes (screens settle asynchronously).
+pub fn eventually(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Starts an xterm running `command` at the top-left of `display`.
+pub fn xterm(display: &str, geometry: &str, command: &str) -> Proc {
+    Proc::spawn(
+        "xterm",
+        Command::new("xterm").args(["-display", display, "-geometry", geometry, "+bc", "-e", "bash", "-c", command]),
+    )
+}
+
+/// Runs xdotool against `display`.
+pub fn xdotool(display: &str, args: &[&str]) {
+    let st = Command::new("xdotool").args(args).env("DISPLAY", display).status().expect("xdotool runs");
+    assert!(st.success(), "xdotool {args:?}");
+}
