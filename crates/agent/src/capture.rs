@@ -1,12 +1,14 @@
 //! The capture loop: wait for change, grab, diff against the last frame sent, encode the
 //! changed tiles. Runs on its own thread; backends implement [`Capturer`].
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use deskshare_codec::{changed_tiles, encode_tiles, Framebuffer};
-use deskshare_proto::{CursorPosition, CursorShape, FrameHeader, FrameMessage, WireError, MAX_SCREEN_EDGE, ErrorCode};
+use deskshare_codec::{Framebuffer, changed_tiles, encode_tiles};
+use deskshare_proto::{
+    CursorPosition, CursorShape, ErrorCode, FrameHeader, FrameMessage, MAX_SCREEN_EDGE, WireError,
+};
 use tokio::sync::mpsc;
 
 /// What changed since the last call to [`Capturer::wait`].
@@ -59,10 +61,17 @@ const SAFETY_INTERVAL: Duration = Duration::from_secs(1);
 const POINTER_INTERVAL: Duration = Duration::from_millis(40);
 
 /// Runs until the receiver is gone, `stop` is set, or capture fails.
-pub fn run(mut cap: impl Capturer, tx: mpsc::Sender<Captured>, control: Arc<CaptureControl>) -> Result<(), WireError> {
+pub fn run(
+    mut cap: impl Capturer,
+    tx: mpsc::Sender<Captured>,
+    control: Arc<CaptureControl>,
+) -> Result<(), WireError> {
     let (w, h) = cap.size();
     if w > MAX_SCREEN_EDGE || h > MAX_SCREEN_EDGE {
-        return Err(WireError::new(ErrorCode::ScreenTooLarge, format!("screen is {w}x{h}")));
+        return Err(WireError::new(
+            ErrorCode::ScreenTooLarge,
+            format!("screen is {w}x{h}"),
+        ));
     }
     let mut prev: Option<Framebuffer> = None;
     let mut frame_no = 0u64;
@@ -77,7 +86,11 @@ pub fn run(mut cap: impl Capturer, tx: mpsc::Sender<Captured>, control: Arc<Capt
     }
     while !control.stop.load(Ordering::Relaxed) {
         let since = last_grab.elapsed();
-        let timeout = if pending { MIN_FRAME_INTERVAL.saturating_sub(since) } else { POINTER_INTERVAL };
+        let timeout = if pending {
+            MIN_FRAME_INTERVAL.saturating_sub(since)
+        } else {
+            POINTER_INTERVAL
+        };
         let changes = cap.wait(timeout)?;
         pending |= changes.damaged || changes.resized;
         if changes.cursor_shape
@@ -97,7 +110,9 @@ pub fn run(mut cap: impl Capturer, tx: mpsc::Sender<Captured>, control: Arc<Capt
         if keyframe {
             prev = None;
         }
-        let due = (pending && last_grab.elapsed() >= MIN_FRAME_INTERVAL) || last_grab.elapsed() >= SAFETY_INTERVAL || keyframe;
+        let due = (pending && last_grab.elapsed() >= MIN_FRAME_INTERVAL)
+            || last_grab.elapsed() >= SAFETY_INTERVAL
+            || keyframe;
         if !due {
             continue;
         }
@@ -108,7 +123,9 @@ pub fn run(mut cap: impl Capturer, tx: mpsc::Sender<Captured>, control: Arc<Capt
         if changed.is_empty() {
             continue;
         }
-        let is_key = prev.as_ref().is_none_or(|p| p.width() != fb.width() || p.height() != fb.height());
+        let is_key = prev
+            .as_ref()
+            .is_none_or(|p| p.width() != fb.width() || p.height() != fb.height());
         frame_no += 1;
         let frame = FrameMessage {
             header: FrameHeader {

@@ -23,7 +23,12 @@ pub struct StatusLine {
 
 impl StatusLine {
     pub fn new() -> Self {
-        StatusLine { last: Instant::now(), last_frames: 0, last_bytes: 0, tty: std::io::stdout().is_terminal() }
+        StatusLine {
+            last: Instant::now(),
+            last_frames: 0,
+            last_bytes: 0,
+            tty: std::io::stdout().is_terminal(),
+        }
     }
 
     pub fn print(&mut self, s: &ShareStats, connected: bool) {
@@ -31,11 +36,12 @@ impl StatusLine {
         let fps = (s.frames - self.last_frames) as f64 / secs;
         let kbps = (s.bytes - self.last_bytes) as f64 * 8.0 / 1000.0 / secs;
         let line = format!(
-            "status {} viewers={} fps={fps:.1} kbps={kbps:.1} frames={} bytes={}",
+            "status {} viewers={} fps={fps:.1} kbps={kbps:.1} frames={} bytes={} reconnects={}",
             if connected { "sharing" } else { "reconnecting" },
             s.viewers,
             s.frames,
-            s.bytes
+            s.bytes,
+            s.reconnects
         );
         if self.tty {
             print!("\r\x1b[2K{line}");
@@ -53,6 +59,9 @@ impl StatusLine {
         if self.tty {
             println!();
         }
-        println!("shared frames={} bytes={} reconnects={}", s.frames, s.bytes, s.reconnects);
+        println!(
+            "shared frames={} bytes={} reconnects={}",
+            s.frames, s.bytes, s.reconnects
+        );
     }
 }

@@ -2,25 +2,32 @@
 //! backoff. After each (re)connect the capture thread is asked for a keyframe, so the
 //! server's cache is whole again whatever it lost.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use deskshare_client::session::{Incoming, Session};
-use deskshare_proto::{CursorShape, ErrorCode, Role, ServerMessage, WireError};
+use deskshare_proto::{CursorShape, ErrorCode, MAX_MESSAGE_BYTES, Role, ServerMessage, WireError};
 use tokio::sync::mpsc;
 
+use crate::ShareOptions;
 use crate::capture::{CaptureControl, Captured};
 use crate::status::{ShareStats, StatusLine};
-use crate::ShareOptions;
 
 /// Codes after which trying again cannot help.
 fn is_fatal(code: ErrorCode) -> bool {
-    !matches!(code, ErrorCode::ConnectionLost | ErrorCode::ServerUnreachable | ErrorCode::ServerShuttingDown | ErrorCode::ServerError)
+    !matches!(
+        code,
+        ErrorCode::ConnectionLost
+            | ErrorCode::ServerUnreachable
+            | ErrorCode::ServerShuttingDown
+            | ErrorCode::ServerError
+    )
 }
 
 pub async fn run(
     opts: &ShareOptions,
+    session: Session,
     mut rx: mpsc::Receiver<Captured>,
     control: Arc<CaptureControl>,
     shutdown: impl std::future::Future<Output = ()>,
@@ -32,11 +39,18 @@ pub async fn run(
     let mut backoff = Duration::from_millis(200);
     let mut cursor: Option<CursorShape> = None;
     let mut first = true;
+    let mut initial = Some(session);
     loop {
-        let connect = Session::connect(&opts.link, &opts.tls, Role::Presenter, opts.name.clone());
-        let session = tokio::select! {
-            s = connect => s,
-            _ = &mut shutdown => break,
+        let session = match initial.take() {
+            Some(s) => Ok(s),
+            None => {
+                let connect =
+                    Session::connect(&opts.link, &opts.tls, Role::Presenter, opts.name.clone());
+                tokio::select! {
+                    s = connect => s,
+                    _ = &mut shutdown => break,
+                }
+            }
         };
         let mut session = match session {
             Ok(s) => s,
@@ -93,6 +107,12 @@ pub async fn run(
                         }
                         Captured::CursorPosition(p) => p.encode().to_vec(),
                     };
+                    if bytes.len() > MAX_MESSAGE_BYTES {
+                        return Err(WireError::new(
+                            ErrorCode::MessageTooLarge,
+                            format!("one screen update encoded to {} bytes; the limit is {MAX_MESSAGE_BYTES}", bytes.len()),
+                        ));
+                    }
                     stats.bytes += bytes.len() as u64;
                     if let Err(e) = session.send_binary(bytes).await {
                         break Err(e);

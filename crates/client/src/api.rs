@@ -4,8 +4,8 @@ use deskshare_proto::{ErrorCode, WireError};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::errors::classify;
 use crate::TlsOptions;
+use crate::errors::classify;
 
 /// Answer to `POST /api/meetings`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -30,9 +30,13 @@ pub struct Api {
 
 impl Api {
     pub fn new(server: &str, tls: &TlsOptions) -> Result<Self, WireError> {
-        let mut base = Url::parse(server).map_err(|e| WireError::new(ErrorCode::UrlInvalid, format!("'{server}': {e}")))?;
+        let mut base = Url::parse(server)
+            .map_err(|e| WireError::new(ErrorCode::UrlInvalid, format!("'{server}': {e}")))?;
         if base.scheme() != "https" {
-            return Err(WireError::new(ErrorCode::UrlInvalid, format!("'{server}': the server URL starts with https://")));
+            return Err(WireError::new(
+                ErrorCode::UrlInvalid,
+                format!("'{server}': the server URL starts with https://"),
+            ));
         }
         base.set_path("/");
         let http = reqwest::Client::builder()
@@ -43,7 +47,11 @@ impl Api {
         Ok(Api { base, http })
     }
 
-    pub async fn create_meeting(&self, token: &str, title: Option<&str>) -> Result<CreatedMeeting, WireError> {
+    pub async fn create_meeting(
+        &self,
+        token: &str,
+        title: Option<&str>,
+    ) -> Result<CreatedMeeting, WireError> {
         let url = self.base.join("api/meetings").expect("path joins");
         let res = self
             .http
@@ -59,13 +67,20 @@ impl Api {
 
 async fn decode<T: serde::de::DeserializeOwned>(res: reqwest::Response) -> Result<T, WireError> {
     let status = res.status();
-    let body = res.bytes().await.map_err(|e| classify(&e, "reading response"))?;
+    let body = res
+        .bytes()
+        .await
+        .map_err(|e| classify(&e, "reading response"))?;
     if status.is_success() {
-        serde_json::from_slice(&body).map_err(|e| WireError::new(ErrorCode::MessageMalformed, format!("server answer: {e}")))
+        serde_json::from_slice(&body)
+            .map_err(|e| WireError::new(ErrorCode::MessageMalformed, format!("server answer: {e}")))
     } else {
         match serde_json::from_slice::<ErrorBody>(&body) {
             Ok(b) => Err(b.error),
-            Err(_) => Err(WireError::new(ErrorCode::ServerError, format!("HTTP {status}"))),
+            Err(_) => Err(WireError::new(
+                ErrorCode::ServerError,
+                format!("HTTP {status}"),
+            )),
         }
     }
 }

@@ -4,8 +4,10 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use deskshare_codec::{decode_tile, Framebuffer};
-use deskshare_proto::{ClientMessage, ErrorCode, FrameMessage, MediaMessage, Role, ServerMessage, WireError};
+use deskshare_codec::{Framebuffer, decode_tile};
+use deskshare_proto::{
+    ClientMessage, ErrorCode, FrameMessage, MediaMessage, Role, ServerMessage, WireError,
+};
 
 use crate::session::{Incoming, Session};
 use crate::{MeetingLink, TlsOptions};
@@ -39,14 +41,24 @@ pub struct ViewStats {
     pub last_frame: u64,
     pub rtt_ms: u32,
     pub latency_ms: u32,
+    /// Times the viewer lost its connection and dialled again.
+    pub reconnects: u64,
 }
 
 impl ViewStats {
     /// The machine-readable line `--stats` prints.
     pub fn line(&self) -> String {
         format!(
-            "stats frames={} bytes={} tiles={} skipped_tiles={} skipped_frames={} last_frame={} latency_ms={} rtt_ms={}",
-            self.frames, self.bytes, self.tiles, self.skipped_tiles, self.skipped_frames, self.last_frame, self.latency_ms, self.rtt_ms
+            "stats frames={} bytes={} tiles={} skipped_tiles={} skipped_frames={} last_frame={} latency_ms={} rtt_ms={} reconnects={}",
+            self.frames,
+            self.bytes,
+            self.tiles,
+            self.skipped_tiles,
+            self.skipped_frames,
+            self.last_frame,
+            self.latency_ms,
+            self.rtt_ms,
+            self.reconnects
         )
     }
 }
@@ -70,7 +82,10 @@ impl ViewerState {
             Some(_) | None if h.keyframe => Framebuffer::new(w, hgt),
             other => {
                 self.screen = other;
-                return Err(WireError::new(ErrorCode::ProtocolViolation, "delta frame for a screen this viewer does not have"));
+                return Err(WireError::new(
+                    ErrorCode::ProtocolViolation,
+                    "delta frame for a screen this viewer does not have",
+                ));
             }
         };
         let backup = if h.keyframe { None } else { Some(next.clone()) };
@@ -98,39 +113,59 @@ impl ViewerState {
 
 /// Writes `fb` as an RGB PNG.
 pub fn write_png(fb: &Framebuffer, path: &std::path::Path) -> Result<(), WireError> {
-    let fail = |e: String| WireError::new(ErrorCode::FileWriteFailed, format!("{}: {e}", path.display()));
+    let fail = |e: String| {
+        WireError::new(
+            ErrorCode::FileWriteFailed,
+            format!("{}: {e}", path.display()),
+        )
+    };
     let file = std::fs::File::create(path).map_err(|e| fail(e.to_string()))?;
     let mut enc = png::Encoder::new(std::io::BufWriter::new(file), fb.width(), fb.height());
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
     let mut w = enc.write_header().map_err(|e| fail(e.to_string()))?;
-    w.write_image_data(&fb.to_rgb()).map_err(|e| fail(e.to_string()))?;
+    w.write_image_data(&fb.to_rgb())
+        .map_err(|e| fail(e.to_string()))?;
     w.finish().map_err(|e| fail(e.to_string()))
 }
 
 /// Runs the viewer until the snapshot is written, an error ends it, or `shutdown`
 /// resolves, reconnecting after connection losses. Returns what it received.
-pub async fn run(opts: ViewOptions, shutdown: impl std::future::Future<Output = ()>) -> Result<ViewStats, WireError> {
+pub async fn run(
+    opts: ViewOptions,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<ViewStats, WireError> {
     let mut shutdown = std::pin::pin!(shutdown);
     let started = Instant::now();
     let deadline = started + opts.timeout;
     let mut state = ViewerState::default();
     let mut backoff = Duration::from_millis(200);
     loop {
-        let result = match Session::connect(&opts.link, &opts.tls, Role::Viewer, opts.name.clone()).await {
-            Ok(session) => {
-                backoff = Duration::from_millis(200);
-                if let ServerMessage::Welcome { presenter_online, .. } = session.welcome {
-                    state.presenter_online = presenter_online;
+        let result =
+            match Session::connect(&opts.link, &opts.tls, Role::Viewer, opts.name.clone()).await {
+                Ok(session) => {
+                    backoff = Duration::from_millis(200);
+                    if let ServerMessage::Welcome {
+                        presenter_online, ..
+                    } = session.welcome
+                    {
+                        state.presenter_online = presenter_online;
+                    }
+                    receive(session, &opts, &mut state, deadline, shutdown.as_mut()).await
                 }
-                receive(session, &opts, &mut state, deadline, shutdown.as_mut()).await
-            }
-            Err(e) => Err(e),
-        };
+                Err(e) => Err(e),
+            };
         match result {
             Ok(()) => return Ok(state.stats),
             // Worth retrying: the path or the server went away for a moment.
-            Err(e) if matches!(e.code, ErrorCode::ConnectionLost | ErrorCode::ServerUnreachable | ErrorCode::ServerShuttingDown) => {
+            Err(e)
+                if matches!(
+                    e.code,
+                    ErrorCode::ConnectionLost
+                        | ErrorCode::ServerUnreachable
+                        | ErrorCode::ServerShuttingDown
+                ) =>
+            {
                 // `receive` returns Ok when shutdown resolves, so it is still pending here.
                 if shutdown_requested(shutdown.as_mut()) {
                     return Ok(state.stats);
@@ -138,8 +173,16 @@ pub async fn run(opts: ViewOptions, shutdown: impl std::future::Future<Output = 
                 if opts.snapshot.is_some() && Instant::now() >= deadline {
                     return Err(e);
                 }
-                eprintln!("{} (reconnecting in {} ms)", e.explain(), backoff.as_millis());
-                tokio::time::sleep(backoff).await;
+                eprintln!(
+                    "{} (reconnecting in {} ms)",
+                    e.explain(),
+                    backoff.as_millis()
+                );
+                state.stats.reconnects += 1;
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = shutdown.as_mut() => return Ok(state.stats),
+                }
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
             Err(e) => return Err(e),
@@ -193,7 +236,10 @@ async fn receive(
                         let Some(fb) = &state.screen else {
                             return Err(WireError::new(
                                 ErrorCode::NoFrameTimeout,
-                                format!("no complete frame within {} s", opts.timeout.as_secs_f32()),
+                                format!(
+                                    "no complete frame within {} s",
+                                    opts.timeout.as_secs_f32()
+                                ),
                             ));
                         };
                         write_png(fb, path)?;
@@ -217,7 +263,11 @@ async fn receive(
                 if let Some(t) = opts.throttle {
                     tokio::time::sleep(t).await;
                 }
-                session.send_control(&ClientMessage::Ack { frame: frame.header.frame }).await?;
+                session
+                    .send_control(&ClientMessage::Ack {
+                        frame: frame.header.frame,
+                    })
+                    .await?;
             }
             Ok(Ok(Incoming::Media(_cursor))) => {}
         }
@@ -231,23 +281,53 @@ mod tests {
     use deskshare_proto::{FrameHeader, TileEncoding, TilePayload};
 
     fn frame(keyframe: bool, frame_no: u64, tiles: Vec<TilePayload>) -> FrameMessage {
-        FrameMessage { header: FrameHeader { keyframe, frame: frame_no, width: 100, height: 64, ..Default::default() }, tiles }
+        FrameMessage {
+            header: FrameHeader {
+                keyframe,
+                frame: frame_no,
+                width: 100,
+                height: 64,
+                ..Default::default()
+            },
+            tiles,
+        }
     }
     fn solid(col: u16, v: u8) -> TilePayload {
-        TilePayload { col, row: 0, encoding: TileEncoding::Solid, data: Bytes::from(vec![v, v, v]) }
+        TilePayload {
+            col,
+            row: 0,
+            encoding: TileEncoding::Solid,
+            data: Bytes::from(vec![v, v, v]),
+        }
     }
 
     #[test]
     fn applies_whole_frames_and_counts_skips() {
         let mut s = ViewerState::default();
-        assert_eq!(s.apply(&frame(false, 1, vec![solid(0, 1)]), 10).unwrap_err().code, ErrorCode::ProtocolViolation);
-        s.apply(&frame(true, 1, vec![solid(0, 1), solid(1, 2)]), 10).unwrap();
+        assert_eq!(
+            s.apply(&frame(false, 1, vec![solid(0, 1)]), 10)
+                .unwrap_err()
+                .code,
+            ErrorCode::ProtocolViolation
+        );
+        s.apply(&frame(true, 1, vec![solid(0, 1), solid(1, 2)]), 10)
+            .unwrap();
         s.apply(&frame(false, 4, vec![solid(1, 3)]), 10).unwrap();
         assert_eq!(s.stats.skipped_frames, 2);
         assert_eq!(s.screen.as_ref().unwrap().pixels()[99], 0x030303);
         // A corrupt tile leaves the previous screen untouched.
-        let bad = TilePayload { col: 0, row: 0, encoding: TileEncoding::Qoi, data: Bytes::from_static(&[0xfe]) };
-        assert_eq!(s.apply(&frame(false, 5, vec![solid(1, 9), bad]), 10).unwrap_err().code, ErrorCode::TileCorrupt);
+        let bad = TilePayload {
+            col: 0,
+            row: 0,
+            encoding: TileEncoding::Qoi,
+            data: Bytes::from_static(&[0xfe]),
+        };
+        assert_eq!(
+            s.apply(&frame(false, 5, vec![solid(1, 9), bad]), 10)
+                .unwrap_err()
+                .code,
+            ErrorCode::TileCorrupt
+        );
         assert_eq!(s.screen.as_ref().unwrap().pixels()[99], 0x030303);
         assert_eq!(s.stats.frames, 2);
     }

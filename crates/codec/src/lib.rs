@@ -11,4 +11,4 @@ mod tile;
 
 pub use diff::changed_tiles;
 pub use framebuffer::{Framebuffer, Rect};
-pub use tile::{decode_tile, encode_tile, encode_tiles, TileError};
+pub use tile::{TileError, decode_tile, encode_tile, encode_tiles};

@@ -11,7 +11,11 @@ use deskshare_client::{MeetingLink, TlsOptions};
 use deskshare_proto::WireError;
 
 #[derive(Parser)]
-#[command(name = "deskshare", version, about = "Desktop and application sharing for meetings, on one TLS port")]
+#[command(
+    name = "deskshare",
+    version,
+    about = "Desktop and application sharing for meetings, on one TLS port"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -106,18 +110,31 @@ struct TlsArgs {
 
 impl From<TlsArgs> for TlsOptions {
     fn from(a: TlsArgs) -> Self {
-        TlsOptions { ca: a.ca, insecure: a.insecure }
+        TlsOptions {
+            ca: a.ca,
+            insecure: a.insecure,
+        }
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let default_level = if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" };
+    let default_level = if matches!(cli.command, Command::Serve { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("DESKSHARE_LOG").unwrap_or_else(|_| default_level.into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DESKSHARE_LOG")
+                .unwrap_or_else(|_| default_level.into()),
+        )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime starts");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime starts");
     match runtime.block_on(run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -128,7 +145,7 @@ fn main() -> ExitCode {
 }
 
 async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
+    use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
@@ -138,17 +155,45 @@ async fn shutdown_signal() {
 
 async fn run(command: Command) -> Result<(), WireError> {
     match command {
-        Command::Serve { listen, data, public_url } => {
-            let running = deskshare_server::start(deskshare_server::ServeOptions { listen, data: data.clone(), public_url }).await?;
-            println!("deskshare serving {} (certificate SHA-256 {})", running.url, running.fingerprint);
-            println!("admin token in {}; certificate in {}", data.join("admin-token").display(), running.cert_path.display());
+        Command::Serve {
+            listen,
+            data,
+            public_url,
+        } => {
+            let running = deskshare_server::start(deskshare_server::ServeOptions {
+                listen,
+                data: data.clone(),
+                public_url,
+            })
+            .await?;
+            println!(
+                "deskshare serving {} (certificate SHA-256 {})",
+                running.url, running.fingerprint
+            );
+            println!(
+                "admin token in {}; certificate in {}",
+                data.join("admin-token").display(),
+                running.cert_path.display()
+            );
             running.serve_until(shutdown_signal()).await
         }
-        Command::Meeting { command: MeetingCommand::Create { server, token, title, json, tls } } => {
+        Command::Meeting {
+            command:
+                MeetingCommand::Create {
+                    server,
+                    token,
+                    title,
+                    json,
+                    tls,
+                },
+        } => {
             let api = deskshare_client::api::Api::new(&server, &tls.into())?;
             let m = api.create_meeting(token.trim(), title.as_deref()).await?;
             if json {
-                println!("{}", serde_json::json!({ "id": m.id, "join_url": m.join_url, "presenter_url": m.presenter_url }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "id": m.id, "join_url": m.join_url, "presenter_url": m.presenter_url })
+                );
             } else {
                 println!("meeting \"{}\" created", m.title);
                 println!("join URL (for viewers):          {}", m.join_url);
@@ -156,12 +201,33 @@ async fn run(command: Command) -> Result<(), WireError> {
             }
             Ok(())
         }
-        Command::Share { presenter_url, display, name, tls } => {
+        Command::Share {
+            presenter_url,
+            display,
+            name,
+            tls,
+        } => {
             let link = MeetingLink::parse(&presenter_url)?;
-            let opts = deskshare_agent::ShareOptions { link, tls: tls.into(), display, name };
-            deskshare_agent::share(opts, shutdown_signal()).await.map(|_| ())
+            let opts = deskshare_agent::ShareOptions {
+                link,
+                tls: tls.into(),
+                display,
+                name,
+            };
+            deskshare_agent::share(opts, shutdown_signal())
+                .await
+                .map(|_| ())
         }
-        Command::View { join_url, name, snapshot, settle, timeout, stats, throttle_ms, tls } => {
+        Command::View {
+            join_url,
+            name,
+            snapshot,
+            settle,
+            timeout,
+            stats,
+            throttle_ms,
+            tls,
+        } => {
             let link = MeetingLink::parse(&join_url)?;
             let print_final = stats;
             let opts = ViewOptions {

@@ -13,5 +13,5 @@
 mod pump;
 mod screen;
 
-pub use pump::{PumpError, PumpOutput, ViewerPump, DEFAULT_WINDOW};
+pub use pump::{DEFAULT_WINDOW, PumpError, PumpOutput, ViewerPump};
 pub use screen::{ApplyError, ApplyOutcome, Screen};

@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ErrorCode, WireError};
 use crate::MAX_CONTROL_BYTES;
+use crate::error::{ErrorCode, WireError};
 
 /// What a connection wants to be in the meeting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,7 +83,10 @@ impl ServerMessage {
     }
 
     pub fn error(err: &WireError) -> Self {
-        ServerMessage::Error { code: err.code, message: err.message.clone() }
+        ServerMessage::Error {
+            code: err.code,
+            message: err.message.clone(),
+        }
     }
 }
 
@@ -91,7 +94,10 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, WireError> {
     if text.len() > MAX_CONTROL_BYTES {
         return Err(WireError::new(
             ErrorCode::MessageTooLarge,
-            format!("control message of {} bytes exceeds {MAX_CONTROL_BYTES}", text.len()),
+            format!(
+                "control message of {} bytes exceeds {MAX_CONTROL_BYTES}",
+                text.len()
+            ),
         ));
     }
     serde_json::from_str(text).map_err(|e| {
@@ -145,7 +151,13 @@ mod tests {
         assert_eq!(truncated.code, ErrorCode::MessageMalformed);
         let extra = ClientMessage::from_json(r#"{"type":"ack","frame":1,"x":2}"#).unwrap_err();
         assert_eq!(extra.code, ErrorCode::MessageMalformed);
-        let big = format!(r#"{{"type":"ack","frame":1,"pad":"{}"}}"#, "a".repeat(MAX_CONTROL_BYTES));
-        assert_eq!(ClientMessage::from_json(&big).unwrap_err().code, ErrorCode::MessageTooLarge);
+        let big = format!(
+            r#"{{"type":"ack","frame":1,"pad":"{}"}}"#,
+            "a".repeat(MAX_CONTROL_BYTES)
+        );
+        assert_eq!(
+            ClientMessage::from_json(&big).unwrap_err().code,
+            ErrorCode::MessageTooLarge
+        );
     }
 }

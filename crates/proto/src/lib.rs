@@ -18,7 +18,10 @@ pub mod media;
 
 pub use control::{ClientMessage, Role, ServerMessage};
 pub use error::{ErrorCode, WireError};
-pub use media::{grid_dims, tile_dims, CursorPosition, CursorShape, DecodeError, FrameHeader, FrameMessage, MediaMessage, TileEncoding, TilePayload};
+pub use media::{
+    CursorPosition, CursorShape, DecodeError, FrameHeader, FrameMessage, MediaMessage,
+    TileEncoding, TilePayload, grid_dims, tile_dims,
+};
 
 /// Version of the protocol spoken by this build. A peer whose hello carries another
 /// version is refused with [`ErrorCode::ProtocolVersionMismatch`].

@@ -36,7 +36,11 @@ pub enum DecodeError {
     #[error("unknown message kind 0x{0:02x}")]
     UnknownKind(u8),
     #[error("message truncated: needed {needed} bytes at offset {offset}, have {len}")]
-    Truncated { offset: usize, needed: usize, len: usize },
+    Truncated {
+        offset: usize,
+        needed: usize,
+        len: usize,
+    },
     #[error("{0} trailing bytes after the last field")]
     Trailing(usize),
     #[error("unknown flags 0x{0:02x}")]
@@ -48,7 +52,12 @@ pub enum DecodeError {
     #[error("{count} tiles exceed the {max} tiles of the screen")]
     TooManyTiles { count: u32, max: u32 },
     #[error("tile ({col},{row}) lies outside the {cols}x{rows} grid")]
-    TileOutOfGrid { col: u16, row: u16, cols: u32, rows: u32 },
+    TileOutOfGrid {
+        col: u16,
+        row: u16,
+        cols: u32,
+        rows: u32,
+    },
     #[error("tile ({col},{row}) appears twice in one frame")]
     DuplicateTile { col: u16, row: u16 },
     #[error("keyframe carries {count} of the screen's {expected} tiles")]
@@ -56,7 +65,12 @@ pub enum DecodeError {
     #[error("unknown tile encoding {0}")]
     UnknownEncoding(u8),
     #[error("tile ({col},{row}) payload of {len} bytes is invalid for encoding {encoding:?}")]
-    PayloadSize { col: u16, row: u16, encoding: TileEncoding, len: usize },
+    PayloadSize {
+        col: u16,
+        row: u16,
+        encoding: TileEncoding,
+        len: usize,
+    },
     #[error("cursor {width}x{height} is outside 1..={MAX_CURSOR_EDGE} or hotspot outside it")]
     CursorSize { width: u16, height: u16 },
 }
@@ -67,7 +81,9 @@ impl DecodeError {
         match self {
             DecodeError::TooLarge(_) => ErrorCode::MessageTooLarge,
             DecodeError::UnknownKind(_) => ErrorCode::MessageUnknownType,
-            DecodeError::ScreenSize { .. } | DecodeError::CursorSize { .. } => ErrorCode::ScreenTooLarge,
+            DecodeError::ScreenSize { .. } | DecodeError::CursorSize { .. } => {
+                ErrorCode::ScreenTooLarge
+            }
             DecodeError::PayloadSize { .. } => ErrorCode::TileCorrupt,
             _ => ErrorCode::MessageMalformed,
         }
@@ -199,7 +215,9 @@ impl MediaMessage {
             None => Err(DecodeError::Empty),
             Some(&KIND_FRAME) => FrameMessage::decode(buf).map(MediaMessage::Frame),
             Some(&KIND_CURSOR_SHAPE) => CursorShape::decode(buf).map(MediaMessage::CursorShape),
-            Some(&KIND_CURSOR_POSITION) => CursorPosition::decode(&buf).map(MediaMessage::CursorPosition),
+            Some(&KIND_CURSOR_POSITION) => {
+                CursorPosition::decode(&buf).map(MediaMessage::CursorPosition)
+            }
             Some(&k) => Err(DecodeError::UnknownKind(k)),
         }
     }
@@ -225,11 +243,15 @@ impl<'a> Reader<'a> {
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or(DecodeError::Truncated {
-            offset: self.pos,
-            needed: n,
-            len: self.buf.len(),
-        })?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or(DecodeError::Truncated {
+                offset: self.pos,
+                needed: n,
+                len: self.buf.len(),
+            })?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -261,7 +283,12 @@ impl<'a> Reader<'a> {
 impl FrameMessage {
     /// Encoded size, to size the output buffer once.
     pub fn encoded_len(&self) -> usize {
-        FRAME_HEADER_LEN + self.tiles.iter().map(|t| TILE_HEADER_LEN + t.data.len()).sum::<usize>()
+        FRAME_HEADER_LEN
+            + self
+                .tiles
+                .iter()
+                .map(|t| TILE_HEADER_LEN + t.data.len())
+                .sum::<usize>()
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -293,15 +320,24 @@ impl FrameMessage {
         };
         let (width, height) = (u32::from(header.width), u32::from(header.height));
         if !(1..=MAX_SCREEN_EDGE).contains(&width) || !(1..=MAX_SCREEN_EDGE).contains(&height) {
-            return Err(DecodeError::ScreenSize { width: header.width, height: header.height });
+            return Err(DecodeError::ScreenSize {
+                width: header.width,
+                height: header.height,
+            });
         }
         let (cols, rows) = grid_dims(width, height);
         let count = r.u32()?;
         if count > cols * rows {
-            return Err(DecodeError::TooManyTiles { count, max: cols * rows });
+            return Err(DecodeError::TooManyTiles {
+                count,
+                max: cols * rows,
+            });
         }
         if header.keyframe && count != cols * rows {
-            return Err(DecodeError::IncompleteKeyframe { count, expected: cols * rows });
+            return Err(DecodeError::IncompleteKeyframe {
+                count,
+                expected: cols * rows,
+            });
         }
         let mut seen = vec![false; (cols * rows) as usize];
         let mut tiles = Vec::with_capacity(count as usize);
@@ -312,7 +348,12 @@ impl FrameMessage {
             let len = r.u32()? as usize;
             let (c, rw) = (u32::from(col), u32::from(row));
             if c >= cols || rw >= rows {
-                return Err(DecodeError::TileOutOfGrid { col, row, cols, rows });
+                return Err(DecodeError::TileOutOfGrid {
+                    col,
+                    row,
+                    cols,
+                    rows,
+                });
             }
             let idx = (rw * cols + c) as usize;
             if std::mem::replace(&mut seen[idx], true) {
@@ -321,11 +362,21 @@ impl FrameMessage {
             let encoding = TileEncoding::from_u8(enc).ok_or(DecodeError::UnknownEncoding(enc))?;
             let (tw, th) = tile_dims(width, height, c, rw);
             if !encoding.payload_len_ok(len, (tw * th) as usize) {
-                return Err(DecodeError::PayloadSize { col, row, encoding, len });
+                return Err(DecodeError::PayloadSize {
+                    col,
+                    row,
+                    encoding,
+                    len,
+                });
             }
             let start = r.pos;
             r.take(len)?;
-            tiles.push(TilePayload { col, row, encoding, data: buf.slice(start..start + len) });
+            tiles.push(TilePayload {
+                col,
+                row,
+                encoding,
+                data: buf.slice(start..start + len),
+            });
         }
         r.finish()?;
         Ok(FrameMessage { header, tiles })
@@ -334,7 +385,11 @@ impl FrameMessage {
 
 /// Writes a frame message from borrowed tiles. The server uses this to build each viewer's
 /// update straight from its tile cache.
-pub fn encode_frame_into<'a>(out: &mut Vec<u8>, header: &FrameHeader, tiles: impl ExactSizeIterator<Item = &'a TilePayload>) {
+pub fn encode_frame_into<'a>(
+    out: &mut Vec<u8>,
+    header: &FrameHeader,
+    tiles: impl ExactSizeIterator<Item = &'a TilePayload>,
+) {
     out.put_u8(KIND_FRAME);
     out.put_u8(if header.keyframe { FLAG_KEYFRAME } else { 0 });
     out.put_u16_le(TILE_SIZE as u16);
@@ -385,7 +440,14 @@ impl CursorShape {
         let start = r.pos;
         r.take(len)?;
         r.finish()?;
-        Ok(CursorShape { serial, width, height, hot_x, hot_y, rgba: buf.slice(start..start + len) })
+        Ok(CursorShape {
+            serial,
+            width,
+            height,
+            hot_x,
+            hot_y,
+            rgba: buf.slice(start..start + len),
+        })
     }
 }
 
@@ -406,7 +468,11 @@ impl CursorPosition {
         if flags & !1 != 0 {
             return Err(DecodeError::UnknownFlags(flags));
         }
-        let pos = CursorPosition { visible: flags & 1 != 0, x: r.i32()?, y: r.i32()? };
+        let pos = CursorPosition {
+            visible: flags & 1 != 0,
+            x: r.i32()?,
+            y: r.i32()?,
+        };
         r.finish()?;
         Ok(pos)
     }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use url::Url;
 
 use crate::hub::Hub;
-use crate::store::{unix_now, MeetingRecord, Store};
+use crate::store::{MeetingRecord, Store, unix_now};
 use crate::{web, ws};
 
 /// Everything a request handler may need.
@@ -52,8 +52,14 @@ async fn security_headers(mut res: Response) -> Response {
              form-action 'self'; frame-ancestors 'none'",
         ),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     res
 }
@@ -64,7 +70,8 @@ pub struct ApiError(pub WireError);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.0.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::json!({
             "error": { "code": self.0.code, "message": self.0.message, "remedy": self.0.code.remedy() }
         });
@@ -91,8 +98,13 @@ fn check_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     let want = state.admin_token.as_bytes();
-    let ok = given.len() == want.len() && given.bytes().zip(want).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
-    if ok { Ok(()) } else { Err(WireError::new(ErrorCode::Unauthorized, "missing or wrong bearer token").into()) }
+    let ok = given.len() == want.len()
+        && given.bytes().zip(want).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
+    if ok {
+        Ok(())
+    } else {
+        Err(WireError::new(ErrorCode::Unauthorized, "missing or wrong bearer token").into())
+    }
 }
 
 #[derive(Deserialize)]
@@ -133,8 +145,17 @@ async fn create_meeting(
     body: Option<Json<CreateMeeting>>,
 ) -> Result<(StatusCode, Json<CreatedMeeting>), ApiError> {
     check_admin(&state, &headers)?;
-    let req = body.map(|Json(b)| b).unwrap_or(CreateMeeting { title: None, expires_in: None });
-    let title = req.title.unwrap_or_else(|| "Meeting".into()).chars().filter(|c| !c.is_control()).take(200).collect::<String>();
+    let req = body.map(|Json(b)| b).unwrap_or(CreateMeeting {
+        title: None,
+        expires_in: None,
+    });
+    let title = req
+        .title
+        .unwrap_or_else(|| "Meeting".into())
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect::<String>();
     let id = MeetingId::generate();
     let secret = PresenterSecret::generate();
     let now = unix_now();
@@ -143,9 +164,15 @@ async fn create_meeting(
         title: title.clone(),
         presenter_secret: secret.hash(),
         created_at: now,
-        expires_at: req.expires_in.map(|s| now.saturating_add(s.min(i64::MAX as u64 / 2) as i64)),
+        expires_at: req
+            .expires_in
+            .map(|s| now.saturating_add(s.min(i64::MAX as u64 / 2) as i64)),
     };
-    state.store.insert_meeting(&record).await.map_err(internal)?;
+    state
+        .store
+        .insert_meeting(&record)
+        .await
+        .map_err(internal)?;
     tracing::info!(meeting = %id, "meeting created");
     Ok((
         StatusCode::CREATED,
@@ -167,15 +194,33 @@ struct MeetingInfo {
     viewers: u32,
 }
 
-async fn meeting_info(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<MeetingInfo>, ApiError> {
-    let not_found = || ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such meeting"));
+async fn meeting_info(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<MeetingInfo>, ApiError> {
+    let not_found = || {
+        ApiError(WireError::new(
+            ErrorCode::MeetingNotFound,
+            "no such meeting",
+        ))
+    };
     let id = MeetingId::parse(&id).map_err(|_| not_found())?;
-    let m = state.store.meeting(&id).await.map_err(internal)?.ok_or_else(not_found)?;
+    let m = state
+        .store
+        .meeting(&id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(not_found)?;
     if m.is_expired(unix_now()) {
         return Err(WireError::bare(ErrorCode::MeetingExpired).into());
     }
     let presence = state.hub.get(&id).map(|l| l.presence()).unwrap_or_default();
-    Ok(Json(MeetingInfo { id: id.to_string(), title: m.title, presenter_online: presence.presenter.is_some(), viewers: presence.viewers }))
+    Ok(Json(MeetingInfo {
+        id: id.to_string(),
+        title: m.title,
+        presenter_online: presence.presenter.is_some(),
+        viewers: presence.viewers,
+    }))
 }
 
 /// Every error code with its cause and remedy, so the browser shows the same text as
@@ -183,7 +228,12 @@ async fn meeting_info(State(state): State<Arc<AppState>>, Path(id): Path<String>
 async fn error_table() -> Json<serde_json::Value> {
     let map: serde_json::Map<String, serde_json::Value> = ErrorCode::ALL
         .iter()
-        .map(|c| (c.as_str().to_string(), serde_json::json!({ "cause": c.cause(), "remedy": c.remedy() })))
+        .map(|c| {
+            (
+                c.as_str().to_string(),
+                serde_json::json!({ "cause": c.cause(), "remedy": c.remedy() }),
+            )
+        })
         .collect();
     Json(serde_json::Value::Object(map))
 }

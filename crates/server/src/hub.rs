@@ -86,7 +86,8 @@ impl LiveMeeting {
     }
 
     pub fn viewer_left(&self) {
-        self.presence.send_modify(|p| p.viewers = p.viewers.saturating_sub(1));
+        self.presence
+            .send_modify(|p| p.viewers = p.viewers.saturating_sub(1));
     }
 }
 

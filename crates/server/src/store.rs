@@ -8,20 +8,20 @@ use std::str::FromStr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use deskshare_meeting::{MeetingId, SecretHash};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 /// Ordered schema migrations. Each runs once, inside a transaction, and is recorded in
 /// `schema_migrations`; never edit one that has shipped, add a new one.
-const MIGRATIONS: &[&str] = &[
-    "CREATE TABLE meetings (
+const MIGRATIONS: &[&str] = &["CREATE TABLE meetings (
         id TEXT PRIMARY KEY NOT NULL,
         title TEXT NOT NULL,
         presenter_secret_sha256 TEXT NOT NULL,
         created_at INTEGER NOT NULL,
         expires_at INTEGER
-    )",
-];
+    )"];
 
 /// A stored meeting.
 #[derive(Clone, Debug)]
@@ -56,7 +56,9 @@ pub struct Store {
 
 /// Seconds since the Unix epoch.
 pub fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 impl Store {
@@ -68,21 +70,32 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
         let store = Store { pool };
         store.migrate().await?;
         Ok(store)
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY NOT NULL)")
-            .execute(&self.pool)
-            .await?;
-        let done: i64 = sqlx::query("SELECT COUNT(*) FROM schema_migrations").fetch_one(&self.pool).await?.get(0);
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await?;
+        let done: i64 = sqlx::query("SELECT COUNT(*) FROM schema_migrations")
+            .fetch_one(&self.pool)
+            .await?
+            .get(0);
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
             let mut tx = self.pool.begin().await?;
             sqlx::query(sql).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO schema_migrations (version) VALUES (?)").bind(i as i64 + 1).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO schema_migrations (version) VALUES (?)")
+                .bind(i as i64 + 1)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
         }
         Ok(())

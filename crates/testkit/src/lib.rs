@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{self, ConnectionExt as _, ImageFormat};
 use x11rb::rust_connection::RustConnection;
@@ -25,13 +25,25 @@ impl Xvfb {
         // numbers apart, the pid keeps concurrent processes apart.
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         for _ in 0..50 {
-            let n = 100 + (std::process::id() % 400) * 16 + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 16;
-            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+            let n = 100
+                + (std::process::id() % 400) * 16
+                + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 16;
+            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                || Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            {
                 continue;
             }
             let display = format!(":{n}");
             let child = Command::new("Xvfb")
-                .args([&display, "-screen", "0", &format!("{width}x{height}x24"), "-nolisten", "tcp", "-noreset"])
+                .args([
+                    &display,
+                    "-screen",
+                    "0",
+                    &format!("{width}x{height}x24"),
+                    "-nolisten",
+                    "tcp",
+                    "-noreset",
+                ])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -73,20 +85,33 @@ pub struct Image {
 
 impl Image {
     pub fn read_png(path: &Path) -> Result<Image> {
-        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).with_context(|| path.display().to_string())?));
+        let decoder = png::Decoder::new(std::io::BufReader::new(
+            std::fs::File::open(path).with_context(|| path.display().to_string())?,
+        ));
         let mut reader = decoder.read_info()?;
         let mut buf = vec![0; reader.output_buffer_size().context("png size")?];
         let info = reader.next_frame(&mut buf)?;
         let rgb = match info.color_type {
             png::ColorType::Rgb => buf[..info.buffer_size()].to_vec(),
-            png::ColorType::Rgba => buf[..info.buffer_size()].chunks_exact(4).flat_map(|c| [c[0], c[1], c[2]]).collect(),
+            png::ColorType::Rgba => buf[..info.buffer_size()]
+                .chunks_exact(4)
+                .flat_map(|c| [c[0], c[1], c[2]])
+                .collect(),
             other => bail!("unexpected PNG colour type {other:?}"),
         };
-        Ok(Image { width: info.width, height: info.height, rgb })
+        Ok(Image {
+            width: info.width,
+            height: info.height,
+            rgb,
+        })
     }
 
     pub fn write_png(&self, path: &Path) -> Result<()> {
-        let mut enc = png::Encoder::new(std::io::BufWriter::new(std::fs::File::create(path)?), self.width, self.height);
+        let mut enc = png::Encoder::new(
+            std::io::BufWriter::new(std::fs::File::create(path)?),
+            self.width,
+            self.height,
+        );
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         enc.write_header()?.write_image_data(&self.rgb)?;
@@ -98,7 +123,11 @@ impl Image {
         if (self.width, self.height) != (other.width, other.height) {
             return usize::MAX;
         }
-        self.rgb.chunks_exact(3).zip(other.rgb.chunks_exact(3)).filter(|(a, b)| a != b).count()
+        self.rgb
+            .chunks_exact(3)
+            .zip(other.rgb.chunks_exact(3))
+            .filter(|(a, b)| a != b)
+            .count()
     }
 }
 
@@ -113,13 +142,31 @@ pub fn grab(display: &str) -> Result<Image> {
     let mut y = 0u16;
     while y < geo.height {
         let h = band.min(geo.height - y);
-        let img = conn.get_image(ImageFormat::Z_PIXMAP, screen.root, 0, y as i16, geo.width, h, !0)?.reply()?;
-        for px in img.data.chunks_exact(4).take(geo.width as usize * h as usize) {
+        let img = conn
+            .get_image(
+                ImageFormat::Z_PIXMAP,
+                screen.root,
+                0,
+                y as i16,
+                geo.width,
+                h,
+                !0,
+            )?
+            .reply()?;
+        for px in img
+            .data
+            .chunks_exact(4)
+            .take(geo.width as usize * h as usize)
+        {
             rgb.extend_from_slice(&[px[2], px[1], px[0]]);
         }
         y += h;
     }
-    Ok(Image { width: geo.width.into(), height: geo.height.into(), rgb })
+    Ok(Image {
+        width: geo.width.into(),
+        height: geo.height.into(),
+        rgb,
+    })
 }
 
 /// Deterministic picture: gradients, flat bands and noise, so every tile encoder is hit.
@@ -132,9 +179,17 @@ pub fn picture(width: u32, height: u32, seed: u64) -> Vec<u32> {
             s ^= s >> 7;
             s ^= s << 17;
             match (y / 40) % 4 {
-                0 => ((x * 255 / width.max(1)) << 16) | ((y * 3 & 0xff) << 8) | (seed as u32 & 0xff),
+                0 => {
+                    ((x * 255 / width.max(1)) << 16) | ((y * 3 & 0xff) << 8) | (seed as u32 & 0xff)
+                }
                 1 => (s as u32) & 0x00ff_ffff,
-                2 => if (x / 8 + y / 8) % 2 == 0 { 0x00ff_ffff } else { 0x0010_2030 },
+                2 => {
+                    if (x / 8 + y / 8) % 2 == 0 {
+                        0x00ff_ffff
+                    } else {
+                        0x0010_2030
+                    }
+                }
                 _ => ((y & 0xff) << 16) | ((x & 0xff) << 8) | ((x ^ y) & 0xff),
             }
         })
@@ -148,7 +203,14 @@ pub struct PictureWindow {
 }
 
 impl PictureWindow {
-    pub fn show(display: &str, x: i16, y: i16, width: u16, height: u16, seed: u64) -> Result<PictureWindow> {
+    pub fn show(
+        display: &str,
+        x: i16,
+        y: i16,
+        width: u16,
+        height: u16,
+        seed: u64,
+    ) -> Result<PictureWindow> {
         let (conn, screen_num) = x11rb::connect(Some(display))?;
         let screen = conn.setup().roots[screen_num].clone();
         let window = conn.generate_id()?;
@@ -164,7 +226,9 @@ impl PictureWindow {
             0,
             xproto::WindowClass::INPUT_OUTPUT,
             screen.root_visual,
-            &xproto::CreateWindowAux::new().override_redirect(1).background_pixel(0),
+            &xproto::CreateWindowAux::new()
+                .override_redirect(1)
+                .background_pixel(0),
         )?;
         conn.map_window(window)?;
         let gc = conn.generate_id()?;
@@ -177,8 +241,22 @@ impl PictureWindow {
         while y0 < height {
             let h = rows_per_put.min(height - y0);
             let start = usize::from(y0) * usize::from(width);
-            let data: Vec<u8> = pixels[start..start + usize::from(h) * usize::from(width)].iter().flat_map(|p| p.to_le_bytes()).collect();
-            conn.put_image(ImageFormat::Z_PIXMAP, window, gc, width, h, 0, y0 as i16, 0, screen.root_depth, &data)?;
+            let data: Vec<u8> = pixels[start..start + usize::from(h) * usize::from(width)]
+                .iter()
+                .flat_map(|p| p.to_le_bytes())
+                .collect();
+            conn.put_image(
+                ImageFormat::Z_PIXMAP,
+                window,
+                gc,
+                width,
+                h,
+                0,
+                y0 as i16,
+                0,
+                screen.root_depth,
+                &data,
+            )?;
             y0 += h;
         }
         conn.sync()?;
@@ -189,5 +267,56 @@ impl PictureWindow {
     pub fn hold(&self, d: Duration) {
         std::thread::sleep(d);
         let _ = self.conn.flush();
+    }
+}
+
+/// A TCP relay to `target` that can cut every connection through it, like a network
+/// blip. Plain threads, no async runtime, so tests of any kind can use it.
+pub struct CuttableProxy {
+    pub port: u16,
+    live: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+    pub accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CuttableProxy {
+    pub fn start(target: std::net::SocketAddr) -> Result<CuttableProxy> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let live: Arc<Mutex<Vec<std::net::TcpStream>>> = Arc::default();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let (live2, accepted2) = (live.clone(), accepted.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().map_while(Result::ok) {
+                let Ok(upstream) = std::net::TcpStream::connect(target) else {
+                    continue;
+                };
+                accepted2.fetch_add(1, Ordering::Relaxed);
+                let pipe = |mut from: std::net::TcpStream, mut to: std::net::TcpStream| {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                };
+                let mut guard = live2.lock().unwrap();
+                guard.push(client.try_clone().unwrap());
+                guard.push(upstream.try_clone().unwrap());
+                pipe(client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                pipe(upstream, client);
+            }
+        });
+        Ok(CuttableProxy {
+            port,
+            live,
+            accepted,
+        })
+    }
+
+    /// Cuts every connection currently open through the proxy.
+    pub fn cut(&self) {
+        for s in self.live.lock().unwrap().drain(..) {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
     }
 }

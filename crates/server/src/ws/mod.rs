@@ -11,7 +11,9 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use deskshare_meeting::{MeetingId, PresenterSecret};
-use deskshare_proto::{ClientMessage, ErrorCode, Role, ServerMessage, WireError, MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
+use deskshare_proto::{
+    ClientMessage, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, Role, ServerMessage, WireError,
+};
 
 use crate::http::AppState;
 use crate::store::unix_now;
@@ -24,9 +26,16 @@ pub(crate) const PING_INTERVAL: Duration = Duration::from_secs(10);
 
 /// `GET /api/meetings/{id}/ws`. Every check happens after the upgrade, so browsers (which
 /// cannot read the body of a failed handshake) get a coded error too.
-pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
-    ws.max_message_size(MAX_MESSAGE_BYTES + 1024)
-        .max_frame_size(MAX_MESSAGE_BYTES + 1024)
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Response {
+    // The transport accepts up to twice the protocol limit so that a message just over
+    // the limit is read whole and refused with MESSAGE_TOO_LARGE on a clean close. Beyond
+    // that the connection is cut at the frame header (and the code is logged).
+    ws.max_message_size(2 * MAX_MESSAGE_BYTES)
+        .max_frame_size(2 * MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| session(socket, state, id))
 }
 
@@ -39,7 +48,11 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String) {
             return;
         }
     };
-    let Accepted { meeting, role, name } = hello;
+    let Accepted {
+        meeting,
+        role,
+        name,
+    } = hello;
     let live = state.hub.get_or_open(&meeting.id, &meeting.title);
     let conn = live.next_connection_id();
     let welcome = ServerMessage::Welcome {
@@ -49,7 +62,11 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String) {
         title: meeting.title.clone(),
         presenter_online: live.presence().presenter.is_some(),
     };
-    if socket.send(Message::Text(welcome.to_json().into())).await.is_err() {
+    if socket
+        .send(Message::Text(welcome.to_json().into()))
+        .await
+        .is_err()
+    {
         return;
     }
     tracing::info!(meeting = %meeting.id, conn, ?role, name = name.as_deref().unwrap_or(""), "joined");
@@ -74,18 +91,42 @@ struct Accepted {
     name: Option<String>,
 }
 
-async fn handshake(socket: &mut WebSocket, state: &AppState, id: &str) -> Result<Accepted, WireError> {
+async fn handshake(
+    socket: &mut WebSocket,
+    state: &AppState,
+    id: &str,
+) -> Result<Accepted, WireError> {
     let first = tokio::time::timeout(HELLO_TIMEOUT, socket.recv())
         .await
         .map_err(|_| WireError::new(ErrorCode::ProtocolViolation, "no hello within 10 s"))?;
     let text = match first {
         Some(Ok(Message::Text(t))) => t,
-        Some(Ok(_)) => return Err(WireError::new(ErrorCode::ProtocolViolation, "the first message must be a text hello")),
+        Some(Ok(_)) => {
+            return Err(WireError::new(
+                ErrorCode::ProtocolViolation,
+                "the first message must be a text hello",
+            ));
+        }
         Some(Err(e)) => return Err(read_error(e)),
-        None => return Err(WireError::new(ErrorCode::ProtocolViolation, "closed before hello")),
+        None => {
+            return Err(WireError::new(
+                ErrorCode::ProtocolViolation,
+                "closed before hello",
+            ));
+        }
     };
-    let ClientMessage::Hello { protocol, role, name, secret, client: _ } = ClientMessage::from_json(&text)? else {
-        return Err(WireError::new(ErrorCode::ProtocolViolation, "the first message must be hello"));
+    let ClientMessage::Hello {
+        protocol,
+        role,
+        name,
+        secret,
+        client: _,
+    } = ClientMessage::from_json(&text)?
+    else {
+        return Err(WireError::new(
+            ErrorCode::ProtocolViolation,
+            "the first message must be hello",
+        ));
     };
     if protocol != PROTOCOL_VERSION {
         return Err(WireError::new(
@@ -93,26 +134,47 @@ async fn handshake(socket: &mut WebSocket, state: &AppState, id: &str) -> Result
             format!("client speaks protocol {protocol}, this server speaks {PROTOCOL_VERSION}"),
         ));
     }
-    let not_found = || WireError::new(ErrorCode::MeetingNotFound, format!("no meeting '{}'", id.chars().take(64).collect::<String>()));
+    let not_found = || {
+        WireError::new(
+            ErrorCode::MeetingNotFound,
+            format!("no meeting '{}'", id.chars().take(64).collect::<String>()),
+        )
+    };
     let meeting_id = MeetingId::parse(id).map_err(|_| not_found())?;
-    let meeting = state.store.meeting(&meeting_id).await.map_err(crate::http::internal)?.ok_or_else(not_found)?;
+    let meeting = state
+        .store
+        .meeting(&meeting_id)
+        .await
+        .map_err(crate::http::internal)?
+        .ok_or_else(not_found)?;
     if meeting.is_expired(unix_now()) {
         return Err(WireError::bare(ErrorCode::MeetingExpired));
     }
     if role == Role::Presenter {
-        let ok = secret.is_some_and(|s| meeting.presenter_secret.matches(&PresenterSecret::from_string(s)));
+        let ok = secret.is_some_and(|s| {
+            meeting
+                .presenter_secret
+                .matches(&PresenterSecret::from_string(s))
+        });
         if !ok {
             return Err(WireError::bare(ErrorCode::PresenterSecretInvalid));
         }
     }
     let name = name.map(|n| n.chars().filter(|c| !c.is_control()).take(64).collect());
-    Ok(Accepted { meeting, role, name })
+    Ok(Accepted {
+        meeting,
+        role,
+        name,
+    })
 }
 
 /// Maps a read error to its code: the only one a user can cause is an oversized message.
 pub(crate) fn read_error(e: axum::Error) -> WireError {
     let text = e.to_string();
-    if text.contains("Space limit exceeded") || text.contains("too long") || text.contains("Message too big") {
+    if text.contains("Space limit exceeded")
+        || text.contains("too long")
+        || text.contains("Message too big")
+    {
         WireError::new(ErrorCode::MessageTooLarge, text)
     } else {
         WireError::new(ErrorCode::MessageMalformed, text)
@@ -122,8 +184,13 @@ pub(crate) fn read_error(e: axum::Error) -> WireError {
 /// Sends the error as a message, then closes with its code as the close reason (4000 +
 /// the HTTP status), so even a client that missed the message learns the code.
 pub(crate) async fn close_with_error(socket: &mut WebSocket, err: &WireError) {
-    let _ = socket.send(Message::Text(ServerMessage::error(err).to_json().into())).await;
-    let frame = CloseFrame { code: 4000 + err.code.http_status(), reason: err.code.as_str().into() };
+    let _ = socket
+        .send(Message::Text(ServerMessage::error(err).to_json().into()))
+        .await;
+    let frame = CloseFrame {
+        code: 4000 + err.code.http_status(),
+        reason: err.code.as_str().into(),
+    };
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
@@ -134,7 +201,9 @@ pub(crate) struct Liveness {
 
 impl Liveness {
     pub fn new() -> Self {
-        Liveness { last_heard: Instant::now() }
+        Liveness {
+            last_heard: Instant::now(),
+        }
     }
     pub fn heard(&mut self) {
         self.last_heard = Instant::now();
@@ -142,7 +211,10 @@ impl Liveness {
     /// On each ping tick: `Err` if the peer has been silent too long, else a ping to send.
     pub fn tick(&self) -> Result<Message, WireError> {
         if self.last_heard.elapsed() > PING_INTERVAL * 3 {
-            Err(WireError::new(ErrorCode::ConnectionLost, "peer silent for 30 s"))
+            Err(WireError::new(
+                ErrorCode::ConnectionLost,
+                "peer silent for 30 s",
+            ))
         } else {
             Ok(Message::Ping(Default::default()))
         }

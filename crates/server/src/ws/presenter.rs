@@ -6,18 +6,28 @@ use axum::extract::ws::{Message, WebSocket};
 use deskshare_proto::{ClientMessage, ErrorCode, MediaMessage, ServerMessage, WireError};
 
 use super::viewer::send_text;
-use super::{read_error, Liveness, PING_INTERVAL};
-use crate::hub::LiveMeeting;
+use super::{Liveness, PING_INTERVAL, read_error};
 use crate::http::AppState;
+use crate::hub::LiveMeeting;
 
-pub(super) async fn run(socket: &mut WebSocket, live: &LiveMeeting, conn: u64, state: &AppState) -> Result<(), WireError> {
+pub(super) async fn run(
+    socket: &mut WebSocket,
+    live: &LiveMeeting,
+    conn: u64,
+    state: &AppState,
+) -> Result<(), WireError> {
     live.set_presenter(conn);
     let result = receive_loop(socket, live, conn, state).await;
     live.clear_presenter(conn);
     result
 }
 
-async fn receive_loop(socket: &mut WebSocket, live: &LiveMeeting, conn: u64, state: &AppState) -> Result<(), WireError> {
+async fn receive_loop(
+    socket: &mut WebSocket,
+    live: &LiveMeeting,
+    conn: u64,
+    state: &AppState,
+) -> Result<(), WireError> {
     let mut presence_rx = live.subscribe_presence();
     let mut shutdown = state.shutdown.clone();
     let mut liveness = Liveness::new();
@@ -29,7 +39,13 @@ async fn receive_loop(socket: &mut WebSocket, live: &LiveMeeting, conn: u64, sta
             return Err(WireError::bare(ErrorCode::PresenterReplaced));
         }
         if told_viewers != Some(presence.viewers) {
-            send_text(socket, &ServerMessage::Viewers { count: presence.viewers }).await?;
+            send_text(
+                socket,
+                &ServerMessage::Viewers {
+                    count: presence.viewers,
+                },
+            )
+            .await?;
             told_viewers = Some(presence.viewers);
         }
         tokio::select! {

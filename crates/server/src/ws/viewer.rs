@@ -3,36 +3,59 @@
 use std::time::Instant;
 
 use axum::extract::ws::{Message, WebSocket};
-use deskshare_fanout::{PumpOutput, ViewerPump, DEFAULT_WINDOW};
+use deskshare_fanout::{DEFAULT_WINDOW, PumpOutput, ViewerPump};
 use deskshare_proto::{ClientMessage, ErrorCode, ServerMessage, WireError};
 
-use super::{read_error, Liveness, PING_INTERVAL};
-use crate::hub::{LiveMeeting, Presence};
+use super::{Liveness, PING_INTERVAL, read_error};
 use crate::http::AppState;
+use crate::hub::{LiveMeeting, Presence};
 
-pub(super) async fn run(socket: &mut WebSocket, live: &LiveMeeting, state: &AppState) -> Result<(), WireError> {
+pub(super) async fn run(
+    socket: &mut WebSocket,
+    live: &LiveMeeting,
+    state: &AppState,
+) -> Result<(), WireError> {
     live.viewer_joined();
     let result = pump_loop(socket, live, state).await;
     live.viewer_left();
     result
 }
 
-async fn pump_loop(socket: &mut WebSocket, live: &LiveMeeting, state: &AppState) -> Result<(), WireError> {
+async fn pump_loop(
+    socket: &mut WebSocket,
+    live: &LiveMeeting,
+    state: &AppState,
+) -> Result<(), WireError> {
     let mut pump = ViewerPump::new(DEFAULT_WINDOW);
     let mut screen_rx = live.subscribe_screen();
     let mut presence_rx = live.subscribe_presence();
     let mut shutdown = state.shutdown.clone();
-    let mut told = Presence { presenter: None, viewers: 0 };
+    let mut told = Presence {
+        presenter: None,
+        viewers: 0,
+    };
     let mut liveness = Liveness::new();
     let mut ping = tokio::time::interval(PING_INTERVAL);
     let mut presence = *presence_rx.borrow_and_update();
     loop {
         // Tell the viewer about presence changes it has not seen.
         if presence.presenter.is_some() != told.presenter.is_some() {
-            send_text(socket, &ServerMessage::Presenter { online: presence.presenter.is_some() }).await?;
+            send_text(
+                socket,
+                &ServerMessage::Presenter {
+                    online: presence.presenter.is_some(),
+                },
+            )
+            .await?;
         }
         if presence.viewers != told.viewers {
-            send_text(socket, &ServerMessage::Viewers { count: presence.viewers }).await?;
+            send_text(
+                socket,
+                &ServerMessage::Viewers {
+                    count: presence.viewers,
+                },
+            )
+            .await?;
         }
         told = presence;
         // Send all the pump allows now. The lock is held only to copy tile handles out.
@@ -44,7 +67,10 @@ async fn pump_loop(socket: &mut WebSocket, live: &LiveMeeting, state: &AppState)
                 PumpOutput::CursorShape(b) => b.to_vec(),
                 PumpOutput::CursorPosition(p) => p.encode().to_vec(),
             };
-            socket.send(Message::Binary(bytes.into())).await.map_err(|e| WireError::new(ErrorCode::ConnectionLost, e.to_string()))?;
+            socket
+                .send(Message::Binary(bytes.into()))
+                .await
+                .map_err(|e| WireError::new(ErrorCode::ConnectionLost, e.to_string()))?;
         }
         tokio::select! {
             incoming = socket.recv() => {
@@ -74,7 +100,10 @@ async fn pump_loop(socket: &mut WebSocket, live: &LiveMeeting, state: &AppState)
     }
 }
 
-pub(super) async fn send_text(socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), WireError> {
+pub(super) async fn send_text(
+    socket: &mut WebSocket,
+    msg: &ServerMessage,
+) -> Result<(), WireError> {
     socket
         .send(Message::Text(msg.to_json().into()))
         .await

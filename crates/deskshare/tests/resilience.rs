@@ -1,0 +1,137 @@
+//! The share follows screen size changes and survives network cuts; viewers stay.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use deskshare_testkit::CuttableProxy;
+
+const SETTLE: Duration = Duration::from_secs(30);
+
+fn xrandr(display: &str, args: &[&str]) {
+    let st = Command::new("xrandr")
+        .args(args)
+        .env("DISPLAY", display)
+        .status()
+        .expect("xrandr runs");
+    assert!(st.success(), "xrandr {args:?}");
+}
+
+fn snapshot_matches(server: &Server, join: &str, display: &str, path: &std::path::Path) -> Image {
+    let mut snap = None;
+    eventually("the snapshot to equal the display", SETTLE, || {
+        let s = server.snapshot(join, path);
+        let ok = s.diff_count(&grab(display).unwrap()) == 0;
+        snap = Some(s);
+        ok
+    });
+    snap.unwrap()
+}
+
+#[test]
+fn screen_size_change_is_followed_without_restart() {
+    let dir = workdir("resize");
+    let x = Xvfb::start(1000, 700).unwrap();
+    let _picture = PictureWindow::show(&x.display, 100, 80, 700, 500, 3).unwrap();
+    let server = Server::start(&dir);
+    let (join, presenter) = server.create_meeting("resize");
+    let share = server.share(&presenter, &x.display);
+
+    assert_eq!(
+        snapshot_matches(&server, &join, &x.display, &dir.join("big.png")).width,
+        1000
+    );
+    xrandr(
+        &x.display,
+        &[
+            "--newmode",
+            "640x480_t",
+            "25.175",
+            "640",
+            "656",
+            "752",
+            "800",
+            "480",
+            "490",
+            "492",
+            "525",
+        ],
+    );
+    xrandr(&x.display, &["--addmode", "screen", "640x480_t"]);
+    xrandr(&x.display, &["--output", "screen", "--mode", "640x480_t"]);
+    let small = snapshot_matches(&server, &join, &x.display, &dir.join("small.png"));
+    assert_eq!((small.width, small.height), (640, 480));
+    xrandr(&x.display, &["--output", "screen", "--mode", "1000x700"]);
+    let big = snapshot_matches(&server, &join, &x.display, &dir.join("big-again.png"));
+    assert_eq!((big.width, big.height), (1000, 700));
+    assert!(
+        share
+            .lines()
+            .iter()
+            .all(|l| field(l, "reconnects") == Some(0)),
+        "the same share process and connection throughout"
+    );
+}
+
+#[test]
+fn network_cut_reconnects_and_viewers_resume_without_rejoining() {
+    let dir = workdir("network_cut");
+    let x = Xvfb::start(800, 500).unwrap();
+    let _term = xterm(&x.display, "60x15+0+0", "echo before the cut; exec cat");
+    std::thread::sleep(Duration::from_millis(800));
+    let server = Server::start(&dir);
+    let (join, presenter) = server.create_meeting("network cut");
+
+    // The presenter reaches the server through a relay we can cut.
+    let addr: std::net::SocketAddr = server
+        .url
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let proxy = CuttableProxy::start(addr).unwrap();
+    let via_proxy = presenter.replace(&format!(":{}/", addr.port()), &format!(":{}/", proxy.port));
+    let share = server.share(&via_proxy, &x.display);
+
+    let mut viewer = Proc::spawn(
+        "viewer",
+        Command::new(BIN)
+            .args(["view", &join, "--stats", "--ca"])
+            .arg(server.ca()),
+    );
+    let before = viewer.wait_for("with a frame", SETTLE, |l| {
+        field(l, "last_frame").filter(|&f| f >= 1)
+    });
+
+    proxy.cut();
+    share.wait_for("showing the reconnect", SETTLE, |l| {
+        field(l, "reconnects").filter(|&r| r >= 1)
+    });
+    assert!(
+        proxy.accepted.load(std::sync::atomic::Ordering::Relaxed) >= 2,
+        "the agent dialled again"
+    );
+
+    xdotool(&x.display, &["mousemove", "100", "60"]);
+    xdotool(&x.display, &["type", "--delay", "30", "after the cut"]);
+    xdotool(&x.display, &["mousemove", "790", "490"]);
+    viewer.wait_for("with a newer frame", SETTLE, |l| {
+        field(l, "last_frame").filter(|&f| f > before)
+    });
+    snapshot_matches(&server, &join, &x.display, &dir.join("after-cut.png"));
+
+    assert!(viewer.terminate());
+    let last = viewer
+        .lines()
+        .into_iter()
+        .rev()
+        .find(|l| l.starts_with("stats "))
+        .unwrap();
+    assert_eq!(
+        field(&last, "reconnects"),
+        Some(0),
+        "the viewer never had to rejoin: {last}"
+    );
+}
