@@ -1,0 +1,22 @@
+// Error codes with cause and remedy, fetched once from the server's own table
+// (GET /api/errors), so the browser says exactly what the CLI says.
+
+/** @type {Record<string, {cause: string, remedy: string}> | null} */
+let table = null;
+
+export async function loadErrorTable() {
+  try {
+    const res = await fetch("/api/errors");
+    if (res.ok) table = await res.json();
+  } catch {
+    // The page can still show codes without the table.
+  }
+}
+
+/**
+ * @param {string} code
+ * @returns {{cause: string, remedy: string}}
+ */
+export function explain(code) {
+  return (table && table[code]) || { cause: "", remedy: "" };
+}

@@ -1,0 +1,116 @@
+// Meeting page entry: wires the session, the render worker and the view together.
+
+import { KIND_FRAME, KIND_CURSOR_SHAPE, KIND_CURSOR_POSITION, parseCursorShape, parseCursorPosition } from "./protocol.js";
+import { ViewerSession } from "./session.js";
+import { MeetingView } from "./view.js";
+import { loadErrorTable } from "./errors.js";
+
+const meetingId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
+const view = new MeetingView();
+const worker = new Worker(new URL("./render-worker.js", import.meta.url), { type: "module" });
+const offscreen = view.screen.transferControlToOffscreen();
+worker.postMessage({ type: "init", canvas: offscreen }, [offscreen]);
+
+/** Viewer statistics, shown in the status bar and readable by tests. */
+const stats = { frames: 0, bytes: 0, tiles: 0, skippedTiles: 0, lastFrame: 0, latencyMs: 0 };
+let presenterOnline = false;
+let fatal = false;
+
+function showPresence() {
+  if (fatal) return;
+  if (presenterOnline) {
+    view.showOverlay(view.hasPicture ? null : "Connecting to the presenter's screen…");
+    view.setStatus("Connected", "ok");
+  } else if (view.hasPicture) {
+    view.showOverlay("The presenter has left", "The last picture stays until they share again.");
+    view.setStatus("Presenter left", "warn");
+  } else {
+    view.showOverlay("Waiting for the presenter to start sharing…");
+    view.setStatus("Waiting for presenter", "warn");
+  }
+}
+
+const session = new ViewerSession(meetingId, "Browser viewer", {
+  onWelcome(w) {
+    view.setTitle(w.title);
+    presenterOnline = w.presenter_online;
+    showPresence();
+  },
+  onControl(msg) {
+    if (msg.type === "presenter") {
+      presenterOnline = msg.online;
+      showPresence();
+    }
+  },
+  onBinary(buf) {
+    const kind = new Uint8Array(buf, 0, 1)[0];
+    try {
+      if (kind === KIND_FRAME) worker.postMessage({ type: "frame", buffer: buf }, [buf]);
+      else if (kind === KIND_CURSOR_SHAPE) view.setCursorShape(parseCursorShape(buf));
+      else if (kind === KIND_CURSOR_POSITION) view.setCursorPosition(parseCursorPosition(buf));
+    } catch (e) {
+      const err = /** @type {any} */ (e);
+      console.warn("bad message", err.code, err.message);
+    }
+  },
+  onReconnecting(attempt) {
+    if (fatal) return;
+    view.setStatus(`Reconnecting (attempt ${attempt})…`, "warn");
+    view.showOverlay("Reconnecting…", "The connection to the server dropped; trying again.");
+  },
+  onFatal(code, message) {
+    fatal = true;
+    view.showError(code, message);
+  },
+});
+
+worker.onmessage = (ev) => {
+  const msg = ev.data;
+  if (msg.type === "drawn") {
+    session.ack(msg.frame);
+    view.setScreenSize(msg.width, msg.height);
+    stats.frames += 1;
+    stats.bytes += msg.bytes;
+    stats.tiles += msg.tiles;
+    stats.skippedTiles += msg.skippedTiles;
+    stats.lastFrame = msg.frame;
+    stats.latencyMs = msg.latencyMs;
+    if (!view.hasPicture) {
+      view.hasPicture = true;
+      showPresence();
+    }
+  } else if (msg.type === "error") {
+    fatal = true;
+    view.showError(msg.code, msg.message);
+    session.stop();
+  } else if (msg.type === "snapshot") {
+    pendingSnapshots.get(msg.id)?.(msg);
+    pendingSnapshots.delete(msg.id);
+  }
+};
+
+/** @type {Map<number, (m: any) => void>} */
+const pendingSnapshots = new Map();
+let snapshotId = 0;
+
+// A small, stable hook for tests and support: statistics and the exact screen pixels.
+/** @type {any} */ (window).deskshare = {
+  stats,
+  /** @returns {Promise<{width: number, height: number, rgba: ArrayBuffer | null}>} */
+  snapshot() {
+    const id = ++snapshotId;
+    return new Promise((resolve) => {
+      pendingSnapshots.set(id, resolve);
+      worker.postMessage({ type: "snapshot", id });
+    });
+  },
+};
+
+if (!/^[0-9a-f]{24}$/.test(meetingId)) {
+  fatal = true;
+  loadErrorTable().then(() => view.showError("MEETING_NOT_FOUND", "This link does not contain a meeting id."));
+} else {
+  view.showOverlay("Connecting…");
+  view.setStatus("Connecting…", "warn");
+  loadErrorTable().finally(() => session.start());
+}

@@ -1,0 +1,84 @@
+// One viewer session over a WebSocket: hello, welcome, messages, acks, and reconnects
+// with backoff after the connection drops. It knows nothing about the page.
+
+import { PROTOCOL_VERSION } from "./protocol.js";
+
+/** Codes after which dialling again cannot help. */
+const RETRYABLE = new Set(["CONNECTION_LOST", "SERVER_SHUTTING_DOWN", "SERVER_ERROR", "SERVER_UNREACHABLE"]);
+
+/**
+ * @typedef {object} SessionHandlers
+ * @property {(welcome: any) => void} onWelcome
+ * @property {(msg: any) => void} onControl      presenter / viewers messages
+ * @property {(buf: ArrayBuffer) => void} onBinary
+ * @property {(attempt: number) => void} onReconnecting
+ * @property {(code: string, message: string) => void} onFatal
+ */
+
+export class ViewerSession {
+  /**
+   * @param {string} meetingId
+   * @param {string} name
+   * @param {SessionHandlers} handlers
+   */
+  constructor(meetingId, name, handlers) {
+    this.meetingId = meetingId;
+    this.name = name;
+    this.handlers = handlers;
+    /** @type {WebSocket | null} */
+    this.ws = null;
+    this.attempt = 0;
+    this.stopped = false;
+  }
+
+  start() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${proto}//${location.host}/api/meetings/${encodeURIComponent(this.meetingId)}/ws`);
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    /** @type {{code: string, message: string} | null} */
+    let refusal = null;
+    let welcomed = false;
+    ws.onopen = () => {
+      ws.send(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, role: "viewer", name: this.name, client: "browser" }));
+    };
+    ws.onmessage = (ev) => {
+      if (typeof ev.data !== "string") {
+        this.handlers.onBinary(ev.data);
+        return;
+      }
+      const msg = JSON.parse(ev.data);
+      if (msg.type === "welcome") {
+        welcomed = true;
+        this.attempt = 0;
+        this.handlers.onWelcome(msg);
+      } else if (msg.type === "error") {
+        refusal = { code: msg.code, message: msg.message };
+      } else {
+        this.handlers.onControl(msg);
+      }
+    };
+    ws.onclose = (ev) => {
+      if (this.stopped) return;
+      const code = refusal?.code || (ev.reason && /^[A-Z_]+$/.test(ev.reason) ? ev.reason : "CONNECTION_LOST");
+      if (!RETRYABLE.has(code) && (welcomed || refusal)) {
+        this.handlers.onFatal(code, refusal?.message || "");
+        return;
+      }
+      this.attempt += 1;
+      this.handlers.onReconnecting(this.attempt);
+      const delay = Math.min(5000, 200 * 2 ** Math.min(this.attempt, 5));
+      setTimeout(() => this.start(), delay);
+    };
+  }
+
+  /** @param {number} frame */
+  ack(frame) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: "ack", frame }));
+  }
+
+  stop() {
+    this.stopped = true;
+    this.ws?.close();
+  }
+}

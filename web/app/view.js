@@ -1,0 +1,123 @@
+// The page around the screen: status banner, state overlay, cursor layer, zoom.
+
+import { explain } from "./errors.js";
+
+/** @param {string} id */
+function el(id) {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`missing #${id}`);
+  return e;
+}
+
+export class MeetingView {
+  constructor() {
+    this.stage = el("stage");
+    this.screen = /** @type {HTMLCanvasElement} */ (el("screen"));
+    this.cursorLayer = /** @type {HTMLCanvasElement} */ (el("cursor"));
+    this.overlay = el("overlay");
+    this.status = el("status");
+    this.title = el("title");
+    this.zoomButton = /** @type {HTMLButtonElement} */ (el("zoom"));
+    this.fullButton = /** @type {HTMLButtonElement} */ (el("fullscreen"));
+    /** @type {ImageBitmap | null} */
+    this.cursorImage = null;
+    this.cursorHot = { x: 0, y: 0 };
+    this.cursorPos = { x: 0, y: 0, visible: false };
+    this.hasPicture = false;
+    this.zoomButton.addEventListener("click", () => this.toggleZoom());
+    this.fullButton.addEventListener("click", () => {
+      if (document.fullscreenElement) document.exitFullscreen();
+      else this.stage.requestFullscreen().catch(() => {});
+    });
+  }
+
+  toggleZoom() {
+    const fit = this.stage.classList.toggle("actual-size");
+    this.zoomButton.textContent = fit ? "Fit to window" : "100 %";
+    this.zoomButton.setAttribute("aria-pressed", String(fit));
+  }
+
+  /** @param {string} title */
+  setTitle(title) {
+    this.title.textContent = title;
+    document.title = `${title} — deskshare`;
+  }
+
+  /** @param {string} text @param {"ok"|"warn"|"error"} level */
+  setStatus(text, level = "ok") {
+    this.status.textContent = text;
+    this.status.dataset.level = level;
+  }
+
+  /** Shows a message over the screen, or hides it with null. @param {string | null} text */
+  showOverlay(text, detail = "") {
+    if (text === null) {
+      this.overlay.hidden = true;
+      return;
+    }
+    this.overlay.hidden = false;
+    this.overlay.replaceChildren();
+    const h = document.createElement("p");
+    h.className = "overlay-title";
+    h.textContent = text;
+    this.overlay.append(h);
+    if (detail) {
+      const d = document.createElement("p");
+      d.textContent = detail;
+      this.overlay.append(d);
+    }
+  }
+
+  /** @param {string} code @param {string} message */
+  showError(code, message) {
+    const { cause, remedy } = explain(code);
+    this.setStatus(`Error ${code}`, "error");
+    this.overlay.hidden = false;
+    this.overlay.replaceChildren();
+    const add = (/** @type {string} */ cls, /** @type {string} */ text) => {
+      if (!text) return;
+      const p = document.createElement("p");
+      p.className = cls;
+      p.textContent = text;
+      this.overlay.append(p);
+    };
+    add("overlay-title", cause || message || "Something went wrong");
+    add("error-code", `Code: ${code}`);
+    if (message && message !== cause) add("error-detail", message);
+    add("error-remedy", remedy ? `What to do: ${remedy}` : "");
+  }
+
+  /** @param {number} width @param {number} height */
+  setScreenSize(width, height) {
+    if (this.cursorLayer.width !== width || this.cursorLayer.height !== height) {
+      this.cursorLayer.width = width;
+      this.cursorLayer.height = height;
+      this.screen.style.aspectRatio = `${width} / ${height}`;
+      this.cursorLayer.style.aspectRatio = `${width} / ${height}`;
+      this.drawCursor();
+    }
+  }
+
+  /** @param {import("./protocol.js").CursorShape} shape */
+  async setCursorShape(shape) {
+    const img = new ImageData(new Uint8ClampedArray(shape.rgba), shape.width, shape.height);
+    this.cursorImage = await createImageBitmap(img);
+    this.cursorHot = { x: shape.hotX, y: shape.hotY };
+    this.drawCursor();
+  }
+
+  /** @param {{x: number, y: number, visible: boolean}} pos */
+  setCursorPosition(pos) {
+    this.cursorPos = pos;
+    this.drawCursor();
+  }
+
+  drawCursor() {
+    const ctx = this.cursorLayer.getContext("2d");
+    if (!ctx) return;
+    ctx.clearRect(0, 0, this.cursorLayer.width, this.cursorLayer.height);
+    if (this.cursorImage && this.cursorPos.visible) {
+      ctx.drawImage(this.cursorImage, this.cursorPos.x - this.cursorHot.x, this.cursorPos.y - this.cursorHot.y);
+    }
+  }
+}

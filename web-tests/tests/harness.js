@@ -1,0 +1,143 @@
+// Real parts for browser tests: Xvfb, the deskshare binary, headless Debian chromium.
+
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+const TARGET = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(ROOT, "target");
+export const BIN = join(TARGET, "debug", "deskshare");
+export const ARTIFACTS = join(TARGET, "web-artifacts");
+const TOOL = (/** @type {string} */ name) => join(TARGET, "debug", name);
+
+/** @type {import("node:child_process").ChildProcess[]} */
+const children = [];
+export function killAll() {
+  for (const c of children.splice(0)) c.kill("SIGKILL");
+}
+process.on("exit", killAll);
+
+/** Spawns a process and collects its stdout lines. */
+export function start(cmd, args, opts = {}) {
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"], ...opts });
+  children.push(child);
+  const lines = [];
+  let buf = "";
+  child.stdout?.on("data", (d) => {
+    buf += d;
+    const parts = buf.split("\n");
+    buf = parts.pop() ?? "";
+    lines.push(...parts);
+  });
+  return { child, lines };
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `f` until it returns a truthy value. */
+export async function until(what, f, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** Starts Xvfb on a free display (it picks one and tells us through -displayfd). */
+export async function startXvfb(width, height) {
+  const child = spawn("Xvfb", ["-displayfd", "3", "-screen", "0", `${width}x${height}x24`, "-nolisten", "tcp"], {
+    stdio: ["ignore", "ignore", "ignore", "pipe"],
+  });
+  children.push(child);
+  const n = await new Promise((res, rej) => {
+    let s = "";
+    child.stdio[3].on("data", (d) => {
+      s += d;
+      if (s.includes("\n")) res(s.trim());
+    });
+    child.on("exit", () => rej(new Error("Xvfb exited")));
+  });
+  return `:${n}`;
+}
+
+export function paint(display, x, y, w, h, seed) {
+  const p = start(TOOL("ds-paint"), [display, x, y, w, h, seed].map(String));
+  return until("picture window", () => p.lines.includes("ready"));
+}
+
+/** The display's pixels as RGB, by plain GetImage. */
+export function grab(display, dir) {
+  const file = join(dir, "truth.rgb");
+  const size = execFileSync(TOOL("ds-grab"), [display, file]).toString().trim();
+  const [width, height] = size.split("x").map(Number);
+  return { width, height, rgb: readFileSync(file) };
+}
+
+export function workdir(name) {
+  const dir = join(TARGET, "tmp", "web", name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return dir;
+}
+
+export async function startServer(dir) {
+  const data = join(dir, "data");
+  const s = start(BIN, ["serve", "--listen", "127.0.0.1:0", "--data", data]);
+  const line = await until("server URL", () => s.lines.find((l) => l.startsWith("deskshare serving ")));
+  const url = line.split(" ")[2];
+  const ca = join(data, "tls", "cert.pem");
+  const token = readFileSync(join(data, "admin-token"), "utf8").trim();
+  return {
+    url,
+    ca,
+    createMeeting(title) {
+      const out = execFileSync(BIN, ["meeting", "create", "--server", url, "--title", title, "--json", "--ca", ca], {
+        env: { ...process.env, DESKSHARE_TOKEN: token },
+      });
+      return JSON.parse(out.toString());
+    },
+    share(presenterUrl, display) {
+      return start(BIN, ["share", presenterUrl, "--display", display, "--ca", ca]);
+    },
+  };
+}
+
+export const CHROMIUM_FLAGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync", "--ignore-certificate-errors",
+];
+
+export async function browser() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: CHROMIUM_FLAGS });
+}
+
+/** The page's screen pixels as RGB (from the render worker's canvas). */
+export async function canvasRgb(page) {
+  const b64 = await page.evaluate(async () => {
+    const snap = await /** @type {any} */ (window).deskshare.snapshot();
+    if (!snap.rgba) return null;
+    const rgba = new Uint8Array(snap.rgba);
+    const rgb = new Uint8Array((rgba.length / 4) * 3);
+    for (let i = 0, o = 0; i < rgba.length; i += 4, o += 3) {
+      rgb[o] = rgba[i]; rgb[o + 1] = rgba[i + 1]; rgb[o + 2] = rgba[i + 2];
+    }
+    let s = "";
+    for (let i = 0; i < rgb.length; i += 0x8000) s += String.fromCharCode(...rgb.subarray(i, i + 0x8000));
+    return { width: snap.width, height: snap.height, data: btoa(s) };
+  });
+  return b64 && { width: b64.width, height: b64.height, rgb: Buffer.from(b64.data, "base64") };
+}
+
+/** Number of pixels that differ between two RGB images of the same size. */
+export function diffPixels(a, b) {
+  if (a.width !== b.width || a.height !== b.height) return Infinity;
+  let n = 0;
+  for (let i = 0; i < a.rgb.length; i += 3) {
+    if (a.rgb[i] !== b.rgb[i] || a.rgb[i + 1] !== b.rgb[i + 1] || a.rgb[i + 2] !== b.rgb[i + 2]) n++;
+  }
+  return n;
+}
