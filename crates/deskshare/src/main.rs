@@ -76,6 +76,12 @@ enum Command {
         #[command(flatten)]
         tls: TlsArgs,
     },
+    /// List every error code with its cause and remedy (docs/ERRORS.md has the same).
+    Errors {
+        /// Print a Markdown table.
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -217,6 +223,29 @@ async fn run(command: Command) -> Result<(), WireError> {
             deskshare_agent::share(opts, shutdown_signal())
                 .await
                 .map(|_| ())
+        }
+        Command::Errors { markdown } => {
+            use deskshare_proto::ErrorCode;
+            if markdown {
+                println!("| code | cause | remedy |\n|---|---|---|");
+            }
+            for code in ErrorCode::ALL {
+                if markdown {
+                    println!(
+                        "| `{}` | {} | {} |",
+                        code,
+                        code.cause(),
+                        code.remedy().replace('|', "\\|")
+                    );
+                } else {
+                    println!(
+                        "{code}\n  cause:  {}\n  remedy: {}",
+                        code.cause(),
+                        code.remedy()
+                    );
+                }
+            }
+            Ok(())
         }
         Command::View {
             join_url,

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every deskshare test on a fresh Debian machine: installs what the tests need
+# (Xvfb, X clients, Debian chromium, node packages), builds, then runs the Rust tests
+# (unit, property and end-to-end on real Xvfb), the web type check and the browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian packages the tests start: an X server, real X clients, xrandr, a browser, fonts.
+packages=(xvfb xauth xfonts-base xterm xdotool x11-xserver-utils chromium)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v node >/dev/null || { echo "node is required (Debian package nodejs)"; exit 1; }
+
+echo "== node packages (playwright-core, typescript)"
+(cd web-tests && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "== build"
+cargo build --workspace --bins --tests --locked
+
+echo "== web type check (tsc --checkJs)"
+(cd web-tests && npx --no-install tsc -p ../web/jsconfig.json)
+
+echo "== rust tests"
+cargo test --workspace --locked
+
+echo "== browser tests (headless chromium)"
+(cd web-tests && node --test --test-concurrency=1 tests/)
