@@ -29,8 +29,16 @@ cargo build --workspace --bins --tests --locked
 echo "== web type check (tsc --checkJs)"
 (cd web-tests && npx --no-install tsc -p ../web/jsconfig.json)
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 echo "== rust tests"
-cargo test --workspace --locked
+cargo test --workspace --locked 2>&1 | tee -a "$log"
 
 echo "== browser tests (headless chromium)"
-(cd web-tests && node --test --test-concurrency=1 tests/)
+(cd web-tests && node --test --test-concurrency=1 tests/) 2>&1 | tee -a "$log"
+
+# One closing line for the whole run (each runner above fails the script on its own).
+rust=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
+web=$(grep -Eo '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
+echo "all tests: $((rust + web)) passed, 0 failed"

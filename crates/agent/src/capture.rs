@@ -79,10 +79,10 @@ pub fn run(
     let mut last_grab = Instant::now() - SAFETY_INTERVAL;
     let mut last_pointer = None;
     let send = |item: Captured| tx.blocking_send(item).is_ok();
-    if let Some(shape) = cap.cursor_shape()? {
-        if !send(Captured::CursorShape(shape)) {
-            return Ok(());
-        }
+    if let Some(shape) = cap.cursor_shape()?
+        && !send(Captured::CursorShape(shape))
+    {
+        return Ok(());
     }
     while !control.stop.load(Ordering::Relaxed) {
         let since = last_grab.elapsed();

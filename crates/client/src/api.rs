@@ -1,26 +1,11 @@
 //! REST calls.
 
+use deskshare_proto::api::{CreateMeeting, CreatedMeeting, ErrorBody};
 use deskshare_proto::{ErrorCode, WireError};
-use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::TlsOptions;
 use crate::errors::classify;
-
-/// Answer to `POST /api/meetings`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct CreatedMeeting {
-    pub id: String,
-    pub title: String,
-    pub join_url: String,
-    pub presenter_url: String,
-    pub expires_at: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: WireError,
-}
 
 /// A REST client for one server.
 pub struct Api {
@@ -57,7 +42,10 @@ impl Api {
             .http
             .post(url.clone())
             .bearer_auth(token)
-            .json(&serde_json::json!({ "title": title }))
+            .json(&CreateMeeting {
+                title: title.map(str::to_string),
+                expires_in: None,
+            })
             .send()
             .await
             .map_err(|e| classify(&e, url.as_str()))?;
@@ -76,7 +64,7 @@ async fn decode<T: serde::de::DeserializeOwned>(res: reqwest::Response) -> Resul
             .map_err(|e| WireError::new(ErrorCode::MessageMalformed, format!("server answer: {e}")))
     } else {
         match serde_json::from_slice::<ErrorBody>(&body) {
-            Ok(b) => Err(b.error),
+            Ok(b) => Err(b.error.error),
             Err(_) => Err(WireError::new(
                 ErrorCode::ServerError,
                 format!("HTTP {status}"),

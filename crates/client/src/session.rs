@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use deskshare_proto::{
     ClientMessage, ErrorCode, MAX_MESSAGE_BYTES, MediaMessage, PROTOCOL_VERSION, Role,
     ServerMessage, WireError,
@@ -133,7 +132,7 @@ impl Session {
                     };
                 }
                 Message::Binary(b) => {
-                    return Ok(Incoming::Media(MediaMessage::decode(Bytes::from(b))?));
+                    return Ok(Incoming::Media(MediaMessage::decode(b)?));
                 }
                 Message::Close(frame) => {
                     let code = frame.as_ref().and_then(|f| ErrorCode::parse(&f.reason));

@@ -146,7 +146,7 @@ mod tests {
                 let (x, y) = (i % width, i / width);
                 match (x / 16 + y / 16) % 3 {
                     0 => 0x00_20_40_60,
-                    1 => (x * 3 & 0xff) << 16 | (y * 5 & 0xff) << 8 | ((x + y) & 0xff),
+                    1 => ((x * 3) & 0xff) << 16 | ((y * 5) & 0xff) << 8 | ((x + y) & 0xff),
                     _ => {
                         (s as u32)
                             & 0x00ff_ffff

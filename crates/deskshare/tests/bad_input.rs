@@ -357,6 +357,16 @@ fn cli_errors_print_their_codes() {
     let ca = server.ca();
     let ca = ca.to_str().unwrap();
     let unknown = format!("{}m/0123456789abcdef01234567", server.url);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(server.data.join("admin-token"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "the admin token is readable by its owner only"
+    );
 
     assert_cli_code(
         &["view", &unknown, "--ca", ca, "--snapshot", "/tmp/never.png"],

@@ -12,6 +12,7 @@
 //! [`DecodeError`] that maps to a stable [`ErrorCode`] instead of panicking.
 //! docs/PROTOCOL.md is the prose version of this crate.
 
+pub mod api;
 pub mod control;
 pub mod error;
 pub mod media;

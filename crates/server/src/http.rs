@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use deskshare_meeting::{MeetingId, PresenterSecret};
+use deskshare_proto::api::{CreateMeeting, CreatedMeeting, ErrorBody, MeetingInfo};
 use deskshare_proto::{ErrorCode, WireError};
-use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use url::Url;
 
@@ -72,10 +72,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::json!({
-            "error": { "code": self.0.code, "message": self.0.message, "remedy": self.0.code.remedy() }
-        });
-        (status, Json(body)).into_response()
+        (status, Json(ErrorBody::from(self.0))).into_response()
     }
 }
 
@@ -105,25 +102,6 @@ fn check_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     } else {
         Err(WireError::new(ErrorCode::Unauthorized, "missing or wrong bearer token").into())
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateMeeting {
-    #[serde(default)]
-    pub title: Option<String>,
-    /// Lifetime in seconds; none means the meeting does not expire.
-    #[serde(default)]
-    pub expires_in: Option<u64>,
-}
-
-#[derive(Serialize)]
-pub struct CreatedMeeting {
-    pub id: String,
-    pub title: String,
-    pub join_url: String,
-    pub presenter_url: String,
-    pub expires_at: Option<i64>,
 }
 
 /// The viewer join URL of a meeting.
@@ -184,14 +162,6 @@ async fn create_meeting(
             expires_at: record.expires_at,
         }),
     ))
-}
-
-#[derive(Serialize)]
-struct MeetingInfo {
-    id: String,
-    title: String,
-    presenter_online: bool,
-    viewers: u32,
 }
 
 async fn meeting_info(

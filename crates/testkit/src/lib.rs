@@ -180,7 +180,9 @@ pub fn picture(width: u32, height: u32, seed: u64) -> Vec<u32> {
             s ^= s << 17;
             match (y / 40) % 4 {
                 0 => {
-                    ((x * 255 / width.max(1)) << 16) | ((y * 3 & 0xff) << 8) | (seed as u32 & 0xff)
+                    ((x * 255 / width.max(1)) << 16)
+                        | (((y * 3) & 0xff) << 8)
+                        | (seed as u32 & 0xff)
                 }
                 1 => (s as u32) & 0x00ff_ffff,
                 2 => {

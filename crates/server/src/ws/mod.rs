@@ -194,6 +194,42 @@ pub(crate) async fn close_with_error(socket: &mut WebSocket, err: &WireError) {
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
+/// What a client sent, after transport details are dealt with.
+pub(crate) enum Input {
+    Control(ClientMessage),
+    Media(bytes::Bytes),
+    /// Ping or pong: only proves the peer is alive.
+    Heartbeat,
+    Closed,
+}
+
+/// Reads the next message. Cancel-safe: it awaits only the socket.
+pub(crate) async fn recv_input(socket: &mut WebSocket) -> Result<Input, WireError> {
+    Ok(match socket.recv().await {
+        None | Some(Ok(Message::Close(_))) => Input::Closed,
+        Some(Err(e)) => return Err(read_error(e)),
+        Some(Ok(Message::Text(text))) => Input::Control(ClientMessage::from_json(&text)?),
+        Some(Ok(Message::Binary(bytes))) => Input::Media(bytes),
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Input::Heartbeat,
+    })
+}
+
+/// Sends one message; a failure means the connection is gone.
+pub(crate) async fn send(socket: &mut WebSocket, msg: Message) -> Result<(), WireError> {
+    socket
+        .send(msg)
+        .await
+        .map_err(|e| WireError::new(ErrorCode::ConnectionLost, e.to_string()))
+}
+
+/// Sends a control message.
+pub(crate) async fn send_control(
+    socket: &mut WebSocket,
+    msg: &ServerMessage,
+) -> Result<(), WireError> {
+    send(socket, Message::Text(msg.to_json().into())).await
+}
+
 /// Tracks when the peer was last heard from.
 pub(crate) struct Liveness {
     last_heard: Instant,

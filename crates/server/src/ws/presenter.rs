@@ -2,11 +2,10 @@
 
 use std::time::Instant;
 
-use axum::extract::ws::{Message, WebSocket};
-use deskshare_proto::{ClientMessage, ErrorCode, MediaMessage, ServerMessage, WireError};
+use axum::extract::ws::WebSocket;
+use deskshare_proto::{ErrorCode, MediaMessage, ServerMessage, WireError};
 
-use super::viewer::send_text;
-use super::{Liveness, PING_INTERVAL, read_error};
+use super::{Input, Liveness, PING_INTERVAL, recv_input, send, send_control};
 use crate::http::AppState;
 use crate::hub::LiveMeeting;
 
@@ -39,7 +38,7 @@ async fn receive_loop(
             return Err(WireError::bare(ErrorCode::PresenterReplaced));
         }
         if told_viewers != Some(presence.viewers) {
-            send_text(
+            send_control(
                 socket,
                 &ServerMessage::Viewers {
                     count: presence.viewers,
@@ -49,21 +48,19 @@ async fn receive_loop(
             told_viewers = Some(presence.viewers);
         }
         tokio::select! {
-            incoming = socket.recv() => {
+            input = recv_input(socket) => {
                 liveness.heard();
-                match incoming {
-                    None | Some(Ok(Message::Close(_))) => return Ok(()),
-                    Some(Err(e)) => return Err(read_error(e)),
-                    Some(Ok(Message::Binary(bytes))) => apply(live, MediaMessage::decode(bytes)?)?,
-                    Some(Ok(Message::Text(text))) => {
-                        ClientMessage::from_json(&text)?;
+                match input? {
+                    Input::Closed => return Ok(()),
+                    Input::Heartbeat => {}
+                    Input::Media(bytes) => apply(live, MediaMessage::decode(bytes)?)?,
+                    Input::Control(_) => {
                         return Err(WireError::new(ErrorCode::ProtocolViolation, "presenters send only media after hello"));
                     }
-                    Some(Ok(_)) => {}
                 }
             }
             _ = presence_rx.changed() => {}
-            _ = ping.tick() => socket.send(liveness.tick()?).await.map_err(|e| WireError::new(ErrorCode::ConnectionLost, e.to_string()))?,
+            _ = ping.tick() => send(socket, liveness.tick()?).await?,
             _ = shutdown.changed() => return Err(WireError::bare(ErrorCode::ServerShuttingDown)),
         }
     }

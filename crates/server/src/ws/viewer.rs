@@ -6,7 +6,7 @@ use axum::extract::ws::{Message, WebSocket};
 use deskshare_fanout::{DEFAULT_WINDOW, PumpOutput, ViewerPump};
 use deskshare_proto::{ClientMessage, ErrorCode, ServerMessage, WireError};
 
-use super::{Liveness, PING_INTERVAL, read_error};
+use super::{Input, Liveness, PING_INTERVAL, recv_input, send, send_control};
 use crate::http::AppState;
 use crate::hub::{LiveMeeting, Presence};
 
@@ -40,7 +40,7 @@ async fn pump_loop(
     loop {
         // Tell the viewer about presence changes it has not seen.
         if presence.presenter.is_some() != told.presenter.is_some() {
-            send_text(
+            send_control(
                 socket,
                 &ServerMessage::Presenter {
                     online: presence.presenter.is_some(),
@@ -49,7 +49,7 @@ async fn pump_loop(
             .await?;
         }
         if presence.viewers != told.viewers {
-            send_text(
+            send_control(
                 socket,
                 &ServerMessage::Viewers {
                     count: presence.viewers,
@@ -67,45 +67,27 @@ async fn pump_loop(
                 PumpOutput::CursorShape(b) => b.to_vec(),
                 PumpOutput::CursorPosition(p) => p.encode().to_vec(),
             };
-            socket
-                .send(Message::Binary(bytes.into()))
-                .await
-                .map_err(|e| WireError::new(ErrorCode::ConnectionLost, e.to_string()))?;
+            send(socket, Message::Binary(bytes.into())).await?;
         }
         tokio::select! {
-            incoming = socket.recv() => {
+            input = recv_input(socket) => {
                 liveness.heard();
-                match incoming {
-                    None | Some(Ok(Message::Close(_))) => return Ok(()),
-                    Some(Err(e)) => return Err(read_error(e)),
-                    Some(Ok(Message::Text(text))) => match ClientMessage::from_json(&text)? {
-                        ClientMessage::Ack { frame } => pump
-                            .on_ack(frame, Instant::now())
-                            .map_err(|e| WireError::new(ErrorCode::ProtocolViolation, e.to_string()))?,
-                        ClientMessage::Hello { .. } => {
-                            return Err(WireError::new(ErrorCode::ProtocolViolation, "hello sent twice"));
-                        }
-                    },
-                    Some(Ok(Message::Binary(_))) => {
-                        return Err(WireError::new(ErrorCode::ProtocolViolation, "viewers do not send media"));
+                match input? {
+                    Input::Closed => return Ok(()),
+                    Input::Heartbeat => {}
+                    Input::Control(ClientMessage::Ack { frame }) => pump
+                        .on_ack(frame, Instant::now())
+                        .map_err(|e| WireError::new(ErrorCode::ProtocolViolation, e.to_string()))?,
+                    Input::Control(ClientMessage::Hello { .. }) => {
+                        return Err(WireError::new(ErrorCode::ProtocolViolation, "hello sent twice"));
                     }
-                    Some(Ok(_)) => {} // ping/pong
+                    Input::Media(_) => return Err(WireError::new(ErrorCode::ProtocolViolation, "viewers do not send media")),
                 }
             }
             _ = screen_rx.changed() => {}
             _ = presence_rx.changed() => presence = *presence_rx.borrow_and_update(),
-            _ = ping.tick() => socket.send(liveness.tick()?).await.map_err(|e| WireError::new(ErrorCode::ConnectionLost, e.to_string()))?,
+            _ = ping.tick() => send(socket, liveness.tick()?).await?,
             _ = shutdown.changed() => return Err(WireError::bare(ErrorCode::ServerShuttingDown)),
         }
     }
-}
-
-pub(super) async fn send_text(
-    socket: &mut WebSocket,
-    msg: &ServerMessage,
-) -> Result<(), WireError> {
-    socket
-        .send(Message::Text(msg.to_json().into()))
-        .await
-        .map_err(|e| WireError::new(ErrorCode::ConnectionLost, e.to_string()))
 }
