@@ -1,7 +1,11 @@
 //! The host agent behind `deskshare share`: captures the screen, encodes changed tiles
-//! and uploads them, reconnecting on its own when the network or server blinks.
+//! and uploads them, reconnecting on its own when the network or server blinks; and, when
+//! its user consents, obeys a controller's mouse and keyboard until taken back.
 
 pub mod capture;
+pub mod consent;
+mod control;
+pub mod inject;
 mod status;
 mod uploader;
 pub mod x11;
@@ -10,9 +14,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use deskshare_client::{MeetingLink, TlsOptions};
-use deskshare_proto::{ErrorCode, WireError};
+use deskshare_proto::{ControlPolicy, ErrorCode, Role, WireError};
 use tokio::sync::mpsc;
 
+pub use inject::Hotkey;
 pub use status::ShareStats;
 
 /// `deskshare share` options.
@@ -23,6 +28,16 @@ pub struct ShareOptions {
     /// X display name; `None` uses `$DISPLAY`.
     pub display: Option<String>,
     pub name: Option<String>,
+    /// What to do when someone asks for control.
+    pub control: ControlPolicy,
+    /// The key combination that takes control back at once.
+    pub hotkey: Hotkey,
+    /// Whether the presenter's own mouse or keyboard activity takes control back.
+    pub local_takeback: bool,
+}
+
+fn internal(e: impl std::fmt::Display) -> WireError {
+    WireError::new(ErrorCode::ServerError, e.to_string())
 }
 
 /// Shares until `shutdown` resolves or a fatal error. Returns what was sent.
@@ -39,25 +54,76 @@ pub async fn share(
     // Check the link before touching the display: a wrong URL or secret is the likelier
     // mistake, and it should be named first. Startup failures are final; only a session
     // that worked once is retried.
-    let session = deskshare_client::Session::connect(
+    let session = deskshare_client::Session::connect_with(
         &opts.link,
         &opts.tls,
-        deskshare_proto::Role::Presenter,
+        Role::Presenter,
         opts.name.clone(),
+        Some(opts.control),
     )
     .await?;
     let capture = x11::X11Capture::open(opts.display.as_deref())?;
+    let (width, height) = capture::Capturer::size(&capture);
+
+    // The injector thread: XTest, the take-back hotkey and the local-input watch.
+    let (inject_tx, inject_rx) = std::sync::mpsc::channel();
+    let (takeback_tx, takeback_rx) = mpsc::unbounded_channel();
+    let inject_opts = inject::InjectOptions {
+        display: opts.display.clone(),
+        hotkey: opts.hotkey.clone(),
+        local_takeback: opts.local_takeback,
+        area: inject::Area {
+            x: 0,
+            y: 0,
+            width,
+            height,
+        },
+    };
+    let injector = if opts.control == ControlPolicy::Never {
+        drop(inject_rx);
+        None
+    } else {
+        // Open the X connection and grab the hotkey before sharing starts, so a taken
+        // hotkey is reported now rather than when someone is already in control.
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("inject".into())
+            .spawn(move || {
+                inject::run(inject_opts, inject_rx, ready_tx, move |reason| {
+                    let _ = takeback_tx.send(reason);
+                })
+            })
+            .map_err(internal)?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Some(handle),
+            Ok(Err(e)) => return Err(e),
+            Err(_) => {
+                return Err(handle
+                    .join()
+                    .ok()
+                    .and_then(Result::err)
+                    .unwrap_or_else(|| internal("injector failed")));
+            }
+        }
+    };
+
     let (tx, rx) = mpsc::channel(2);
-    let control = Arc::new(capture::CaptureControl::default());
-    let thread_control = control.clone();
+    let capture_control = Arc::new(capture::CaptureControl::default());
+    let thread_control = capture_control.clone();
     let capture_thread = std::thread::Builder::new()
         .name("capture".into())
         .spawn(move || capture::run(capture, tx, thread_control))
-        .map_err(|e| WireError::new(ErrorCode::ServerError, e.to_string()))?;
-    let result = uploader::run(&opts, session, rx, control.clone(), shutdown).await;
-    control.stop.store(true, Ordering::Relaxed);
-    // The uploader ended, so the channel is closed and the thread ends at its next send.
+        .map_err(internal)?;
+    let control = control::ControlSide::new(opts.control, inject_tx);
+    let uploader =
+        uploader::Uploader::new(&opts, rx, capture_control.clone(), control, takeback_rx);
+    let result = uploader.run(session, shutdown).await;
+    capture_control.stop.store(true, Ordering::Relaxed);
+    // The uploader ended, so its channels are closed and both threads end on their own.
     let captured = tokio::task::spawn_blocking(move || capture_thread.join()).await;
+    if let Some(h) = injector {
+        let _ = tokio::task::spawn_blocking(move || h.join()).await;
+    }
     match (result, captured) {
         (Err(e), _) => Err(e),
         (Ok(_), Ok(Ok(Err(e)))) => Err(e),

@@ -1,17 +1,23 @@
 //! Sends captured items to the server over one presenter session, reconnecting with
-//! backoff. After each (re)connect the capture thread is asked for a keyframe, so the
-//! server's cache is whole again whatever it lost.
+//! backoff. After each reconnect the capture thread is asked for a keyframe, so the
+//! server's cache is whole again whatever it lost. The same loop carries control:
+//! questions in, decisions and take-backs out, admitted input to the injector.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use deskshare_client::session::{Incoming, Session};
-use deskshare_proto::{CursorShape, ErrorCode, MAX_MESSAGE_BYTES, Role, ServerMessage, WireError};
+use deskshare_proto::{
+    ClientMessage, CursorShape, ErrorCode, MAX_MESSAGE_BYTES, RevokeReason, Role, ServerMessage,
+    WireError,
+};
 use tokio::sync::mpsc;
 
 use crate::ShareOptions;
 use crate::capture::{CaptureControl, Captured};
+use crate::control::ControlSide;
+use crate::inject::Area;
 use crate::status::{ShareStats, StatusLine};
 
 /// Codes after which trying again cannot help.
@@ -25,71 +31,129 @@ fn is_fatal(code: ErrorCode) -> bool {
     )
 }
 
-pub async fn run(
-    opts: &ShareOptions,
-    session: Session,
-    mut rx: mpsc::Receiver<Captured>,
-    control: Arc<CaptureControl>,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> Result<ShareStats, WireError> {
-    tokio::pin!(shutdown);
-    let mut stats = ShareStats::default();
-    let mut status = StatusLine::new();
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let mut backoff = Duration::from_millis(200);
-    let mut cursor: Option<CursorShape> = None;
-    let mut first = true;
-    let mut initial = Some(session);
-    loop {
-        let session = match initial.take() {
-            Some(s) => Ok(s),
-            None => {
-                let connect =
-                    Session::connect(&opts.link, &opts.tls, Role::Presenter, opts.name.clone());
-                tokio::select! {
-                    s = connect => s,
-                    _ = &mut shutdown => break,
+/// Everything the uploader loop owns besides the session.
+pub struct Uploader<'a> {
+    pub opts: &'a ShareOptions,
+    pub rx: mpsc::Receiver<Captured>,
+    pub capture: Arc<CaptureControl>,
+    pub control: ControlSide,
+    pub takebacks: mpsc::UnboundedReceiver<RevokeReason>,
+    pub stats: ShareStats,
+    status: StatusLine,
+    cursor: Option<CursorShape>,
+}
+
+/// How a session ended.
+enum Ended {
+    CaptureStopped,
+    Shutdown,
+    Lost(WireError),
+}
+
+impl<'a> Uploader<'a> {
+    pub fn new(
+        opts: &'a ShareOptions,
+        rx: mpsc::Receiver<Captured>,
+        capture: Arc<CaptureControl>,
+        control: ControlSide,
+        takebacks: mpsc::UnboundedReceiver<RevokeReason>,
+    ) -> Self {
+        Uploader {
+            opts,
+            rx,
+            capture,
+            control,
+            takebacks,
+            stats: ShareStats::default(),
+            status: StatusLine::new(),
+            cursor: None,
+        }
+    }
+
+    /// Runs until shutdown, the capture ends, or a fatal error.
+    pub async fn run(
+        mut self,
+        first: Session,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<ShareStats, WireError> {
+        tokio::pin!(shutdown);
+        let mut backoff = Duration::from_millis(200);
+        let mut next = Some(first);
+        eprintln!("sharing; viewers join at {}", self.opts.link.join_url());
+        loop {
+            let session = match next.take() {
+                Some(s) => s,
+                None => {
+                    let policy = Some(self.control.policy());
+                    let connect = Session::connect_with(
+                        &self.opts.link,
+                        &self.opts.tls,
+                        Role::Presenter,
+                        self.opts.name.clone(),
+                        policy,
+                    );
+                    let result = tokio::select! {
+                        s = connect => s,
+                        _ = &mut shutdown => break,
+                    };
+                    match result {
+                        Ok(s) => {
+                            self.stats.reconnects += 1;
+                            eprintln!("reconnected");
+                            // The server may have lost its cache: start it over.
+                            self.capture.keyframe.store(true, Ordering::Relaxed);
+                            s
+                        }
+                        Err(e) if is_fatal(e.code) => return Err(e),
+                        Err(e) => {
+                            eprintln!("{} (retrying in {} ms)", e.explain(), backoff.as_millis());
+                            tokio::select! {
+                                _ = tokio::time::sleep(backoff) => {}
+                                _ = &mut shutdown => break,
+                            }
+                            backoff = (backoff * 2).min(Duration::from_secs(5));
+                            continue;
+                        }
+                    }
+                }
+            };
+            backoff = Duration::from_millis(200);
+            let need_keyframe = self.stats.reconnects > 0;
+            match self.session(session, need_keyframe, &mut shutdown).await {
+                Ended::CaptureStopped => break,
+                Ended::Shutdown => {
+                    self.status.finish(&self.stats);
+                    return Ok(self.stats);
+                }
+                Ended::Lost(e) if is_fatal(e.code) => return Err(e),
+                Ended::Lost(e) => {
+                    // No grant outlives the connection it was given on.
+                    self.control.reset();
+                    eprintln!("{} (reconnecting)", e.explain());
+                    self.status.print(&self.stats, false);
                 }
             }
-        };
-        let mut session = match session {
-            Ok(s) => s,
-            Err(e) if is_fatal(e.code) => return Err(e),
-            Err(e) => {
-                eprintln!("{} (retrying in {} ms)", e.explain(), backoff.as_millis());
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = &mut shutdown => break,
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-                continue;
-            }
-        };
-        backoff = Duration::from_millis(200);
-        let first_connection = first;
-        if first {
-            eprintln!("sharing; viewers join at {}", opts.link.join_url());
-            first = false;
-        } else {
-            stats.reconnects += 1;
-            eprintln!("reconnected");
         }
-        // The first frame ever captured is a keyframe already; after a reconnect, ask for
-        // one, since the server may have lost its cache.
-        let mut need_keyframe = !first_connection;
-        if need_keyframe {
-            control.keyframe.store(true, Ordering::Relaxed);
-        }
-        if let Some(shape) = &cursor
+        self.status.finish(&self.stats);
+        Ok(self.stats)
+    }
+
+    async fn session(
+        &mut self,
+        mut session: Session,
+        mut need_keyframe: bool,
+        shutdown: &mut std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+    ) -> Ended {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        if let Some(shape) = &self.cursor
             && let Err(e) = session.send_binary(shape.encode()).await
         {
-            eprintln!("{}", e.explain());
-            continue;
+            return Ended::Lost(e);
         }
-        let ended = loop {
-            tokio::select! {
-                item = rx.recv() => {
-                    let Some(item) = item else { break Ok(true) };
+        loop {
+            let reply: Option<ClientMessage> = tokio::select! {
+                item = self.rx.recv() => {
+                    let Some(item) = item else { return Ended::CaptureStopped };
                     let bytes = match item {
                         Captured::Frame(f) => {
                             // Frames captured before the keyframe request are stale deltas.
@@ -97,49 +161,55 @@ pub async fn run(
                                 continue;
                             }
                             need_keyframe = false;
-                            stats.frames += 1;
+                            self.stats.frames += 1;
+                            let h = &f.header;
+                            self.control.set_area(Area { x: 0, y: 0, width: h.width.into(), height: h.height.into() });
                             f.encode()
                         }
                         Captured::CursorShape(s) => {
                             let b = s.encode();
-                            cursor = Some(s);
+                            self.cursor = Some(s);
                             b
                         }
                         Captured::CursorPosition(p) => p.encode().to_vec(),
                     };
                     if bytes.len() > MAX_MESSAGE_BYTES {
-                        return Err(WireError::new(
+                        return Ended::Lost(WireError::new(
                             ErrorCode::MessageTooLarge,
                             format!("one screen update encoded to {} bytes; the limit is {MAX_MESSAGE_BYTES}", bytes.len()),
                         ));
                     }
-                    stats.bytes += bytes.len() as u64;
+                    self.stats.bytes += bytes.len() as u64;
                     if let Err(e) = session.send_binary(bytes).await {
-                        break Err(e);
+                        return Ended::Lost(e);
                     }
+                    None
                 }
                 incoming = session.recv() => match incoming {
-                    Ok(Incoming::Control(ServerMessage::Viewers { count })) => stats.viewers = count,
-                    Ok(_) => {}
-                    Err(e) => break Err(e),
+                    Ok(Incoming::Control(ServerMessage::Viewers { count })) => {
+                        self.stats.viewers = count;
+                        None
+                    }
+                    Ok(Incoming::Control(msg)) => self.control.on_server(msg),
+                    Ok(Incoming::Media(_)) => None,
+                    Err(e) => return Ended::Lost(e),
                 },
-                _ = tick.tick() => status.print(&stats, true),
-                _ = &mut shutdown => {
-                    session.close().await;
-                    status.finish(&stats);
-                    return Ok(stats);
+                Some(reason) = self.takebacks.recv() => self.control.on_takeback(reason),
+                Some(answer) = self.control.next_answer() => Some(answer),
+                _ = tick.tick() => {
+                    self.status.print(&self.stats, true);
+                    None
                 }
-            }
-        };
-        match ended {
-            Ok(_) => break, // capture ended
-            Err(e) if is_fatal(e.code) => return Err(e),
-            Err(e) => {
-                eprintln!("{} (reconnecting)", e.explain());
-                status.print(&stats, false);
+                _ = shutdown.as_mut() => {
+                    session.close().await;
+                    return Ended::Shutdown;
+                }
+            };
+            if let Some(msg) = reply
+                && let Err(e) = session.send_control(&msg).await
+            {
+                return Ended::Lost(e);
             }
         }
     }
-    status.finish(&stats);
-    Ok(stats)
 }

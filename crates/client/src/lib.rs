@@ -3,8 +3,10 @@
 //! headless viewer. The agent builds its uploader on the same session code.
 
 pub mod api;
+pub mod controller;
 pub mod errors;
 pub mod link;
+pub mod script;
 pub mod session;
 pub mod tls;
 pub mod viewer;

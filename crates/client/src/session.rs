@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use deskshare_proto::{
-    ClientMessage, ErrorCode, MAX_MESSAGE_BYTES, MediaMessage, PROTOCOL_VERSION, Role,
-    ServerMessage, WireError,
+    ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, MediaMessage, PROTOCOL_VERSION,
+    Role, ServerMessage, WireError,
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
@@ -41,6 +41,17 @@ impl Session {
         role: Role,
         name: Option<String>,
     ) -> Result<Session, WireError> {
+        Self::connect_with(link, tls, role, name, None).await
+    }
+
+    /// [`Session::connect`], announcing the agent's control policy (presenters).
+    pub async fn connect_with(
+        link: &MeetingLink,
+        tls: &TlsOptions,
+        role: Role,
+        name: Option<String>,
+        control: Option<ControlPolicy>,
+    ) -> Result<Session, WireError> {
         let url = link.ws_url();
         let mut config = WebSocketConfig::default();
         config.max_message_size = Some(MAX_MESSAGE_BYTES + 1024);
@@ -76,6 +87,7 @@ impl Session {
             name,
             secret,
             client: Some(concat!("deskshare-cli/", env!("CARGO_PKG_VERSION")).into()),
+            control,
         };
         session.send_control(&hello).await?;
         match tokio::time::timeout(CONNECT_TIMEOUT, session.recv()).await {

@@ -9,6 +9,7 @@ use deskshare_proto::{
     ClientMessage, ErrorCode, FrameMessage, MediaMessage, Role, ServerMessage, WireError,
 };
 
+use crate::controller::Controller;
 use crate::session::{Incoming, Session};
 use crate::{MeetingLink, TlsOptions};
 
@@ -27,6 +28,8 @@ pub struct ViewOptions {
     pub stats: bool,
     /// Test aid: pause this long after each frame before reading on, like a slow link.
     pub throttle: Option<Duration>,
+    /// Request control and play these input steps once granted.
+    pub control: Option<Vec<crate::script::Step>>,
 }
 
 /// What the viewer has received so far.
@@ -205,7 +208,21 @@ async fn receive(
 ) -> Result<(), WireError> {
     let mut last_update = Instant::now();
     let mut next_stats = Instant::now() + Duration::from_secs(1);
+    let me = match &session.welcome {
+        ServerMessage::Welcome { participant, .. } => *participant,
+        _ => 0,
+    };
+    let mut controller = opts.control.clone().map(|steps| Controller::new(steps, me));
+    if controller.is_some() {
+        session.send_control(&ClientMessage::RequestControl).await?;
+    }
     loop {
+        if let Some(outcome) = controller.as_ref().and_then(Controller::outcome)
+            && opts.snapshot.is_none()
+        {
+            session.close().await;
+            return outcome;
+        }
         // Wake for whichever comes first: a message, the snapshot settling, the timeout,
         // or the next stats line.
         let settle_at = state.screen.as_ref().map(|_| last_update + opts.settle);
@@ -216,8 +233,18 @@ async fn receive(
                 wake = wake.min(s);
             }
         }
+        let script_step = async {
+            match controller.as_mut() {
+                Some(c) => c.next().await,
+                None => std::future::pending().await,
+            }
+        };
         let msg = tokio::select! {
             m = tokio::time::timeout_at(wake.into(), session.recv()) => m,
+            step = script_step => {
+                session.send_control(&step).await?;
+                continue;
+            }
             _ = shutdown.as_mut() => {
                 session.close().await;
                 return Ok(());
@@ -255,7 +282,19 @@ async fn receive(
                     eprintln!("presenter left; waiting for them to come back");
                 }
             }
-            Ok(Ok(Incoming::Control(_))) => {}
+            Ok(Ok(Incoming::Control(msg))) => {
+                if let ServerMessage::Control {
+                    controller: Some(c),
+                    ..
+                } = &msg
+                    && c.participant != me
+                {
+                    eprintln!("{} is in control", c.name);
+                }
+                if let Some(ctl) = controller.as_mut() {
+                    ctl.on_message(&msg)?;
+                }
+            }
             Ok(Ok(Incoming::Media(MediaMessage::Frame(frame)))) => {
                 let len = frame.encoded_len();
                 state.apply(&frame, len)?;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use deskshare_client::viewer::ViewOptions;
 use deskshare_client::{MeetingLink, TlsOptions};
-use deskshare_proto::WireError;
+use deskshare_proto::{ControlPolicy, ErrorCode, WireError};
 
 #[derive(Parser)]
 #[command(
@@ -49,6 +49,16 @@ enum Command {
         /// Name shown to viewers.
         #[arg(long)]
         name: Option<String>,
+        /// What to do when a participant asks for control: ask this terminal, grant
+        /// automatically, or never allow it.
+        #[arg(long, value_enum, default_value = "ask")]
+        allow_control: AllowControl,
+        /// Key combination that takes control back at once.
+        #[arg(long, default_value = "ctrl+alt+space")]
+        takeback_key: String,
+        /// Do not take control back when this machine's own mouse or keyboard is used.
+        #[arg(long)]
+        no_local_takeback: bool,
         #[command(flatten)]
         tls: TlsArgs,
     },
@@ -73,6 +83,13 @@ enum Command {
         /// Pause this many ms after each frame, to behave like a slow link (testing aid).
         #[arg(long, hide = true)]
         throttle_ms: Option<u64>,
+        /// Ask the presenter for control of their mouse and keyboard.
+        #[arg(long)]
+        request_control: bool,
+        /// Once in control, play this script (move, click, type, key, wait), give control
+        /// back and exit. See `deskshare help view` for the format.
+        #[arg(long, requires = "request_control", long_help = INPUT_SCRIPT_HELP)]
+        input_script: Option<PathBuf>,
         #[command(flatten)]
         tls: TlsArgs,
     },
@@ -82,6 +99,23 @@ enum Command {
         #[arg(long)]
         markdown: bool,
     },
+}
+
+const INPUT_SCRIPT_HELP: &str = "Once in control, play this script, give control back and exit.
+One step a line; # starts a comment:
+  move X Y          pointer to (X, Y) in the shared screen's pixels
+  click [left|middle|right]
+  down [button] / up [button]
+  scroll DY [DX]    wheel notches, positive is down/right
+  type TEXT         the rest of the line, literally
+  key COMBO         e.g. ctrl+c, Return, alt+Tab, F5
+  wait MS";
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum AllowControl {
+    Ask,
+    Auto,
+    Never,
 }
 
 #[derive(Subcommand)]
@@ -151,6 +185,27 @@ fn main() -> ExitCode {
     }
 }
 
+/// The steps a controlling viewer plays: the script's, or holding control until stopped.
+fn control_script(
+    request: bool,
+    script: Option<PathBuf>,
+) -> Result<Option<Vec<deskshare_client::script::Step>>, WireError> {
+    use deskshare_client::script::{Step, parse};
+    match (request, script) {
+        (false, _) => Ok(None),
+        (true, None) => Ok(Some(vec![Step::Wait(Duration::from_secs(365 * 24 * 3600))])),
+        (true, Some(path)) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                WireError::new(
+                    ErrorCode::ArgumentInvalid,
+                    format!("--input-script {}: {e}", path.display()),
+                )
+            })?;
+            parse(&text).map(Some)
+        }
+    }
+}
+
 async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
@@ -212,14 +267,31 @@ async fn run(command: Command) -> Result<(), WireError> {
             presenter_url,
             display,
             name,
+            allow_control,
+            takeback_key,
+            no_local_takeback,
             tls,
         } => {
             let link = MeetingLink::parse(&presenter_url)?;
+            let hotkey = deskshare_agent::Hotkey::parse(&takeback_key).map_err(|why| {
+                WireError::new(
+                    ErrorCode::ArgumentInvalid,
+                    format!("--takeback-key {takeback_key}: {why}"),
+                )
+            })?;
+            let control = match allow_control {
+                AllowControl::Ask => ControlPolicy::Ask,
+                AllowControl::Auto => ControlPolicy::Auto,
+                AllowControl::Never => ControlPolicy::Never,
+            };
             let opts = deskshare_agent::ShareOptions {
                 link,
                 tls: tls.into(),
                 display,
                 name,
+                control,
+                hotkey,
+                local_takeback: !no_local_takeback,
             };
             deskshare_agent::share(opts, shutdown_signal())
                 .await
@@ -256,9 +328,12 @@ async fn run(command: Command) -> Result<(), WireError> {
             timeout,
             stats,
             throttle_ms,
+            request_control,
+            input_script,
             tls,
         } => {
             let link = MeetingLink::parse(&join_url)?;
+            let control = control_script(request_control, input_script)?;
             let print_final = stats;
             let opts = ViewOptions {
                 link,
@@ -269,6 +344,7 @@ async fn run(command: Command) -> Result<(), WireError> {
                 timeout: Duration::from_secs(timeout),
                 stats,
                 throttle: throttle_ms.map(Duration::from_millis),
+                control,
             };
             let stats = deskshare_client::viewer::run(opts, shutdown_signal()).await?;
             if print_final {

@@ -4,6 +4,10 @@
 //! with the same alias can never land in the same meeting, the failure OCS/Lync admins
 //! knew as "two users with the same alias corrupt each other's conference".
 
+pub mod floor;
 mod ids;
+pub mod rate;
 
+pub use floor::{ControlFloor, FloorOutput, ParticipantId, Refusal};
 pub use ids::{MeetingId, MeetingIdError, PresenterSecret, SecretHash};
+pub use rate::TokenBucket;

@@ -18,6 +18,100 @@ pub enum Role {
     Viewer,
 }
 
+/// What the presenter's agent does when someone asks for control.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlPolicy {
+    /// Ask the presenter's user each time.
+    Ask,
+    /// Grant every request (kiosk, tests, a helpdesk machine).
+    Auto,
+    /// Never allow control.
+    Never,
+}
+
+/// Why a grant ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevokeReason {
+    /// The controller gave control back.
+    Released,
+    /// The controller's connection ended.
+    ControllerLeft,
+    /// The presenter stopped sharing.
+    PresenterLeft,
+    /// The presenter pressed the take-back hotkey.
+    Hotkey,
+    /// The presenter's own mouse or keyboard moved.
+    LocalInput,
+    /// The presenter took control back another way (e.g. the agent's own command).
+    Presenter,
+}
+
+/// Most input events one message may carry.
+pub const MAX_INPUT_EVENTS: usize = 256;
+
+/// One input event from a controller. Coordinates are in the shared area's pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum InputEvent {
+    Move {
+        x: i32,
+        y: i32,
+    },
+    /// X button number: 1 left, 2 middle, 3 right, 8/9 back/forward.
+    Button {
+        button: u8,
+        down: bool,
+    },
+    /// Wheel notches; positive `dy` scrolls down, positive `dx` right.
+    Wheel {
+        dx: i32,
+        dy: i32,
+    },
+    /// A key by X keysym (so keyboard layouts work), pressed or released.
+    Key {
+        keysym: u32,
+        down: bool,
+    },
+}
+
+impl InputEvent {
+    /// Checks ranges a well-behaved client never leaves.
+    pub fn validate(&self) -> Result<(), WireError> {
+        let bad = |what: &str| {
+            Err(WireError::new(
+                ErrorCode::MessageMalformed,
+                format!("input event: {what}"),
+            ))
+        };
+        match *self {
+            InputEvent::Move { x, y } if x.unsigned_abs() > 65_535 || y.unsigned_abs() > 65_535 => {
+                bad("coordinates out of range")
+            }
+            InputEvent::Button { button, .. }
+                if !(1..=9).contains(&button) || (4..=7).contains(&button) =>
+            {
+                bad("button must be 1-3 or 8-9 (the wheel has its own event)")
+            }
+            InputEvent::Wheel { dx, dy } if dx.abs() > 100 || dy.abs() > 100 => {
+                bad("wheel step out of range")
+            }
+            InputEvent::Key { keysym, .. } if keysym == 0 || keysym > 0x1fff_ffff => {
+                bad("keysym out of range")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A participant as shown in rosters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub participant: u64,
+    pub name: String,
+}
+
 /// Messages a client (agent, CLI viewer or browser) sends to the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -35,9 +129,22 @@ pub enum ClientMessage {
         /// Free-form client identification for logs, e.g. `deskshare-cli/0.1.0`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client: Option<String>,
+        /// Presenter: what its agent does with control requests (default: never).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        control: Option<ControlPolicy>,
     },
     /// A viewer has drawn every frame up to and including `frame`.
     Ack { frame: u64 },
+    /// A viewer asks to control the presenter's mouse and keyboard.
+    RequestControl,
+    /// The controller gives control back, or a waiting viewer stops waiting.
+    ReleaseControl,
+    /// The controller's input. Dropped unless the sender holds the floor.
+    Input { events: Vec<InputEvent> },
+    /// Presenter agent: its user's answer to [`ServerMessage::ControlAsk`].
+    ControlDecision { grant: u64, granted: bool },
+    /// Presenter agent: it took control back.
+    ControlRevoke { grant: u64, reason: RevokeReason },
 }
 
 /// Messages the server sends to a client.
@@ -58,6 +165,22 @@ pub enum ServerMessage {
     Presenter { online: bool },
     /// How many viewers are connected; sent to everyone when it changes.
     Viewers { count: u32 },
+    /// Who controls and who waits; sent to everyone on every change.
+    Control {
+        controller: Option<Person>,
+        queue: Vec<Person>,
+        /// Set when a grant just ended, saying why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ended: Option<RevokeReason>,
+    },
+    /// To the presenter's agent: may `requester` control, under `grant`?
+    ControlAsk { grant: u64, requester: Person },
+    /// To the presenter's agent: the grant (or the question about it) is over.
+    ControlEnd { grant: u64 },
+    /// To the presenter's agent: the controller's input, under `grant`.
+    Input { grant: u64, events: Vec<InputEvent> },
+    /// A request was refused; the session goes on.
+    Refused { code: ErrorCode, message: String },
     /// The session cannot go on (or a request was refused). The server closes after it.
     Error { code: ErrorCode, message: String },
 }
@@ -125,13 +248,75 @@ mod tests {
             name: Some("Ana".into()),
             secret: Some("s3cret".into()),
             client: None,
+            control: Some(ControlPolicy::Ask),
         };
         let json = hello.to_json();
         assert_eq!(
             json,
-            r#"{"type":"hello","protocol":1,"role":"presenter","name":"Ana","secret":"s3cret"}"#
+            r#"{"type":"hello","protocol":1,"role":"presenter","name":"Ana","secret":"s3cret","control":"ask"}"#
         );
         assert_eq!(ClientMessage::from_json(&json).unwrap(), hello);
+    }
+
+    #[test]
+    fn control_messages_round_trip_and_input_is_range_checked() {
+        let input = ClientMessage::Input {
+            events: vec![
+                InputEvent::Move { x: 10, y: 20 },
+                InputEvent::Button {
+                    button: 1,
+                    down: true,
+                },
+                InputEvent::Wheel { dx: 0, dy: -2 },
+                InputEvent::Key {
+                    keysym: 0x61,
+                    down: false,
+                },
+            ],
+        };
+        let json = input.to_json();
+        assert!(json.contains(r#"{"kind":"move","x":10,"y":20}"#), "{json}");
+        assert_eq!(ClientMessage::from_json(&json).unwrap(), input);
+        assert_eq!(
+            ClientMessage::from_json(r#"{"type":"request_control"}"#).unwrap(),
+            ClientMessage::RequestControl
+        );
+        let state = ServerMessage::Control {
+            controller: Some(Person {
+                participant: 2,
+                name: "Bo".into(),
+            }),
+            queue: vec![],
+            ended: Some(RevokeReason::Hotkey),
+        };
+        assert_eq!(ServerMessage::from_json(&state.to_json()).unwrap(), state);
+        assert!(
+            InputEvent::Button {
+                button: 4,
+                down: true
+            }
+            .validate()
+            .is_err(),
+            "wheel buttons go through Wheel"
+        );
+        assert!(InputEvent::Move { x: 1 << 20, y: 0 }.validate().is_err());
+        assert!(
+            InputEvent::Key {
+                keysym: 0,
+                down: true
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(InputEvent::Wheel { dx: 0, dy: 1000 }.validate().is_err());
+        assert!(
+            InputEvent::Key {
+                keysym: 0x61,
+                down: true
+            }
+            .validate()
+            .is_ok()
+        );
     }
 
     #[test]

@@ -82,6 +82,54 @@ error_codes! {
     ConnectionLost = "CONNECTION_LOST", 0,
         "the connection went silent or was cut",
         "nothing to do if it recovers: clients reconnect on their own; if it repeats, check the network path to the server";
+    /// The presenter does not allow control.
+    ControlDisabled = "CONTROL_DISABLED", 403,
+        "the presenter does not allow remote control",
+        "ask the presenter to share with --allow-control ask (or auto)";
+    /// Control was requested while nobody presents.
+    ControlUnavailable = "CONTROL_UNAVAILABLE", 409,
+        "nobody is presenting, so there is nothing to control",
+        "wait until the presenter shares, then ask again";
+    /// The presenter declined the request.
+    ControlDenied = "CONTROL_DENIED", 403,
+        "the presenter declined the request for control",
+        "ask the presenter; they can allow it the next time";
+    /// The presenter did not answer in time.
+    ControlTimeout = "CONTROL_TIMEOUT", 408,
+        "the presenter did not answer the request for control in time",
+        "ask the presenter to watch their terminal, then request again";
+    /// Input came from someone who does not hold the floor.
+    NotController = "NOT_CONTROLLER", 403,
+        "input was sent without holding control",
+        "request control and wait for the grant before sending input";
+    /// The controller sent input faster than allowed.
+    InputRateLimited = "INPUT_RATE_LIMITED", 429,
+        "input arrived faster than the server forwards it; some was dropped",
+        "send input at human speed (scripts: add waits)";
+    /// The presenter took control back with the hotkey.
+    ControlRevokedHotkey = "CONTROL_REVOKED_HOTKEY", 0,
+        "the presenter took control back with the take-back hotkey",
+        "request control again if the presenter agrees";
+    /// The presenter's own input took control back.
+    ControlRevokedLocalInput = "CONTROL_REVOKED_LOCAL_INPUT", 0,
+        "the presenter moved their own mouse or keyboard, which takes control back",
+        "request control again when the presenter is done";
+    /// The shared window closed.
+    WindowGone = "WINDOW_GONE", 0,
+        "the shared window was closed",
+        "share another window (--list-windows shows them) or the whole desktop";
+    /// No window matched.
+    WindowNotFound = "WINDOW_NOT_FOUND", 0,
+        "no top-level window has that id or matches that name",
+        "run `deskshare share --list-windows` and pick an id or a name from it";
+    /// The monitor does not exist.
+    MonitorNotFound = "MONITOR_NOT_FOUND", 0,
+        "the display has no monitor with that number",
+        "run `xrandr --listmonitors` on the presenter's machine and pick a number it lists";
+    /// A command-line argument or a file it names is invalid.
+    ArgumentInvalid = "ARGUMENT_INVALID", 400,
+        "a command-line argument, or a file it names, is invalid",
+        "fix the argument the message names; `deskshare help COMMAND` shows the format";
     /// The URL given on the command line is not a deskshare URL.
     UrlInvalid = "URL_INVALID", 400,
         "the URL is not a deskshare join or presenter URL",

@@ -15,9 +15,13 @@
 pub mod api;
 pub mod control;
 pub mod error;
+pub mod keys;
 pub mod media;
 
-pub use control::{ClientMessage, Role, ServerMessage};
+pub use control::{
+    ClientMessage, ControlPolicy, InputEvent, MAX_INPUT_EVENTS, Person, RevokeReason, Role,
+    ServerMessage,
+};
 pub use error::{ErrorCode, WireError};
 pub use media::{
     CursorPosition, CursorShape, DecodeError, FrameHeader, FrameMessage, MediaMessage,

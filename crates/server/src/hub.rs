@@ -6,8 +6,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use deskshare_fanout::Screen;
-use deskshare_meeting::MeetingId;
-use tokio::sync::watch;
+use deskshare_meeting::{ControlFloor, MeetingId};
+use deskshare_proto::{Role, ServerMessage};
+use tokio::sync::{mpsc, watch};
+
+/// Control messages queued for one connection. Bounded: a participant that cannot take
+/// them is too slow to be in a meeting, and input for the presenter is dropped rather
+/// than buffered without end.
+pub const OUTBOX_CAPACITY: usize = 256;
+
+/// A connected participant, as the meeting's other tasks see it.
+pub struct Participant {
+    pub name: String,
+    pub role: Role,
+    /// Control messages for this participant's session task to send.
+    pub outbox: mpsc::Sender<ServerMessage>,
+}
 
 /// Who is connected to a live meeting.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -28,6 +42,10 @@ pub struct LiveMeeting {
     screen_changed: watch::Sender<u64>,
     presence: watch::Sender<Presence>,
     next_connection: AtomicU64,
+    /// Everyone connected, by connection id.
+    pub(crate) participants: Mutex<HashMap<u64, Participant>>,
+    /// Who controls the presenter's machine (see `control.rs`).
+    pub(crate) floor: Mutex<ControlFloor>,
 }
 
 impl LiveMeeting {
@@ -39,6 +57,8 @@ impl LiveMeeting {
             screen_changed: watch::channel(0).0,
             presence: watch::channel(Presence::default()).0,
             next_connection: AtomicU64::new(1),
+            participants: Mutex::new(HashMap::new()),
+            floor: Mutex::new(ControlFloor::new()),
         }
     }
 
@@ -70,15 +90,34 @@ impl LiveMeeting {
         self.presence.send_modify(|p| p.presenter = Some(conn));
     }
 
-    /// Clears the presenter if it is still `conn`.
-    pub fn clear_presenter(&self, conn: u64) {
+    /// Clears the presenter if it is still `conn`; says whether it was.
+    pub fn clear_presenter(&self, conn: u64) -> bool {
         self.presence.send_if_modified(|p| {
             let was = p.presenter == Some(conn);
             if was {
                 p.presenter = None;
             }
             was
-        });
+        })
+    }
+
+    /// Registers a connection; its session task drains the returned outbox.
+    pub fn join(&self, conn: u64, name: String, role: Role) -> mpsc::Receiver<ServerMessage> {
+        let (outbox, rx) = mpsc::channel(OUTBOX_CAPACITY);
+        self.participants
+            .lock()
+            .expect("participants lock")
+            .insert(conn, Participant { name, role, outbox });
+        rx
+    }
+
+    /// Removes a connection, ending any grant or request it had.
+    pub fn leave(&self, conn: u64) {
+        self.participants
+            .lock()
+            .expect("participants lock")
+            .remove(&conn);
+        self.with_floor(|f, now| f.left(conn, now));
     }
 
     pub fn viewer_joined(&self) {

@@ -1,6 +1,7 @@
 //! The deskshare server: one TLS port serving the web client, the REST API and the
 //! WebSocket sessions, with the tile cache and per-viewer pumps inside.
 
+mod control;
 pub mod http;
 pub mod hub;
 pub mod store;

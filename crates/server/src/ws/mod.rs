@@ -12,7 +12,8 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use deskshare_meeting::{MeetingId, PresenterSecret};
 use deskshare_proto::{
-    ClientMessage, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, Role, ServerMessage, WireError,
+    ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, Role,
+    ServerMessage, WireError,
 };
 
 use crate::http::AppState;
@@ -52,6 +53,7 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String) {
         meeting,
         role,
         name,
+        control,
     } = hello;
     let live = state.hub.get_or_open(&meeting.id, &meeting.title);
     let conn = live.next_connection_id();
@@ -69,11 +71,31 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String) {
     {
         return;
     }
-    tracing::info!(meeting = %meeting.id, conn, ?role, name = name.as_deref().unwrap_or(""), "joined");
-    let result = match role {
-        Role::Presenter => presenter::run(&mut socket, &live, conn, &state).await,
-        Role::Viewer => viewer::run(&mut socket, &live, &state).await,
+    let display_name = name.unwrap_or_else(|| match role {
+        Role::Presenter => "Presenter".to_string(),
+        Role::Viewer => format!("Viewer {conn}"),
+    });
+    tracing::info!(meeting = %meeting.id, conn, ?role, name = display_name, "joined");
+    let mut outbox = live.join(conn, display_name, role);
+    let state_now = live.with_floor(|f, _| live.control_state(f, None));
+    let result = match send_control(&mut socket, &state_now).await {
+        Err(e) => Err(e),
+        Ok(()) => match role {
+            Role::Presenter => {
+                presenter::run(
+                    &mut socket,
+                    &live,
+                    conn,
+                    control.unwrap_or(ControlPolicy::Never),
+                    &mut outbox,
+                    &state,
+                )
+                .await
+            }
+            Role::Viewer => viewer::run(&mut socket, &live, conn, &mut outbox, &state).await,
+        },
     };
+    live.leave(conn);
     match result {
         Ok(()) => tracing::info!(meeting = %meeting.id, conn, "left"),
         Err(err) => {
@@ -89,6 +111,7 @@ struct Accepted {
     meeting: crate::store::MeetingRecord,
     role: Role,
     name: Option<String>,
+    control: Option<ControlPolicy>,
 }
 
 async fn handshake(
@@ -121,6 +144,7 @@ async fn handshake(
         name,
         secret,
         client: _,
+        control,
     } = ClientMessage::from_json(&text)?
     else {
         return Err(WireError::new(
@@ -165,6 +189,7 @@ async fn handshake(
         meeting,
         role,
         name,
+        control,
     })
 }
 

@@ -1,9 +1,13 @@
-//! The presenter's session: decode each media message and apply it to the screen.
+//! The presenter's session: decode each media message and apply it to the screen; carry
+//! control questions to the agent and its answers back to the floor.
 
 use std::time::Instant;
 
 use axum::extract::ws::WebSocket;
-use deskshare_proto::{ErrorCode, MediaMessage, ServerMessage, WireError};
+use deskshare_proto::{
+    ClientMessage, ControlPolicy, ErrorCode, MediaMessage, ServerMessage, WireError,
+};
+use tokio::sync::mpsc;
 
 use super::{Input, Liveness, PING_INTERVAL, recv_input, send, send_control};
 use crate::http::AppState;
@@ -13,11 +17,16 @@ pub(super) async fn run(
     socket: &mut WebSocket,
     live: &LiveMeeting,
     conn: u64,
+    policy: ControlPolicy,
+    outbox: &mut mpsc::Receiver<ServerMessage>,
     state: &AppState,
 ) -> Result<(), WireError> {
     live.set_presenter(conn);
-    let result = receive_loop(socket, live, conn, state).await;
-    live.clear_presenter(conn);
+    live.with_floor(|f, now| f.set_presenter(Some(policy), now));
+    let result = receive_loop(socket, live, conn, outbox, state).await;
+    if live.clear_presenter(conn) {
+        live.with_floor(|f, now| f.set_presenter(None, now));
+    }
     result
 }
 
@@ -25,6 +34,7 @@ async fn receive_loop(
     socket: &mut WebSocket,
     live: &LiveMeeting,
     conn: u64,
+    outbox: &mut mpsc::Receiver<ServerMessage>,
     state: &AppState,
 ) -> Result<(), WireError> {
     let mut presence_rx = live.subscribe_presence();
@@ -47,6 +57,14 @@ async fn receive_loop(
             .await?;
             told_viewers = Some(presence.viewers);
         }
+        // An unanswered control request expires at the floor's deadline.
+        let ask_deadline = live.floor.lock().expect("floor lock").poll_timeout();
+        let ask_expired = async {
+            match ask_deadline {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             input = recv_input(socket) => {
                 liveness.heard();
@@ -54,11 +72,20 @@ async fn receive_loop(
                     Input::Closed => return Ok(()),
                     Input::Heartbeat => {}
                     Input::Media(bytes) => apply(live, MediaMessage::decode(bytes)?)?,
+                    Input::Control(ClientMessage::ControlDecision { grant, granted }) => {
+                        live.with_floor(|f, now| f.decide(grant, granted, now));
+                    }
+                    Input::Control(ClientMessage::ControlRevoke { grant, reason }) => {
+                        tracing::info!(meeting = %live.id, grant, ?reason, "presenter took control back");
+                        live.with_floor(|f, now| f.revoked(grant, reason, now));
+                    }
                     Input::Control(_) => {
-                        return Err(WireError::new(ErrorCode::ProtocolViolation, "presenters send only media after hello"));
+                        return Err(WireError::new(ErrorCode::ProtocolViolation, "presenters send media and control decisions only"));
                     }
                 }
             }
+            Some(msg) = outbox.recv() => send_control(socket, &msg).await?,
+            _ = ask_expired => live.with_floor(|f, now| f.handle_timeout(now)),
             _ = presence_rx.changed() => {}
             _ = ping.tick() => send(socket, liveness.tick()?).await?,
             _ = shutdown.changed() => return Err(WireError::bare(ErrorCode::ServerShuttingDown)),

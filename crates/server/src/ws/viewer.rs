@@ -1,22 +1,34 @@
-//! A viewer's session: the [`ViewerPump`] decides, this loop sends.
+//! A viewer's session: the [`ViewerPump`] decides what screen data to send, this loop
+//! sends it, and carries the viewer's control requests and input.
 
 use std::time::Instant;
 
 use axum::extract::ws::{Message, WebSocket};
 use deskshare_fanout::{DEFAULT_WINDOW, PumpOutput, ViewerPump};
-use deskshare_proto::{ClientMessage, ErrorCode, ServerMessage, WireError};
+use deskshare_meeting::TokenBucket;
+use deskshare_proto::{
+    ClientMessage, ErrorCode, InputEvent, MAX_INPUT_EVENTS, ServerMessage, WireError,
+};
+use tokio::sync::mpsc;
 
 use super::{Input, Liveness, PING_INTERVAL, recv_input, send, send_control};
 use crate::http::AppState;
 use crate::hub::{LiveMeeting, Presence};
 
+/// Input events a controller may send per second on average, and in one burst. Far above
+/// human speed (a fast typist makes ~20 events/s), low enough to stop a flood.
+const INPUT_RATE: f64 = 500.0;
+const INPUT_BURST: f64 = 1000.0;
+
 pub(super) async fn run(
     socket: &mut WebSocket,
     live: &LiveMeeting,
+    conn: u64,
+    outbox: &mut mpsc::Receiver<ServerMessage>,
     state: &AppState,
 ) -> Result<(), WireError> {
     live.viewer_joined();
-    let result = pump_loop(socket, live, state).await;
+    let result = pump_loop(socket, live, conn, outbox, state).await;
     live.viewer_left();
     result
 }
@@ -24,6 +36,8 @@ pub(super) async fn run(
 async fn pump_loop(
     socket: &mut WebSocket,
     live: &LiveMeeting,
+    conn: u64,
+    outbox: &mut mpsc::Receiver<ServerMessage>,
     state: &AppState,
 ) -> Result<(), WireError> {
     let mut pump = ViewerPump::new(DEFAULT_WINDOW);
@@ -36,6 +50,7 @@ async fn pump_loop(
     };
     let mut liveness = Liveness::new();
     let mut ping = tokio::time::interval(PING_INTERVAL);
+    let mut input_budget = TokenBucket::new(INPUT_RATE, INPUT_BURST, Instant::now());
     let mut presence = *presence_rx.borrow_and_update();
     loop {
         // Tell the viewer about presence changes it has not seen.
@@ -75,19 +90,83 @@ async fn pump_loop(
                 match input? {
                     Input::Closed => return Ok(()),
                     Input::Heartbeat => {}
-                    Input::Control(ClientMessage::Ack { frame }) => pump
-                        .on_ack(frame, Instant::now())
-                        .map_err(|e| WireError::new(ErrorCode::ProtocolViolation, e.to_string()))?,
-                    Input::Control(ClientMessage::Hello { .. }) => {
-                        return Err(WireError::new(ErrorCode::ProtocolViolation, "hello sent twice"));
+                    Input::Control(msg) => handle(socket, live, conn, &mut pump, &mut input_budget, msg).await?,
+                    Input::Media(_) => {
+                        return Err(WireError::new(ErrorCode::ProtocolViolation, "viewers do not send media"));
                     }
-                    Input::Media(_) => return Err(WireError::new(ErrorCode::ProtocolViolation, "viewers do not send media")),
                 }
             }
+            Some(msg) = outbox.recv() => send_control(socket, &msg).await?,
             _ = screen_rx.changed() => {}
             _ = presence_rx.changed() => presence = *presence_rx.borrow_and_update(),
             _ = ping.tick() => send(socket, liveness.tick()?).await?,
             _ = shutdown.changed() => return Err(WireError::bare(ErrorCode::ServerShuttingDown)),
         }
     }
+}
+
+/// One control message from a viewer.
+async fn handle(
+    socket: &mut WebSocket,
+    live: &LiveMeeting,
+    conn: u64,
+    pump: &mut ViewerPump,
+    budget: &mut TokenBucket,
+    msg: ClientMessage,
+) -> Result<(), WireError> {
+    let refused = |e: WireError| ServerMessage::Refused {
+        code: e.code,
+        message: e.message,
+    };
+    match msg {
+        ClientMessage::Ack { frame } => pump
+            .on_ack(frame, Instant::now())
+            .map_err(|e| WireError::new(ErrorCode::ProtocolViolation, e.to_string())),
+        ClientMessage::RequestControl => match live.with_floor(|f, now| f.request(conn, now)) {
+            Ok(()) => Ok(()),
+            Err(why) => send_control(socket, &refused(crate::control::refusal_error(why))).await,
+        },
+        ClientMessage::ReleaseControl => {
+            live.with_floor(|f, now| f.release(conn, now));
+            Ok(())
+        }
+        ClientMessage::Input { events } => {
+            check_input(&events)?;
+            if !budget.try_take(events.len() as f64, Instant::now()) {
+                return send_control(
+                    socket,
+                    &refused(WireError::bare(ErrorCode::InputRateLimited)),
+                )
+                .await;
+            }
+            match live.forward_input(conn, events) {
+                Ok(()) => Ok(()),
+                Err(e) => send_control(socket, &refused(e)).await,
+            }
+        }
+        ClientMessage::Hello { .. } => Err(WireError::new(
+            ErrorCode::ProtocolViolation,
+            "hello sent twice",
+        )),
+        ClientMessage::ControlDecision { .. } | ClientMessage::ControlRevoke { .. } => {
+            Err(WireError::new(
+                ErrorCode::ProtocolViolation,
+                "only the presenter's agent decides about control",
+            ))
+        }
+    }
+}
+
+/// Size and range checks on input before it goes anywhere near the presenter.
+fn check_input(events: &[InputEvent]) -> Result<(), WireError> {
+    if events.len() > MAX_INPUT_EVENTS {
+        return Err(WireError::new(
+            ErrorCode::MessageTooLarge,
+            format!(
+                "{} input events in one message; at most {MAX_INPUT_EVENTS}",
+                events.len()
+            ),
+        ));
+    }
+    events.iter().try_for_each(InputEvent::validate)
 }

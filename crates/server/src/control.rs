@@ -1,0 +1,133 @@
+//! The server side of remote control: runs the meeting's [`ControlFloor`] and delivers
+//! what it decides to the right session tasks.
+
+use std::time::Instant;
+
+use deskshare_meeting::{ControlFloor, FloorOutput, ParticipantId, Refusal};
+use deskshare_proto::{ErrorCode, InputEvent, Person, ServerMessage, WireError};
+
+use crate::hub::LiveMeeting;
+
+/// The code a refusal is reported with.
+pub fn refusal_error(why: Refusal) -> WireError {
+    WireError::bare(match why {
+        Refusal::Disabled => ErrorCode::ControlDisabled,
+        Refusal::NoPresenter => ErrorCode::ControlUnavailable,
+        Refusal::Denied => ErrorCode::ControlDenied,
+        Refusal::TimedOut => ErrorCode::ControlTimeout,
+    })
+}
+
+impl LiveMeeting {
+    /// Runs `f` on the floor, then delivers everything it decided.
+    pub fn with_floor<R>(&self, f: impl FnOnce(&mut ControlFloor, Instant) -> R) -> R {
+        let mut floor = self.floor.lock().expect("floor lock");
+        let r = f(&mut floor, Instant::now());
+        while let Some(out) = floor.poll_output() {
+            self.deliver(&floor, out);
+        }
+        r
+    }
+
+    fn person(&self, participant: ParticipantId) -> Person {
+        let name = self
+            .participants
+            .lock()
+            .expect("participants lock")
+            .get(&participant)
+            .map(|p| p.name.clone());
+        Person {
+            participant,
+            name: name.unwrap_or_else(|| format!("Participant {participant}")),
+        }
+    }
+
+    /// The roster's control part, as everyone is told it.
+    pub fn control_state(
+        &self,
+        floor: &ControlFloor,
+        ended: Option<deskshare_proto::RevokeReason>,
+    ) -> ServerMessage {
+        ServerMessage::Control {
+            controller: floor.controller().map(|(p, _)| self.person(p)),
+            queue: floor
+                .waiting()
+                .into_iter()
+                .map(|p| self.person(p))
+                .collect(),
+            ended,
+        }
+    }
+
+    fn send_to(&self, participant: ParticipantId, msg: ServerMessage) {
+        if let Some(p) = self
+            .participants
+            .lock()
+            .expect("participants lock")
+            .get(&participant)
+            && p.outbox.try_send(msg).is_err()
+        {
+            tracing::warn!(meeting = %self.id, participant, "outbox full; control message dropped");
+        }
+    }
+
+    fn send_to_presenter(&self, msg: ServerMessage) {
+        if let Some(conn) = self.presence().presenter {
+            self.send_to(conn, msg);
+        }
+    }
+
+    fn deliver(&self, floor: &ControlFloor, out: FloorOutput) {
+        match out {
+            FloorOutput::AskPresenter { grant, participant } => {
+                let requester = self.person(participant);
+                tracing::info!(meeting = %self.id, grant, requester = requester.name, "control requested");
+                self.send_to_presenter(ServerMessage::ControlAsk { grant, requester });
+            }
+            FloorOutput::EndGrant { grant } => {
+                self.send_to_presenter(ServerMessage::ControlEnd { grant })
+            }
+            FloorOutput::Refused { participant, why } => {
+                let err = refusal_error(why);
+                self.send_to(
+                    participant,
+                    ServerMessage::Refused {
+                        code: err.code,
+                        message: err.message,
+                    },
+                );
+            }
+            FloorOutput::Changed { reason } => {
+                let state = self.control_state(floor, reason);
+                tracing::info!(meeting = %self.id, ?state, "control changed");
+                let everyone: Vec<_> = self
+                    .participants
+                    .lock()
+                    .expect("participants lock")
+                    .keys()
+                    .copied()
+                    .collect();
+                for p in everyone {
+                    self.send_to(p, state.clone());
+                }
+            }
+        }
+    }
+
+    /// Forwards a controller's input to the presenter's agent, tagged with the grant. Input
+    /// from anyone else is refused: the floor, not the client, says who controls.
+    pub fn forward_input(
+        &self,
+        from: ParticipantId,
+        events: Vec<InputEvent>,
+    ) -> Result<(), WireError> {
+        let grant = self.floor.lock().expect("floor lock").grant_of(from);
+        match grant {
+            Some(grant) => {
+                self.send_to_presenter(ServerMessage::Input { grant, events });
+                Ok(())
+            }
+            None => Err(WireError::bare(ErrorCode::NotController)),
+        }
+    }
+}
