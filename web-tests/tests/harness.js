@@ -100,8 +100,8 @@ export async function startServer(dir) {
       });
       return JSON.parse(out.toString());
     },
-    share(presenterUrl, display) {
-      return start(BIN, ["share", presenterUrl, "--display", display, "--ca", ca]);
+    share(presenterUrl, display, extra = []) {
+      return start(BIN, ["share", presenterUrl, "--display", display, "--ca", ca, ...extra]);
     },
   };
 }

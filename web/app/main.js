@@ -3,7 +3,8 @@
 import { KIND_FRAME, KIND_CURSOR_SHAPE, KIND_CURSOR_POSITION, parseCursorShape, parseCursorPosition } from "./protocol.js";
 import { ViewerSession } from "./session.js";
 import { MeetingView } from "./view.js";
-import { loadErrorTable } from "./errors.js";
+import { loadErrorTable, explain } from "./errors.js";
+import { ControlPanel } from "./control.js";
 
 const meetingId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 const view = new MeetingView();
@@ -30,16 +31,40 @@ function showPresence() {
   }
 }
 
-const session = new ViewerSession(meetingId, "Browser viewer", {
+const displayName = new URLSearchParams(location.search).get("name") || "Guest";
+const notice = /** @type {HTMLElement} */ (document.getElementById("notice"));
+/** @type {number | undefined} */
+let noticeTimer;
+
+/** Shows a coded message for a few seconds, without ending anything. */
+function showNotice(/** @type {string} */ code, /** @type {string} */ message) {
+  const { cause, remedy } = explain(code);
+  notice.textContent = `${cause || message} (${code})${remedy ? ` — ${remedy}` : ""}`;
+  notice.hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => (notice.hidden = true), 8000);
+}
+
+const session = new ViewerSession(meetingId, displayName, {
   onWelcome(w) {
     view.setTitle(w.title);
     presenterOnline = w.presenter_online;
+    control.setMe(w.participant);
+    control.setPresenterOnline(presenterOnline);
     showPresence();
   },
   onControl(msg) {
     if (msg.type === "presenter") {
       presenterOnline = msg.online;
+      control.setPresenterOnline(presenterOnline);
       showPresence();
+    } else if (msg.type === "control") {
+      control.update(msg);
+      const ended = { hotkey: "CONTROL_REVOKED_HOTKEY", local_input: "CONTROL_REVOKED_LOCAL_INPUT" }[/** @type {string} */ (msg.ended)];
+      if (ended && control.wasMine) showNotice(ended, "");
+    } else if (msg.type === "refused") {
+      control.refused();
+      showNotice(msg.code, msg.message);
     }
   },
   onBinary(buf) {
@@ -63,6 +88,17 @@ const session = new ViewerSession(meetingId, "Browser viewer", {
     view.showError(code, message);
   },
 });
+
+const control = new ControlPanel(
+  {
+    button: /** @type {HTMLButtonElement} */ (document.getElementById("control")),
+    state: /** @type {HTMLElement} */ (document.getElementById("control-state")),
+    banner: /** @type {HTMLElement} */ (document.getElementById("control-banner")),
+    stage: view.stage,
+    surface: view.cursorLayer,
+  },
+  (msg) => session.send(msg),
+);
 
 worker.onmessage = (ev) => {
   const msg = ev.data;

@@ -74,7 +74,12 @@ export class ViewerSession {
 
   /** @param {number} frame */
   ack(frame) {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: "ack", frame }));
+    this.send({ type: "ack", frame });
+  }
+
+  /** Sends a control message if connected; dropped otherwise. @param {object} msg */
+  send(msg) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
   }
 
   stop() {

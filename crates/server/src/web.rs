@@ -30,6 +30,8 @@ web_files!(
     "app/decoders/solid.js",
     "app/decoders/raw.js",
     "app/decoders/qoi.js",
+    "app/control.js",
+    "app/keys.js",
 );
 
 fn content_type(path: &str) -> &'static str {
