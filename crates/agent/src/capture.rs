@@ -16,7 +16,18 @@ use tokio::sync::mpsc;
 pub struct Changes {
     pub damaged: bool,
     pub resized: bool,
+    /// The shared area moved on the screen (a shared window was dragged).
+    pub moved: bool,
     pub cursor_shape: bool,
+}
+
+/// The shared area in root-window coordinates: input coordinates are relative to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Area {
+    pub x: i32,
+    pub y: i32,
+    pub width: u32,
+    pub height: u32,
 }
 
 impl Changes {
@@ -27,7 +38,8 @@ impl Changes {
 
 /// A screen source. X11 today; other platforms implement the same four calls.
 pub trait Capturer: Send {
-    fn size(&self) -> (u32, u32);
+    /// Where the shared area is, in root coordinates.
+    fn area(&self) -> Area;
     /// Blocks until something changed or `timeout` passed.
     fn wait(&mut self, timeout: Duration) -> Result<Changes, WireError>;
     /// The whole shared area, now.
@@ -42,6 +54,8 @@ pub enum Captured {
     Frame(FrameMessage),
     CursorShape(CursorShape),
     CursorPosition(CursorPosition),
+    /// The shared area moved or changed size.
+    Area(Area),
 }
 
 /// Shared between the capture thread and the uploader.
@@ -66,11 +80,11 @@ pub fn run(
     tx: mpsc::Sender<Captured>,
     control: Arc<CaptureControl>,
 ) -> Result<(), WireError> {
-    let (w, h) = cap.size();
-    if w > MAX_SCREEN_EDGE || h > MAX_SCREEN_EDGE {
+    let mut area = cap.area();
+    if area.width > MAX_SCREEN_EDGE || area.height > MAX_SCREEN_EDGE {
         return Err(WireError::new(
             ErrorCode::ScreenTooLarge,
-            format!("screen is {w}x{h}"),
+            format!("shared area is {}x{}", area.width, area.height),
         ));
     }
     let mut prev: Option<Framebuffer> = None;
@@ -79,6 +93,9 @@ pub fn run(
     let mut last_grab = Instant::now() - SAFETY_INTERVAL;
     let mut last_pointer = None;
     let send = |item: Captured| tx.blocking_send(item).is_ok();
+    if !send(Captured::Area(area)) {
+        return Ok(());
+    }
     if let Some(shape) = cap.cursor_shape()?
         && !send(Captured::CursorShape(shape))
     {
@@ -93,6 +110,12 @@ pub fn run(
         };
         let changes = cap.wait(timeout)?;
         pending |= changes.damaged || changes.resized;
+        if cap.area() != area {
+            area = cap.area();
+            if !send(Captured::Area(area)) {
+                return Ok(());
+            }
+        }
         if changes.cursor_shape
             && let Some(shape) = cap.cursor_shape()?
             && !send(Captured::CursorShape(shape))

@@ -10,6 +10,8 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use deskshare_proto::keys::{self, keysym};
+
+pub use crate::capture::Area;
 use deskshare_proto::{ErrorCode, InputEvent, RevokeReason, WireError};
 use x11rb::connection::{Connection, RequestConnection};
 use x11rb::protocol::Event;
@@ -29,15 +31,6 @@ pub enum InjectCommand {
     Disable,
     /// The shared area moved or changed size (root coordinates).
     Area(Area),
-}
-
-/// The shared area in root coordinates; input coordinates are relative to it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Area {
-    pub x: i32,
-    pub y: i32,
-    pub width: u32,
-    pub height: u32,
 }
 
 /// A take-back hotkey: modifiers plus one key.
@@ -87,6 +80,8 @@ pub struct InjectOptions {
     /// Local mouse or keyboard activity takes control back.
     pub local_takeback: bool,
     pub area: Area,
+    /// In program mode, the shared window: raised and focused before input goes to it.
+    pub window: Option<u32>,
 }
 
 fn lost(e: impl std::fmt::Display) -> WireError {
@@ -109,6 +104,7 @@ struct Injector {
     conn: RustConnection,
     root: xproto::Window,
     area: Area,
+    window: Option<u32>,
     enabled: bool,
     /// keysym -> (keycode, column in the keyboard map).
     keymap: HashMap<u32, (u8, usize)>,
@@ -154,7 +150,10 @@ pub fn run(
             }
         }
         match commands.recv_timeout(POLL) {
-            Ok(InjectCommand::Enable) => inj.enabled = true,
+            Ok(InjectCommand::Enable) => {
+                inj.enabled = true;
+                inj.raise_window()?;
+            }
             Ok(InjectCommand::Disable) => {
                 inj.enabled = false;
                 inj.release_all()?;
@@ -286,6 +285,7 @@ impl Injector {
             conn,
             root,
             area: opts.area,
+            window: opts.window,
             enabled: false,
             keymap,
             per_keycode: per,
@@ -372,11 +372,33 @@ impl Injector {
                 }
                 Ok(())
             }
-            InputEvent::Key { keysym: sym, down } => self.key(sym, down),
+            InputEvent::Key { keysym: sym, down } => {
+                if down && self.window.is_some() && self.held_keys.is_empty() {
+                    self.raise_window()?;
+                }
+                self.key(sym, down)
+            }
         }
     }
 
+    /// Program mode: bring the shared window to the front and give it the keyboard, so
+    /// input meant for it cannot land in another program.
+    fn raise_window(&self) -> Result<(), WireError> {
+        if let Some(w) = self.window {
+            let aux = xproto::ConfigureWindowAux::new().stack_mode(xproto::StackMode::ABOVE);
+            self.conn.configure_window(w, &aux).map_err(lost)?;
+            self.conn
+                .set_input_focus(xproto::InputFocus::PARENT, w, x11rb::CURRENT_TIME)
+                .map_err(lost)?;
+            self.conn.flush().map_err(lost)?;
+        }
+        Ok(())
+    }
+
     fn button(&mut self, b: u8, down: bool) -> Result<(), WireError> {
+        if down && self.window.is_some() && self.held_buttons.is_empty() {
+            self.raise_window()?;
+        }
         if down {
             self.held_buttons.push(b);
         } else if let Some(i) = self.held_buttons.iter().position(|&h| h == b) {

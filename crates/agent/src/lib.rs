@@ -8,6 +8,7 @@ mod control;
 pub mod inject;
 mod status;
 mod uploader;
+pub mod windows;
 pub mod x11;
 
 use std::sync::Arc;
@@ -27,6 +28,8 @@ pub struct ShareOptions {
     pub tls: TlsOptions,
     /// X display name; `None` uses `$DISPLAY`.
     pub display: Option<String>,
+    /// The screen, a monitor or a window.
+    pub target: x11::Target,
     pub name: Option<String>,
     /// What to do when someone asks for control.
     pub control: ControlPolicy,
@@ -62,8 +65,8 @@ pub async fn share(
         Some(opts.control),
     )
     .await?;
-    let capture = x11::X11Capture::open(opts.display.as_deref())?;
-    let (width, height) = capture::Capturer::size(&capture);
+    let capture = x11::X11Capture::open(opts.display.as_deref(), opts.target)?;
+    let area = capture::Capturer::area(&capture);
 
     // The injector thread: XTest, the take-back hotkey and the local-input watch.
     let (inject_tx, inject_rx) = std::sync::mpsc::channel();
@@ -72,11 +75,10 @@ pub async fn share(
         display: opts.display.clone(),
         hotkey: opts.hotkey.clone(),
         local_takeback: opts.local_takeback,
-        area: inject::Area {
-            x: 0,
-            y: 0,
-            width,
-            height,
+        area,
+        window: match opts.target {
+            x11::Target::Window(w) => Some(w),
+            _ => None,
         },
     };
     let injector = if opts.control == ControlPolicy::Never {

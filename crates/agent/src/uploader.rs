@@ -17,7 +17,6 @@ use tokio::sync::mpsc;
 use crate::ShareOptions;
 use crate::capture::{CaptureControl, Captured};
 use crate::control::ControlSide;
-use crate::inject::Area;
 use crate::status::{ShareStats, StatusLine};
 
 /// Codes after which trying again cannot help.
@@ -162,8 +161,6 @@ impl<'a> Uploader<'a> {
                             }
                             need_keyframe = false;
                             self.stats.frames += 1;
-                            let h = &f.header;
-                            self.control.set_area(Area { x: 0, y: 0, width: h.width.into(), height: h.height.into() });
                             f.encode()
                         }
                         Captured::CursorShape(s) => {
@@ -172,6 +169,10 @@ impl<'a> Uploader<'a> {
                             b
                         }
                         Captured::CursorPosition(p) => p.encode().to_vec(),
+                        Captured::Area(area) => {
+                            self.control.set_area(area);
+                            continue;
+                        }
                     };
                     if bytes.len() > MAX_MESSAGE_BYTES {
                         return Ended::Lost(WireError::new(

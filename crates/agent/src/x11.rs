@@ -1,5 +1,6 @@
-//! X11 capture: MIT-SHM for pixels, DAMAGE as the hint, XFIXES for the cursor, RandR
-//! (and the root's ConfigureNotify) for size changes.
+//! X11 capture of the whole screen, one RandR monitor or one window: MIT-SHM for pixels,
+//! DAMAGE as the hint, XFIXES for the cursor, RandR and ConfigureNotify for size changes,
+//! Composite so a shared window's own pixels are read even where others cover it.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::Duration;
@@ -7,7 +8,9 @@ use std::time::Duration;
 use deskshare_codec::Framebuffer;
 use deskshare_proto::{CursorPosition, CursorShape, ErrorCode, MAX_CURSOR_EDGE, WireError};
 use x11rb::connection::{Connection, RequestConnection};
+use x11rb::errors::ReplyError;
 use x11rb::protocol::Event;
+use x11rb::protocol::composite::{self, ConnectionExt as _};
 use x11rb::protocol::damage::{self, ConnectionExt as _};
 use x11rb::protocol::randr::{self, ConnectionExt as _};
 use x11rb::protocol::shm::{self, ConnectionExt as _};
@@ -15,7 +18,7 @@ use x11rb::protocol::xfixes::{self, ConnectionExt as _};
 use x11rb::protocol::xproto::{self, ConnectionExt as _, ImageFormat};
 use x11rb::rust_connection::RustConnection;
 
-use crate::capture::{Capturer, Changes};
+use crate::capture::{Area, Capturer, Changes};
 
 fn lost(e: impl std::fmt::Display) -> WireError {
     WireError::new(ErrorCode::DisplayLost, e.to_string())
@@ -76,13 +79,32 @@ impl Drop for ShmSegment {
     }
 }
 
-/// Captures the whole X screen.
+/// What to share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The whole X screen.
+    Screen,
+    /// One RandR monitor, by its index in `xrandr --listmonitors`.
+    Monitor(usize),
+    /// One top-level window, its own pixels only (Composite), wherever it moves.
+    Window(u32),
+}
+
+/// Captures the screen, one monitor or one window.
 pub struct X11Capture {
     conn: RustConnection,
     root: xproto::Window,
-    width: u16,
-    height: u16,
+    target: Target,
+    /// The shared area in root coordinates.
+    area: Area,
+    /// Where pixels are read: the root (screen, monitor) or the window's pixmap, and the
+    /// offset of the area inside it.
+    drawable: xproto::Drawable,
+    src: (i16, i16),
+    window_pixmap: Option<xproto::Pixmap>,
+    window_size: (u16, u16, u16),
     shm: Option<ShmSegment>,
+    use_shm: bool,
     damage: damage::Damage,
 }
 
@@ -90,8 +112,9 @@ pub struct X11Capture {
 unsafe impl Send for X11Capture {}
 
 impl X11Capture {
-    /// Opens `display` (or `$DISPLAY`) and sets up damage, cursor and size tracking.
-    pub fn open(display: Option<&str>) -> Result<X11Capture, WireError> {
+    /// Opens `display` (or `$DISPLAY`) and sets up damage, cursor and size tracking for
+    /// `target`.
+    pub fn open(display: Option<&str>, target: Target) -> Result<X11Capture, WireError> {
         let name = display
             .map(str::to_string)
             .or_else(|| std::env::var("DISPLAY").ok())
@@ -111,7 +134,13 @@ impl X11Capture {
                 format!("display '{name}' lacks {ext}"),
             )
         };
-        for ext in [damage::X11_EXTENSION_NAME, xfixes::X11_EXTENSION_NAME] {
+        let mut needed = vec![damage::X11_EXTENSION_NAME, xfixes::X11_EXTENSION_NAME];
+        match target {
+            Target::Monitor(_) => needed.push(randr::X11_EXTENSION_NAME),
+            Target::Window(_) => needed.push(composite::X11_EXTENSION_NAME),
+            Target::Screen => {}
+        }
+        for ext in needed {
             if conn.extension_information(ext).map_err(lost)?.is_none() {
                 return Err(missing(ext));
             }
@@ -123,9 +152,6 @@ impl X11Capture {
         conn.damage_query_version(1, 1)
             .map_err(lost)?
             .reply()
-            .map_err(lost)?;
-        let damage = conn.generate_id().map_err(lost)?;
-        conn.damage_create(damage, root, damage::ReportLevel::NON_EMPTY)
             .map_err(lost)?;
         conn.xfixes_select_cursor_input(root, xfixes::CursorNotifyMask::DISPLAY_CURSOR)
             .map_err(lost)?;
@@ -147,6 +173,36 @@ impl X11Capture {
             conn.randr_select_input(root, randr::NotifyMask::SCREEN_CHANGE)
                 .map_err(lost)?;
         }
+        let damaged = match target {
+            Target::Window(w) => {
+                conn.composite_query_version(0, 4)
+                    .map_err(lost)?
+                    .reply()
+                    .map_err(lost)?;
+                let gone = |e: ReplyError| {
+                    WireError::new(ErrorCode::WindowNotFound, format!("window 0x{w:x}: {e}"))
+                };
+                conn.get_window_attributes(w)
+                    .map_err(lost)?
+                    .reply()
+                    .map_err(gone)?;
+                // Automatic redirection keeps the window on screen as before while its own
+                // pixels live in a pixmap, so whatever overlaps it never leaks in.
+                conn.composite_redirect_window(w, composite::Redirect::AUTOMATIC)
+                    .map_err(lost)?;
+                conn.change_window_attributes(
+                    w,
+                    &xproto::ChangeWindowAttributesAux::new()
+                        .event_mask(xproto::EventMask::STRUCTURE_NOTIFY),
+                )
+                .map_err(lost)?;
+                w
+            }
+            _ => root,
+        };
+        let damage = conn.generate_id().map_err(lost)?;
+        conn.damage_create(damage, damaged, damage::ReportLevel::NON_EMPTY)
+            .map_err(lost)?;
         let use_shm = conn
             .extension_information(shm::X11_EXTENSION_NAME)
             .map_err(lost)?
@@ -159,36 +215,124 @@ impl X11Capture {
         let mut cap = X11Capture {
             conn,
             root,
-            width: 0,
-            height: 0,
+            target,
+            area: Area {
+                x: 0,
+                y: 0,
+                width: 0,
+                height: 0,
+            },
+            drawable: root,
+            src: (0, 0),
+            window_pixmap: None,
+            window_size: (0, 0, 0),
             shm: None,
+            use_shm,
             damage,
         };
-        cap.refresh_size(use_shm)?;
+        cap.refresh_area()?;
         Ok(cap)
     }
 
-    /// Re-reads the root size and resizes the shared memory segment to match.
-    fn refresh_size(&mut self, use_shm: bool) -> Result<bool, WireError> {
-        let geo = self
-            .conn
-            .get_geometry(self.root)
-            .map_err(lost)?
-            .reply()
-            .map_err(lost)?;
-        let changed = (geo.width, geo.height) != (self.width, self.height);
-        if changed {
-            self.width = geo.width;
-            self.height = geo.height;
+    /// Re-reads where the shared area is and how big; resizes the shared memory segment
+    /// and re-names the window pixmap as needed. Returns whether the size changed.
+    fn refresh_area(&mut self) -> Result<bool, WireError> {
+        let area = match self.target {
+            Target::Screen => {
+                let geo = self
+                    .conn
+                    .get_geometry(self.root)
+                    .map_err(lost)?
+                    .reply()
+                    .map_err(lost)?;
+                Area {
+                    x: 0,
+                    y: 0,
+                    width: geo.width.into(),
+                    height: geo.height.into(),
+                }
+            }
+            Target::Monitor(n) => {
+                let monitors = self
+                    .conn
+                    .randr_get_monitors(self.root, true)
+                    .map_err(lost)?
+                    .reply()
+                    .map_err(lost)?
+                    .monitors;
+                let m = monitors.get(n).ok_or_else(|| {
+                    WireError::new(
+                        ErrorCode::MonitorNotFound,
+                        format!(
+                            "monitor {n} asked for; the display has {} (0..{})",
+                            monitors.len(),
+                            monitors.len().max(1) - 1
+                        ),
+                    )
+                })?;
+                self.src = (m.x, m.y);
+                Area {
+                    x: m.x.into(),
+                    y: m.y.into(),
+                    width: m.width.into(),
+                    height: m.height.into(),
+                }
+            }
+            Target::Window(w) => {
+                let gone = |e: ReplyError| {
+                    WireError::new(ErrorCode::WindowGone, format!("window 0x{w:x}: {e}"))
+                };
+                let geo = self
+                    .conn
+                    .get_geometry(w)
+                    .map_err(lost)?
+                    .reply()
+                    .map_err(gone)?;
+                let at = self
+                    .conn
+                    .translate_coordinates(w, self.root, 0, 0)
+                    .map_err(lost)?
+                    .reply()
+                    .map_err(gone)?;
+                let size = (geo.width, geo.height, geo.border_width);
+                if self.window_pixmap.is_none() || size != self.window_size {
+                    // A resized window gets a new pixmap: name it again.
+                    if let Some(old) = self.window_pixmap.take() {
+                        let _ = self.conn.free_pixmap(old);
+                    }
+                    let pixmap = self.conn.generate_id().map_err(lost)?;
+                    self.conn
+                        .composite_name_window_pixmap(w, pixmap)
+                        .map_err(lost)?
+                        .check()
+                        .map_err(gone)?;
+                    self.window_pixmap = Some(pixmap);
+                    self.window_size = size;
+                }
+                self.drawable = self.window_pixmap.expect("named above");
+                self.src = (geo.border_width as i16, geo.border_width as i16);
+                Area {
+                    x: at.dst_x.into(),
+                    y: at.dst_y.into(),
+                    width: geo.width.into(),
+                    height: geo.height.into(),
+                }
+            }
+        };
+        let resized = (area.width, area.height) != (self.area.width, self.area.height);
+        self.area = area;
+        if resized {
             if let Some(old) = self.shm.take() {
                 old.destroy(&self.conn);
             }
-            if use_shm {
-                let len = usize::from(geo.width) * usize::from(geo.height) * 4;
-                self.shm = Some(ShmSegment::create(&self.conn, len)?);
+            if self.use_shm {
+                self.shm = Some(ShmSegment::create(
+                    &self.conn,
+                    area.width as usize * area.height as usize * 4,
+                )?);
             }
         }
-        Ok(changed)
+        Ok(resized)
     }
 
     /// Waits until the X connection has something to read, or `timeout`.
@@ -241,19 +385,29 @@ fn check_format(conn: &RustConnection, screen: &xproto::Screen) -> Result<(), Wi
 }
 
 impl Capturer for X11Capture {
-    fn size(&self) -> (u32, u32) {
-        (self.width.into(), self.height.into())
+    fn area(&self) -> Area {
+        self.area
     }
 
     fn wait(&mut self, timeout: Duration) -> Result<Changes, WireError> {
         let mut changes = Changes::default();
         let mut waited = false;
+        let window = match self.target {
+            Target::Window(w) => Some(w),
+            _ => None,
+        };
         loop {
             match self.conn.poll_for_event().map_err(lost)? {
                 Some(Event::DamageNotify(_)) => changes.damaged = true,
                 Some(Event::XfixesCursorNotify(_)) => changes.cursor_shape = true,
                 Some(Event::RandrScreenChangeNotify(_)) | Some(Event::ConfigureNotify(_)) => {
                     changes.resized = true
+                }
+                Some(Event::DestroyNotify(e)) if Some(e.window) == window => {
+                    return Err(WireError::new(
+                        ErrorCode::WindowGone,
+                        format!("window 0x{:x} was closed", e.window),
+                    ));
                 }
                 Some(_) => {}
                 None if changes.any() || waited => break,
@@ -269,24 +423,34 @@ impl Capturer for X11Capture {
                 .damage_subtract(self.damage, x11rb::NONE, x11rb::NONE)
                 .map_err(lost)?;
         }
-        if changes.resized {
-            let use_shm = self.shm.is_some();
-            changes.resized = self.refresh_size(use_shm)?;
+        // A window can move without any event reaching us (a window manager moves its
+        // frame), so its place is checked every time.
+        if changes.resized || window.is_some() {
+            let before = self.area;
+            changes.resized = self.refresh_area()?;
             changes.damaged |= changes.resized;
+            changes.moved = self.area != before;
         }
         Ok(changes)
     }
 
     fn grab(&mut self) -> Result<Framebuffer, WireError> {
-        let (w, h) = (self.width, self.height);
+        let (w, h) = (self.area.width as u16, self.area.height as u16);
+        let (sx, sy) = self.src;
         let mut pixels = Vec::with_capacity(usize::from(w) * usize::from(h));
         let data;
+        let failed = |e: ReplyError| match self.target {
+            Target::Window(win) => {
+                WireError::new(ErrorCode::WindowGone, format!("window 0x{win:x}: {e}"))
+            }
+            _ => lost(e),
+        };
         let bytes: &[u8] = if let Some(seg) = &self.shm {
             self.conn
                 .shm_get_image(
-                    self.root,
-                    0,
-                    0,
+                    self.drawable,
+                    sx,
+                    sy,
                     w,
                     h,
                     !0,
@@ -296,15 +460,15 @@ impl Capturer for X11Capture {
                 )
                 .map_err(lost)?
                 .reply()
-                .map_err(lost)?;
+                .map_err(failed)?;
             seg.bytes()
         } else {
             data = self
                 .conn
-                .get_image(ImageFormat::Z_PIXMAP, self.root, 0, 0, w, h, !0)
+                .get_image(ImageFormat::Z_PIXMAP, self.drawable, sx, sy, w, h, !0)
                 .map_err(lost)?
                 .reply()
-                .map_err(lost)?
+                .map_err(failed)?
                 .data;
             &data
         };
@@ -373,10 +537,15 @@ impl Capturer for X11Capture {
             .map_err(lost)?
             .reply()
             .map_err(lost)?;
+        let (x, y) = (
+            i32::from(p.root_x) - self.area.x,
+            i32::from(p.root_y) - self.area.y,
+        );
+        let inside = x >= 0 && y >= 0 && x < self.area.width as i32 && y < self.area.height as i32;
         Ok(CursorPosition {
-            x: p.root_x.into(),
-            y: p.root_y.into(),
-            visible: p.same_screen,
+            x,
+            y,
+            visible: p.same_screen && inside,
         })
     }
 }

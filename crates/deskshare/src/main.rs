@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use deskshare_agent::x11::Target;
 use deskshare_client::viewer::ViewOptions;
 use deskshare_client::{MeetingLink, TlsOptions};
 use deskshare_proto::{ControlPolicy, ErrorCode, WireError};
@@ -42,10 +43,23 @@ enum Command {
     },
     /// Share this X display into a meeting, using its presenter URL.
     Share {
-        presenter_url: String,
+        #[arg(required_unless_present = "list_windows")]
+        presenter_url: Option<String>,
         /// X display to share (default: $DISPLAY).
         #[arg(long)]
         display: Option<String>,
+        /// Share one monitor: its number in `xrandr --listmonitors` (from 0).
+        #[arg(long, conflicts_with_all = ["window", "window_name"])]
+        monitor: Option<usize>,
+        /// Share one program's window by id (from --list-windows; hex 0x… or decimal).
+        #[arg(long, value_parser = parse_window_id, conflicts_with = "window_name")]
+        window: Option<u32>,
+        /// Share the first window whose title contains this text (case-insensitive).
+        #[arg(long)]
+        window_name: Option<String>,
+        /// List the windows that can be shared, with ids and titles, and exit.
+        #[arg(long)]
+        list_windows: bool,
         /// Name shown to viewers.
         #[arg(long)]
         name: Option<String>,
@@ -185,6 +199,14 @@ fn main() -> ExitCode {
     }
 }
 
+fn parse_window_id(s: &str) -> Result<u32, String> {
+    let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    parsed.map_err(|_| format!("'{s}' is not a window id (use the hex id from --list-windows)"))
+}
+
 /// The steps a controlling viewer plays: the script's, or holding control until stopped.
 fn control_script(
     request: bool,
@@ -266,13 +288,36 @@ async fn run(command: Command) -> Result<(), WireError> {
         Command::Share {
             presenter_url,
             display,
+            monitor,
+            window,
+            window_name,
+            list_windows,
             name,
             allow_control,
             takeback_key,
             no_local_takeback,
             tls,
         } => {
-            let link = MeetingLink::parse(&presenter_url)?;
+            if list_windows {
+                for w in deskshare_agent::windows::list(display.as_deref())? {
+                    println!(
+                        "0x{:08x}  {}x{}+{}+{}  {}",
+                        w.id, w.width, w.height, w.x, w.y, w.title
+                    );
+                }
+                return Ok(());
+            }
+            let link = MeetingLink::parse(presenter_url.as_deref().unwrap_or_default())?;
+            let target = match (monitor, window, window_name) {
+                (Some(n), _, _) => Target::Monitor(n),
+                (_, Some(id), _) => Target::Window(id),
+                (_, _, Some(pattern)) => {
+                    let w = deskshare_agent::windows::find_by_name(display.as_deref(), &pattern)?;
+                    eprintln!("sharing window 0x{:08x} \"{}\"", w.id, w.title);
+                    Target::Window(w.id)
+                }
+                _ => Target::Screen,
+            };
             let hotkey = deskshare_agent::Hotkey::parse(&takeback_key).map_err(|why| {
                 WireError::new(
                     ErrorCode::ArgumentInvalid,
@@ -288,6 +333,7 @@ async fn run(command: Command) -> Result<(), WireError> {
                 link,
                 tls: tls.into(),
                 display,
+                target,
                 name,
                 control,
                 hotkey,

@@ -50,6 +50,7 @@ fn hello(role: Role, secret: Option<String>) -> Message {
             name: None,
             secret,
             client: None,
+            control: None,
         }
         .to_json()
         .into(),

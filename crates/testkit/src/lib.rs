@@ -118,6 +118,29 @@ impl Image {
         Ok(())
     }
 
+    /// The `w`×`h` rectangle at (`x`, `y`).
+    pub fn crop(&self, x: u32, y: u32, w: u32, h: u32) -> Image {
+        let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+        for row in y..y + h {
+            let start = ((row * self.width + x) * 3) as usize;
+            rgb.extend_from_slice(&self.rgb[start..start + (w * 3) as usize]);
+        }
+        Image {
+            width: w,
+            height: h,
+            rgb,
+        }
+    }
+
+    /// An image from `0x00RRGGBB` pixels, like [`picture`] makes.
+    pub fn from_pixels(width: u32, height: u32, pixels: &[u32]) -> Image {
+        let rgb = pixels
+            .iter()
+            .flat_map(|p| [(p >> 16) as u8, (p >> 8) as u8, *p as u8])
+            .collect();
+        Image { width, height, rgb }
+    }
+
     /// Pixels that differ, for assertion messages.
     pub fn diff_count(&self, other: &Image) -> usize {
         if (self.width, self.height) != (other.width, other.height) {
@@ -231,6 +254,14 @@ impl PictureWindow {
             &xproto::CreateWindowAux::new()
                 .override_redirect(1)
                 .background_pixel(0),
+        )?;
+        let title = format!("deskshare test picture {seed}");
+        conn.change_property8(
+            xproto::PropMode::REPLACE,
+            window,
+            xproto::AtomEnum::WM_NAME,
+            xproto::AtomEnum::STRING,
+            title.as_bytes(),
         )?;
         conn.map_window(window)?;
         let gc = conn.generate_id()?;
