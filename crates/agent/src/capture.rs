@@ -6,9 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use deskshare_codec::{Framebuffer, changed_tiles, encode_tiles};
-use deskshare_proto::{
-    CursorPosition, CursorShape, ErrorCode, FrameHeader, FrameMessage, MAX_SCREEN_EDGE, WireError,
-};
+use deskshare_proto::{CursorPosition, CursorShape, ErrorCode, FrameHeader, FrameMessage, MAX_SCREEN_EDGE, WireError};
 use tokio::sync::mpsc;
 
 /// What changed since the last call to [`Capturer::wait`].
@@ -75,11 +73,7 @@ const SAFETY_INTERVAL: Duration = Duration::from_secs(1);
 const POINTER_INTERVAL: Duration = Duration::from_millis(40);
 
 /// Runs until the receiver is gone, `stop` is set, or capture fails.
-pub fn run(
-    mut cap: impl Capturer,
-    tx: mpsc::Sender<Captured>,
-    control: Arc<CaptureControl>,
-) -> Result<(), WireError> {
+pub fn run(mut cap: impl Capturer, tx: mpsc::Sender<Captured>, control: Arc<CaptureControl>) -> Result<(), WireError> {
     let mut area = cap.area();
     if area.width > MAX_SCREEN_EDGE || area.height > MAX_SCREEN_EDGE {
         return Err(WireError::new(
@@ -103,11 +97,7 @@ pub fn run(
     }
     while !control.stop.load(Ordering::Relaxed) {
         let since = last_grab.elapsed();
-        let timeout = if pending {
-            MIN_FRAME_INTERVAL.saturating_sub(since)
-        } else {
-            POINTER_INTERVAL
-        };
+        let timeout = if pending { MIN_FRAME_INTERVAL.saturating_sub(since) } else { POINTER_INTERVAL };
         let changes = cap.wait(timeout)?;
         pending |= changes.damaged || changes.resized;
         if cap.area() != area {
@@ -146,9 +136,7 @@ pub fn run(
         if changed.is_empty() {
             continue;
         }
-        let is_key = prev
-            .as_ref()
-            .is_none_or(|p| p.width() != fb.width() || p.height() != fb.height());
+        let is_key = prev.as_ref().is_none_or(|p| p.width() != fb.width() || p.height() != fb.height());
         frame_no += 1;
         let frame = FrameMessage {
             header: FrameHeader {

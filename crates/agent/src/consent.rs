@@ -28,11 +28,7 @@ pub struct Consent {
 
 impl Consent {
     pub fn new(policy: ControlPolicy) -> Self {
-        Consent {
-            policy,
-            asking: None,
-            active: None,
-        }
+        Consent { policy, asking: None, active: None }
     }
 
     pub fn policy(&self) -> ControlPolicy {
@@ -42,16 +38,10 @@ impl Consent {
     /// The server asks whether `requester` may control under `grant`.
     pub fn on_ask(&mut self, grant: u64, requester: Person) -> AskAction {
         match self.policy {
-            ControlPolicy::Never => AskAction::Answer {
-                grant,
-                granted: false,
-            },
+            ControlPolicy::Never => AskAction::Answer { grant, granted: false },
             ControlPolicy::Auto => {
                 self.active = Some((grant, requester.name));
-                AskAction::Answer {
-                    grant,
-                    granted: true,
-                }
+                AskAction::Answer { grant, granted: true }
             }
             ControlPolicy::Ask => {
                 self.asking = Some(grant);
@@ -113,28 +103,15 @@ mod tests {
     use super::*;
 
     fn ana() -> Person {
-        Person {
-            participant: 3,
-            name: "Ana".into(),
-        }
+        Person { participant: 3, name: "Ana".into() }
     }
 
     #[test]
     fn ask_policy_obeys_only_after_the_user_says_yes() {
         let mut c = Consent::new(ControlPolicy::Ask);
-        assert_eq!(
-            c.on_ask(5, ana()),
-            AskAction::Prompt {
-                grant: 5,
-                requester: ana()
-            }
-        );
+        assert_eq!(c.on_ask(5, ana()), AskAction::Prompt { grant: 5, requester: ana() });
         assert!(!c.admits(5), "no input while the question is open");
-        assert_eq!(
-            c.answer(4, &ana(), true),
-            None,
-            "an answer to another question grants nothing"
-        );
+        assert_eq!(c.answer(4, &ana(), true), None, "an answer to another question grants nothing");
         assert_eq!(c.answer(5, &ana(), true), Some(true));
         assert!(c.admits(5));
         assert!(!c.admits(6), "input under any other grant is dropped");
@@ -149,38 +126,19 @@ mod tests {
         assert!(!c.admits(1));
         c.on_ask(2, ana());
         assert!(!c.on_end(2), "a withdrawn question was not active");
-        assert_eq!(
-            c.answer(2, &ana(), true),
-            None,
-            "too late: the request is gone"
-        );
+        assert_eq!(c.answer(2, &ana(), true), None, "too late: the request is gone");
         assert!(!c.admits(2));
         let mut never = Consent::new(ControlPolicy::Never);
-        assert_eq!(
-            never.on_ask(9, ana()),
-            AskAction::Answer {
-                grant: 9,
-                granted: false
-            }
-        );
+        assert_eq!(never.on_ask(9, ana()), AskAction::Answer { grant: 9, granted: false });
         assert!(!never.admits(9));
     }
 
     #[test]
     fn take_back_and_end_stop_input_at_once() {
         let mut c = Consent::new(ControlPolicy::Auto);
-        assert_eq!(
-            c.on_ask(7, ana()),
-            AskAction::Answer {
-                grant: 7,
-                granted: true
-            }
-        );
+        assert_eq!(c.on_ask(7, ana()), AskAction::Answer { grant: 7, granted: true });
         assert!(c.admits(7));
-        assert_eq!(
-            c.take_back(RevokeReason::Hotkey),
-            Some((7, RevokeReason::Hotkey))
-        );
+        assert_eq!(c.take_back(RevokeReason::Hotkey), Some((7, RevokeReason::Hotkey)));
         assert!(!c.admits(7));
         assert_eq!(c.take_back(RevokeReason::Hotkey), None);
         c.on_ask(8, ana());

@@ -50,13 +50,7 @@ impl ControlSide {
                 }
             });
         }
-        ControlSide {
-            consent: Consent::new(policy),
-            inject,
-            prompt: None,
-            lines,
-            area: None,
-        }
+        ControlSide { consent: Consent::new(policy), inject, prompt: None, lines, area: None }
     }
 
     pub fn policy(&self) -> ControlPolicy {
@@ -74,30 +68,24 @@ impl ControlSide {
     /// A control message from the server; returns what to answer.
     pub fn on_server(&mut self, msg: ServerMessage) -> Option<ClientMessage> {
         match msg {
-            ServerMessage::ControlAsk { grant, requester } => {
-                match self.consent.on_ask(grant, requester) {
-                    AskAction::Answer { grant, granted } => {
-                        if granted {
-                            let _ = self.inject.send(InjectCommand::Enable);
-                            eprintln!("control granted automatically (take back with the hotkey)");
-                        }
-                        Some(ClientMessage::ControlDecision { grant, granted })
+            ServerMessage::ControlAsk { grant, requester } => match self.consent.on_ask(grant, requester) {
+                AskAction::Answer { grant, granted } => {
+                    if granted {
+                        let _ = self.inject.send(InjectCommand::Enable);
+                        eprintln!("control granted automatically (take back with the hotkey)");
                     }
-                    AskAction::Prompt { grant, requester } => {
-                        eprint!(
-                            "\n{} asks to control this screen. Allow? [y/N] ({} s): ",
-                            requester.name,
-                            PROMPT_TIMEOUT.as_secs()
-                        );
-                        self.prompt = Some(Prompt {
-                            grant,
-                            requester,
-                            deadline: Instant::now() + PROMPT_TIMEOUT,
-                        });
-                        None
-                    }
+                    Some(ClientMessage::ControlDecision { grant, granted })
                 }
-            }
+                AskAction::Prompt { grant, requester } => {
+                    eprint!(
+                        "\n{} asks to control this screen. Allow? [y/N] ({} s): ",
+                        requester.name,
+                        PROMPT_TIMEOUT.as_secs()
+                    );
+                    self.prompt = Some(Prompt { grant, requester, deadline: Instant::now() + PROMPT_TIMEOUT });
+                    None
+                }
+            },
             ServerMessage::ControlEnd { grant } => {
                 if self.prompt.as_ref().is_some_and(|p| p.grant == grant) {
                     self.prompt = None;
@@ -117,11 +105,7 @@ impl ControlSide {
                 }
                 None
             }
-            ServerMessage::Control {
-                controller,
-                queue,
-                ended,
-            } => {
+            ServerMessage::Control { controller, queue, ended } => {
                 match (&controller, ended) {
                     (Some(c), _) => eprintln!("{} is in control ({} waiting)", c.name, queue.len()),
                     (None, Some(why)) => eprintln!("control ended: {why:?}"),
@@ -177,10 +161,7 @@ impl ControlSide {
                     p.requester.name
                 );
             }
-            return Some(ClientMessage::ControlDecision {
-                grant: p.grant,
-                granted: answer,
-            });
+            return Some(ClientMessage::ControlDecision { grant: p.grant, granted: answer });
         }
     }
 }

@@ -55,9 +55,7 @@ impl Hotkey {
                     "shift" => ModMask::SHIFT,
                     "super" | "win" => ModMask::M4,
                     other => {
-                        return Err(format!(
-                            "unknown modifier '{other}' (use ctrl, alt, shift, super)"
-                        ));
+                        return Err(format!("unknown modifier '{other}' (use ctrl, alt, shift, super)"));
                     }
                 };
         }
@@ -65,11 +63,7 @@ impl Hotkey {
         if mods.is_empty() {
             return Err("a take-back hotkey needs at least one modifier".into());
         }
-        Ok(Hotkey {
-            modifiers,
-            keysym,
-            text: s.to_string(),
-        })
+        Ok(Hotkey { modifiers, keysym, text: s.to_string() })
     }
 }
 
@@ -180,22 +174,14 @@ impl Injector {
         let (conn, screen_num) = x11rb::connect(opts.display.as_deref())
             .map_err(|e| WireError::new(ErrorCode::DisplayUnreachable, e.to_string()))?;
         let root = conn.setup().roots[screen_num].root;
-        if conn
-            .extension_information(x11rb::protocol::xtest::X11_EXTENSION_NAME)
-            .map_err(lost)?
-            .is_none()
-        {
+        if conn.extension_information(x11rb::protocol::xtest::X11_EXTENSION_NAME).map_err(lost)?.is_none() {
             return Err(WireError::new(
                 ErrorCode::DisplayExtensionMissing,
                 "the display lacks XTEST, needed for control",
             ));
         }
         let (min, max) = (conn.setup().min_keycode, conn.setup().max_keycode);
-        let map = conn
-            .get_keyboard_mapping(min, max - min + 1)
-            .map_err(lost)?
-            .reply()
-            .map_err(lost)?;
+        let map = conn.get_keyboard_mapping(min, max - min + 1).map_err(lost)?.reply().map_err(lost)?;
         let per = usize::from(map.keysyms_per_keycode);
         let mut keymap = HashMap::new();
         let mut scratch = None;
@@ -211,22 +197,15 @@ impl Injector {
             }
         }
         let shift_keycode = keymap.get(&keysym::SHIFT_L).map(|k| k.0);
-        let hotkey_keycode = keymap
-            .get(&opts.hotkey.keysym)
-            .map(|k| k.0)
-            .ok_or_else(|| {
-                WireError::new(
-                    ErrorCode::DisplayExtensionMissing,
-                    format!("no key for take-back hotkey {}", opts.hotkey.text),
-                )
-            })?;
+        let hotkey_keycode = keymap.get(&opts.hotkey.keysym).map(|k| k.0).ok_or_else(|| {
+            WireError::new(
+                ErrorCode::DisplayExtensionMissing,
+                format!("no key for take-back hotkey {}", opts.hotkey.text),
+            )
+        })?;
         // Grab the hotkey with and without CapsLock and NumLock, which X counts as modifiers.
-        for extra in [
-            0u16,
-            ModMask::LOCK.into(),
-            ModMask::M2.into(),
-            u16::from(ModMask::LOCK) | u16::from(ModMask::M2),
-        ] {
+        for extra in [0u16, ModMask::LOCK.into(), ModMask::M2.into(), u16::from(ModMask::LOCK) | u16::from(ModMask::M2)]
+        {
             conn.grab_key(
                 false,
                 root,
@@ -240,29 +219,14 @@ impl Injector {
             .map_err(|e| {
                 WireError::new(
                     ErrorCode::DisplayLost,
-                    format!(
-                        "take-back hotkey {} is taken by another program: {e}",
-                        opts.hotkey.text
-                    ),
+                    format!("take-back hotkey {} is taken by another program: {e}", opts.hotkey.text),
                 )
             })?;
         }
         let mut xtest_devices = HashSet::new();
-        if opts.local_takeback
-            && conn
-                .extension_information(xinput::X11_EXTENSION_NAME)
-                .map_err(lost)?
-                .is_some()
-        {
-            conn.xinput_xi_query_version(2, 2)
-                .map_err(lost)?
-                .reply()
-                .map_err(lost)?;
-            let devices = conn
-                .xinput_xi_query_device(xinput::Device::ALL)
-                .map_err(lost)?
-                .reply()
-                .map_err(lost)?;
+        if opts.local_takeback && conn.extension_information(xinput::X11_EXTENSION_NAME).map_err(lost)?.is_some() {
+            conn.xinput_xi_query_version(2, 2).map_err(lost)?.reply().map_err(lost)?;
+            let devices = conn.xinput_xi_query_device(xinput::Device::ALL).map_err(lost)?.reply().map_err(lost)?;
             for d in &devices.infos {
                 if String::from_utf8_lossy(&d.name).contains("XTEST") {
                     xtest_devices.insert(d.deviceid);
@@ -273,10 +237,7 @@ impl Injector {
                 | xinput::XIEventMask::RAW_MOTION;
             conn.xinput_xi_select_events(
                 root,
-                &[xinput::EventMask {
-                    deviceid: xinput::Device::ALL.into(),
-                    mask: vec![mask],
-                }],
+                &[xinput::EventMask { deviceid: xinput::Device::ALL.into(), mask: vec![mask] }],
             )
             .map_err(lost)?;
         }
@@ -305,30 +266,23 @@ impl Injector {
     fn takeback_reason(&self, ev: &Event, local: bool) -> Option<RevokeReason> {
         match ev {
             Event::KeyPress(k) if k.detail == self.hotkey_keycode => {
-                let relevant =
-                    u16::from(k.state) & !(u16::from(ModMask::LOCK) | u16::from(ModMask::M2));
+                let relevant = u16::from(k.state) & !(u16::from(ModMask::LOCK) | u16::from(ModMask::M2));
                 (relevant & u16::from(self.hotkey.modifiers) == u16::from(self.hotkey.modifiers))
                     .then_some(RevokeReason::Hotkey)
             }
             // Raw events from real devices; the XTEST devices carry our own injection
             // (and other XTest clients), which must not count as the user's hand.
-            Event::XinputRawKeyPress(e)
-                if local && self.enabled && !self.xtest_devices.contains(&e.sourceid) =>
-            {
+            Event::XinputRawKeyPress(e) if local && self.enabled && !self.xtest_devices.contains(&e.sourceid) => {
                 Some(RevokeReason::LocalInput)
             }
-            Event::XinputRawButtonPress(e)
-                if local && self.enabled && !self.xtest_devices.contains(&e.sourceid) =>
-            {
+            Event::XinputRawButtonPress(e) if local && self.enabled && !self.xtest_devices.contains(&e.sourceid) => {
                 Some(RevokeReason::LocalInput)
             }
             Event::XinputRawMotion(e)
                 if local
                     && self.enabled
                     && !self.xtest_devices.contains(&e.sourceid)
-                    && self
-                        .last_takeback
-                        .is_none_or(|t| t.elapsed() > LOCAL_DEBOUNCE) =>
+                    && self.last_takeback.is_none_or(|t| t.elapsed() > LOCAL_DEBOUNCE) =>
             {
                 Some(RevokeReason::LocalInput)
             }
@@ -337,9 +291,7 @@ impl Injector {
     }
 
     fn fake(&self, kind: u8, detail: u8, x: i16, y: i16) -> Result<(), WireError> {
-        self.conn
-            .xtest_fake_input(kind, detail, x11rb::CURRENT_TIME, self.root, x, y, 0)
-            .map_err(lost)?;
+        self.conn.xtest_fake_input(kind, detail, x11rb::CURRENT_TIME, self.root, x, y, 0).map_err(lost)?;
         Ok(())
     }
 
@@ -353,12 +305,7 @@ impl Injector {
                     return Ok(());
                 }
                 let (rx, ry) = (a.x + x, a.y + y);
-                self.fake(
-                    MOTION,
-                    0,
-                    rx.clamp(0, i16::MAX.into()) as i16,
-                    ry.clamp(0, i16::MAX.into()) as i16,
-                )
+                self.fake(MOTION, 0, rx.clamp(0, i16::MAX.into()) as i16, ry.clamp(0, i16::MAX.into()) as i16)
             }
             InputEvent::Button { button, down } => self.button(button, down),
             InputEvent::Wheel { dx, dy } => {
@@ -387,9 +334,7 @@ impl Injector {
         if let Some(w) = self.window {
             let aux = xproto::ConfigureWindowAux::new().stack_mode(xproto::StackMode::ABOVE);
             self.conn.configure_window(w, &aux).map_err(lost)?;
-            self.conn
-                .set_input_focus(xproto::InputFocus::PARENT, w, x11rb::CURRENT_TIME)
-                .map_err(lost)?;
+            self.conn.set_input_focus(xproto::InputFocus::PARENT, w, x11rb::CURRENT_TIME).map_err(lost)?;
             self.conn.flush().map_err(lost)?;
         }
         Ok(())
@@ -411,11 +356,9 @@ impl Injector {
 
     /// Combinations that end the X session or switch virtual terminals are never injected.
     fn blocked(&self, sym: u32) -> bool {
-        let ctrl = self.mods_down.contains(&keysym::CONTROL_L)
-            || self.mods_down.contains(&keysym::CONTROL_R);
-        let alt = [keysym::ALT_L, keysym::ALT_R, keysym::META_L, keysym::META_R]
-            .iter()
-            .any(|k| self.mods_down.contains(k));
+        let ctrl = self.mods_down.contains(&keysym::CONTROL_L) || self.mods_down.contains(&keysym::CONTROL_R);
+        let alt =
+            [keysym::ALT_L, keysym::ALT_R, keysym::META_L, keysym::META_R].iter().any(|k| self.mods_down.contains(k));
         ctrl && alt && (sym == keysym::BACKSPACE || (keysym::F1..=keysym::F12).contains(&sym))
     }
 
@@ -442,8 +385,7 @@ impl Injector {
             return Ok(());
         }
         // A shifted symbol typed without Shift held (e.g. "A" from a script): add Shift.
-        let shift_held =
-            self.mods_down.contains(&keysym::SHIFT_L) || self.mods_down.contains(&keysym::SHIFT_R);
+        let shift_held = self.mods_down.contains(&keysym::SHIFT_L) || self.mods_down.contains(&keysym::SHIFT_R);
         let add_shift = column == 1 && !shift_held && !keys::is_modifier(sym);
         match (add_shift, self.shift_keycode) {
             (true, Some(shift)) => {
@@ -462,15 +404,10 @@ impl Injector {
     /// Puts a keysym the keyboard lacks on the spare keycode (as xdotool does).
     fn map_scratch(&mut self, sym: u32) -> Result<u8, WireError> {
         let Some(code) = self.scratch else {
-            return Err(WireError::new(
-                ErrorCode::DisplayExtensionMissing,
-                "no spare keycode to type this character",
-            ));
+            return Err(WireError::new(ErrorCode::DisplayExtensionMissing, "no spare keycode to type this character"));
         };
         let syms = vec![sym; self.per_keycode];
-        self.conn
-            .change_keyboard_mapping(1, code, self.per_keycode as u8, &syms)
-            .map_err(lost)?;
+        self.conn.change_keyboard_mapping(1, code, self.per_keycode as u8, &syms).map_err(lost)?;
         self.conn.sync_roundtrip()?;
         self.keymap.retain(|_, v| v.0 != code);
         self.keymap.insert(sym, (code, 0));
@@ -495,10 +432,7 @@ trait SyncRoundtrip {
 
 impl SyncRoundtrip for RustConnection {
     fn sync_roundtrip(&self) -> Result<(), WireError> {
-        self.get_input_focus()
-            .map_err(lost)?
-            .reply()
-            .map_err(lost)?;
+        self.get_input_focus().map_err(lost)?.reply().map_err(lost)?;
         Ok(())
     }
 }
@@ -510,15 +444,9 @@ mod tests {
     #[test]
     fn hotkeys_parse() {
         let h = Hotkey::parse("ctrl+alt+space").unwrap();
-        assert_eq!(
-            (u16::from(h.modifiers), h.keysym),
-            (u16::from(ModMask::CONTROL | ModMask::M1), 0x20)
-        );
+        assert_eq!((u16::from(h.modifiers), h.keysym), (u16::from(ModMask::CONTROL | ModMask::M1), 0x20));
         assert_eq!(Hotkey::parse("super+F12").unwrap().keysym, keysym::F12);
-        assert!(
-            Hotkey::parse("space").is_err(),
-            "a bare key would fire while typing"
-        );
+        assert!(Hotkey::parse("space").is_err(), "a bare key would fire while typing");
         assert!(Hotkey::parse("hyper+x").is_err());
         assert!(Hotkey::parse("ctrl+nokey").is_err());
     }

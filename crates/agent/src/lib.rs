@@ -100,11 +100,7 @@ pub async fn share(
             Ok(Ok(())) => Some(handle),
             Ok(Err(e)) => return Err(e),
             Err(_) => {
-                return Err(handle
-                    .join()
-                    .ok()
-                    .and_then(Result::err)
-                    .unwrap_or_else(|| internal("injector failed")));
+                return Err(handle.join().ok().and_then(Result::err).unwrap_or_else(|| internal("injector failed")));
             }
         }
     };
@@ -117,8 +113,7 @@ pub async fn share(
         .spawn(move || capture::run(capture, tx, thread_control))
         .map_err(internal)?;
     let control = control::ControlSide::new(opts.control, inject_tx);
-    let uploader =
-        uploader::Uploader::new(&opts, rx, capture_control.clone(), control, takeback_rx);
+    let uploader = uploader::Uploader::new(&opts, rx, capture_control.clone(), control, takeback_rx);
     let result = uploader.run(session, shutdown).await;
     capture_control.stop.store(true, Ordering::Relaxed);
     // The uploader ended, so its channels are closed and both threads end on their own.

@@ -23,12 +23,7 @@ pub struct StatusLine {
 
 impl StatusLine {
     pub fn new() -> Self {
-        StatusLine {
-            last: Instant::now(),
-            last_frames: 0,
-            last_bytes: 0,
-            tty: std::io::stdout().is_terminal(),
-        }
+        StatusLine { last: Instant::now(), last_frames: 0, last_bytes: 0, tty: std::io::stdout().is_terminal() }
     }
 
     pub fn print(&mut self, s: &ShareStats, connected: bool) {
@@ -59,9 +54,6 @@ impl StatusLine {
         if self.tty {
             println!();
         }
-        println!(
-            "shared frames={} bytes={} reconnects={}",
-            s.frames, s.bytes, s.reconnects
-        );
+        println!("shared frames={} bytes={} reconnects={}", s.frames, s.bytes, s.reconnects);
     }
 }

@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use deskshare_client::session::{Incoming, Session};
 use deskshare_proto::{
-    ClientMessage, CursorShape, ErrorCode, MAX_MESSAGE_BYTES, RevokeReason, Role, ServerMessage,
-    WireError,
+    ClientMessage, CursorShape, ErrorCode, MAX_MESSAGE_BYTES, RevokeReason, Role, ServerMessage, WireError,
 };
 use tokio::sync::mpsc;
 

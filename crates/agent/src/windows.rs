@@ -24,16 +24,11 @@ fn lost(e: impl std::fmt::Display) -> WireError {
 /// The windows a person would call "programs": `_NET_CLIENT_LIST` when a window manager
 /// keeps one, else the root's mapped children that have a title.
 pub fn list(display: Option<&str>) -> Result<Vec<WindowInfo>, WireError> {
-    let (conn, screen_num) = x11rb::connect(display)
-        .map_err(|e| WireError::new(ErrorCode::DisplayUnreachable, e.to_string()))?;
+    let (conn, screen_num) =
+        x11rb::connect(display).map_err(|e| WireError::new(ErrorCode::DisplayUnreachable, e.to_string()))?;
     let root = conn.setup().roots[screen_num].root;
     let atom = |name: &str| -> Result<u32, WireError> {
-        Ok(conn
-            .intern_atom(false, name.as_bytes())
-            .map_err(lost)?
-            .reply()
-            .map_err(lost)?
-            .atom)
+        Ok(conn.intern_atom(false, name.as_bytes()).map_err(lost)?.reply().map_err(lost)?.atom)
     };
     let client_list = atom("_NET_CLIENT_LIST")?;
     let from_wm: Vec<u32> = conn
@@ -45,15 +40,8 @@ pub fn list(display: Option<&str>) -> Result<Vec<WindowInfo>, WireError> {
         .map(|v| v.collect())
         .unwrap_or_default();
     let managed = !from_wm.is_empty();
-    let candidates = if !managed {
-        conn.query_tree(root)
-            .map_err(lost)?
-            .reply()
-            .map_err(lost)?
-            .children
-    } else {
-        from_wm
-    };
+    let candidates =
+        if !managed { conn.query_tree(root).map_err(lost)?.reply().map_err(lost)?.children } else { from_wm };
     let net_wm_name = atom("_NET_WM_NAME")?;
     let utf8 = atom("UTF8_STRING")?;
     let mut out = vec![];
@@ -61,9 +49,7 @@ pub fn list(display: Option<&str>) -> Result<Vec<WindowInfo>, WireError> {
         let Ok(attrs) = conn.get_window_attributes(id).map_err(lost)?.reply() else {
             continue;
         };
-        if attrs.map_state != xproto::MapState::VIEWABLE
-            || attrs.class == xproto::WindowClass::INPUT_ONLY
-        {
+        if attrs.map_state != xproto::MapState::VIEWABLE || attrs.class == xproto::WindowClass::INPUT_ONLY {
             continue;
         }
         let title = title(&conn, id, net_wm_name, utf8)?;
@@ -74,11 +60,7 @@ pub fn list(display: Option<&str>) -> Result<Vec<WindowInfo>, WireError> {
         let Ok(geo) = conn.get_geometry(id).map_err(lost)?.reply() else {
             continue;
         };
-        let Ok(at) = conn
-            .translate_coordinates(id, root, 0, 0)
-            .map_err(lost)?
-            .reply()
-        else {
+        let Ok(at) = conn.translate_coordinates(id, root, 0, 0).map_err(lost)?.reply() else {
             continue;
         };
         out.push(WindowInfo {
@@ -94,11 +76,7 @@ pub fn list(display: Option<&str>) -> Result<Vec<WindowInfo>, WireError> {
 }
 
 fn title(conn: &RustConnection, id: u32, net_wm_name: u32, utf8: u32) -> Result<String, WireError> {
-    let p = conn
-        .get_property(false, id, net_wm_name, utf8, 0, 1024)
-        .map_err(lost)?
-        .reply()
-        .map_err(lost)?;
+    let p = conn.get_property(false, id, net_wm_name, utf8, 0, 1024).map_err(lost)?.reply().map_err(lost)?;
     if !p.value.is_empty() {
         return Ok(String::from_utf8_lossy(&p.value).into_owned());
     }
@@ -117,10 +95,5 @@ pub fn find_by_name(display: Option<&str>, pattern: &str) -> Result<WindowInfo, 
     list(display)?
         .into_iter()
         .find(|w| w.title.to_lowercase().contains(&needle))
-        .ok_or_else(|| {
-            WireError::new(
-                ErrorCode::WindowNotFound,
-                format!("no window title contains '{pattern}'"),
-            )
-        })
+        .ok_or_else(|| WireError::new(ErrorCode::WindowNotFound, format!("no window title contains '{pattern}'")))
 }

@@ -34,32 +34,16 @@ struct ShmSegment {
 impl ShmSegment {
     fn create(conn: &RustConnection, len: usize) -> Result<ShmSegment, WireError> {
         let seg = conn.generate_id().map_err(lost)?;
-        let reply = conn
-            .shm_create_segment(seg, len as u32, false)
-            .map_err(lost)?
-            .reply()
-            .map_err(lost)?;
+        let reply = conn.shm_create_segment(seg, len as u32, false).map_err(lost)?.reply().map_err(lost)?;
         let fd: OwnedFd = reply.shm_fd;
         // SAFETY: mapping a fresh shared-memory fd of `len` bytes read-only; the mapping is
         // owned by this struct and unmapped in Drop, after which `ptr` is never used.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
-                0,
-            )
-        };
+        let ptr =
+            unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_SHARED, fd.as_raw_fd(), 0) };
         if ptr == libc::MAP_FAILED {
             return Err(lost(std::io::Error::last_os_error()));
         }
-        Ok(ShmSegment {
-            seg,
-            ptr: ptr.cast(),
-            len,
-        })
+        Ok(ShmSegment { seg, ptr: ptr.cast(), len })
     }
 
     fn bytes(&self) -> &[u8] {
@@ -115,25 +99,14 @@ impl X11Capture {
     /// Opens `display` (or `$DISPLAY`) and sets up damage, cursor and size tracking for
     /// `target`.
     pub fn open(display: Option<&str>, target: Target) -> Result<X11Capture, WireError> {
-        let name = display
-            .map(str::to_string)
-            .or_else(|| std::env::var("DISPLAY").ok())
-            .unwrap_or_default();
-        let (conn, screen_num) = x11rb::connect(display).map_err(|e| {
-            WireError::new(
-                ErrorCode::DisplayUnreachable,
-                format!("display '{name}': {e}"),
-            )
-        })?;
+        let name = display.map(str::to_string).or_else(|| std::env::var("DISPLAY").ok()).unwrap_or_default();
+        let (conn, screen_num) = x11rb::connect(display)
+            .map_err(|e| WireError::new(ErrorCode::DisplayUnreachable, format!("display '{name}': {e}")))?;
         let screen = conn.setup().roots[screen_num].clone();
         let root = screen.root;
         check_format(&conn, &screen)?;
-        let missing = |ext: &str| {
-            WireError::new(
-                ErrorCode::DisplayExtensionMissing,
-                format!("display '{name}' lacks {ext}"),
-            )
-        };
+        let missing =
+            |ext: &str| WireError::new(ErrorCode::DisplayExtensionMissing, format!("display '{name}' lacks {ext}"));
         let mut needed = vec![damage::X11_EXTENSION_NAME, xfixes::X11_EXTENSION_NAME];
         match target {
             Target::Monitor(_) => needed.push(randr::X11_EXTENSION_NAME),
@@ -145,55 +118,29 @@ impl X11Capture {
                 return Err(missing(ext));
             }
         }
-        conn.xfixes_query_version(5, 0)
-            .map_err(lost)?
-            .reply()
-            .map_err(lost)?;
-        conn.damage_query_version(1, 1)
-            .map_err(lost)?
-            .reply()
-            .map_err(lost)?;
-        conn.xfixes_select_cursor_input(root, xfixes::CursorNotifyMask::DISPLAY_CURSOR)
-            .map_err(lost)?;
+        conn.xfixes_query_version(5, 0).map_err(lost)?.reply().map_err(lost)?;
+        conn.damage_query_version(1, 1).map_err(lost)?.reply().map_err(lost)?;
+        conn.xfixes_select_cursor_input(root, xfixes::CursorNotifyMask::DISPLAY_CURSOR).map_err(lost)?;
         conn.change_window_attributes(
             root,
-            &xproto::ChangeWindowAttributesAux::new()
-                .event_mask(xproto::EventMask::STRUCTURE_NOTIFY),
+            &xproto::ChangeWindowAttributesAux::new().event_mask(xproto::EventMask::STRUCTURE_NOTIFY),
         )
         .map_err(lost)?;
-        if conn
-            .extension_information(randr::X11_EXTENSION_NAME)
-            .map_err(lost)?
-            .is_some()
-        {
-            conn.randr_query_version(1, 5)
-                .map_err(lost)?
-                .reply()
-                .map_err(lost)?;
-            conn.randr_select_input(root, randr::NotifyMask::SCREEN_CHANGE)
-                .map_err(lost)?;
+        if conn.extension_information(randr::X11_EXTENSION_NAME).map_err(lost)?.is_some() {
+            conn.randr_query_version(1, 5).map_err(lost)?.reply().map_err(lost)?;
+            conn.randr_select_input(root, randr::NotifyMask::SCREEN_CHANGE).map_err(lost)?;
         }
         let damaged = match target {
             Target::Window(w) => {
-                conn.composite_query_version(0, 4)
-                    .map_err(lost)?
-                    .reply()
-                    .map_err(lost)?;
-                let gone = |e: ReplyError| {
-                    WireError::new(ErrorCode::WindowNotFound, format!("window 0x{w:x}: {e}"))
-                };
-                conn.get_window_attributes(w)
-                    .map_err(lost)?
-                    .reply()
-                    .map_err(gone)?;
+                conn.composite_query_version(0, 4).map_err(lost)?.reply().map_err(lost)?;
+                let gone = |e: ReplyError| WireError::new(ErrorCode::WindowNotFound, format!("window 0x{w:x}: {e}"));
+                conn.get_window_attributes(w).map_err(lost)?.reply().map_err(gone)?;
                 // Automatic redirection keeps the window on screen as before while its own
                 // pixels live in a pixmap, so whatever overlaps it never leaks in.
-                conn.composite_redirect_window(w, composite::Redirect::AUTOMATIC)
-                    .map_err(lost)?;
+                conn.composite_redirect_window(w, composite::Redirect::AUTOMATIC).map_err(lost)?;
                 conn.change_window_attributes(
                     w,
-                    &xproto::ChangeWindowAttributesAux::new()
-                        .event_mask(xproto::EventMask::STRUCTURE_NOTIFY),
+                    &xproto::ChangeWindowAttributesAux::new().event_mask(xproto::EventMask::STRUCTURE_NOTIFY),
                 )
                 .map_err(lost)?;
                 w
@@ -201,12 +148,8 @@ impl X11Capture {
             _ => root,
         };
         let damage = conn.generate_id().map_err(lost)?;
-        conn.damage_create(damage, damaged, damage::ReportLevel::NON_EMPTY)
-            .map_err(lost)?;
-        let use_shm = conn
-            .extension_information(shm::X11_EXTENSION_NAME)
-            .map_err(lost)?
-            .is_some()
+        conn.damage_create(damage, damaged, damage::ReportLevel::NON_EMPTY).map_err(lost)?;
+        let use_shm = conn.extension_information(shm::X11_EXTENSION_NAME).map_err(lost)?.is_some()
             && conn
                 .shm_query_version()
                 .map_err(lost)?
@@ -216,12 +159,7 @@ impl X11Capture {
             conn,
             root,
             target,
-            area: Area {
-                x: 0,
-                y: 0,
-                width: 0,
-                height: 0,
-            },
+            area: Area { x: 0, y: 0, width: 0, height: 0 },
             drawable: root,
             src: (0, 0),
             window_pixmap: None,
@@ -239,27 +177,12 @@ impl X11Capture {
     fn refresh_area(&mut self) -> Result<bool, WireError> {
         let area = match self.target {
             Target::Screen => {
-                let geo = self
-                    .conn
-                    .get_geometry(self.root)
-                    .map_err(lost)?
-                    .reply()
-                    .map_err(lost)?;
-                Area {
-                    x: 0,
-                    y: 0,
-                    width: geo.width.into(),
-                    height: geo.height.into(),
-                }
+                let geo = self.conn.get_geometry(self.root).map_err(lost)?.reply().map_err(lost)?;
+                Area { x: 0, y: 0, width: geo.width.into(), height: geo.height.into() }
             }
             Target::Monitor(n) => {
-                let monitors = self
-                    .conn
-                    .randr_get_monitors(self.root, true)
-                    .map_err(lost)?
-                    .reply()
-                    .map_err(lost)?
-                    .monitors;
+                let monitors =
+                    self.conn.randr_get_monitors(self.root, true).map_err(lost)?.reply().map_err(lost)?.monitors;
                 let m = monitors.get(n).ok_or_else(|| {
                     WireError::new(
                         ErrorCode::MonitorNotFound,
@@ -271,29 +194,12 @@ impl X11Capture {
                     )
                 })?;
                 self.src = (m.x, m.y);
-                Area {
-                    x: m.x.into(),
-                    y: m.y.into(),
-                    width: m.width.into(),
-                    height: m.height.into(),
-                }
+                Area { x: m.x.into(), y: m.y.into(), width: m.width.into(), height: m.height.into() }
             }
             Target::Window(w) => {
-                let gone = |e: ReplyError| {
-                    WireError::new(ErrorCode::WindowGone, format!("window 0x{w:x}: {e}"))
-                };
-                let geo = self
-                    .conn
-                    .get_geometry(w)
-                    .map_err(lost)?
-                    .reply()
-                    .map_err(gone)?;
-                let at = self
-                    .conn
-                    .translate_coordinates(w, self.root, 0, 0)
-                    .map_err(lost)?
-                    .reply()
-                    .map_err(gone)?;
+                let gone = |e: ReplyError| WireError::new(ErrorCode::WindowGone, format!("window 0x{w:x}: {e}"));
+                let geo = self.conn.get_geometry(w).map_err(lost)?.reply().map_err(gone)?;
+                let at = self.conn.translate_coordinates(w, self.root, 0, 0).map_err(lost)?.reply().map_err(gone)?;
                 let size = (geo.width, geo.height, geo.border_width);
                 if self.window_pixmap.is_none() || size != self.window_size {
                     // A resized window gets a new pixmap: name it again.
@@ -301,22 +207,13 @@ impl X11Capture {
                         let _ = self.conn.free_pixmap(old);
                     }
                     let pixmap = self.conn.generate_id().map_err(lost)?;
-                    self.conn
-                        .composite_name_window_pixmap(w, pixmap)
-                        .map_err(lost)?
-                        .check()
-                        .map_err(gone)?;
+                    self.conn.composite_name_window_pixmap(w, pixmap).map_err(lost)?.check().map_err(gone)?;
                     self.window_pixmap = Some(pixmap);
                     self.window_size = size;
                 }
                 self.drawable = self.window_pixmap.expect("named above");
                 self.src = (geo.border_width as i16, geo.border_width as i16);
-                Area {
-                    x: at.dst_x.into(),
-                    y: at.dst_y.into(),
-                    width: geo.width.into(),
-                    height: geo.height.into(),
-                }
+                Area { x: at.dst_x.into(), y: at.dst_y.into(), width: geo.width.into(), height: geo.height.into() }
             }
         };
         let resized = (area.width, area.height) != (self.area.width, self.area.height);
@@ -326,10 +223,7 @@ impl X11Capture {
                 old.destroy(&self.conn);
             }
             if self.use_shm {
-                self.shm = Some(ShmSegment::create(
-                    &self.conn,
-                    area.width as usize * area.height as usize * 4,
-                )?);
+                self.shm = Some(ShmSegment::create(&self.conn, area.width as usize * area.height as usize * 4)?);
             }
         }
         Ok(resized)
@@ -337,49 +231,25 @@ impl X11Capture {
 
     /// Waits until the X connection has something to read, or `timeout`.
     fn wait_readable(&self, timeout: Duration) {
-        let mut pfd = libc::pollfd {
-            fd: self.conn.stream().as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
+        let mut pfd = libc::pollfd { fd: self.conn.stream().as_raw_fd(), events: libc::POLLIN, revents: 0 };
         // SAFETY: one valid pollfd for the duration of the call.
-        unsafe {
-            libc::poll(
-                &mut pfd,
-                1,
-                timeout.as_millis().min(i32::MAX as u128) as i32,
-            )
-        };
+        unsafe { libc::poll(&mut pfd, 1, timeout.as_millis().min(i32::MAX as u128) as i32) };
     }
 }
 
 fn check_format(conn: &RustConnection, screen: &xproto::Screen) -> Result<(), WireError> {
-    let bpp = conn
-        .setup()
-        .pixmap_formats
-        .iter()
-        .find(|f| f.depth == screen.root_depth)
-        .map(|f| f.bits_per_pixel);
-    let visual = screen
-        .allowed_depths
-        .iter()
-        .flat_map(|d| &d.visuals)
-        .find(|v| v.visual_id == screen.root_visual);
+    let bpp = conn.setup().pixmap_formats.iter().find(|f| f.depth == screen.root_depth).map(|f| f.bits_per_pixel);
+    let visual = screen.allowed_depths.iter().flat_map(|d| &d.visuals).find(|v| v.visual_id == screen.root_visual);
     let ok = screen.root_depth >= 24
         && bpp == Some(32)
         && conn.setup().image_byte_order == xproto::ImageOrder::LSB_FIRST
-        && visual.is_some_and(|v| {
-            v.red_mask == 0xff0000 && v.green_mask == 0xff00 && v.blue_mask == 0xff
-        });
+        && visual.is_some_and(|v| v.red_mask == 0xff0000 && v.green_mask == 0xff00 && v.blue_mask == 0xff);
     if ok {
         Ok(())
     } else {
         Err(WireError::new(
             ErrorCode::DisplayFormatUnsupported,
-            format!(
-                "root depth {} with {:?} bits per pixel",
-                screen.root_depth, bpp
-            ),
+            format!("root depth {} with {:?} bits per pixel", screen.root_depth, bpp),
         ))
     }
 }
@@ -400,14 +270,9 @@ impl Capturer for X11Capture {
             match self.conn.poll_for_event().map_err(lost)? {
                 Some(Event::DamageNotify(_)) => changes.damaged = true,
                 Some(Event::XfixesCursorNotify(_)) => changes.cursor_shape = true,
-                Some(Event::RandrScreenChangeNotify(_)) | Some(Event::ConfigureNotify(_)) => {
-                    changes.resized = true
-                }
+                Some(Event::RandrScreenChangeNotify(_)) | Some(Event::ConfigureNotify(_)) => changes.resized = true,
                 Some(Event::DestroyNotify(e)) if Some(e.window) == window => {
-                    return Err(WireError::new(
-                        ErrorCode::WindowGone,
-                        format!("window 0x{:x} was closed", e.window),
-                    ));
+                    return Err(WireError::new(ErrorCode::WindowGone, format!("window 0x{:x} was closed", e.window)));
                 }
                 Some(_) => {}
                 None if changes.any() || waited => break,
@@ -419,9 +284,7 @@ impl Capturer for X11Capture {
         }
         if changes.damaged {
             // Re-arm the NonEmpty report; the full compare finds what changed.
-            self.conn
-                .damage_subtract(self.damage, x11rb::NONE, x11rb::NONE)
-                .map_err(lost)?;
+            self.conn.damage_subtract(self.damage, x11rb::NONE, x11rb::NONE).map_err(lost)?;
         }
         // A window can move without any event reaching us (a window manager moves its
         // frame), so its place is checked every time.
@@ -440,24 +303,12 @@ impl Capturer for X11Capture {
         let mut pixels = Vec::with_capacity(usize::from(w) * usize::from(h));
         let data;
         let failed = |e: ReplyError| match self.target {
-            Target::Window(win) => {
-                WireError::new(ErrorCode::WindowGone, format!("window 0x{win:x}: {e}"))
-            }
+            Target::Window(win) => WireError::new(ErrorCode::WindowGone, format!("window 0x{win:x}: {e}")),
             _ => lost(e),
         };
         let bytes: &[u8] = if let Some(seg) = &self.shm {
             self.conn
-                .shm_get_image(
-                    self.drawable,
-                    sx,
-                    sy,
-                    w,
-                    h,
-                    !0,
-                    ImageFormat::Z_PIXMAP.into(),
-                    seg.seg,
-                    0,
-                )
+                .shm_get_image(self.drawable, sx, sy, w, h, !0, ImageFormat::Z_PIXMAP.into(), seg.seg, 0)
                 .map_err(lost)?
                 .reply()
                 .map_err(failed)?;
@@ -474,34 +325,16 @@ impl Capturer for X11Capture {
         };
         let need = usize::from(w) * usize::from(h) * 4;
         if bytes.len() < need {
-            return Err(lost(format!(
-                "image of {} bytes, expected {need}",
-                bytes.len()
-            )));
+            return Err(lost(format!("image of {} bytes, expected {need}", bytes.len())));
         }
-        pixels.extend(
-            bytes[..need]
-                .chunks_exact(4)
-                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], 0])),
-        );
+        pixels.extend(bytes[..need].chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], 0])));
         Ok(Framebuffer::from_pixels(w.into(), h.into(), pixels))
     }
 
     fn cursor_shape(&mut self) -> Result<Option<CursorShape>, WireError> {
-        let img = self
-            .conn
-            .xfixes_get_cursor_image()
-            .map_err(lost)?
-            .reply()
-            .map_err(lost)?;
-        let (cw, ch) = (
-            img.width.min(MAX_CURSOR_EDGE as u16),
-            img.height.min(MAX_CURSOR_EDGE as u16),
-        );
-        if cw == 0
-            || ch == 0
-            || img.cursor_image.len() < usize::from(img.width) * usize::from(img.height)
-        {
+        let img = self.conn.xfixes_get_cursor_image().map_err(lost)?.reply().map_err(lost)?;
+        let (cw, ch) = (img.width.min(MAX_CURSOR_EDGE as u16), img.height.min(MAX_CURSOR_EDGE as u16));
+        if cw == 0 || ch == 0 || img.cursor_image.len() < usize::from(img.width) * usize::from(img.height) {
             return Ok(None);
         }
         let mut rgba = Vec::with_capacity(usize::from(cw) * usize::from(ch) * 4);
@@ -511,11 +344,7 @@ impl Capturer for X11Capture {
                 let a = (p >> 24) as u8;
                 // XFIXES gives premultiplied ARGB; the protocol carries straight alpha.
                 let un = |c: u32| {
-                    if a == 0 {
-                        0
-                    } else {
-                        ((c & 0xff) * 255 / u32::from(a)).min(255) as u8
-                    }
+                    if a == 0 { 0 } else { ((c & 0xff) * 255 / u32::from(a)).min(255) as u8 }
                 };
                 rgba.extend_from_slice(&[un(p >> 16), un(p >> 8), un(p), a]);
             }
@@ -531,21 +360,9 @@ impl Capturer for X11Capture {
     }
 
     fn pointer(&mut self) -> Result<CursorPosition, WireError> {
-        let p = self
-            .conn
-            .query_pointer(self.root)
-            .map_err(lost)?
-            .reply()
-            .map_err(lost)?;
-        let (x, y) = (
-            i32::from(p.root_x) - self.area.x,
-            i32::from(p.root_y) - self.area.y,
-        );
+        let p = self.conn.query_pointer(self.root).map_err(lost)?.reply().map_err(lost)?;
+        let (x, y) = (i32::from(p.root_x) - self.area.x, i32::from(p.root_y) - self.area.y);
         let inside = x >= 0 && y >= 0 && x < self.area.width as i32 && y < self.area.height as i32;
-        Ok(CursorPosition {
-            x,
-            y,
-            visible: p.same_screen && inside,
-        })
+        Ok(CursorPosition { x, y, visible: p.same_screen && inside })
     }
 }

@@ -19,25 +19,14 @@ pub struct Controller {
 impl Controller {
     /// `me` is this session's participant id (from the welcome).
     pub fn new(steps: Vec<Step>, me: u64) -> Self {
-        Controller {
-            steps: Some(steps),
-            me,
-            granted: false,
-            revoked: None,
-            script: None,
-            done: false,
-        }
+        Controller { steps: Some(steps), me, granted: false, revoked: None, script: None, done: false }
     }
 
     /// Handles a control message. A refusal of the request ends the viewer with its code.
     pub fn on_message(&mut self, msg: &ServerMessage) -> Result<(), WireError> {
         match msg {
-            ServerMessage::Control {
-                controller, ended, ..
-            } => {
-                let mine = controller
-                    .as_ref()
-                    .is_some_and(|c| c.participant == self.me);
+            ServerMessage::Control { controller, ended, .. } => {
+                let mine = controller.as_ref().is_some_and(|c| c.participant == self.me);
                 if mine && !self.granted {
                     self.granted = true;
                     eprintln!("control granted");

@@ -27,9 +27,9 @@ pub fn classify(err: &(dyn Error + 'static), what: &str) -> WireError {
 fn tls_error(tls: &rustls::Error, what: &str, detail: &str) -> WireError {
     use rustls::CertificateError as C;
     let code = match tls {
-        rustls::Error::InvalidCertificate(
-            C::NotValidForName | C::NotValidForNameContext { .. },
-        ) => ErrorCode::TlsNameMismatch,
+        rustls::Error::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
+            ErrorCode::TlsNameMismatch
+        }
         rustls::Error::InvalidCertificate(_) => ErrorCode::TlsUntrusted,
         _ => ErrorCode::ServerUnreachable,
     };

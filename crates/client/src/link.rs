@@ -20,18 +20,13 @@ impl MeetingLink {
         if url.scheme() != "https" {
             return Err(bad("deskshare URLs start with https://"));
         }
-        let segments: Vec<&str> = url
-            .path_segments()
-            .map(|s| s.filter(|p| !p.is_empty()).collect())
-            .unwrap_or_default();
+        let segments: Vec<&str> =
+            url.path_segments().map(|s| s.filter(|p| !p.is_empty()).collect()).unwrap_or_default();
         let id = match segments.as_slice() {
             ["m", id] => id.to_string(),
             _ => return Err(bad("expected the path /m/MEETING_ID")),
         };
-        let secret = url
-            .fragment()
-            .and_then(|f| f.strip_prefix("presenter="))
-            .map(str::to_string);
+        let secret = url.fragment().and_then(|f| f.strip_prefix("presenter=")).map(str::to_string);
         let mut base = url.clone();
         base.set_path("/");
         base.set_query(None);
@@ -41,19 +36,14 @@ impl MeetingLink {
 
     /// The WebSocket URL of this meeting.
     pub fn ws_url(&self) -> Url {
-        let mut url = self
-            .base
-            .join(&format!("api/meetings/{}/ws", self.id))
-            .expect("path joins");
+        let mut url = self.base.join(&format!("api/meetings/{}/ws", self.id)).expect("path joins");
         url.set_scheme("wss").expect("wss is a valid scheme");
         url
     }
 
     /// The viewer URL, without any secret.
     pub fn join_url(&self) -> Url {
-        self.base
-            .join(&format!("m/{}", self.id))
-            .expect("path joins")
+        self.base.join(&format!("m/{}", self.id)).expect("path joins")
     }
 }
 
@@ -66,24 +56,11 @@ mod tests {
         let l = MeetingLink::parse("https://h.example:8443/m/abc#presenter=s3").unwrap();
         assert_eq!(l.id, "abc");
         assert_eq!(l.secret.as_deref(), Some("s3"));
-        assert_eq!(
-            l.ws_url().as_str(),
-            "wss://h.example:8443/api/meetings/abc/ws"
-        );
+        assert_eq!(l.ws_url().as_str(), "wss://h.example:8443/api/meetings/abc/ws");
         assert_eq!(l.join_url().as_str(), "https://h.example:8443/m/abc");
         assert_eq!(MeetingLink::parse("https://h/m/x").unwrap().secret, None);
-        for bad in [
-            "http://h/m/x",
-            "https://h/x",
-            "https://h/m/",
-            "nonsense",
-            "https://h/m/x/y",
-        ] {
-            assert_eq!(
-                MeetingLink::parse(bad).unwrap_err().code,
-                ErrorCode::UrlInvalid,
-                "{bad}"
-            );
+        for bad in ["http://h/m/x", "https://h/x", "https://h/m/", "nonsense", "https://h/m/x/y"] {
+            assert_eq!(MeetingLink::parse(bad).unwrap_err().code, ErrorCode::UrlInvalid, "{bad}");
         }
     }
 }

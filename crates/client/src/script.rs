@@ -28,11 +28,7 @@ fn button(name: Option<&str>) -> Result<u8, String> {
         "left" => Ok(1),
         "middle" => Ok(2),
         "right" => Ok(3),
-        n => n
-            .parse::<u8>()
-            .ok()
-            .filter(|b| matches!(b, 1..=3 | 8 | 9))
-            .ok_or(format!("unknown button '{n}'")),
+        n => n.parse::<u8>().ok().filter(|b| matches!(b, 1..=3 | 8 | 9)).ok_or(format!("unknown button '{n}'")),
     }
 }
 
@@ -41,17 +37,8 @@ fn key_events(combo: &str) -> Result<Vec<InputEvent>, String> {
         .split('+')
         .map(|k| keysym_from_name(k.trim()).ok_or(format!("unknown key '{k}'")))
         .collect::<Result<Vec<u32>, String>>()?;
-    let mut ev: Vec<InputEvent> = syms
-        .iter()
-        .map(|&k| InputEvent::Key {
-            keysym: k,
-            down: true,
-        })
-        .collect();
-    ev.extend(syms.iter().rev().map(|&k| InputEvent::Key {
-        keysym: k,
-        down: false,
-    }));
+    let mut ev: Vec<InputEvent> = syms.iter().map(|&k| InputEvent::Key { keysym: k, down: true }).collect();
+    ev.extend(syms.iter().rev().map(|&k| InputEvent::Key { keysym: k, down: false }));
     Ok(ev)
 }
 
@@ -76,22 +63,12 @@ pub fn parse(text: &str) -> Result<Vec<Step>, WireError> {
             "move" => num(0).and_then(|x| Ok(Step::Send(vec![InputEvent::Move { x, y: num(1)? }]))),
             "click" => button(args.first().copied()).map(|b| {
                 Step::Send(vec![
-                    InputEvent::Button {
-                        button: b,
-                        down: true,
-                    },
-                    InputEvent::Button {
-                        button: b,
-                        down: false,
-                    },
+                    InputEvent::Button { button: b, down: true },
+                    InputEvent::Button { button: b, down: false },
                 ])
             }),
-            "down" | "up" => button(args.first().copied()).map(|b| {
-                Step::Send(vec![InputEvent::Button {
-                    button: b,
-                    down: cmd == "down",
-                }])
-            }),
+            "down" | "up" => button(args.first().copied())
+                .map(|b| Step::Send(vec![InputEvent::Button { button: b, down: cmd == "down" }])),
             "scroll" => num(0).and_then(|dy| {
                 let dx = if args.len() > 1 { num(1)? } else { 0 };
                 Ok(Step::Send(vec![InputEvent::Wheel { dx, dy }]))
@@ -104,39 +81,20 @@ pub fn parse(text: &str) -> Result<Vec<Step>, WireError> {
                     Step::Send(
                         syms.into_iter()
                             .flat_map(|k| {
-                                [
-                                    InputEvent::Key {
-                                        keysym: k,
-                                        down: true,
-                                    },
-                                    InputEvent::Key {
-                                        keysym: k,
-                                        down: false,
-                                    },
-                                ]
+                                [InputEvent::Key { keysym: k, down: true }, InputEvent::Key { keysym: k, down: false }]
                             })
                             .collect(),
                     )
                 }),
             "key" => key_events(rest.trim()).map(Step::Send),
             "wait" => num(0).map(|ms| Step::Wait(Duration::from_millis(ms.max(0) as u64))),
-            other => Err(format!(
-                "unknown command '{other}' (move, click, down, up, scroll, type, key, wait)"
-            )),
+            other => Err(format!("unknown command '{other}' (move, click, down, up, scroll, type, key, wait)")),
         }
-        .map_err(|why| {
-            WireError::new(
-                ErrorCode::ArgumentInvalid,
-                format!("input script line {}: {why}", n + 1),
-            )
-        })?;
+        .map_err(|why| WireError::new(ErrorCode::ArgumentInvalid, format!("input script line {}: {why}", n + 1)))?;
         if let Step::Send(ev) = &step {
             for e in ev {
                 e.validate().map_err(|e| {
-                    WireError::new(
-                        ErrorCode::ArgumentInvalid,
-                        format!("input script line {}: {}", n + 1, e.message),
-                    )
+                    WireError::new(ErrorCode::ArgumentInvalid, format!("input script line {}: {}", n + 1, e.message))
                 })?;
             }
         }
@@ -151,67 +109,30 @@ mod tests {
 
     #[test]
     fn parses_every_command() {
-        let s = parse(
-            "# hi\nmove 10 20\nclick\nclick right\ntype Hi\nkey ctrl+c\nwait 50\nscroll 2\n\n",
-        )
-        .unwrap();
+        let s = parse("# hi\nmove 10 20\nclick\nclick right\ntype Hi\nkey ctrl+c\nwait 50\nscroll 2\n\n").unwrap();
         assert_eq!(s[0], Step::Send(vec![InputEvent::Move { x: 10, y: 20 }]));
         assert_eq!(
             s[2],
             Step::Send(vec![
-                InputEvent::Button {
-                    button: 3,
-                    down: true
-                },
-                InputEvent::Button {
-                    button: 3,
-                    down: false
-                }
+                InputEvent::Button { button: 3, down: true },
+                InputEvent::Button { button: 3, down: false }
             ])
         );
         let Step::Send(typed) = &s[3] else { panic!() };
         assert_eq!(typed.len(), 4);
-        assert_eq!(
-            typed[0],
-            InputEvent::Key {
-                keysym: 'H' as u32,
-                down: true
-            }
-        );
+        assert_eq!(typed[0], InputEvent::Key { keysym: 'H' as u32, down: true });
         let Step::Send(combo) = &s[4] else { panic!() };
-        assert_eq!(
-            combo[0],
-            InputEvent::Key {
-                keysym: 0xffe3,
-                down: true
-            }
-        );
-        assert_eq!(
-            combo[3],
-            InputEvent::Key {
-                keysym: 0xffe3,
-                down: false
-            }
-        );
+        assert_eq!(combo[0], InputEvent::Key { keysym: 0xffe3, down: true });
+        assert_eq!(combo[3], InputEvent::Key { keysym: 0xffe3, down: false });
         assert_eq!(s[5], Step::Wait(Duration::from_millis(50)));
         assert_eq!(s[6], Step::Send(vec![InputEvent::Wheel { dx: 0, dy: 2 }]));
     }
 
     #[test]
     fn errors_name_the_line() {
-        for (bad, line) in [
-            ("move 1", 1),
-            ("\njump 3", 2),
-            ("click 4", 1),
-            ("key ctrl+nokey", 1),
-            ("wait x", 1),
-        ] {
+        for (bad, line) in [("move 1", 1), ("\njump 3", 2), ("click 4", 1), ("key ctrl+nokey", 1), ("wait x", 1)] {
             let e = parse(bad).unwrap_err();
-            assert!(
-                e.message.contains(&format!("line {line}")),
-                "{bad}: {}",
-                e.message
-            );
+            assert!(e.message.contains(&format!("line {line}")), "{bad}: {}", e.message);
         }
     }
 }

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use deskshare_proto::{
-    ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, MediaMessage, PROTOCOL_VERSION,
-    Role, ServerMessage, WireError,
+    ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, MediaMessage, PROTOCOL_VERSION, Role, ServerMessage,
+    WireError,
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
@@ -57,30 +57,13 @@ impl Session {
         config.max_message_size = Some(MAX_MESSAGE_BYTES + 1024);
         config.max_frame_size = Some(MAX_MESSAGE_BYTES + 1024);
         let connector = Connector::Rustls(tls.client_config()?);
-        let dial = tokio_tungstenite::connect_async_tls_with_config(
-            url.as_str(),
-            Some(config),
-            true,
-            Some(connector),
-        );
+        let dial = tokio_tungstenite::connect_async_tls_with_config(url.as_str(), Some(config), true, Some(connector));
         let (ws, _) = tokio::time::timeout(CONNECT_TIMEOUT, dial)
             .await
-            .map_err(|_| {
-                WireError::new(
-                    ErrorCode::ServerUnreachable,
-                    format!("{url}: no answer within 15 s"),
-                )
-            })?
+            .map_err(|_| WireError::new(ErrorCode::ServerUnreachable, format!("{url}: no answer within 15 s")))?
             .map_err(|e| classify(&e, link.base.as_str()))?;
-        let mut session = Session {
-            ws,
-            welcome: ServerMessage::Presenter { online: false },
-        };
-        let secret = if role == Role::Presenter {
-            link.secret.clone()
-        } else {
-            None
-        };
+        let mut session = Session { ws, welcome: ServerMessage::Presenter { online: false } };
+        let secret = if role == Role::Presenter { link.secret.clone() } else { None };
         let hello = ClientMessage::Hello {
             protocol: PROTOCOL_VERSION,
             role,
@@ -91,34 +74,24 @@ impl Session {
         };
         session.send_control(&hello).await?;
         match tokio::time::timeout(CONNECT_TIMEOUT, session.recv()).await {
-            Err(_) => Err(WireError::new(
-                ErrorCode::ServerUnreachable,
-                "no welcome within 15 s",
-            )),
+            Err(_) => Err(WireError::new(ErrorCode::ServerUnreachable, "no welcome within 15 s")),
             Ok(Err(e)) => Err(e),
             Ok(Ok(Incoming::Control(w @ ServerMessage::Welcome { .. }))) => {
                 session.welcome = w;
                 Ok(session)
             }
-            Ok(Ok(other)) => Err(WireError::new(
-                ErrorCode::ProtocolViolation,
-                format!("expected welcome, got {other:?}"),
-            )),
+            Ok(Ok(other)) => {
+                Err(WireError::new(ErrorCode::ProtocolViolation, format!("expected welcome, got {other:?}")))
+            }
         }
     }
 
     pub async fn send_control(&mut self, msg: &ClientMessage) -> Result<(), WireError> {
-        self.ws
-            .send(Message::Text(msg.to_json().into()))
-            .await
-            .map_err(lost)
+        self.ws.send(Message::Text(msg.to_json().into())).await.map_err(lost)
     }
 
     pub async fn send_binary(&mut self, bytes: Vec<u8>) -> Result<(), WireError> {
-        self.ws
-            .send(Message::Binary(bytes.into()))
-            .await
-            .map_err(lost)
+        self.ws.send(Message::Binary(bytes.into())).await.map_err(lost)
     }
 
     /// The next message. A server error message or a coded close becomes `Err`.
@@ -126,10 +99,7 @@ impl Session {
         loop {
             let msg = match self.ws.next().await {
                 None => {
-                    return Err(WireError::new(
-                        ErrorCode::ConnectionLost,
-                        "connection closed",
-                    ));
+                    return Err(WireError::new(ErrorCode::ConnectionLost, "connection closed"));
                 }
                 Some(Err(e)) => return Err(lost(e)),
                 Some(Ok(m)) => m,
@@ -137,9 +107,7 @@ impl Session {
             match msg {
                 Message::Text(t) => {
                     return match ServerMessage::from_json(&t)? {
-                        ServerMessage::Error { code, message } => {
-                            Err(WireError::new(code, message))
-                        }
+                        ServerMessage::Error { code, message } => Err(WireError::new(code, message)),
                         other => Ok(Incoming::Control(other)),
                     };
                 }
@@ -150,13 +118,8 @@ impl Session {
                     let code = frame.as_ref().and_then(|f| ErrorCode::parse(&f.reason));
                     return Err(match (code, frame) {
                         (Some(code), _) => WireError::bare(code),
-                        (None, Some(f)) if f.code == CloseCode::Away => {
-                            WireError::bare(ErrorCode::ServerShuttingDown)
-                        }
-                        _ => WireError::new(
-                            ErrorCode::ConnectionLost,
-                            "the server closed the connection",
-                        ),
+                        (None, Some(f)) if f.code == CloseCode::Away => WireError::bare(ErrorCode::ServerShuttingDown),
+                        _ => WireError::new(ErrorCode::ConnectionLost, "the server closed the connection"),
                     });
                 }
                 _ => {} // ping/pong are answered by tungstenite
@@ -172,10 +135,9 @@ impl Session {
 fn lost(e: tokio_tungstenite::tungstenite::Error) -> WireError {
     use tokio_tungstenite::tungstenite::error::{CapacityError, Error};
     match e {
-        Error::Capacity(CapacityError::MessageTooLong { size, max_size }) => WireError::new(
-            ErrorCode::MessageTooLarge,
-            format!("message of {size} bytes exceeds {max_size}"),
-        ),
+        Error::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
+            WireError::new(ErrorCode::MessageTooLarge, format!("message of {size} bytes exceeds {max_size}"))
+        }
         other => WireError::new(ErrorCode::ConnectionLost, other.to_string()),
     }
 }

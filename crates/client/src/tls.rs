@@ -24,23 +24,13 @@ impl TlsOptions {
     pub fn client_config(&self) -> Result<Arc<rustls::ClientConfig>, WireError> {
         let builder = rustls::ClientConfig::builder();
         let mut config = if self.insecure {
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(AcceptAny::new()))
-                .with_no_client_auth()
+            builder.dangerous().with_custom_certificate_verifier(Arc::new(AcceptAny::new())).with_no_client_auth()
         } else if let Some(path) = &self.ca {
-            let bad = |e: String| {
-                WireError::new(
-                    ErrorCode::TlsUntrusted,
-                    format!("--ca {}: {e}", path.display()),
-                )
-            };
+            let bad = |e: String| WireError::new(ErrorCode::TlsUntrusted, format!("--ca {}: {e}", path.display()));
             let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
             let mut roots = rustls::RootCertStore::empty();
             for cert in rustls_pemfile::certs(&mut &pem[..]) {
-                roots
-                    .add(cert.map_err(|e| bad(e.to_string()))?)
-                    .map_err(|e| bad(e.to_string()))?;
+                roots.add(cert.map_err(|e| bad(e.to_string()))?).map_err(|e| bad(e.to_string()))?;
             }
             if roots.is_empty() {
                 return Err(bad("no certificate in the file".into()));
@@ -50,9 +40,7 @@ impl TlsOptions {
             use rustls_platform_verifier::BuilderVerifierExt;
             builder
                 .with_platform_verifier()
-                .map_err(|e| {
-                    WireError::new(ErrorCode::TlsUntrusted, format!("system trust store: {e}"))
-                })?
+                .map_err(|e| WireError::new(ErrorCode::TlsUntrusted, format!("system trust store: {e}")))?
                 .with_no_client_auth()
         };
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -69,9 +57,7 @@ struct AcceptAny {
 
 impl AcceptAny {
     fn new() -> Self {
-        AcceptAny {
-            provider: Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
-        }
+        AcceptAny { provider: Arc::new(rustls::crypto::aws_lc_rs::default_provider()) }
     }
 }
 
@@ -93,12 +79,7 @@ impl ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -107,17 +88,10 @@ impl ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }

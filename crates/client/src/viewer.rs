@@ -5,9 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use deskshare_codec::{Framebuffer, decode_tile};
-use deskshare_proto::{
-    ClientMessage, ErrorCode, FrameMessage, MediaMessage, Role, ServerMessage, WireError,
-};
+use deskshare_proto::{ClientMessage, ErrorCode, FrameMessage, MediaMessage, Role, ServerMessage, WireError};
 
 use crate::controller::Controller;
 use crate::session::{Incoming, Session};
@@ -116,57 +114,42 @@ impl ViewerState {
 
 /// Writes `fb` as an RGB PNG.
 pub fn write_png(fb: &Framebuffer, path: &std::path::Path) -> Result<(), WireError> {
-    let fail = |e: String| {
-        WireError::new(
-            ErrorCode::FileWriteFailed,
-            format!("{}: {e}", path.display()),
-        )
-    };
+    let fail = |e: String| WireError::new(ErrorCode::FileWriteFailed, format!("{}: {e}", path.display()));
     let file = std::fs::File::create(path).map_err(|e| fail(e.to_string()))?;
     let mut enc = png::Encoder::new(std::io::BufWriter::new(file), fb.width(), fb.height());
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
     let mut w = enc.write_header().map_err(|e| fail(e.to_string()))?;
-    w.write_image_data(&fb.to_rgb())
-        .map_err(|e| fail(e.to_string()))?;
+    w.write_image_data(&fb.to_rgb()).map_err(|e| fail(e.to_string()))?;
     w.finish().map_err(|e| fail(e.to_string()))
 }
 
 /// Runs the viewer until the snapshot is written, an error ends it, or `shutdown`
 /// resolves, reconnecting after connection losses. Returns what it received.
-pub async fn run(
-    opts: ViewOptions,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> Result<ViewStats, WireError> {
+pub async fn run(opts: ViewOptions, shutdown: impl std::future::Future<Output = ()>) -> Result<ViewStats, WireError> {
     let mut shutdown = std::pin::pin!(shutdown);
     let started = Instant::now();
     let deadline = started + opts.timeout;
     let mut state = ViewerState::default();
     let mut backoff = Duration::from_millis(200);
     loop {
-        let result =
-            match Session::connect(&opts.link, &opts.tls, Role::Viewer, opts.name.clone()).await {
-                Ok(session) => {
-                    backoff = Duration::from_millis(200);
-                    if let ServerMessage::Welcome {
-                        presenter_online, ..
-                    } = session.welcome
-                    {
-                        state.presenter_online = presenter_online;
-                    }
-                    receive(session, &opts, &mut state, deadline, shutdown.as_mut()).await
+        let result = match Session::connect(&opts.link, &opts.tls, Role::Viewer, opts.name.clone()).await {
+            Ok(session) => {
+                backoff = Duration::from_millis(200);
+                if let ServerMessage::Welcome { presenter_online, .. } = session.welcome {
+                    state.presenter_online = presenter_online;
                 }
-                Err(e) => Err(e),
-            };
+                receive(session, &opts, &mut state, deadline, shutdown.as_mut()).await
+            }
+            Err(e) => Err(e),
+        };
         match result {
             Ok(()) => return Ok(state.stats),
             // Worth retrying: the path or the server went away for a moment.
             Err(e)
                 if matches!(
                     e.code,
-                    ErrorCode::ConnectionLost
-                        | ErrorCode::ServerUnreachable
-                        | ErrorCode::ServerShuttingDown
+                    ErrorCode::ConnectionLost | ErrorCode::ServerUnreachable | ErrorCode::ServerShuttingDown
                 ) =>
             {
                 // `receive` returns Ok when shutdown resolves, so it is still pending here.
@@ -176,11 +159,7 @@ pub async fn run(
                 if opts.snapshot.is_some() && Instant::now() >= deadline {
                     return Err(e);
                 }
-                eprintln!(
-                    "{} (reconnecting in {} ms)",
-                    e.explain(),
-                    backoff.as_millis()
-                );
+                eprintln!("{} (reconnecting in {} ms)", e.explain(), backoff.as_millis());
                 state.stats.reconnects += 1;
                 tokio::select! {
                     _ = tokio::time::sleep(backoff) => {}
@@ -263,10 +242,7 @@ async fn receive(
                         let Some(fb) = &state.screen else {
                             return Err(WireError::new(
                                 ErrorCode::NoFrameTimeout,
-                                format!(
-                                    "no complete frame within {} s",
-                                    opts.timeout.as_secs_f32()
-                                ),
+                                format!("no complete frame within {} s", opts.timeout.as_secs_f32()),
                             ));
                         };
                         write_png(fb, path)?;
@@ -283,10 +259,7 @@ async fn receive(
                 }
             }
             Ok(Ok(Incoming::Control(msg))) => {
-                if let ServerMessage::Control {
-                    controller: Some(c),
-                    ..
-                } = &msg
+                if let ServerMessage::Control { controller: Some(c), .. } = &msg
                     && c.participant != me
                 {
                     eprintln!("{} is in control", c.name);
@@ -302,11 +275,7 @@ async fn receive(
                 if let Some(t) = opts.throttle {
                     tokio::time::sleep(t).await;
                 }
-                session
-                    .send_control(&ClientMessage::Ack {
-                        frame: frame.header.frame,
-                    })
-                    .await?;
+                session.send_control(&ClientMessage::Ack { frame: frame.header.frame }).await?;
             }
             Ok(Ok(Incoming::Media(_cursor))) => {}
         }
@@ -321,52 +290,25 @@ mod tests {
 
     fn frame(keyframe: bool, frame_no: u64, tiles: Vec<TilePayload>) -> FrameMessage {
         FrameMessage {
-            header: FrameHeader {
-                keyframe,
-                frame: frame_no,
-                width: 100,
-                height: 64,
-                ..Default::default()
-            },
+            header: FrameHeader { keyframe, frame: frame_no, width: 100, height: 64, ..Default::default() },
             tiles,
         }
     }
     fn solid(col: u16, v: u8) -> TilePayload {
-        TilePayload {
-            col,
-            row: 0,
-            encoding: TileEncoding::Solid,
-            data: Bytes::from(vec![v, v, v]),
-        }
+        TilePayload { col, row: 0, encoding: TileEncoding::Solid, data: Bytes::from(vec![v, v, v]) }
     }
 
     #[test]
     fn applies_whole_frames_and_counts_skips() {
         let mut s = ViewerState::default();
-        assert_eq!(
-            s.apply(&frame(false, 1, vec![solid(0, 1)]), 10)
-                .unwrap_err()
-                .code,
-            ErrorCode::ProtocolViolation
-        );
-        s.apply(&frame(true, 1, vec![solid(0, 1), solid(1, 2)]), 10)
-            .unwrap();
+        assert_eq!(s.apply(&frame(false, 1, vec![solid(0, 1)]), 10).unwrap_err().code, ErrorCode::ProtocolViolation);
+        s.apply(&frame(true, 1, vec![solid(0, 1), solid(1, 2)]), 10).unwrap();
         s.apply(&frame(false, 4, vec![solid(1, 3)]), 10).unwrap();
         assert_eq!(s.stats.skipped_frames, 2);
         assert_eq!(s.screen.as_ref().unwrap().pixels()[99], 0x030303);
         // A corrupt tile leaves the previous screen untouched.
-        let bad = TilePayload {
-            col: 0,
-            row: 0,
-            encoding: TileEncoding::Qoi,
-            data: Bytes::from_static(&[0xfe]),
-        };
-        assert_eq!(
-            s.apply(&frame(false, 5, vec![solid(1, 9), bad]), 10)
-                .unwrap_err()
-                .code,
-            ErrorCode::TileCorrupt
-        );
+        let bad = TilePayload { col: 0, row: 0, encoding: TileEncoding::Qoi, data: Bytes::from_static(&[0xfe]) };
+        assert_eq!(s.apply(&frame(false, 5, vec![solid(1, 9), bad]), 10).unwrap_err().code, ErrorCode::TileCorrupt);
         assert_eq!(s.screen.as_ref().unwrap().pixels()[99], 0x030303);
         assert_eq!(s.stats.frames, 2);
     }

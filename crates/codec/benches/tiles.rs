@@ -66,12 +66,8 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("detect");
     g.throughput(Throughput::Elements(u64::from(W * H)));
-    g.bench_function("identical_1080p", |b| {
-        b.iter(|| changed_tiles(Some(&text), &text))
-    });
-    g.bench_function("one_line_change_1080p", |b| {
-        b.iter(|| changed_tiles(Some(&text), &one_line))
-    });
+    g.bench_function("identical_1080p", |b| b.iter(|| changed_tiles(Some(&text), &text)));
+    g.bench_function("one_line_change_1080p", |b| b.iter(|| changed_tiles(Some(&text), &one_line)));
     g.finish();
 
     let mut g = c.benchmark_group("encode_full_frame");
@@ -80,17 +76,12 @@ fn bench(c: &mut Criterion) {
         let all = changed_tiles(None, fb);
         let bytes: usize = encode_tiles(fb, &all).iter().map(|t| t.data.len()).sum();
         eprintln!("{name}: {} tiles -> {} KB", all.len(), bytes / 1024);
-        g.bench_with_input(BenchmarkId::from_parameter(name), fb, |b, fb| {
-            b.iter(|| encode_tiles(fb, &all))
-        });
+        g.bench_with_input(BenchmarkId::from_parameter(name), fb, |b, fb| b.iter(|| encode_tiles(fb, &all)));
     }
     g.finish();
 
     let changed = changed_tiles(Some(&text), &one_line);
-    let bytes: usize = encode_tiles(&one_line, &changed)
-        .iter()
-        .map(|t| t.data.len())
-        .sum();
+    let bytes: usize = encode_tiles(&one_line, &changed).iter().map(|t| t.data.len()).sum();
     eprintln!("one line: {} tiles -> {} KB", changed.len(), bytes / 1024);
     c.bench_function("detect_and_encode_one_line_1080p", |b| {
         b.iter(|| encode_tiles(&one_line, &changed_tiles(Some(&text), &one_line)))

@@ -14,11 +14,7 @@ const TILE: usize = TILE_SIZE as usize;
 /// of *what* changed (damage can be coarse, late or missing for some drawing paths).
 pub fn changed_tiles(prev: Option<&Framebuffer>, cur: &Framebuffer) -> Vec<(u32, u32)> {
     let (cols, rows) = cur.grid();
-    let all = || {
-        (0..rows)
-            .flat_map(move |r| (0..cols).map(move |c| (c, r)))
-            .collect()
-    };
+    let all = || (0..rows).flat_map(move |r| (0..cols).map(move |c| (c, r))).collect();
     let Some(prev) = prev else { return all() };
     if prev.width() != cur.width() || prev.height() != cur.height() {
         return all();
@@ -29,12 +25,7 @@ pub fn changed_tiles(prev: Option<&Framebuffer>, cur: &Framebuffer) -> Vec<(u32,
         let band = cur.tile_rect(0, row);
         let mut dirty = vec![false; cols as usize];
         for y in 0..band.height {
-            let full = Rect {
-                x: 0,
-                y: band.y,
-                width: cur.width(),
-                height: band.height,
-            };
+            let full = Rect { x: 0, y: band.y, width: cur.width(), height: band.height };
             let (a, b) = (prev.row(full, y), cur.row(full, y));
             if a == b {
                 continue;
@@ -50,13 +41,7 @@ pub fn changed_tiles(prev: Option<&Framebuffer>, cur: &Framebuffer) -> Vec<(u32,
                 }
             }
         }
-        out.extend(
-            dirty
-                .iter()
-                .enumerate()
-                .filter(|(_, d)| **d)
-                .map(|(c, _)| (c as u32, row)),
-        );
+        out.extend(dirty.iter().enumerate().filter(|(_, d)| **d).map(|(c, _)| (c as u32, row)));
     }
     out
 }

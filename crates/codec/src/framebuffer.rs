@@ -25,26 +25,14 @@ pub struct Framebuffer {
 impl Framebuffer {
     /// A black image.
     pub fn new(width: u32, height: u32) -> Self {
-        Framebuffer {
-            width,
-            height,
-            pixels: vec![0; (width * height) as usize],
-        }
+        Framebuffer { width, height, pixels: vec![0; (width * height) as usize] }
     }
 
     /// Wraps pixels already in `0x00RRGGBB` form. Panics if the length does not match,
     /// which is a programming error, not bad input.
     pub fn from_pixels(width: u32, height: u32, pixels: Vec<u32>) -> Self {
-        assert_eq!(
-            pixels.len(),
-            (width * height) as usize,
-            "pixel count must match size"
-        );
-        Framebuffer {
-            width,
-            height,
-            pixels,
-        }
+        assert_eq!(pixels.len(), (width * height) as usize, "pixel count must match size");
+        Framebuffer { width, height, pixels }
     }
 
     pub fn width(&self) -> u32 {
@@ -68,12 +56,7 @@ impl Framebuffer {
     /// The pixel rectangle of tile (`col`, `row`).
     pub fn tile_rect(&self, col: u32, row: u32) -> Rect {
         let (width, height) = tile_dims(self.width, self.height, col, row);
-        Rect {
-            x: col * TILE_SIZE,
-            y: row * TILE_SIZE,
-            width,
-            height,
-        }
+        Rect { x: col * TILE_SIZE, y: row * TILE_SIZE, width, height }
     }
 
     /// Row `y` of `rect` as a slice.
@@ -107,10 +90,7 @@ impl Framebuffer {
 
     /// Builds an image from packed RGB bytes.
     pub fn from_rgb(width: u32, height: u32, rgb: &[u8]) -> Self {
-        let pixels = rgb
-            .chunks_exact(3)
-            .map(|c| rgb_word(c[0], c[1], c[2]))
-            .collect();
+        let pixels = rgb.chunks_exact(3).map(|c| rgb_word(c[0], c[1], c[2])).collect();
         Framebuffer::from_pixels(width, height, pixels)
     }
 }

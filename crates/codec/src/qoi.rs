@@ -63,13 +63,8 @@ pub fn encode(pixels: impl IntoIterator<Item = u32>, out: &mut Vec<u8>) {
             let db = (px as u8).wrapping_sub(prev as u8) as i8;
             let (dr_dg, db_dg) = (dr.wrapping_sub(dg), db.wrapping_sub(dg));
             if (-2..=1).contains(&dr) && (-2..=1).contains(&dg) && (-2..=1).contains(&db) {
-                out.push(
-                    OP_DIFF | (((dr + 2) as u8) << 4) | (((dg + 2) as u8) << 2) | (db + 2) as u8,
-                );
-            } else if (-32..=31).contains(&dg)
-                && (-8..=7).contains(&dr_dg)
-                && (-8..=7).contains(&db_dg)
-            {
+                out.push(OP_DIFF | (((dr + 2) as u8) << 4) | (((dg + 2) as u8) << 2) | (db + 2) as u8);
+            } else if (-32..=31).contains(&dg) && (-8..=7).contains(&dr_dg) && (-8..=7).contains(&db_dg) {
                 out.push(OP_LUMA | (dg + 32) as u8);
                 out.push((((dr_dg + 8) as u8) << 4) | (db_dg + 8) as u8);
             } else {
@@ -91,21 +86,11 @@ pub fn decode(data: &[u8], out: &mut [u32]) -> Result<(), QoiError> {
     let (mut i, mut n) = (0usize, 0usize);
     while n < expected {
         let Some(&b) = data.get(i) else {
-            return Err(QoiError::Truncated {
-                decoded: n,
-                expected,
-            });
+            return Err(QoiError::Truncated { decoded: n, expected });
         };
         i += 1;
         let need = |extra: usize| {
-            if i + extra <= data.len() {
-                Ok(())
-            } else {
-                Err(QoiError::Truncated {
-                    decoded: n,
-                    expected,
-                })
-            }
+            if i + extra <= data.len() { Ok(()) } else { Err(QoiError::Truncated { decoded: n, expected }) }
         };
         if b == OP_RGB {
             need(3)?;
@@ -127,8 +112,7 @@ pub fn decode(data: &[u8], out: &mut [u32]) -> Result<(), QoiError> {
                     let b2 = data[i];
                     i += 1;
                     let dg = (b & 0x3f).wrapping_sub(32);
-                    let r =
-                        ((px >> 16) as u8).wrapping_add(dg.wrapping_sub(8).wrapping_add(b2 >> 4));
+                    let r = ((px >> 16) as u8).wrapping_add(dg.wrapping_sub(8).wrapping_add(b2 >> 4));
                     let g = ((px >> 8) as u8).wrapping_add(dg);
                     let bl = (px as u8).wrapping_add(dg.wrapping_sub(8).wrapping_add(b2 & 0x0f));
                     px = rgb_word(r, g, bl);

@@ -10,28 +10,11 @@ use crate::qoi::{self, QoiError};
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TileError {
     #[error("tile ({col},{row}) lies outside the {width}x{height} screen")]
-    OutOfScreen {
-        col: u16,
-        row: u16,
-        width: u32,
-        height: u32,
-    },
-    #[error(
-        "tile ({col},{row}): {encoding:?} payload of {len} bytes does not fit a {pixels}-pixel tile"
-    )]
-    Size {
-        col: u16,
-        row: u16,
-        encoding: TileEncoding,
-        len: usize,
-        pixels: usize,
-    },
+    OutOfScreen { col: u16, row: u16, width: u32, height: u32 },
+    #[error("tile ({col},{row}): {encoding:?} payload of {len} bytes does not fit a {pixels}-pixel tile")]
+    Size { col: u16, row: u16, encoding: TileEncoding, len: usize, pixels: usize },
     #[error("tile ({col},{row}): {source}")]
-    Qoi {
-        col: u16,
-        row: u16,
-        source: QoiError,
-    },
+    Qoi { col: u16, row: u16, source: QoiError },
 }
 
 /// Encodes tile (`col`, `row`) of `fb`: one colour as [`TileEncoding::Solid`], else QOI,
@@ -41,16 +24,10 @@ pub fn encode_tile(fb: &Framebuffer, col: u32, row: u32) -> TilePayload {
     let first = fb.row(rect, 0)[0];
     let solid = (0..rect.height).all(|y| fb.row(rect, y).iter().all(|&p| p == first));
     let (encoding, data) = if solid {
-        (
-            TileEncoding::Solid,
-            vec![(first >> 16) as u8, (first >> 8) as u8, first as u8],
-        )
+        (TileEncoding::Solid, vec![(first >> 16) as u8, (first >> 8) as u8, first as u8])
     } else {
         let mut data = Vec::with_capacity((rect.width * rect.height) as usize);
-        qoi::encode(
-            (0..rect.height).flat_map(|y| fb.row(rect, y).iter().copied()),
-            &mut data,
-        );
+        qoi::encode((0..rect.height).flat_map(|y| fb.row(rect, y).iter().copied()), &mut data);
         let raw_len = (rect.width * rect.height * 3) as usize;
         if data.len() <= raw_len {
             (TileEncoding::Qoi, data)
@@ -64,12 +41,7 @@ pub fn encode_tile(fb: &Framebuffer, col: u32, row: u32) -> TilePayload {
             (TileEncoding::Raw, raw)
         }
     };
-    TilePayload {
-        col: col as u16,
-        row: row as u16,
-        encoding,
-        data: Bytes::from(data),
-    }
+    TilePayload { col: col as u16, row: row as u16, encoding, data: Bytes::from(data) }
 }
 
 /// Encodes the listed tiles of `fb`.
@@ -83,23 +55,12 @@ pub fn decode_tile(tile: &TilePayload, fb: &mut Framebuffer) -> Result<(), TileE
     let (cols, rows) = fb.grid();
     let (col, row) = (tile.col, tile.row);
     if u32::from(col) >= cols || u32::from(row) >= rows {
-        return Err(TileError::OutOfScreen {
-            col,
-            row,
-            width: fb.width(),
-            height: fb.height(),
-        });
+        return Err(TileError::OutOfScreen { col, row, width: fb.width(), height: fb.height() });
     }
     let rect = fb.tile_rect(col.into(), row.into());
     let pixels = (rect.width * rect.height) as usize;
     let data = &tile.data[..];
-    let size_err = || TileError::Size {
-        col,
-        row,
-        encoding: tile.encoding,
-        len: data.len(),
-        pixels,
-    };
+    let size_err = || TileError::Size { col, row, encoding: tile.encoding, len: data.len(), pixels };
     if !tile.encoding.payload_len_ok(data.len(), pixels) {
         return Err(size_err());
     }
@@ -147,15 +108,7 @@ mod tests {
                 match (x / 16 + y / 16) % 3 {
                     0 => 0x00_20_40_60,
                     1 => ((x * 3) & 0xff) << 16 | ((y * 5) & 0xff) << 8 | ((x + y) & 0xff),
-                    _ => {
-                        (s as u32)
-                            & 0x00ff_ffff
-                            & if (s >> 40) as u32 % 100 < noise_level {
-                                !0
-                            } else {
-                                0x00f0_f0f0
-                            }
-                    }
+                    _ => (s as u32) & 0x00ff_ffff & if (s >> 40) as u32 % 100 < noise_level { !0 } else { 0x00f0_f0f0 },
                 }
             })
             .collect();
@@ -175,19 +128,11 @@ mod tests {
     fn chooses_solid_qoi_and_raw() {
         let flat = Framebuffer::from_pixels(64, 64, vec![0x123456; 64 * 64]);
         let t = encode_tile(&flat, 0, 0);
-        assert_eq!(
-            (t.encoding, &t.data[..]),
-            (TileEncoding::Solid, &[0x12, 0x34, 0x56][..])
-        );
+        assert_eq!((t.encoding, &t.data[..]), (TileEncoding::Solid, &[0x12, 0x34, 0x56][..]));
         let text = image(64, 64, 3, 0);
         assert_eq!(encode_tile(&text, 0, 0).encoding, TileEncoding::Qoi);
-        let noise = Framebuffer::from_pixels(
-            64,
-            64,
-            (0..4096u32)
-                .map(|i| i.wrapping_mul(2_654_435_761) >> 8)
-                .collect(),
-        );
+        let noise =
+            Framebuffer::from_pixels(64, 64, (0..4096u32).map(|i| i.wrapping_mul(2_654_435_761) >> 8).collect());
         assert_eq!(encode_tile(&noise, 0, 0).encoding, TileEncoding::Raw);
         assert_eq!(round_trip(&noise), noise);
     }
@@ -195,39 +140,17 @@ mod tests {
     #[test]
     fn corrupt_tiles_are_rejected() {
         let mut fb = Framebuffer::new(100, 100);
-        let bad = |encoding, data: Vec<u8>| TilePayload {
-            col: 0,
-            row: 0,
-            encoding,
-            data: Bytes::from(data),
-        };
-        assert!(matches!(
-            decode_tile(&bad(TileEncoding::Qoi, vec![0xfe, 1]), &mut fb),
-            Err(TileError::Qoi { .. })
-        ));
+        let bad = |encoding, data: Vec<u8>| TilePayload { col: 0, row: 0, encoding, data: Bytes::from(data) };
+        assert!(matches!(decode_tile(&bad(TileEncoding::Qoi, vec![0xfe, 1]), &mut fb), Err(TileError::Qoi { .. })));
         assert!(matches!(
             decode_tile(&bad(TileEncoding::Qoi, vec![0xff, 1, 2, 3, 4]), &mut fb),
             Err(TileError::Qoi { .. })
         ));
         // 4096 pixels but a run of 62 * 67 = 4154 overruns.
-        assert!(matches!(
-            decode_tile(&bad(TileEncoding::Qoi, vec![0xfd; 67]), &mut fb),
-            Err(TileError::Qoi { .. })
-        ));
-        assert!(matches!(
-            decode_tile(&bad(TileEncoding::Raw, vec![0; 5]), &mut fb),
-            Err(TileError::Size { .. })
-        ));
-        let far = TilePayload {
-            col: 2,
-            row: 0,
-            encoding: TileEncoding::Solid,
-            data: Bytes::from_static(&[0, 0, 0]),
-        };
-        assert!(matches!(
-            decode_tile(&far, &mut fb),
-            Err(TileError::OutOfScreen { .. })
-        ));
+        assert!(matches!(decode_tile(&bad(TileEncoding::Qoi, vec![0xfd; 67]), &mut fb), Err(TileError::Qoi { .. })));
+        assert!(matches!(decode_tile(&bad(TileEncoding::Raw, vec![0; 5]), &mut fb), Err(TileError::Size { .. })));
+        let far = TilePayload { col: 2, row: 0, encoding: TileEncoding::Solid, data: Bytes::from_static(&[0, 0, 0]) };
+        assert!(matches!(decode_tile(&far, &mut fb), Err(TileError::OutOfScreen { .. })));
     }
 
     proptest! {

@@ -12,11 +12,7 @@ use deskshare_client::{MeetingLink, TlsOptions};
 use deskshare_proto::{ControlPolicy, ErrorCode, WireError};
 
 #[derive(Parser)]
-#[command(
-    name = "deskshare",
-    version,
-    about = "Desktop and application sharing for meetings, on one TLS port"
-)]
+#[command(name = "deskshare", version, about = "Desktop and application sharing for meetings, on one TLS port")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -164,32 +160,21 @@ struct TlsArgs {
 
 impl From<TlsArgs> for TlsOptions {
     fn from(a: TlsArgs) -> Self {
-        TlsOptions {
-            ca: a.ca,
-            insecure: a.insecure,
-        }
+        TlsOptions { ca: a.ca, insecure: a.insecure }
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let default_level = if matches!(cli.command, Command::Serve { .. }) {
-        "info"
-    } else {
-        "warn"
-    };
+    let default_level = if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("DESKSHARE_LOG")
-                .unwrap_or_else(|_| default_level.into()),
+            tracing_subscriber::EnvFilter::try_from_env("DESKSHARE_LOG").unwrap_or_else(|_| default_level.into()),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime starts");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime starts");
     match runtime.block_on(run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -218,10 +203,7 @@ fn control_script(
         (true, None) => Ok(Some(vec![Step::Wait(Duration::from_secs(365 * 24 * 3600))])),
         (true, Some(path)) => {
             let text = std::fs::read_to_string(&path).map_err(|e| {
-                WireError::new(
-                    ErrorCode::ArgumentInvalid,
-                    format!("--input-script {}: {e}", path.display()),
-                )
+                WireError::new(ErrorCode::ArgumentInvalid, format!("--input-script {}: {e}", path.display()))
             })?;
             parse(&text).map(Some)
         }
@@ -239,21 +221,11 @@ async fn shutdown_signal() {
 
 async fn run(command: Command) -> Result<(), WireError> {
     match command {
-        Command::Serve {
-            listen,
-            data,
-            public_url,
-        } => {
-            let running = deskshare_server::start(deskshare_server::ServeOptions {
-                listen,
-                data: data.clone(),
-                public_url,
-            })
-            .await?;
-            println!(
-                "deskshare serving {} (certificate SHA-256 {})",
-                running.url, running.fingerprint
-            );
+        Command::Serve { listen, data, public_url } => {
+            let running =
+                deskshare_server::start(deskshare_server::ServeOptions { listen, data: data.clone(), public_url })
+                    .await?;
+            println!("deskshare serving {} (certificate SHA-256 {})", running.url, running.fingerprint);
             println!(
                 "admin token in {}; certificate in {}",
                 data.join("admin-token").display(),
@@ -261,16 +233,7 @@ async fn run(command: Command) -> Result<(), WireError> {
             );
             running.serve_until(shutdown_signal()).await
         }
-        Command::Meeting {
-            command:
-                MeetingCommand::Create {
-                    server,
-                    token,
-                    title,
-                    json,
-                    tls,
-                },
-        } => {
+        Command::Meeting { command: MeetingCommand::Create { server, token, title, json, tls } } => {
             let api = deskshare_client::api::Api::new(&server, &tls.into())?;
             let m = api.create_meeting(token.trim(), title.as_deref()).await?;
             if json {
@@ -300,10 +263,7 @@ async fn run(command: Command) -> Result<(), WireError> {
         } => {
             if list_windows {
                 for w in deskshare_agent::windows::list(display.as_deref())? {
-                    println!(
-                        "0x{:08x}  {}x{}+{}+{}  {}",
-                        w.id, w.width, w.height, w.x, w.y, w.title
-                    );
+                    println!("0x{:08x}  {}x{}+{}+{}  {}", w.id, w.width, w.height, w.x, w.y, w.title);
                 }
                 return Ok(());
             }
@@ -319,10 +279,7 @@ async fn run(command: Command) -> Result<(), WireError> {
                 _ => Target::Screen,
             };
             let hotkey = deskshare_agent::Hotkey::parse(&takeback_key).map_err(|why| {
-                WireError::new(
-                    ErrorCode::ArgumentInvalid,
-                    format!("--takeback-key {takeback_key}: {why}"),
-                )
+                WireError::new(ErrorCode::ArgumentInvalid, format!("--takeback-key {takeback_key}: {why}"))
             })?;
             let control = match allow_control {
                 AllowControl::Ask => ControlPolicy::Ask,
@@ -339,9 +296,7 @@ async fn run(command: Command) -> Result<(), WireError> {
                 hotkey,
                 local_takeback: !no_local_takeback,
             };
-            deskshare_agent::share(opts, shutdown_signal())
-                .await
-                .map(|_| ())
+            deskshare_agent::share(opts, shutdown_signal()).await.map(|_| ())
         }
         Command::Errors { markdown } => {
             use deskshare_proto::ErrorCode;
@@ -350,18 +305,9 @@ async fn run(command: Command) -> Result<(), WireError> {
             }
             for code in ErrorCode::ALL {
                 if markdown {
-                    println!(
-                        "| `{}` | {} | {} |",
-                        code,
-                        code.cause(),
-                        code.remedy().replace('|', "\\|")
-                    );
+                    println!("| `{}` | {} | {} |", code, code.cause(), code.remedy().replace('|', "\\|"));
                 } else {
-                    println!(
-                        "{code}\n  cause:  {}\n  remedy: {}",
-                        code.cause(),
-                        code.remedy()
-                    );
+                    println!("{code}\n  cause:  {}\n  remedy: {}", code.cause(), code.remedy());
                 }
             }
             Ok(())

@@ -10,20 +10,16 @@ use common::*;
 use deskshare_client::session::{Incoming, Session};
 use deskshare_client::{MeetingLink, TlsOptions};
 use deskshare_proto::{
-    ClientMessage, ErrorCode, FrameHeader, FrameMessage, MAX_MESSAGE_BYTES, MediaMessage,
+    ClientMessage, ErrorCode, FrameHeader, FrameMessage, InputEvent, MAX_INPUT_EVENTS, MAX_MESSAGE_BYTES, MediaMessage,
     PROTOCOL_VERSION, Role, ServerMessage, TileEncoding, TilePayload,
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 fn insecure() -> TlsOptions {
-    TlsOptions {
-        ca: None,
-        insecure: true,
-    }
+    TlsOptions { ca: None, insecure: true }
 }
 
 async fn raw_ws(link: &MeetingLink) -> Ws {
@@ -31,53 +27,33 @@ async fn raw_ws(link: &MeetingLink) -> Ws {
     let mut cfg = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default();
     cfg.max_message_size = None;
     cfg.max_frame_size = None;
-    tokio_tungstenite::connect_async_tls_with_config(
-        link.ws_url().as_str(),
-        Some(cfg),
-        true,
-        Some(connector),
-    )
-    .await
-    .unwrap()
-    .0
+    tokio_tungstenite::connect_async_tls_with_config(link.ws_url().as_str(), Some(cfg), true, Some(connector))
+        .await
+        .unwrap()
+        .0
 }
 
 fn hello(role: Role, secret: Option<String>) -> Message {
     Message::Text(
-        ClientMessage::Hello {
-            protocol: PROTOCOL_VERSION,
-            role,
-            name: None,
-            secret,
-            client: None,
-            control: None,
-        }
-        .to_json()
-        .into(),
+        ClientMessage::Hello { protocol: PROTOCOL_VERSION, role, name: None, secret, client: None, control: None }
+            .to_json()
+            .into(),
     )
 }
 
 /// Reads until the server's error message; returns its code (and checks the close reason).
 async fn expect_error(ws: &mut Ws) -> ErrorCode {
     let mut code = None;
-    while let Some(msg) = tokio::time::timeout(Duration::from_secs(10), ws.next())
-        .await
-        .expect("server answers")
-    {
+    while let Some(msg) = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("server answers") {
         match msg {
             Ok(Message::Text(t)) => {
-                if let ServerMessage::Error { code: c, .. } = ServerMessage::from_json(&t).unwrap()
-                {
+                if let ServerMessage::Error { code: c, .. } = ServerMessage::from_json(&t).unwrap() {
                     code = Some(c);
                 }
             }
             Ok(Message::Close(Some(frame))) => {
                 let c = code.expect("error message before close");
-                assert_eq!(
-                    frame.reason.as_str(),
-                    c.as_str(),
-                    "close reason carries the code"
-                );
+                assert_eq!(frame.reason.as_str(), c.as_str(), "close reason carries the code");
                 return c;
             }
             Ok(_) => {}
@@ -92,36 +68,19 @@ async fn welcomed(link: &MeetingLink, role: Role) -> Ws {
     let mut ws = raw_ws(link).await;
     ws.send(hello(role, link.secret.clone())).await.unwrap();
     match ws.next().await.unwrap().unwrap() {
-        Message::Text(t) => assert!(matches!(
-            ServerMessage::from_json(&t).unwrap(),
-            ServerMessage::Welcome { .. }
-        )),
+        Message::Text(t) => assert!(matches!(ServerMessage::from_json(&t).unwrap(), ServerMessage::Welcome { .. })),
         other => panic!("expected welcome, got {other:?}"),
     }
     ws
 }
 
 fn tile(col: u16, v: u8) -> TilePayload {
-    TilePayload {
-        col,
-        row: 0,
-        encoding: TileEncoding::Solid,
-        data: Bytes::from(vec![v, v, v]),
-    }
+    TilePayload { col, row: 0, encoding: TileEncoding::Solid, data: Bytes::from(vec![v, v, v]) }
 }
 
 fn frame(keyframe: bool, tiles: Vec<TilePayload>) -> Vec<u8> {
-    FrameMessage {
-        header: FrameHeader {
-            keyframe,
-            frame: 1,
-            width: 128,
-            height: 64,
-            ..Default::default()
-        },
-        tiles,
-    }
-    .encode()
+    FrameMessage { header: FrameHeader { keyframe, frame: 1, width: 128, height: 64, ..Default::default() }, tiles }
+        .encode()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -130,34 +89,16 @@ async fn bad_input_is_rejected_with_codes_and_other_meetings_go_on() {
     let server = Server::start(&dir);
     let (join_a, presenter_a) = server.create_meeting("target of bad input");
     let (join_b, presenter_b) = server.create_meeting("bystander");
-    let (a, pa) = (
-        MeetingLink::parse(&join_a).unwrap(),
-        MeetingLink::parse(&presenter_a).unwrap(),
-    );
-    let (b, pb) = (
-        MeetingLink::parse(&join_b).unwrap(),
-        MeetingLink::parse(&presenter_b).unwrap(),
-    );
+    let (a, pa) = (MeetingLink::parse(&join_a).unwrap(), MeetingLink::parse(&presenter_a).unwrap());
+    let (b, pb) = (MeetingLink::parse(&join_b).unwrap(), MeetingLink::parse(&presenter_b).unwrap());
 
     // Meeting B runs normally throughout.
-    let mut presenter = Session::connect(&pb, &insecure(), Role::Presenter, None)
-        .await
-        .unwrap();
-    presenter
-        .send_binary(frame(true, vec![tile(0, 1), tile(1, 1)]))
-        .await
-        .unwrap();
-    let mut viewer = Session::connect(&b, &insecure(), Role::Viewer, None)
-        .await
-        .unwrap();
+    let mut presenter = Session::connect(&pb, &insecure(), Role::Presenter, None).await.unwrap();
+    presenter.send_binary(frame(true, vec![tile(0, 1), tile(1, 1)])).await.unwrap();
+    let mut viewer = Session::connect(&b, &insecure(), Role::Viewer, None).await.unwrap();
     let first = next_frame(&mut viewer).await;
     assert!(first.header.keyframe);
-    viewer
-        .send_control(&ClientMessage::Ack {
-            frame: first.header.frame,
-        })
-        .await
-        .unwrap();
+    viewer.send_control(&ClientMessage::Ack { frame: first.header.frame }).await.unwrap();
 
     // Handshake refusals.
     let mut unknown = a.clone();
@@ -171,86 +112,40 @@ async fn bad_input_is_rejected_with_codes_and_other_meetings_go_on() {
     assert_eq!(expect_error(&mut ws).await, ErrorCode::MeetingNotFound);
 
     let mut ws = raw_ws(&a).await;
-    ws.send(hello(Role::Presenter, Some("not-the-secret".into())))
-        .await
-        .unwrap();
-    assert_eq!(
-        expect_error(&mut ws).await,
-        ErrorCode::PresenterSecretInvalid
-    );
+    ws.send(hello(Role::Presenter, Some("not-the-secret".into()))).await.unwrap();
+    assert_eq!(expect_error(&mut ws).await, ErrorCode::PresenterSecretInvalid);
     let mut ws = raw_ws(&a).await;
     ws.send(hello(Role::Presenter, None)).await.unwrap();
-    assert_eq!(
-        expect_error(&mut ws).await,
-        ErrorCode::PresenterSecretInvalid
-    );
+    assert_eq!(expect_error(&mut ws).await, ErrorCode::PresenterSecretInvalid);
 
     let mut ws = raw_ws(&a).await;
-    ws.send(Message::Text(
-        r#"{"type":"hello","protocol":99,"role":"viewer"}"#.into(),
-    ))
-    .await
-    .unwrap();
-    assert_eq!(
-        expect_error(&mut ws).await,
-        ErrorCode::ProtocolVersionMismatch
-    );
+    ws.send(Message::Text(r#"{"type":"hello","protocol":99,"role":"viewer"}"#.into())).await.unwrap();
+    assert_eq!(expect_error(&mut ws).await, ErrorCode::ProtocolVersionMismatch);
 
     let mut ws = raw_ws(&a).await;
-    ws.send(Message::Text(r#"{"type":"teleport"}"#.into()))
-        .await
-        .unwrap();
+    ws.send(Message::Text(r#"{"type":"teleport"}"#.into())).await.unwrap();
     assert_eq!(expect_error(&mut ws).await, ErrorCode::MessageUnknownType);
 
     let mut ws = raw_ws(&a).await;
-    ws.send(Message::Text(r#"{"type":"hello","protocol":1,"#.into()))
-        .await
-        .unwrap();
+    ws.send(Message::Text(r#"{"type":"hello","protocol":1,"#.into())).await.unwrap();
     assert_eq!(expect_error(&mut ws).await, ErrorCode::MessageMalformed);
 
     let mut ws = raw_ws(&a).await;
-    ws.send(Message::Binary(
-        frame(true, vec![tile(0, 1), tile(1, 1)]).into(),
-    ))
-    .await
-    .unwrap();
+    ws.send(Message::Binary(frame(true, vec![tile(0, 1), tile(1, 1)]).into())).await.unwrap();
     assert_eq!(expect_error(&mut ws).await, ErrorCode::ProtocolViolation);
 
     // Bad media from an authenticated presenter.
     let good = frame(true, vec![tile(0, 1), tile(1, 1)]);
     let cases: Vec<(&str, Vec<u8>, ErrorCode)> = vec![
-        (
-            "truncated frame",
-            good[..good.len() - 2].to_vec(),
-            ErrorCode::MessageMalformed,
-        ),
-        (
-            "unknown kind",
-            vec![0x7f, 0, 0, 0],
-            ErrorCode::MessageUnknownType,
-        ),
+        ("truncated frame", good[..good.len() - 2].to_vec(), ErrorCode::MessageMalformed),
+        ("unknown kind", vec![0x7f, 0, 0, 0], ErrorCode::MessageUnknownType),
         ("empty message", vec![], ErrorCode::MessageMalformed),
-        (
-            "oversized",
-            vec![0x01; MAX_MESSAGE_BYTES + 4096],
-            ErrorCode::MessageTooLarge,
-        ),
+        ("oversized", vec![0x01; MAX_MESSAGE_BYTES + 4096], ErrorCode::MessageTooLarge),
         (
             "raw tile of the wrong size",
             FrameMessage {
-                header: FrameHeader {
-                    keyframe: false,
-                    frame: 1,
-                    width: 128,
-                    height: 64,
-                    ..Default::default()
-                },
-                tiles: vec![TilePayload {
-                    col: 0,
-                    row: 0,
-                    encoding: TileEncoding::Raw,
-                    data: Bytes::from(vec![0; 7]),
-                }],
+                header: FrameHeader { keyframe: false, frame: 1, width: 128, height: 64, ..Default::default() },
+                tiles: vec![TilePayload { col: 0, row: 0, encoding: TileEncoding::Raw, data: Bytes::from(vec![0; 7]) }],
             }
             .encode(),
             ErrorCode::TileCorrupt,
@@ -264,11 +159,7 @@ async fn bad_input_is_rejected_with_codes_and_other_meetings_go_on() {
             },
             ErrorCode::ScreenTooLarge,
         ),
-        (
-            "delta before any keyframe",
-            frame(false, vec![tile(0, 2)]),
-            ErrorCode::ProtocolViolation,
-        ),
+        ("delta before any keyframe", frame(false, vec![tile(0, 2)]), ErrorCode::ProtocolViolation),
     ];
     for (what, bytes, code) in cases {
         let mut ws = welcomed(&pa, Role::Presenter).await;
@@ -276,52 +167,47 @@ async fn bad_input_is_rejected_with_codes_and_other_meetings_go_on() {
         assert_eq!(expect_error(&mut ws).await, code, "{what}");
     }
     let mut ws = welcomed(&pa, Role::Presenter).await;
-    ws.send(Message::Text(r#"{"type":"ack","frame":1}"#.into()))
-        .await
-        .unwrap();
-    assert_eq!(
-        expect_error(&mut ws).await,
-        ErrorCode::ProtocolViolation,
-        "presenters do not ack"
-    );
+    ws.send(Message::Text(r#"{"type":"ack","frame":1}"#.into())).await.unwrap();
+    assert_eq!(expect_error(&mut ws).await, ErrorCode::ProtocolViolation, "presenters do not ack");
 
     // Bad input from viewers.
     let mut ws = welcomed(&a, Role::Viewer).await;
-    ws.send(Message::Text(r#"{"type":"ack","frame":99}"#.into()))
-        .await
-        .unwrap();
-    assert_eq!(
-        expect_error(&mut ws).await,
-        ErrorCode::ProtocolViolation,
-        "ack of an unsent frame"
-    );
+    ws.send(Message::Text(r#"{"type":"ack","frame":99}"#.into())).await.unwrap();
+    assert_eq!(expect_error(&mut ws).await, ErrorCode::ProtocolViolation, "ack of an unsent frame");
+    // Input: more events than one message may carry is refused; a flood is rate-limited.
+    let key = |down| InputEvent::Key { keysym: 0x61, down };
+    let mut ws = welcomed(&a, Role::Viewer).await;
+    let too_many = ClientMessage::Input { events: vec![key(true); MAX_INPUT_EVENTS + 1] };
+    ws.send(Message::Text(too_many.to_json().into())).await.unwrap();
+    assert_eq!(expect_error(&mut ws).await, ErrorCode::MessageTooLarge, "oversized input message");
+    let mut flood = Session::connect(&a, &insecure(), Role::Viewer, None).await.unwrap();
+    let batch = ClientMessage::Input { events: vec![key(true); MAX_INPUT_EVENTS] };
+    for _ in 0..8 {
+        flood.send_control(&batch).await.unwrap();
+    }
+    let mut refusals = vec![];
+    while refusals.len() < 8 {
+        match tokio::time::timeout(Duration::from_secs(10), flood.recv()).await.unwrap().unwrap() {
+            Incoming::Control(ServerMessage::Refused { code, .. }) => refusals.push(code),
+            _ => {}
+        }
+    }
+    assert_eq!(refusals[0], ErrorCode::NotController, "within the budget: refused for holding no grant");
+    assert!(refusals.contains(&ErrorCode::InputRateLimited), "a flood is rate-limited: {refusals:?}");
+
     let mut ws = welcomed(&a, Role::Viewer).await;
     ws.send(Message::Binary(good.clone().into())).await.unwrap();
-    assert_eq!(
-        expect_error(&mut ws).await,
-        ErrorCode::ProtocolViolation,
-        "viewers send no media"
-    );
+    assert_eq!(expect_error(&mut ws).await, ErrorCode::ProtocolViolation, "viewers send no media");
 
     // Meeting B never noticed: its viewer, on the same connection, gets the next frame.
-    presenter
-        .send_binary(frame(false, vec![tile(1, 9)]))
-        .await
-        .unwrap();
+    presenter.send_binary(frame(false, vec![tile(1, 9)])).await.unwrap();
     let next = next_frame(&mut viewer).await;
-    assert_eq!(
-        (next.header.frame, next.tiles.clone()),
-        (2, vec![tile(1, 9)])
-    );
+    assert_eq!((next.header.frame, next.tiles.clone()), (2, vec![tile(1, 9)]));
 }
 
 async fn next_frame(session: &mut Session) -> FrameMessage {
     loop {
-        match tokio::time::timeout(Duration::from_secs(10), session.recv())
-            .await
-            .expect("a frame arrives")
-            .unwrap()
-        {
+        match tokio::time::timeout(Duration::from_secs(10), session.recv()).await.expect("a frame arrives").unwrap() {
             Incoming::Media(MediaMessage::Frame(f)) => return f,
             _ => continue,
         }
@@ -331,23 +217,14 @@ async fn next_frame(session: &mut Session) -> FrameMessage {
 /// Runs the CLI and returns (success, stderr).
 fn cli(args: &[&str]) -> (bool, String) {
     let out = Command::new(BIN).args(args).output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 fn assert_cli_code(args: &[&str], code: ErrorCode) {
     let (ok, stderr) = cli(args);
     assert!(!ok, "{args:?} should fail");
-    assert!(
-        stderr.contains(&format!("error {code}")),
-        "{args:?}: expected {code} in {stderr}"
-    );
-    assert!(
-        stderr.contains(code.remedy()),
-        "{args:?}: the remedy is printed"
-    );
+    assert!(stderr.contains(&format!("error {code}")), "{args:?}: expected {code} in {stderr}");
+    assert!(stderr.contains(code.remedy()), "{args:?}: the remedy is printed");
 }
 
 #[test]
@@ -359,24 +236,12 @@ fn cli_errors_print_their_codes() {
     let ca = ca.to_str().unwrap();
     let unknown = format!("{}m/0123456789abcdef01234567", server.url);
     let mode = std::os::unix::fs::PermissionsExt::mode(
-        &std::fs::metadata(server.data.join("admin-token"))
-            .unwrap()
-            .permissions(),
+        &std::fs::metadata(server.data.join("admin-token")).unwrap().permissions(),
     );
-    assert_eq!(
-        mode & 0o777,
-        0o600,
-        "the admin token is readable by its owner only"
-    );
+    assert_eq!(mode & 0o777, 0o600, "the admin token is readable by its owner only");
 
-    assert_cli_code(
-        &["view", &unknown, "--ca", ca, "--snapshot", "/tmp/never.png"],
-        ErrorCode::MeetingNotFound,
-    );
-    assert_cli_code(
-        &["view", &join, "--snapshot", "/tmp/never.png"],
-        ErrorCode::TlsUntrusted,
-    );
+    assert_cli_code(&["view", &unknown, "--ca", ca, "--snapshot", "/tmp/never.png"], ErrorCode::MeetingNotFound);
+    assert_cli_code(&["view", &join, "--snapshot", "/tmp/never.png"], ErrorCode::TlsUntrusted);
     assert_cli_code(
         &[
             "view",
@@ -391,40 +256,13 @@ fn cli_errors_print_their_codes() {
     );
     assert_cli_code(&["view", "http://example/m/x"], ErrorCode::UrlInvalid);
     assert_cli_code(
-        &[
-            "view",
-            &join,
-            "--ca",
-            ca,
-            "--snapshot",
-            "/tmp/never.png",
-            "--timeout",
-            "2",
-        ],
+        &["view", &join, "--ca", ca, "--snapshot", "/tmp/never.png", "--timeout", "2"],
         ErrorCode::NoFrameTimeout,
     );
     let wrong = format!("{join}#presenter=0000");
-    assert_cli_code(
-        &["share", &wrong, "--ca", ca, "--display", ":0"],
-        ErrorCode::PresenterSecretInvalid,
-    );
-    assert_cli_code(
-        &["share", &join, "--ca", ca],
-        ErrorCode::PresenterSecretInvalid,
-    );
-    assert_cli_code(
-        &["share", &presenter, "--ca", ca, "--display", ":9999"],
-        ErrorCode::DisplayUnreachable,
-    );
-    let (ok, stderr) = cli(&[
-        "meeting",
-        "create",
-        "--server",
-        &server.url,
-        "--ca",
-        ca,
-        "--token",
-        "wrong",
-    ]);
+    assert_cli_code(&["share", &wrong, "--ca", ca, "--display", ":0"], ErrorCode::PresenterSecretInvalid);
+    assert_cli_code(&["share", &join, "--ca", ca], ErrorCode::PresenterSecretInvalid);
+    assert_cli_code(&["share", &presenter, "--ca", ca, "--display", ":9999"], ErrorCode::DisplayUnreachable);
+    let (ok, stderr) = cli(&["meeting", "create", "--server", &server.url, "--ca", ca, "--token", "wrong"]);
     assert!(!ok && stderr.contains("error UNAUTHORIZED"), "{stderr}");
 }

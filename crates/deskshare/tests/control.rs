@@ -15,11 +15,7 @@ const SETTLE: Duration = Duration::from_secs(30);
 
 /// An xterm whose typed lines land in `out` (cat writes each line on Return).
 fn typing_target(display: &str, out: &Path) -> Proc {
-    let p = xterm(
-        display,
-        "70x12+0+0",
-        &format!("exec cat > {}", out.display()),
-    );
+    let p = xterm(display, "70x12+0+0", &format!("exec cat > {}", out.display()));
     std::thread::sleep(Duration::from_millis(800));
     p
 }
@@ -30,60 +26,31 @@ fn read(out: &Path) -> String {
 
 fn share_with(server: &Server, presenter: &str, display: &str, extra: &[&str]) -> Proc {
     let mut cmd = Command::new(BIN);
-    cmd.args(["share", presenter, "--display", display, "--ca"])
-        .arg(server.ca())
-        .args(extra);
+    cmd.args(["share", presenter, "--display", display, "--ca"]).arg(server.ca()).args(extra);
     let p = Proc::spawn("share", &mut cmd);
-    p.wait_for("sharing", SETTLE, |l| {
-        l.starts_with("status sharing").then_some(())
-    });
+    p.wait_for("sharing", SETTLE, |l| l.starts_with("status sharing").then_some(()));
     p
 }
 
 /// Runs `view --request-control --input-script`; returns (success, stderr).
-fn control_script(
-    server: &Server,
-    join: &str,
-    dir: &Path,
-    name: &str,
-    script: &str,
-) -> (bool, String) {
+fn control_script(server: &Server, join: &str, dir: &Path, name: &str, script: &str) -> (bool, String) {
     let path = dir.join(format!("{name}.script"));
     std::fs::write(&path, script).unwrap();
     let out = Command::new(BIN)
-        .args([
-            "view",
-            join,
-            "--name",
-            name,
-            "--request-control",
-            "--input-script",
-        ])
+        .args(["view", join, "--name", name, "--request-control", "--input-script"])
         .arg(&path)
         .arg("--ca")
         .arg(server.ca())
         .output()
         .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 fn typed(text: &str) -> Vec<InputEvent> {
     text.chars()
         .flat_map(|c| {
             let k = deskshare_proto::keys::keysym_for_char(c).unwrap();
-            [
-                InputEvent::Key {
-                    keysym: k,
-                    down: true,
-                },
-                InputEvent::Key {
-                    keysym: k,
-                    down: false,
-                },
-            ]
+            [InputEvent::Key { keysym: k, down: true }, InputEvent::Key { keysym: k, down: false }]
         })
         .collect()
 }
@@ -96,35 +63,16 @@ async fn injection_needs_a_grant() {
     let _term = typing_target(&x.display, &out);
     let server = Server::start(&dir);
     let (join, presenter) = server.create_meeting("control");
-    let _share = share_with(
-        &server,
-        &presenter,
-        &x.display,
-        &["--allow-control", "auto"],
-    );
+    let _share = share_with(&server, &presenter, &x.display, &["--allow-control", "auto"]);
     xdotool(&x.display, &["mousemove", "100", "60"]); // focus follows the pointer: into the xterm
 
     // Input before any grant, from a viewer that never asked: refused, nothing typed.
-    let tls = TlsOptions {
-        ca: Some(server.ca()),
-        insecure: false,
-    };
+    let tls = TlsOptions { ca: Some(server.ca()), insecure: false };
     let link = MeetingLink::parse(&join).unwrap();
-    let mut intruder = Session::connect(&link, &tls, Role::Viewer, Some("intruder".into()))
-        .await
-        .unwrap();
-    intruder
-        .send_control(&ClientMessage::Input {
-            events: typed("sneaky\n"),
-        })
-        .await
-        .unwrap();
+    let mut intruder = Session::connect(&link, &tls, Role::Viewer, Some("intruder".into())).await.unwrap();
+    intruder.send_control(&ClientMessage::Input { events: typed("sneaky\n") }).await.unwrap();
     let refused = loop {
-        match tokio::time::timeout(SETTLE, intruder.recv())
-            .await
-            .unwrap()
-            .unwrap()
-        {
+        match tokio::time::timeout(SETTLE, intruder.recv()).await.unwrap().unwrap() {
             Incoming::Control(ServerMessage::Refused { code, .. }) => break code,
             _ => continue,
         }
@@ -132,31 +80,15 @@ async fn injection_needs_a_grant() {
     assert_eq!(refused, ErrorCode::NotController);
 
     // A granted controller types; the text reaches the xterm.
-    let (ok, stderr) = control_script(
-        &server,
-        &join,
-        &dir,
-        "helper",
-        "move 100 60\ntype granted input\nkey Return\nwait 300\n",
-    );
+    let (ok, stderr) =
+        control_script(&server, &join, &dir, "helper", "move 100 60\ntype granted input\nkey Return\nwait 300\n");
     assert!(ok, "controller script failed: {stderr}");
-    eventually("typed text in the xterm", SETTLE, || {
-        read(&out).contains("granted input")
-    });
+    eventually("typed text in the xterm", SETTLE, || read(&out).contains("granted input"));
 
     // While another holds no grant, the intruder's keys still go nowhere.
-    intruder
-        .send_control(&ClientMessage::Input {
-            events: typed("sneaky again\n"),
-        })
-        .await
-        .unwrap();
+    intruder.send_control(&ClientMessage::Input { events: typed("sneaky again\n") }).await.unwrap();
     std::thread::sleep(Duration::from_millis(800));
-    assert_eq!(
-        read(&out),
-        "granted input\n",
-        "only the granted controller's keys arrived"
-    );
+    assert_eq!(read(&out), "granted input\n", "only the granted controller's keys arrived");
 }
 
 #[test]
@@ -165,12 +97,7 @@ fn control_refused_when_the_presenter_does_not_allow_it() {
     let x = Xvfb::start(640, 400).unwrap();
     let server = Server::start(&dir);
     let (join, presenter) = server.create_meeting("no control");
-    let _share = share_with(
-        &server,
-        &presenter,
-        &x.display,
-        &["--allow-control", "never"],
-    );
+    let _share = share_with(&server, &presenter, &x.display, &["--allow-control", "never"]);
     let (ok, stderr) = control_script(&server, &join, &dir, "hopeful", "type nope\n");
     assert!(!ok);
     assert!(stderr.contains("error CONTROL_DISABLED"), "{stderr}");
@@ -184,12 +111,7 @@ fn takeback_hotkey_revokes_and_later_input_is_dropped() {
     let _term = typing_target(&x.display, &out);
     let server = Server::start(&dir);
     let (join, presenter) = server.create_meeting("take back");
-    let share = share_with(
-        &server,
-        &presenter,
-        &x.display,
-        &["--allow-control", "auto"],
-    );
+    let share = share_with(&server, &presenter, &x.display, &["--allow-control", "auto"]);
     xdotool(&x.display, &["mousemove", "100", "60"]);
 
     let display = x.display.clone();
@@ -210,10 +132,71 @@ fn takeback_hotkey_revokes_and_later_input_is_dropped() {
     assert!(!ok, "the controller learns control was taken back");
     assert!(stderr.contains("error CONTROL_REVOKED_HOTKEY"), "{stderr}");
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(
-        read(&out),
-        "before\n",
-        "input after the take-back was dropped"
-    );
+    assert_eq!(read(&out), "before\n", "input after the take-back was dropped");
     drop(share);
+}
+
+#[test]
+fn ask_policy_prompts_on_the_terminal_and_session_ending_keys_are_blocked() {
+    use std::io::Write;
+    let dir = workdir("control_ask");
+    let out = dir.join("typed.txt");
+    let x = Xvfb::start(800, 500).unwrap();
+    let _term = typing_target(&x.display, &out);
+    let server = Server::start(&dir);
+    let (join, presenter) = server.create_meeting("ask");
+    let mut cmd = Command::new(BIN);
+    cmd.args(["share", &presenter, "--display", &x.display, "--allow-control", "ask", "--ca"])
+        .arg(server.ca())
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut share = Proc::spawn_raw("share", &mut cmd);
+    let mut answers = share.child.stdin.take().unwrap();
+    // Read the agent's prompts from its stderr.
+    let prompts = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = prompts.clone();
+    let mut stderr = share.child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while let Ok(n) = std::io::Read::read(&mut stderr, &mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    share.wait_for("sharing", SETTLE, |l| l.starts_with("status sharing").then_some(()));
+    xdotool(&x.display, &["mousemove", "100", "60"]);
+
+    // The presenter says no: the controller is told CONTROL_DENIED.
+    let asked = |n: usize| {
+        let p = prompts.clone();
+        move || p.lock().unwrap().matches("asks to control this screen").count() >= n
+    };
+    let answer = |w: &mut std::process::ChildStdin, a: &str| w.write_all(a.as_bytes()).and_then(|_| w.flush()).unwrap();
+    let s2 = std::thread::scope(|scope| {
+        let denied = scope.spawn(|| control_script(&server, &join, &dir, "declined", "type no\nkey Return\n"));
+        eventually("the first prompt", SETTLE, asked(1));
+        answer(&mut answers, "n\n");
+        let (ok, stderr) = denied.join().unwrap();
+        assert!(!ok && stderr.contains("error CONTROL_DENIED"), "{stderr}");
+
+        // The presenter says yes. Ctrl+Alt+F1 and Ctrl+Alt+BackSpace never reach the
+        // machine; the plain text does.
+        let granted = scope.spawn(|| {
+            control_script(
+                &server,
+                &join,
+                &dir,
+                "allowed",
+                "key ctrl+alt+F1\nkey ctrl+alt+BackSpace\ntype ok\nkey Return\nwait 300\n",
+            )
+        });
+        eventually("the second prompt", SETTLE, asked(2));
+        answer(&mut answers, "y\n");
+        granted.join().unwrap()
+    });
+    assert!(s2.0, "granted controller: {}", s2.1);
+    eventually("typed text", SETTLE, || read(&out).contains("ok"));
+    assert_eq!(read(&out), "ok\n", "no escape sequence from a blocked key reached the xterm");
 }

@@ -11,54 +11,26 @@ use deskshare_testkit::picture;
 const SETTLE: Duration = Duration::from_secs(30);
 
 fn xrandr(display: &str, args: &[&str]) -> String {
-    let out = Command::new("xrandr")
-        .args(args)
-        .env("DISPLAY", display)
-        .output()
-        .expect("xrandr runs");
-    assert!(
-        out.status.success(),
-        "xrandr {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new("xrandr").args(args).env("DISPLAY", display).output().expect("xrandr runs");
+    assert!(out.status.success(), "xrandr {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The pointer's root position, as the X server reports it.
 fn pointer(display: &str) -> (i32, i32) {
-    let out = Command::new("xdotool")
-        .args(["getmouselocation", "--shell"])
-        .env("DISPLAY", display)
-        .output()
-        .unwrap();
+    let out = Command::new("xdotool").args(["getmouselocation", "--shell"]).env("DISPLAY", display).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
+    let get = |k: &str| text.lines().find_map(|l| l.strip_prefix(&format!("{k}="))).unwrap().parse().unwrap();
     (get("X"), get("Y"))
 }
 
 fn share(server: &Server, presenter: &str, display: &str, extra: &[&str]) -> Proc {
     let mut cmd = Command::new(BIN);
-    cmd.args([
-        "share",
-        presenter,
-        "--display",
-        display,
-        "--allow-control",
-        "auto",
-        "--ca",
-    ])
-    .arg(server.ca())
-    .args(extra);
+    cmd.args(["share", presenter, "--display", display, "--allow-control", "auto", "--ca"])
+        .arg(server.ca())
+        .args(extra);
     let p = Proc::spawn("share", &mut cmd);
-    p.wait_for("sharing", SETTLE, |l| {
-        l.starts_with("status sharing").then_some(())
-    });
+    p.wait_for("sharing", SETTLE, |l| l.starts_with("status sharing").then_some(()));
     p
 }
 
@@ -71,35 +43,18 @@ fn control(server: &Server, join: &str, path: &std::path::Path, script: &str) {
         .arg(server.ca())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "controller: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "controller: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
 fn monitor_mode_shares_one_monitor_and_maps_input_into_it() {
     let dir = workdir("monitor_mode");
     let x = Xvfb::start(1600, 600).unwrap();
-    xrandr(
-        &x.display,
-        &["--setmonitor", "LEFT", "800/200x600/150+0+0", "screen"],
-    );
-    xrandr(
-        &x.display,
-        &["--setmonitor", "RIGHT", "800/200x600/150+800+0", "none"],
-    );
+    xrandr(&x.display, &["--setmonitor", "LEFT", "800/200x600/150+0+0", "screen"]);
+    xrandr(&x.display, &["--setmonitor", "RIGHT", "800/200x600/150+800+0", "none"]);
     let list = xrandr(&x.display, &["--listmonitors"]);
-    let right: String = list
-        .lines()
-        .find(|l| l.contains("RIGHT"))
-        .unwrap()
-        .trim()
-        .split(':')
-        .next()
-        .unwrap()
-        .to_string();
+    let right: String =
+        list.lines().find(|l| l.contains("RIGHT")).unwrap().trim().split(':').next().unwrap().to_string();
     let _left_picture = PictureWindow::show(&x.display, 60, 50, 600, 400, 4).unwrap();
     let _right_picture = PictureWindow::show(&x.display, 850, 40, 500, 400, 5).unwrap();
     let server = Server::start(&dir);
@@ -115,24 +70,10 @@ fn monitor_mode_shares_one_monitor_and_maps_input_into_it() {
     });
 
     // Coordinates are the monitor's: (123, 45) is root (923, 45); outside it nothing moves.
-    control(
-        &server,
-        &join,
-        &dir.join("in.script"),
-        "move 123 45\nwait 200\n",
-    );
+    control(&server, &join, &dir.join("in.script"), "move 123 45\nwait 200\n");
     assert_eq!(pointer(&x.display), (923, 45));
-    control(
-        &server,
-        &join,
-        &dir.join("out.script"),
-        "move 850 45\nwait 200\n",
-    );
-    assert_eq!(
-        pointer(&x.display),
-        (923, 45),
-        "input outside the monitor is dropped"
-    );
+    control(&server, &join, &dir.join("out.script"), "move 850 45\nwait 200\n");
+    assert_eq!(pointer(&x.display), (923, 45), "input outside the monitor is dropped");
 }
 
 #[test]
@@ -144,10 +85,7 @@ fn program_mode_shares_only_the_window_follows_it_and_ends_when_it_closes() {
     let (join, presenter) = server.create_meeting("one program");
 
     // --list-windows shows it; share it by id.
-    let out = Command::new(BIN)
-        .args(["share", "--list-windows", "--display", &x.display])
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).args(["share", "--list-windows", "--display", &x.display]).output().unwrap();
     let listing = String::from_utf8_lossy(&out.stdout);
     let id = format!("0x{:08x}", shared.window);
     assert!(listing.contains(&id), "{id} in {listing}");
@@ -158,36 +96,17 @@ fn program_mode_shares_only_the_window_follows_it_and_ends_when_it_closes() {
     let truth = Image::from_pixels(400, 300, &picture(400, 300, 9));
     let mut diff = usize::MAX;
     eventually("the window's own pixels", SETTLE, || {
-        diff = server
-            .snapshot(&join, &dir.join("window.png"))
-            .diff_count(&truth);
+        diff = server.snapshot(&join, &dir.join("window.png")).diff_count(&truth);
         diff == 0
     });
 
     // After the window moves, input coordinates follow it; input outside it is dropped.
-    xdotool(
-        &x.display,
-        &["windowmove", &shared.window.to_string(), "500", "300"],
-    );
+    xdotool(&x.display, &["windowmove", &shared.window.to_string(), "500", "300"]);
     std::thread::sleep(Duration::from_millis(300));
-    control(
-        &server,
-        &join,
-        &dir.join("in.script"),
-        "move 10 20\nwait 200\n",
-    );
+    control(&server, &join, &dir.join("in.script"), "move 10 20\nwait 200\n");
     assert_eq!(pointer(&x.display), (510, 320));
-    control(
-        &server,
-        &join,
-        &dir.join("out.script"),
-        "move 450 20\nwait 200\n",
-    );
-    assert_eq!(
-        pointer(&x.display),
-        (510, 320),
-        "input outside the window is dropped"
-    );
+    control(&server, &join, &dir.join("out.script"), "move 450 20\nwait 200\n");
+    assert_eq!(pointer(&x.display), (510, 320), "input outside the window is dropped");
 
     // Closing the window ends the share with its code.
     drop(shared);

@@ -11,11 +11,7 @@ use deskshare_testkit::CuttableProxy;
 const SETTLE: Duration = Duration::from_secs(30);
 
 fn xrandr(display: &str, args: &[&str]) {
-    let st = Command::new("xrandr")
-        .args(args)
-        .env("DISPLAY", display)
-        .status()
-        .expect("xrandr runs");
+    let st = Command::new("xrandr").args(args).env("DISPLAY", display).status().expect("xrandr runs");
     assert!(st.success(), "xrandr {args:?}");
 }
 
@@ -39,26 +35,8 @@ fn screen_size_change_is_followed_without_restart() {
     let (join, presenter) = server.create_meeting("resize");
     let share = server.share(&presenter, &x.display);
 
-    assert_eq!(
-        snapshot_matches(&server, &join, &x.display, &dir.join("big.png")).width,
-        1000
-    );
-    xrandr(
-        &x.display,
-        &[
-            "--newmode",
-            "640x480_t",
-            "25.175",
-            "640",
-            "656",
-            "752",
-            "800",
-            "480",
-            "490",
-            "492",
-            "525",
-        ],
-    );
+    assert_eq!(snapshot_matches(&server, &join, &x.display, &dir.join("big.png")).width, 1000);
+    xrandr(&x.display, &["--newmode", "640x480_t", "25.175", "640", "656", "752", "800", "480", "490", "492", "525"]);
     xrandr(&x.display, &["--addmode", "screen", "640x480_t"]);
     xrandr(&x.display, &["--output", "screen", "--mode", "640x480_t"]);
     let small = snapshot_matches(&server, &join, &x.display, &dir.join("small.png"));
@@ -67,10 +45,7 @@ fn screen_size_change_is_followed_without_restart() {
     let big = snapshot_matches(&server, &join, &x.display, &dir.join("big-again.png"));
     assert_eq!((big.width, big.height), (1000, 700));
     assert!(
-        share
-            .lines()
-            .iter()
-            .all(|l| field(l, "reconnects") == Some(0)),
+        share.lines().iter().all(|l| field(l, "reconnects") == Some(0)),
         "the same share process and connection throughout"
     );
 }
@@ -85,53 +60,25 @@ fn network_cut_reconnects_and_viewers_resume_without_rejoining() {
     let (join, presenter) = server.create_meeting("network cut");
 
     // The presenter reaches the server through a relay we can cut.
-    let addr: std::net::SocketAddr = server
-        .url
-        .trim_start_matches("https://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
+    let addr: std::net::SocketAddr = server.url.trim_start_matches("https://").trim_end_matches('/').parse().unwrap();
     let proxy = CuttableProxy::start(addr).unwrap();
     let via_proxy = presenter.replace(&format!(":{}/", addr.port()), &format!(":{}/", proxy.port));
     let share = server.share(&via_proxy, &x.display);
 
-    let mut viewer = Proc::spawn(
-        "viewer",
-        Command::new(BIN)
-            .args(["view", &join, "--stats", "--ca"])
-            .arg(server.ca()),
-    );
-    let before = viewer.wait_for("with a frame", SETTLE, |l| {
-        field(l, "last_frame").filter(|&f| f >= 1)
-    });
+    let mut viewer = Proc::spawn("viewer", Command::new(BIN).args(["view", &join, "--stats", "--ca"]).arg(server.ca()));
+    let before = viewer.wait_for("with a frame", SETTLE, |l| field(l, "last_frame").filter(|&f| f >= 1));
 
     proxy.cut();
-    share.wait_for("showing the reconnect", SETTLE, |l| {
-        field(l, "reconnects").filter(|&r| r >= 1)
-    });
-    assert!(
-        proxy.accepted.load(std::sync::atomic::Ordering::Relaxed) >= 2,
-        "the agent dialled again"
-    );
+    share.wait_for("showing the reconnect", SETTLE, |l| field(l, "reconnects").filter(|&r| r >= 1));
+    assert!(proxy.accepted.load(std::sync::atomic::Ordering::Relaxed) >= 2, "the agent dialled again");
 
     xdotool(&x.display, &["mousemove", "100", "60"]);
     xdotool(&x.display, &["type", "--delay", "30", "after the cut"]);
     xdotool(&x.display, &["mousemove", "790", "490"]);
-    viewer.wait_for("with a newer frame", SETTLE, |l| {
-        field(l, "last_frame").filter(|&f| f > before)
-    });
+    viewer.wait_for("with a newer frame", SETTLE, |l| field(l, "last_frame").filter(|&f| f > before));
     snapshot_matches(&server, &join, &x.display, &dir.join("after-cut.png"));
 
     assert!(viewer.terminate());
-    let last = viewer
-        .lines()
-        .into_iter()
-        .rev()
-        .find(|l| l.starts_with("stats "))
-        .unwrap();
-    assert_eq!(
-        field(&last, "reconnects"),
-        Some(0),
-        "the viewer never had to rejoin: {last}"
-    );
+    let last = viewer.lines().into_iter().rev().find(|l| l.starts_with("stats ")).unwrap();
+    assert_eq!(field(&last, "reconnects"), Some(0), "the viewer never had to rejoin: {last}");
 }

@@ -10,12 +10,7 @@ const SETTLE: Duration = Duration::from_secs(30);
 
 /// Snapshots until the viewer's picture equals the display (the display itself must be
 /// still), returning the matching image. Fails with the pixel difference otherwise.
-fn snapshot_equals_display(
-    server: &Server,
-    join: &str,
-    display: &str,
-    path: &std::path::Path,
-) -> Image {
+fn snapshot_equals_display(server: &Server, join: &str, display: &str, path: &std::path::Path) -> Image {
     let mut last = (0, 0);
     let mut result = None;
     eventually("viewer snapshot to equal the display", SETTLE, || {
@@ -41,11 +36,8 @@ fn pixel_exact_then_changes_then_late_joiner() {
     // 1000x700 is not a multiple of the 64-pixel tile in either direction.
     let x = Xvfb::start(1000, 700).unwrap();
     let _picture = PictureWindow::show(&x.display, 420, 230, 555, 437, 7).unwrap();
-    let _term = xterm(
-        &x.display,
-        "60x12+0+0",
-        "echo 'deskshare pixel test: text, gradients, noise'; seq 1 5; exec cat",
-    );
+    let _term =
+        xterm(&x.display, "60x12+0+0", "echo 'deskshare pixel test: text, gradients, noise'; seq 1 5; exec cat");
     std::thread::sleep(Duration::from_millis(800));
 
     let server = Server::start(&dir);
@@ -63,27 +55,17 @@ fn pixel_exact_then_changes_then_late_joiner() {
     xdotool(&x.display, &["mousemove", "990", "690"]);
     std::thread::sleep(Duration::from_millis(500));
     let second = snapshot_equals_display(&server, &join, &x.display, &dir.join("2-typed.png"));
-    assert!(
-        second.diff_count(&first) > 50,
-        "typed text changed the picture"
-    );
+    assert!(second.diff_count(&first) > 50, "typed text changed the picture");
 
     // Late joiner: with nothing changing, a new viewer gets the complete, exact screen,
     // and the presenter sends no frame for it.
     let frames_before = share.wait_for("with frames", SETTLE, |l| field(l, "frames"));
     std::thread::sleep(Duration::from_millis(1500));
     let late = server.snapshot(&join, &dir.join("3-late.png"));
-    assert_eq!(
-        late.diff_count(&grab(&x.display).unwrap()),
-        0,
-        "late joiner sees the exact screen"
-    );
+    assert_eq!(late.diff_count(&grab(&x.display).unwrap()), 0, "late joiner sees the exact screen");
     std::thread::sleep(Duration::from_millis(1200));
     let frames_after = share.wait_for("with frames", SETTLE, |l| field(l, "frames"));
-    assert_eq!(
-        frames_before, frames_after,
-        "a late joiner costs the presenter no new frame"
-    );
+    assert_eq!(frames_before, frames_after, "a late joiner costs the presenter no new frame");
 }
 
 #[test]
@@ -95,42 +77,24 @@ fn slow_viewer_skips_while_normal_viewer_gets_every_frame() {
     let server = Server::start(&dir);
     let (join, presenter) = server.create_meeting("slow viewer");
     let mut share = server.share(&presenter, &x.display);
-    share.wait_for("sharing", SETTLE, |l| {
-        l.starts_with("status sharing").then_some(())
-    });
+    share.wait_for("sharing", SETTLE, |l| l.starts_with("status sharing").then_some(()));
 
     let view = |name: &str, extra: &[&str]| {
         let mut cmd = std::process::Command::new(BIN);
-        cmd.args([
-            "view",
-            &join,
-            "--stats",
-            "--name",
-            name,
-            "--settle",
-            "4000",
-            "--timeout",
-            "60",
-            "--snapshot",
-        ])
-        .arg(dir.join(format!("{name}.png")))
-        .arg("--ca")
-        .arg(server.ca())
-        .args(extra);
+        cmd.args(["view", &join, "--stats", "--name", name, "--settle", "4000", "--timeout", "60", "--snapshot"])
+            .arg(dir.join(format!("{name}.png")))
+            .arg("--ca")
+            .arg(server.ca())
+            .args(extra);
         Proc::spawn(name, &mut cmd)
     };
     let mut normal = view("normal", &[]);
     let mut slow = view("slow", &["--throttle-ms", "600"]);
     for v in [&normal, &slow] {
-        v.wait_for("with a first frame", SETTLE, |l| {
-            field(l, "frames").filter(|&f| f >= 1)
-        });
+        v.wait_for("with a first frame", SETTLE, |l| field(l, "frames").filter(|&f| f >= 1));
     }
     xdotool(&x.display, &["mousemove", "100", "60"]);
-    xdotool(
-        &x.display,
-        &["type", "--delay", "150", "abcdefghijklmnopqrst"],
-    );
+    xdotool(&x.display, &["type", "--delay", "150", "abcdefghijklmnopqrst"]);
     xdotool(&x.display, &["mousemove", "630", "390"]);
 
     // Both write their snapshot once no update came for 4 s, and print final stats.
@@ -138,58 +102,27 @@ fn slow_viewer_skips_while_normal_viewer_gets_every_frame() {
         let status = p.child.wait().unwrap();
         std::thread::sleep(Duration::from_millis(100));
         assert!(status.success(), "{} viewer failed", p.name);
-        p.lines()
-            .iter()
-            .rev()
-            .find(|l| l.starts_with("stats "))
-            .cloned()
-            .unwrap()
+        p.lines().iter().rev().find(|l| l.starts_with("stats ")).cloned().unwrap()
     };
     let normal_stats = wait_exit(&mut normal);
     let slow_stats = wait_exit(&mut slow);
     assert!(share.terminate(), "share exits cleanly on SIGTERM");
-    let sent = share.wait_for("with the final count", SETTLE, |l| {
-        l.strip_prefix("shared ").and_then(|r| field(r, "frames"))
-    });
+    let sent =
+        share.wait_for("with the final count", SETTLE, |l| l.strip_prefix("shared ").and_then(|r| field(r, "frames")));
 
     let truth = grab(&x.display).unwrap();
     for name in ["normal", "slow"] {
         let snap = Image::read_png(&dir.join(format!("{name}.png"))).unwrap();
-        assert_eq!(
-            snap.diff_count(&truth),
-            0,
-            "{name} viewer ends on the exact final screen"
-        );
+        assert_eq!(snap.diff_count(&truth), 0, "{name} viewer ends on the exact final screen");
     }
     let f = |line: &str, k: &str| field(line, k).unwrap();
     // Every presenter frame became one screen version (one presenter, each frame changes
     // at least one tile), so the last version number equals the frames sent.
-    assert_eq!(
-        f(&normal_stats, "last_frame"),
-        sent,
-        "normal viewer reached the last version: {normal_stats}"
-    );
-    assert_eq!(
-        f(&normal_stats, "skipped_frames"),
-        0,
-        "normal viewer skipped nothing: {normal_stats}"
-    );
+    assert_eq!(f(&normal_stats, "last_frame"), sent, "normal viewer reached the last version: {normal_stats}");
+    assert_eq!(f(&normal_stats, "skipped_frames"), 0, "normal viewer skipped nothing: {normal_stats}");
     assert_eq!(f(&normal_stats, "skipped_tiles"), 0, "{normal_stats}");
-    assert!(
-        sent >= 10,
-        "typing 20 characters made many frames, got {sent}"
-    );
-    assert_eq!(
-        f(&slow_stats, "last_frame"),
-        sent,
-        "slow viewer reached the last version: {slow_stats}"
-    );
-    assert!(
-        f(&slow_stats, "skipped_frames") > 0,
-        "slow viewer skipped versions: {slow_stats}"
-    );
-    assert!(
-        f(&slow_stats, "frames") < f(&normal_stats, "frames"),
-        "slow {slow_stats} vs normal {normal_stats}"
-    );
+    assert!(sent >= 10, "typing 20 characters made many frames, got {sent}");
+    assert_eq!(f(&slow_stats, "last_frame"), sent, "slow viewer reached the last version: {slow_stats}");
+    assert!(f(&slow_stats, "skipped_frames") > 0, "slow viewer skipped versions: {slow_stats}");
+    assert!(f(&slow_stats, "frames") < f(&normal_stats, "frames"), "slow {slow_stats} vs normal {normal_stats}");
 }

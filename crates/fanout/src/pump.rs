@@ -84,21 +84,15 @@ impl ViewerPump {
             let updates = screen.tile_updates();
             if !frame.header.keyframe {
                 let superseded = updates - self.tile_updates_at_sent;
-                frame.header.skipped_tiles = superseded
-                    .saturating_sub(frame.tiles.len() as u64)
-                    .min(u64::from(u32::MAX)) as u32;
+                frame.header.skipped_tiles =
+                    superseded.saturating_sub(frame.tiles.len() as u64).min(u64::from(u32::MAX)) as u32;
             }
             self.tiles_skipped += u64::from(frame.header.skipped_tiles);
-            frame.header.rtt_ms = self
-                .rtt
-                .map_or(0, |d| d.as_millis().min(u128::from(u32::MAX)) as u32);
+            frame.header.rtt_ms = self.rtt.map_or(0, |d| d.as_millis().min(u128::from(u32::MAX)) as u32);
             self.sent = frame.header.frame;
             self.tile_updates_at_sent = updates;
             self.frames_sent += 1;
-            self.in_flight.push_back(InFlight {
-                frame: self.sent,
-                sent_at: now,
-            });
+            self.in_flight.push_back(InFlight { frame: self.sent, sent_at: now });
             return Some(PumpOutput::Frame(frame));
         }
         if let Some((serial, pos)) = screen.cursor_position()
@@ -113,10 +107,7 @@ impl ViewerPump {
     /// The viewer has drawn everything up to `frame`. Frees window slots and samples RTT.
     pub fn on_ack(&mut self, frame: u64, now: Instant) -> Result<(), PumpError> {
         if frame > self.sent {
-            return Err(PumpError::AckUnsent {
-                acked: frame,
-                sent: self.sent,
-            });
+            return Err(PumpError::AckUnsent { acked: frame, sent: self.sent });
         }
         while let Some(first) = self.in_flight.front().copied() {
             if first.frame > frame {

@@ -3,22 +3,13 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use deskshare_proto::{
-    CursorPosition, CursorShape, FrameHeader, FrameMessage, TilePayload, grid_dims,
-};
+use deskshare_proto::{CursorPosition, CursorShape, FrameHeader, FrameMessage, TilePayload, grid_dims};
 
 /// Why a presenter's frame could not be applied.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ApplyError {
-    #[error(
-        "a {width}x{height} delta frame does not match the {cur_w}x{cur_h} screen; a keyframe is needed"
-    )]
-    NeedKeyframe {
-        width: u16,
-        height: u16,
-        cur_w: u16,
-        cur_h: u16,
-    },
+    #[error("a {width}x{height} delta frame does not match the {cur_w}x{cur_h} screen; a keyframe is needed")]
+    NeedKeyframe { width: u16, height: u16, cur_w: u16, cur_h: u16 },
 }
 
 /// What applying a frame did.
@@ -73,11 +64,7 @@ impl Screen {
 
     /// Applies a presenter frame atomically: either all its tiles become the new version,
     /// or (on error) nothing changes.
-    pub fn apply(
-        &mut self,
-        frame: &FrameMessage,
-        now: Instant,
-    ) -> Result<ApplyOutcome, ApplyError> {
+    pub fn apply(&mut self, frame: &FrameMessage, now: Instant) -> Result<ApplyOutcome, ApplyError> {
         let h = &frame.header;
         let resized = (h.width, h.height) != (self.width, self.height);
         if resized && !h.keyframe {
@@ -108,10 +95,7 @@ impl Screen {
             {
                 continue;
             }
-            *slot = Some(CachedTile {
-                version: next,
-                payload: t.clone(),
-            });
+            *slot = Some(CachedTile { version: next, payload: t.clone() });
             changed += 1;
         }
         if changed > 0 || resized {
@@ -119,11 +103,7 @@ impl Screen {
             self.tile_updates += changed as u64;
             self.updated_at = Some(now);
         }
-        Ok(ApplyOutcome {
-            changed_tiles: changed,
-            version: self.version,
-            resized,
-        })
+        Ok(ApplyOutcome { changed_tiles: changed, version: self.version, resized })
     }
 
     /// Stores a new cursor image.
@@ -160,16 +140,9 @@ impl Screen {
             return None;
         }
         let keyframe = have < self.size_version;
-        let tiles: Vec<TilePayload> = self
-            .tiles
-            .iter()
-            .flatten()
-            .filter(|t| keyframe || t.version > have)
-            .map(|t| t.payload.clone())
-            .collect();
-        let delay = self
-            .updated_at
-            .map_or(0, |at| now.saturating_duration_since(at).as_millis());
+        let tiles: Vec<TilePayload> =
+            self.tiles.iter().flatten().filter(|t| keyframe || t.version > have).map(|t| t.payload.clone()).collect();
+        let delay = self.updated_at.map_or(0, |at| now.saturating_duration_since(at).as_millis());
         Some(FrameMessage {
             header: FrameHeader {
                 keyframe,

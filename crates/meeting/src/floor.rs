@@ -36,17 +36,11 @@ pub enum Refusal {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FloorOutput {
     /// Ask the presenter's agent whether `participant` may control, under `grant`.
-    AskPresenter {
-        grant: u64,
-        participant: ParticipantId,
-    },
+    AskPresenter { grant: u64, participant: ParticipantId },
     /// Tell the presenter's agent a grant ended on the server's side (release, leave).
     EndGrant { grant: u64 },
     /// Tell `participant` its request was refused.
-    Refused {
-        participant: ParticipantId,
-        why: Refusal,
-    },
+    Refused { participant: ParticipantId, why: Refusal },
     /// Who controls and who waits changed: tell everyone.
     Changed { reason: Option<RevokeReason> },
 }
@@ -88,11 +82,7 @@ impl ControlFloor {
 
     /// Participants waiting, in order (the one being asked first).
     pub fn waiting(&self) -> Vec<ParticipantId> {
-        self.asking
-            .iter()
-            .map(|a| a.0)
-            .chain(self.queue.iter().copied())
-            .collect()
+        self.asking.iter().map(|a| a.0).chain(self.queue.iter().copied()).collect()
     }
 
     /// A presenter connected with this policy (or left, with `None`). Leaving ends every
@@ -101,24 +91,15 @@ impl ControlFloor {
         self.policy = policy;
         match policy {
             None | Some(ControlPolicy::Never) => {
-                let why = if policy.is_none() {
-                    Refusal::NoPresenter
-                } else {
-                    Refusal::Disabled
-                };
+                let why = if policy.is_none() { Refusal::NoPresenter } else { Refusal::Disabled };
                 let had = self.controller.take().is_some();
                 for p in self.waiting() {
-                    self.out.push_back(FloorOutput::Refused {
-                        participant: p,
-                        why,
-                    });
+                    self.out.push_back(FloorOutput::Refused { participant: p, why });
                 }
                 let waited = self.asking.take().is_some() | !self.queue.is_empty();
                 self.queue.clear();
                 if had || waited {
-                    self.out.push_back(FloorOutput::Changed {
-                        reason: had.then_some(RevokeReason::PresenterLeft),
-                    });
+                    self.out.push_back(FloorOutput::Changed { reason: had.then_some(RevokeReason::PresenterLeft) });
                 }
             }
             Some(_) => {
@@ -138,9 +119,7 @@ impl ControlFloor {
             Some(ControlPolicy::Never) => return Err(Refusal::Disabled),
             Some(_) => {}
         }
-        if self.controller.is_some_and(|c| c.0 == participant)
-            || self.waiting().contains(&participant)
-        {
+        if self.controller.is_some_and(|c| c.0 == participant) || self.waiting().contains(&participant) {
             return Ok(());
         }
         self.queue.push_back(participant);
@@ -159,10 +138,7 @@ impl ControlFloor {
         if granted {
             self.controller = Some((p, g));
         } else {
-            self.out.push_back(FloorOutput::Refused {
-                participant: p,
-                why: Refusal::Denied,
-            });
+            self.out.push_back(FloorOutput::Refused { participant: p, why: Refusal::Denied });
         }
         self.out.push_back(FloorOutput::Changed { reason: None });
         self.advance(now);
@@ -182,9 +158,7 @@ impl ControlFloor {
     pub fn revoked(&mut self, grant: u64, reason: RevokeReason, now: Instant) {
         if self.controller.is_some_and(|c| c.1 == grant) {
             self.controller = None;
-            self.out.push_back(FloorOutput::Changed {
-                reason: Some(reason),
-            });
+            self.out.push_back(FloorOutput::Changed { reason: Some(reason) });
             self.advance(now);
         }
     }
@@ -201,10 +175,7 @@ impl ControlFloor {
         {
             self.asking = None;
             self.out.push_back(FloorOutput::EndGrant { grant: g });
-            self.out.push_back(FloorOutput::Refused {
-                participant: p,
-                why: Refusal::TimedOut,
-            });
+            self.out.push_back(FloorOutput::Refused { participant: p, why: Refusal::TimedOut });
             self.out.push_back(FloorOutput::Changed { reason: None });
             self.advance(now);
         }
@@ -225,9 +196,7 @@ impl ControlFloor {
         {
             self.controller = None;
             self.out.push_back(FloorOutput::EndGrant { grant: g });
-            self.out.push_back(FloorOutput::Changed {
-                reason: Some(reason),
-            });
+            self.out.push_back(FloorOutput::Changed { reason: Some(reason) });
         } else if let Some((p, g, _)) = self.asking
             && p == participant
         {
@@ -252,10 +221,7 @@ impl ControlFloor {
         let grant = self.next_grant;
         self.next_grant += 1;
         self.asking = Some((p, grant, now + ASK_TIMEOUT));
-        self.out.push_back(FloorOutput::AskPresenter {
-            grant,
-            participant: p,
-        });
+        self.out.push_back(FloorOutput::AskPresenter { grant, participant: p });
     }
 }
 

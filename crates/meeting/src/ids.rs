@@ -29,10 +29,7 @@ impl MeetingId {
 
     /// Parses an id from a URL, refusing anything that could not have been generated.
     pub fn parse(s: &str) -> Result<Self, MeetingIdError> {
-        if s.len() == ID_BYTES * 2
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
+        if s.len() == ID_BYTES * 2 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
             Ok(MeetingId(s.to_string()))
         } else {
             Err(MeetingIdError)

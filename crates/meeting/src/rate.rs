@@ -13,12 +13,7 @@ pub struct TokenBucket {
 
 impl TokenBucket {
     pub fn new(rate: f64, burst: f64, now: Instant) -> Self {
-        TokenBucket {
-            rate,
-            burst,
-            tokens: burst,
-            last: now,
-        }
+        TokenBucket { rate, burst, tokens: burst, last: now }
     }
 
     /// Takes `n` units if available; otherwise takes nothing and says no.
@@ -48,10 +43,7 @@ mod tests {
         assert!(!b.try_take(1.0, t));
         assert!(!b.try_take(2.0, t + Duration::from_millis(100)));
         assert!(b.try_take(1.0, t + Duration::from_millis(200)));
-        assert!(
-            b.try_take(20.0, t + Duration::from_secs(100)),
-            "refills to the burst size"
-        );
+        assert!(b.try_take(20.0, t + Duration::from_secs(100)), "refills to the burst size");
         assert!(!b.try_take(1.0, t + Duration::from_secs(100)));
     }
 }

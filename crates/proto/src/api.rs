@@ -51,8 +51,6 @@ pub struct ErrorDetail {
 impl From<WireError> for ErrorBody {
     fn from(error: WireError) -> Self {
         let remedy = error.code.remedy().to_string();
-        ErrorBody {
-            error: ErrorDetail { error, remedy },
-        }
+        ErrorBody { error: ErrorDetail { error, remedy } }
     }
 }

@@ -79,27 +79,16 @@ pub enum InputEvent {
 impl InputEvent {
     /// Checks ranges a well-behaved client never leaves.
     pub fn validate(&self) -> Result<(), WireError> {
-        let bad = |what: &str| {
-            Err(WireError::new(
-                ErrorCode::MessageMalformed,
-                format!("input event: {what}"),
-            ))
-        };
+        let bad = |what: &str| Err(WireError::new(ErrorCode::MessageMalformed, format!("input event: {what}")));
         match *self {
             InputEvent::Move { x, y } if x.unsigned_abs() > 65_535 || y.unsigned_abs() > 65_535 => {
                 bad("coordinates out of range")
             }
-            InputEvent::Button { button, .. }
-                if !(1..=9).contains(&button) || (4..=7).contains(&button) =>
-            {
+            InputEvent::Button { button, .. } if !(1..=9).contains(&button) || (4..=7).contains(&button) => {
                 bad("button must be 1-3 or 8-9 (the wheel has its own event)")
             }
-            InputEvent::Wheel { dx, dy } if dx.abs() > 100 || dy.abs() > 100 => {
-                bad("wheel step out of range")
-            }
-            InputEvent::Key { keysym, .. } if keysym == 0 || keysym > 0x1fff_ffff => {
-                bad("keysym out of range")
-            }
+            InputEvent::Wheel { dx, dy } if dx.abs() > 100 || dy.abs() > 100 => bad("wheel step out of range"),
+            InputEvent::Key { keysym, .. } if keysym == 0 || keysym > 0x1fff_ffff => bad("keysym out of range"),
             _ => Ok(()),
         }
     }
@@ -206,10 +195,7 @@ impl ServerMessage {
     }
 
     pub fn error(err: &WireError) -> Self {
-        ServerMessage::Error {
-            code: err.code,
-            message: err.message.clone(),
-        }
+        ServerMessage::Error { code: err.code, message: err.message.clone() }
     }
 }
 
@@ -217,10 +203,7 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, WireError> {
     if text.len() > MAX_CONTROL_BYTES {
         return Err(WireError::new(
             ErrorCode::MessageTooLarge,
-            format!(
-                "control message of {} bytes exceeds {MAX_CONTROL_BYTES}",
-                text.len()
-            ),
+            format!("control message of {} bytes exceeds {MAX_CONTROL_BYTES}", text.len()),
         ));
     }
     serde_json::from_str(text).map_err(|e| {
@@ -263,60 +246,26 @@ mod tests {
         let input = ClientMessage::Input {
             events: vec![
                 InputEvent::Move { x: 10, y: 20 },
-                InputEvent::Button {
-                    button: 1,
-                    down: true,
-                },
+                InputEvent::Button { button: 1, down: true },
                 InputEvent::Wheel { dx: 0, dy: -2 },
-                InputEvent::Key {
-                    keysym: 0x61,
-                    down: false,
-                },
+                InputEvent::Key { keysym: 0x61, down: false },
             ],
         };
         let json = input.to_json();
         assert!(json.contains(r#"{"kind":"move","x":10,"y":20}"#), "{json}");
         assert_eq!(ClientMessage::from_json(&json).unwrap(), input);
-        assert_eq!(
-            ClientMessage::from_json(r#"{"type":"request_control"}"#).unwrap(),
-            ClientMessage::RequestControl
-        );
+        assert_eq!(ClientMessage::from_json(r#"{"type":"request_control"}"#).unwrap(), ClientMessage::RequestControl);
         let state = ServerMessage::Control {
-            controller: Some(Person {
-                participant: 2,
-                name: "Bo".into(),
-            }),
+            controller: Some(Person { participant: 2, name: "Bo".into() }),
             queue: vec![],
             ended: Some(RevokeReason::Hotkey),
         };
         assert_eq!(ServerMessage::from_json(&state.to_json()).unwrap(), state);
-        assert!(
-            InputEvent::Button {
-                button: 4,
-                down: true
-            }
-            .validate()
-            .is_err(),
-            "wheel buttons go through Wheel"
-        );
+        assert!(InputEvent::Button { button: 4, down: true }.validate().is_err(), "wheel buttons go through Wheel");
         assert!(InputEvent::Move { x: 1 << 20, y: 0 }.validate().is_err());
-        assert!(
-            InputEvent::Key {
-                keysym: 0,
-                down: true
-            }
-            .validate()
-            .is_err()
-        );
+        assert!(InputEvent::Key { keysym: 0, down: true }.validate().is_err());
         assert!(InputEvent::Wheel { dx: 0, dy: 1000 }.validate().is_err());
-        assert!(
-            InputEvent::Key {
-                keysym: 0x61,
-                down: true
-            }
-            .validate()
-            .is_ok()
-        );
+        assert!(InputEvent::Key { keysym: 0x61, down: true }.validate().is_ok());
     }
 
     #[test]
@@ -336,13 +285,7 @@ mod tests {
         assert_eq!(truncated.code, ErrorCode::MessageMalformed);
         let extra = ClientMessage::from_json(r#"{"type":"ack","frame":1,"x":2}"#).unwrap_err();
         assert_eq!(extra.code, ErrorCode::MessageMalformed);
-        let big = format!(
-            r#"{{"type":"ack","frame":1,"pad":"{}"}}"#,
-            "a".repeat(MAX_CONTROL_BYTES)
-        );
-        assert_eq!(
-            ClientMessage::from_json(&big).unwrap_err().code,
-            ErrorCode::MessageTooLarge
-        );
+        let big = format!(r#"{{"type":"ack","frame":1,"pad":"{}"}}"#, "a".repeat(MAX_CONTROL_BYTES));
+        assert_eq!(ClientMessage::from_json(&big).unwrap_err().code, ErrorCode::MessageTooLarge);
     }
 }

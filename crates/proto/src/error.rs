@@ -224,28 +224,17 @@ pub struct WireError {
 
 impl WireError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        WireError {
-            code,
-            message: message.into(),
-        }
+        WireError { code, message: message.into() }
     }
 
     /// Error with the code's own cause as message.
     pub fn bare(code: ErrorCode) -> Self {
-        WireError {
-            code,
-            message: code.cause().to_string(),
-        }
+        WireError { code, message: code.cause().to_string() }
     }
 
     /// The multi-line text the CLI prints: code, detail, remedy.
     pub fn explain(&self) -> String {
-        format!(
-            "error {}: {}\n  remedy: {}",
-            self.code,
-            self.message,
-            self.code.remedy()
-        )
+        format!("error {}: {}\n  remedy: {}", self.code, self.message, self.code.remedy())
     }
 }
 
@@ -269,10 +258,7 @@ mod tests {
     fn every_code_is_documented() {
         let doc = include_str!("../../../docs/ERRORS.md");
         for &code in ErrorCode::ALL {
-            assert!(
-                doc.contains(&format!("`{}`", code.as_str())),
-                "docs/ERRORS.md lacks {code}"
-            );
+            assert!(doc.contains(&format!("`{}`", code.as_str())), "docs/ERRORS.md lacks {code}");
         }
     }
 }

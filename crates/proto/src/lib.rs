@@ -19,13 +19,12 @@ pub mod keys;
 pub mod media;
 
 pub use control::{
-    ClientMessage, ControlPolicy, InputEvent, MAX_INPUT_EVENTS, Person, RevokeReason, Role,
-    ServerMessage,
+    ClientMessage, ControlPolicy, InputEvent, MAX_INPUT_EVENTS, Person, RevokeReason, Role, ServerMessage,
 };
 pub use error::{ErrorCode, WireError};
 pub use media::{
-    CursorPosition, CursorShape, DecodeError, FrameHeader, FrameMessage, MediaMessage,
-    TileEncoding, TilePayload, grid_dims, tile_dims,
+    CursorPosition, CursorShape, DecodeError, FrameHeader, FrameMessage, MediaMessage, TileEncoding, TilePayload,
+    grid_dims, tile_dims,
 };
 
 /// Version of the protocol spoken by this build. A peer whose hello carries another

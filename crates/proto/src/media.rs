@@ -36,11 +36,7 @@ pub enum DecodeError {
     #[error("unknown message kind 0x{0:02x}")]
     UnknownKind(u8),
     #[error("message truncated: needed {needed} bytes at offset {offset}, have {len}")]
-    Truncated {
-        offset: usize,
-        needed: usize,
-        len: usize,
-    },
+    Truncated { offset: usize, needed: usize, len: usize },
     #[error("{0} trailing bytes after the last field")]
     Trailing(usize),
     #[error("unknown flags 0x{0:02x}")]
@@ -52,12 +48,7 @@ pub enum DecodeError {
     #[error("{count} tiles exceed the {max} tiles of the screen")]
     TooManyTiles { count: u32, max: u32 },
     #[error("tile ({col},{row}) lies outside the {cols}x{rows} grid")]
-    TileOutOfGrid {
-        col: u16,
-        row: u16,
-        cols: u32,
-        rows: u32,
-    },
+    TileOutOfGrid { col: u16, row: u16, cols: u32, rows: u32 },
     #[error("tile ({col},{row}) appears twice in one frame")]
     DuplicateTile { col: u16, row: u16 },
     #[error("keyframe carries {count} of the screen's {expected} tiles")]
@@ -65,12 +56,7 @@ pub enum DecodeError {
     #[error("unknown tile encoding {0}")]
     UnknownEncoding(u8),
     #[error("tile ({col},{row}) payload of {len} bytes is invalid for encoding {encoding:?}")]
-    PayloadSize {
-        col: u16,
-        row: u16,
-        encoding: TileEncoding,
-        len: usize,
-    },
+    PayloadSize { col: u16, row: u16, encoding: TileEncoding, len: usize },
     #[error("cursor {width}x{height} is outside 1..={MAX_CURSOR_EDGE} or hotspot outside it")]
     CursorSize { width: u16, height: u16 },
 }
@@ -81,9 +67,7 @@ impl DecodeError {
         match self {
             DecodeError::TooLarge(_) => ErrorCode::MessageTooLarge,
             DecodeError::UnknownKind(_) => ErrorCode::MessageUnknownType,
-            DecodeError::ScreenSize { .. } | DecodeError::CursorSize { .. } => {
-                ErrorCode::ScreenTooLarge
-            }
+            DecodeError::ScreenSize { .. } | DecodeError::CursorSize { .. } => ErrorCode::ScreenTooLarge,
             DecodeError::PayloadSize { .. } => ErrorCode::TileCorrupt,
             _ => ErrorCode::MessageMalformed,
         }
@@ -215,9 +199,7 @@ impl MediaMessage {
             None => Err(DecodeError::Empty),
             Some(&KIND_FRAME) => FrameMessage::decode(buf).map(MediaMessage::Frame),
             Some(&KIND_CURSOR_SHAPE) => CursorShape::decode(buf).map(MediaMessage::CursorShape),
-            Some(&KIND_CURSOR_POSITION) => {
-                CursorPosition::decode(&buf).map(MediaMessage::CursorPosition)
-            }
+            Some(&KIND_CURSOR_POSITION) => CursorPosition::decode(&buf).map(MediaMessage::CursorPosition),
             Some(&k) => Err(DecodeError::UnknownKind(k)),
         }
     }
@@ -243,15 +225,11 @@ impl<'a> Reader<'a> {
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|&e| e <= self.buf.len())
-            .ok_or(DecodeError::Truncated {
-                offset: self.pos,
-                needed: n,
-                len: self.buf.len(),
-            })?;
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or(DecodeError::Truncated {
+            offset: self.pos,
+            needed: n,
+            len: self.buf.len(),
+        })?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -283,12 +261,7 @@ impl<'a> Reader<'a> {
 impl FrameMessage {
     /// Encoded size, to size the output buffer once.
     pub fn encoded_len(&self) -> usize {
-        FRAME_HEADER_LEN
-            + self
-                .tiles
-                .iter()
-                .map(|t| TILE_HEADER_LEN + t.data.len())
-                .sum::<usize>()
+        FRAME_HEADER_LEN + self.tiles.iter().map(|t| TILE_HEADER_LEN + t.data.len()).sum::<usize>()
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -320,24 +293,15 @@ impl FrameMessage {
         };
         let (width, height) = (u32::from(header.width), u32::from(header.height));
         if !(1..=MAX_SCREEN_EDGE).contains(&width) || !(1..=MAX_SCREEN_EDGE).contains(&height) {
-            return Err(DecodeError::ScreenSize {
-                width: header.width,
-                height: header.height,
-            });
+            return Err(DecodeError::ScreenSize { width: header.width, height: header.height });
         }
         let (cols, rows) = grid_dims(width, height);
         let count = r.u32()?;
         if count > cols * rows {
-            return Err(DecodeError::TooManyTiles {
-                count,
-                max: cols * rows,
-            });
+            return Err(DecodeError::TooManyTiles { count, max: cols * rows });
         }
         if header.keyframe && count != cols * rows {
-            return Err(DecodeError::IncompleteKeyframe {
-                count,
-                expected: cols * rows,
-            });
+            return Err(DecodeError::IncompleteKeyframe { count, expected: cols * rows });
         }
         let mut seen = vec![false; (cols * rows) as usize];
         let mut tiles = Vec::with_capacity(count as usize);
@@ -348,12 +312,7 @@ impl FrameMessage {
             let len = r.u32()? as usize;
             let (c, rw) = (u32::from(col), u32::from(row));
             if c >= cols || rw >= rows {
-                return Err(DecodeError::TileOutOfGrid {
-                    col,
-                    row,
-                    cols,
-                    rows,
-                });
+                return Err(DecodeError::TileOutOfGrid { col, row, cols, rows });
             }
             let idx = (rw * cols + c) as usize;
             if std::mem::replace(&mut seen[idx], true) {
@@ -362,21 +321,11 @@ impl FrameMessage {
             let encoding = TileEncoding::from_u8(enc).ok_or(DecodeError::UnknownEncoding(enc))?;
             let (tw, th) = tile_dims(width, height, c, rw);
             if !encoding.payload_len_ok(len, (tw * th) as usize) {
-                return Err(DecodeError::PayloadSize {
-                    col,
-                    row,
-                    encoding,
-                    len,
-                });
+                return Err(DecodeError::PayloadSize { col, row, encoding, len });
             }
             let start = r.pos;
             r.take(len)?;
-            tiles.push(TilePayload {
-                col,
-                row,
-                encoding,
-                data: buf.slice(start..start + len),
-            });
+            tiles.push(TilePayload { col, row, encoding, data: buf.slice(start..start + len) });
         }
         r.finish()?;
         Ok(FrameMessage { header, tiles })
@@ -440,14 +389,7 @@ impl CursorShape {
         let start = r.pos;
         r.take(len)?;
         r.finish()?;
-        Ok(CursorShape {
-            serial,
-            width,
-            height,
-            hot_x,
-            hot_y,
-            rgba: buf.slice(start..start + len),
-        })
+        Ok(CursorShape { serial, width, height, hot_x, hot_y, rgba: buf.slice(start..start + len) })
     }
 }
 
@@ -468,11 +410,7 @@ impl CursorPosition {
         if flags & !1 != 0 {
             return Err(DecodeError::UnknownFlags(flags));
         }
-        let pos = CursorPosition {
-            visible: flags & 1 != 0,
-            x: r.i32()?,
-            y: r.i32()?,
-        };
+        let pos = CursorPosition { visible: flags & 1 != 0, x: r.i32()?, y: r.i32()? };
         r.finish()?;
         Ok(pos)
     }

@@ -30,41 +30,21 @@ impl LiveMeeting {
     }
 
     fn person(&self, participant: ParticipantId) -> Person {
-        let name = self
-            .participants
-            .lock()
-            .expect("participants lock")
-            .get(&participant)
-            .map(|p| p.name.clone());
-        Person {
-            participant,
-            name: name.unwrap_or_else(|| format!("Participant {participant}")),
-        }
+        let name = self.participants.lock().expect("participants lock").get(&participant).map(|p| p.name.clone());
+        Person { participant, name: name.unwrap_or_else(|| format!("Participant {participant}")) }
     }
 
     /// The roster's control part, as everyone is told it.
-    pub fn control_state(
-        &self,
-        floor: &ControlFloor,
-        ended: Option<deskshare_proto::RevokeReason>,
-    ) -> ServerMessage {
+    pub fn control_state(&self, floor: &ControlFloor, ended: Option<deskshare_proto::RevokeReason>) -> ServerMessage {
         ServerMessage::Control {
             controller: floor.controller().map(|(p, _)| self.person(p)),
-            queue: floor
-                .waiting()
-                .into_iter()
-                .map(|p| self.person(p))
-                .collect(),
+            queue: floor.waiting().into_iter().map(|p| self.person(p)).collect(),
             ended,
         }
     }
 
     fn send_to(&self, participant: ParticipantId, msg: ServerMessage) {
-        if let Some(p) = self
-            .participants
-            .lock()
-            .expect("participants lock")
-            .get(&participant)
+        if let Some(p) = self.participants.lock().expect("participants lock").get(&participant)
             && p.outbox.try_send(msg).is_err()
         {
             tracing::warn!(meeting = %self.id, participant, "outbox full; control message dropped");
@@ -84,29 +64,15 @@ impl LiveMeeting {
                 tracing::info!(meeting = %self.id, grant, requester = requester.name, "control requested");
                 self.send_to_presenter(ServerMessage::ControlAsk { grant, requester });
             }
-            FloorOutput::EndGrant { grant } => {
-                self.send_to_presenter(ServerMessage::ControlEnd { grant })
-            }
+            FloorOutput::EndGrant { grant } => self.send_to_presenter(ServerMessage::ControlEnd { grant }),
             FloorOutput::Refused { participant, why } => {
                 let err = refusal_error(why);
-                self.send_to(
-                    participant,
-                    ServerMessage::Refused {
-                        code: err.code,
-                        message: err.message,
-                    },
-                );
+                self.send_to(participant, ServerMessage::Refused { code: err.code, message: err.message });
             }
             FloorOutput::Changed { reason } => {
                 let state = self.control_state(floor, reason);
                 tracing::info!(meeting = %self.id, ?state, "control changed");
-                let everyone: Vec<_> = self
-                    .participants
-                    .lock()
-                    .expect("participants lock")
-                    .keys()
-                    .copied()
-                    .collect();
+                let everyone: Vec<_> = self.participants.lock().expect("participants lock").keys().copied().collect();
                 for p in everyone {
                     self.send_to(p, state.clone());
                 }
@@ -116,11 +82,7 @@ impl LiveMeeting {
 
     /// Forwards a controller's input to the presenter's agent, tagged with the grant. Input
     /// from anyone else is refused: the floor, not the client, says who controls.
-    pub fn forward_input(
-        &self,
-        from: ParticipantId,
-        events: Vec<InputEvent>,
-    ) -> Result<(), WireError> {
+    pub fn forward_input(&self, from: ParticipantId, events: Vec<InputEvent>) -> Result<(), WireError> {
         let grant = self.floor.lock().expect("floor lock").grant_of(from);
         match grant {
             Some(grant) => {

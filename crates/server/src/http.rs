@@ -52,14 +52,8 @@ async fn security_headers(mut res: Response) -> Response {
              form-action 'self'; frame-ancestors 'none'",
         ),
     );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     res
 }
@@ -70,8 +64,7 @@ pub struct ApiError(pub WireError);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.code.http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.0.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(ErrorBody::from(self.0))).into_response()
     }
 }
@@ -95,13 +88,8 @@ fn check_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     let want = state.admin_token.as_bytes();
-    let ok = given.len() == want.len()
-        && given.bytes().zip(want).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
-    if ok {
-        Ok(())
-    } else {
-        Err(WireError::new(ErrorCode::Unauthorized, "missing or wrong bearer token").into())
-    }
+    let ok = given.len() == want.len() && given.bytes().zip(want).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
+    if ok { Ok(()) } else { Err(WireError::new(ErrorCode::Unauthorized, "missing or wrong bearer token").into()) }
 }
 
 /// The viewer join URL of a meeting.
@@ -123,17 +111,9 @@ async fn create_meeting(
     body: Option<Json<CreateMeeting>>,
 ) -> Result<(StatusCode, Json<CreatedMeeting>), ApiError> {
     check_admin(&state, &headers)?;
-    let req = body.map(|Json(b)| b).unwrap_or(CreateMeeting {
-        title: None,
-        expires_in: None,
-    });
-    let title = req
-        .title
-        .unwrap_or_else(|| "Meeting".into())
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect::<String>();
+    let req = body.map(|Json(b)| b).unwrap_or(CreateMeeting { title: None, expires_in: None });
+    let title =
+        req.title.unwrap_or_else(|| "Meeting".into()).chars().filter(|c| !c.is_control()).take(200).collect::<String>();
     let id = MeetingId::generate();
     let secret = PresenterSecret::generate();
     let now = unix_now();
@@ -142,15 +122,9 @@ async fn create_meeting(
         title: title.clone(),
         presenter_secret: secret.hash(),
         created_at: now,
-        expires_at: req
-            .expires_in
-            .map(|s| now.saturating_add(s.min(i64::MAX as u64 / 2) as i64)),
+        expires_at: req.expires_in.map(|s| now.saturating_add(s.min(i64::MAX as u64 / 2) as i64)),
     };
-    state
-        .store
-        .insert_meeting(&record)
-        .await
-        .map_err(internal)?;
+    state.store.insert_meeting(&record).await.map_err(internal)?;
     tracing::info!(meeting = %id, "meeting created");
     Ok((
         StatusCode::CREATED,
@@ -168,19 +142,9 @@ async fn meeting_info(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Json<MeetingInfo>, ApiError> {
-    let not_found = || {
-        ApiError(WireError::new(
-            ErrorCode::MeetingNotFound,
-            "no such meeting",
-        ))
-    };
+    let not_found = || ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such meeting"));
     let id = MeetingId::parse(&id).map_err(|_| not_found())?;
-    let m = state
-        .store
-        .meeting(&id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(not_found)?;
+    let m = state.store.meeting(&id).await.map_err(internal)?.ok_or_else(not_found)?;
     if m.is_expired(unix_now()) {
         return Err(WireError::bare(ErrorCode::MeetingExpired).into());
     }
@@ -198,12 +162,7 @@ async fn meeting_info(
 async fn error_table() -> Json<serde_json::Value> {
     let map: serde_json::Map<String, serde_json::Value> = ErrorCode::ALL
         .iter()
-        .map(|c| {
-            (
-                c.as_str().to_string(),
-                serde_json::json!({ "cause": c.cause(), "remedy": c.remedy() }),
-            )
-        })
+        .map(|c| (c.as_str().to_string(), serde_json::json!({ "cause": c.cause(), "remedy": c.remedy() })))
         .collect();
     Json(serde_json::Value::Object(map))
 }

@@ -104,19 +104,13 @@ impl LiveMeeting {
     /// Registers a connection; its session task drains the returned outbox.
     pub fn join(&self, conn: u64, name: String, role: Role) -> mpsc::Receiver<ServerMessage> {
         let (outbox, rx) = mpsc::channel(OUTBOX_CAPACITY);
-        self.participants
-            .lock()
-            .expect("participants lock")
-            .insert(conn, Participant { name, role, outbox });
+        self.participants.lock().expect("participants lock").insert(conn, Participant { name, role, outbox });
         rx
     }
 
     /// Removes a connection, ending any grant or request it had.
     pub fn leave(&self, conn: u64) {
-        self.participants
-            .lock()
-            .expect("participants lock")
-            .remove(&conn);
+        self.participants.lock().expect("participants lock").remove(&conn);
         self.with_floor(|f, now| f.left(conn, now));
     }
 
@@ -125,8 +119,7 @@ impl LiveMeeting {
     }
 
     pub fn viewer_left(&self) {
-        self.presence
-            .send_modify(|p| p.viewers = p.viewers.saturating_sub(1));
+        self.presence.send_modify(|p| p.viewers = p.viewers.saturating_sub(1));
     }
 }
 

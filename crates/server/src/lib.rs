@@ -48,30 +48,16 @@ fn coded(code: ErrorCode, msg: impl std::fmt::Display) -> WireError {
 /// Prepares the data directory, database, certificate and listener.
 pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
     let data = &opts.data;
-    std::fs::create_dir_all(data).map_err(|e| {
-        coded(
-            ErrorCode::DataDirUnusable,
-            format!("{}: {e}", data.display()),
-        )
-    })?;
+    std::fs::create_dir_all(data).map_err(|e| coded(ErrorCode::DataDirUnusable, format!("{}: {e}", data.display())))?;
     let store = store::Store::open_sqlite(&data.join("deskshare.db"))
         .await
-        .map_err(|e| {
-            coded(
-                ErrorCode::DataDirUnusable,
-                format!("{}: {e}", data.join("deskshare.db").display()),
-            )
-        })?;
+        .map_err(|e| coded(ErrorCode::DataDirUnusable, format!("{}: {e}", data.join("deskshare.db").display())))?;
     let admin_token = admin_token(data)?;
 
     let listener = std::net::TcpListener::bind(opts.listen)
         .map_err(|e| coded(ErrorCode::ListenFailed, format!("{}: {e}", opts.listen)))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| coded(ErrorCode::ListenFailed, e))?;
-    let local_addr = listener
-        .local_addr()
-        .map_err(|e| coded(ErrorCode::ListenFailed, e))?;
+    listener.set_nonblocking(true).map_err(|e| coded(ErrorCode::ListenFailed, e))?;
+    let local_addr = listener.local_addr().map_err(|e| coded(ErrorCode::ListenFailed, e))?;
 
     let public_url = match &opts.public_url {
         Some(u) => u.clone(),
@@ -81,23 +67,13 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
                 IpAddr::V6(ip) => format!("[{ip}]"),
                 ip => ip.to_string(),
             };
-            Url::parse(&format!("https://{host}:{}/", local_addr.port()))
-                .expect("URL from address parses")
+            Url::parse(&format!("https://{host}:{}/", local_addr.port())).expect("URL from address parses")
         }
     };
-    let public_host = public_url
-        .host_str()
-        .ok_or_else(|| coded(ErrorCode::UrlInvalid, "--public-url has no host"))?
-        .to_string();
-    let mut hosts = vec![
-        "localhost".to_string(),
-        "127.0.0.1".to_string(),
-        "::1".to_string(),
-    ];
-    let bare_host = public_host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
+    let public_host =
+        public_url.host_str().ok_or_else(|| coded(ErrorCode::UrlInvalid, "--public-url has no host"))?.to_string();
+    let mut hosts = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    let bare_host = public_host.trim_start_matches('[').trim_end_matches(']').to_string();
     if !hosts.contains(&bare_host) {
         hosts.push(bare_host.clone());
     }
@@ -128,18 +104,13 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
 
 impl Running {
     /// Serves until `shutdown` resolves, then tells every session and drains for a moment.
-    pub async fn serve_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), WireError> {
+    pub async fn serve_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), WireError> {
         let handle = axum_server::Handle::new();
         let app = http::router(self.state.clone());
-        let server = axum_server::from_tcp_rustls(
-            self.listener,
-            axum_server::tls_rustls::RustlsConfig::from_config(self.tls),
-        )
-        .map_err(|e| coded(ErrorCode::ListenFailed, e))?
-        .handle(handle.clone());
+        let server =
+            axum_server::from_tcp_rustls(self.listener, axum_server::tls_rustls::RustlsConfig::from_config(self.tls))
+                .map_err(|e| coded(ErrorCode::ListenFailed, e))?
+                .handle(handle.clone());
         let shutdown_tx = self.shutdown_tx;
         tokio::spawn(async move {
             shutdown.await;
@@ -147,10 +118,7 @@ impl Running {
             let _ = shutdown_tx.send(true);
             handle.graceful_shutdown(Some(Duration::from_secs(3)));
         });
-        server
-            .serve(app.into_make_service())
-            .await
-            .map_err(|e| coded(ErrorCode::ListenFailed, e))
+        server.serve(app.into_make_service()).await.map_err(|e| coded(ErrorCode::ListenFailed, e))
     }
 }
 
@@ -163,12 +131,8 @@ fn admin_token(data: &std::path::Path) -> Result<String, WireError> {
             let mut bytes = [0u8; 32];
             rand::rng().fill_bytes(&mut bytes);
             let token = hex::encode(bytes);
-            tls::write_private(&path, format!("{token}\n").as_bytes()).map_err(|e| {
-                coded(
-                    ErrorCode::DataDirUnusable,
-                    format!("{}: {e}", path.display()),
-                )
-            })?;
+            tls::write_private(&path, format!("{token}\n").as_bytes())
+                .map_err(|e| coded(ErrorCode::DataDirUnusable, format!("{}: {e}", path.display())))?;
             Ok(token)
         }
     }

@@ -9,9 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use deskshare_meeting::{MeetingId, SecretHash};
 use sqlx::Row;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 /// Ordered schema migrations. Each runs once, inside a transaction, and is recorded in
 /// `schema_migrations`; never edit one that has shipped, add a new one.
@@ -56,9 +54,7 @@ pub struct Store {
 
 /// Seconds since the Unix epoch.
 pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 impl Store {
@@ -70,25 +66,17 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await?;
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         let store = Store { pool };
         store.migrate().await?;
         Ok(store)
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY NOT NULL)",
-        )
-        .execute(&self.pool)
-        .await?;
-        let done: i64 = sqlx::query("SELECT COUNT(*) FROM schema_migrations")
-            .fetch_one(&self.pool)
-            .await?
-            .get(0);
+        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY NOT NULL)")
+            .execute(&self.pool)
+            .await?;
+        let done: i64 = sqlx::query("SELECT COUNT(*) FROM schema_migrations").fetch_one(&self.pool).await?.get(0);
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
             let mut tx = self.pool.begin().await?;
             sqlx::query(sql).execute(&mut *tx).await?;
@@ -102,22 +90,25 @@ impl Store {
     }
 
     pub async fn insert_meeting(&self, m: &MeetingRecord) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO meetings (id, title, presenter_secret_sha256, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(m.id.as_str())
-            .bind(&m.title)
-            .bind(m.presenter_secret.as_hex())
-            .bind(m.created_at)
-            .bind(m.expires_at)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO meetings (id, title, presenter_secret_sha256, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(m.id.as_str())
+        .bind(&m.title)
+        .bind(m.presenter_secret.as_hex())
+        .bind(m.created_at)
+        .bind(m.expires_at)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     pub async fn meeting(&self, id: &MeetingId) -> Result<Option<MeetingRecord>, StoreError> {
-        let row = sqlx::query("SELECT id, title, presenter_secret_sha256, created_at, expires_at FROM meetings WHERE id = ?")
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, title, presenter_secret_sha256, created_at, expires_at FROM meetings WHERE id = ?")
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| {
             let id: String = r.get(0);
             Ok(MeetingRecord {

@@ -51,17 +51,12 @@ fn serve(path: &str) -> Response {
         Some((p, bytes)) => {
             let mut res = bytes.into_response();
             let h = res.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(content_type(p)),
-            );
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(p)));
             // Files change with the binary; a short cache keeps upgrades visible.
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             res
         }
-        None => {
-            ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such file")).into_response()
-        }
+        None => ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such file")).into_response(),
     }
 }
 
@@ -69,10 +64,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(|| async { serve("index.html") }))
         .route("/m/{id}", get(|| async { serve("meeting.html") }))
-        .route(
-            "/app/{*file}",
-            get(|Path(file): Path<String>| async move { serve(&format!("app/{file}")) }),
-        )
+        .route("/app/{*file}", get(|Path(file): Path<String>| async move { serve(&format!("app/{file}")) }))
 }
 
 #[cfg(test)]
@@ -87,23 +79,13 @@ mod tests {
                 let path = entry.unwrap().path();
                 if path.is_dir() {
                     stack.push(path);
-                } else if !path.to_string_lossy().ends_with(".d.ts")
-                    && path.file_name().unwrap() != "jsconfig.json"
-                {
-                    on_disk.push(
-                        path.strip_prefix(&root)
-                            .unwrap()
-                            .to_string_lossy()
-                            .into_owned(),
-                    );
+                } else if !path.to_string_lossy().ends_with(".d.ts") && path.file_name().unwrap() != "jsconfig.json" {
+                    on_disk.push(path.strip_prefix(&root).unwrap().to_string_lossy().into_owned());
                 }
             }
         }
         for f in &on_disk {
-            assert!(
-                super::FILES.iter().any(|(p, _)| p == f),
-                "web/{f} is not in web_files!"
-            );
+            assert!(super::FILES.iter().any(|(p, _)| p == f), "web/{f} is not in web_files!");
         }
     }
 }

@@ -25,25 +25,14 @@ impl Xvfb {
         // numbers apart, the pid keeps concurrent processes apart.
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         for _ in 0..50 {
-            let n = 100
-                + (std::process::id() % 400) * 16
-                + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 16;
-            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                || Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            {
+            let n =
+                100 + (std::process::id() % 400) * 16 + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 16;
+            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
                 continue;
             }
             let display = format!(":{n}");
             let child = Command::new("Xvfb")
-                .args([
-                    &display,
-                    "-screen",
-                    "0",
-                    &format!("{width}x{height}x24"),
-                    "-nolisten",
-                    "tcp",
-                    "-noreset",
-                ])
+                .args([&display, "-screen", "0", &format!("{width}x{height}x24"), "-nolisten", "tcp", "-noreset"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -93,25 +82,16 @@ impl Image {
         let info = reader.next_frame(&mut buf)?;
         let rgb = match info.color_type {
             png::ColorType::Rgb => buf[..info.buffer_size()].to_vec(),
-            png::ColorType::Rgba => buf[..info.buffer_size()]
-                .chunks_exact(4)
-                .flat_map(|c| [c[0], c[1], c[2]])
-                .collect(),
+            png::ColorType::Rgba => {
+                buf[..info.buffer_size()].chunks_exact(4).flat_map(|c| [c[0], c[1], c[2]]).collect()
+            }
             other => bail!("unexpected PNG colour type {other:?}"),
         };
-        Ok(Image {
-            width: info.width,
-            height: info.height,
-            rgb,
-        })
+        Ok(Image { width: info.width, height: info.height, rgb })
     }
 
     pub fn write_png(&self, path: &Path) -> Result<()> {
-        let mut enc = png::Encoder::new(
-            std::io::BufWriter::new(std::fs::File::create(path)?),
-            self.width,
-            self.height,
-        );
+        let mut enc = png::Encoder::new(std::io::BufWriter::new(std::fs::File::create(path)?), self.width, self.height);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         enc.write_header()?.write_image_data(&self.rgb)?;
@@ -125,19 +105,12 @@ impl Image {
             let start = ((row * self.width + x) * 3) as usize;
             rgb.extend_from_slice(&self.rgb[start..start + (w * 3) as usize]);
         }
-        Image {
-            width: w,
-            height: h,
-            rgb,
-        }
+        Image { width: w, height: h, rgb }
     }
 
     /// An image from `0x00RRGGBB` pixels, like [`picture`] makes.
     pub fn from_pixels(width: u32, height: u32, pixels: &[u32]) -> Image {
-        let rgb = pixels
-            .iter()
-            .flat_map(|p| [(p >> 16) as u8, (p >> 8) as u8, *p as u8])
-            .collect();
+        let rgb = pixels.iter().flat_map(|p| [(p >> 16) as u8, (p >> 8) as u8, *p as u8]).collect();
         Image { width, height, rgb }
     }
 
@@ -146,11 +119,7 @@ impl Image {
         if (self.width, self.height) != (other.width, other.height) {
             return usize::MAX;
         }
-        self.rgb
-            .chunks_exact(3)
-            .zip(other.rgb.chunks_exact(3))
-            .filter(|(a, b)| a != b)
-            .count()
+        self.rgb.chunks_exact(3).zip(other.rgb.chunks_exact(3)).filter(|(a, b)| a != b).count()
     }
 }
 
@@ -165,31 +134,13 @@ pub fn grab(display: &str) -> Result<Image> {
     let mut y = 0u16;
     while y < geo.height {
         let h = band.min(geo.height - y);
-        let img = conn
-            .get_image(
-                ImageFormat::Z_PIXMAP,
-                screen.root,
-                0,
-                y as i16,
-                geo.width,
-                h,
-                !0,
-            )?
-            .reply()?;
-        for px in img
-            .data
-            .chunks_exact(4)
-            .take(geo.width as usize * h as usize)
-        {
+        let img = conn.get_image(ImageFormat::Z_PIXMAP, screen.root, 0, y as i16, geo.width, h, !0)?.reply()?;
+        for px in img.data.chunks_exact(4).take(geo.width as usize * h as usize) {
             rgb.extend_from_slice(&[px[2], px[1], px[0]]);
         }
         y += h;
     }
-    Ok(Image {
-        width: geo.width.into(),
-        height: geo.height.into(),
-        rgb,
-    })
+    Ok(Image { width: geo.width.into(), height: geo.height.into(), rgb })
 }
 
 /// Deterministic picture: gradients, flat bands and noise, so every tile encoder is hit.
@@ -202,11 +153,7 @@ pub fn picture(width: u32, height: u32, seed: u64) -> Vec<u32> {
             s ^= s >> 7;
             s ^= s << 17;
             match (y / 40) % 4 {
-                0 => {
-                    ((x * 255 / width.max(1)) << 16)
-                        | (((y * 3) & 0xff) << 8)
-                        | (seed as u32 & 0xff)
-                }
+                0 => ((x * 255 / width.max(1)) << 16) | (((y * 3) & 0xff) << 8) | (seed as u32 & 0xff),
                 1 => (s as u32) & 0x00ff_ffff,
                 2 => {
                     if (x / 8 + y / 8) % 2 == 0 {
@@ -228,14 +175,7 @@ pub struct PictureWindow {
 }
 
 impl PictureWindow {
-    pub fn show(
-        display: &str,
-        x: i16,
-        y: i16,
-        width: u16,
-        height: u16,
-        seed: u64,
-    ) -> Result<PictureWindow> {
+    pub fn show(display: &str, x: i16, y: i16, width: u16, height: u16, seed: u64) -> Result<PictureWindow> {
         let (conn, screen_num) = x11rb::connect(Some(display))?;
         let screen = conn.setup().roots[screen_num].clone();
         let window = conn.generate_id()?;
@@ -251,9 +191,7 @@ impl PictureWindow {
             0,
             xproto::WindowClass::INPUT_OUTPUT,
             screen.root_visual,
-            &xproto::CreateWindowAux::new()
-                .override_redirect(1)
-                .background_pixel(0),
+            &xproto::CreateWindowAux::new().override_redirect(1).background_pixel(0),
         )?;
         let title = format!("deskshare test picture {seed}");
         conn.change_property8(
@@ -278,18 +216,7 @@ impl PictureWindow {
                 .iter()
                 .flat_map(|p| p.to_le_bytes())
                 .collect();
-            conn.put_image(
-                ImageFormat::Z_PIXMAP,
-                window,
-                gc,
-                width,
-                h,
-                0,
-                y0 as i16,
-                0,
-                screen.root_depth,
-                &data,
-            )?;
+            conn.put_image(ImageFormat::Z_PIXMAP, window, gc, width, h, 0, y0 as i16, 0, screen.root_depth, &data)?;
             y0 += h;
         }
         conn.sync()?;
@@ -339,11 +266,7 @@ impl CuttableProxy {
                 pipe(upstream, client);
             }
         });
-        Ok(CuttableProxy {
-            port,
-            live,
-            accepted,
-        })
+        Ok(CuttableProxy { port, live, accepted })
     }
 
     /// Cuts every connection currently open through the proxy.

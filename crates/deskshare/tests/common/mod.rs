@@ -13,9 +13,7 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_deskshare");
 
 /// A fresh directory for one test's files (kept after the run for a person to look at).
 pub fn workdir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("e2e")
-        .join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e").join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -30,11 +28,12 @@ pub struct Proc {
 
 impl Proc {
     pub fn spawn(name: &str, cmd: &mut Command) -> Proc {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        Self::spawn_raw(name, cmd.stderr(Stdio::inherit()))
+    }
+
+    /// Like [`Proc::spawn`], leaving stderr (and stdin) as the caller set them.
+    pub fn spawn_raw(name: &str, cmd: &mut Command) -> Proc {
+        let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("{name}: {e}"));
         let lines = Arc::new(Mutex::new(Vec::new()));
         let out = child.stdout.take().unwrap();
         let sink = lines.clone();
@@ -43,11 +42,7 @@ impl Proc {
                 sink.lock().unwrap().push(line);
             }
         });
-        Proc {
-            child,
-            lines,
-            name: name.to_string(),
-        }
+        Proc { child, lines, name: name.to_string() }
     }
 
     pub fn lines(&self) -> Vec<String> {
@@ -61,12 +56,7 @@ impl Proc {
             if let Some(v) = self.lines().iter().rev().find_map(|l| f(l)) {
                 return v;
             }
-            assert!(
-                Instant::now() < deadline,
-                "{}: no line {what} in {:?}",
-                self.name,
-                self.lines()
-            );
+            assert!(Instant::now() < deadline, "{}: no line {what} in {:?}", self.name, self.lines());
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -78,11 +68,7 @@ impl Proc {
         // Give the reader thread a moment to collect the last lines.
         std::thread::sleep(Duration::from_millis(100));
         if !status.success() {
-            eprintln!(
-                "{} exited with {status}; output: {:?}",
-                self.name,
-                self.lines()
-            );
+            eprintln!("{} exited with {status}; output: {:?}", self.name, self.lines());
         }
         status.success()
     }
@@ -96,17 +82,12 @@ impl Drop for Proc {
 }
 
 fn unsafe_kill(pid: u32) {
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(pid.to_string())
-        .status();
+    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
 }
 
 /// Value of `key=` in a `key=value` line.
 pub fn field(line: &str, key: &str) -> Option<u64> {
-    line.split_whitespace()
-        .find_map(|w| w.strip_prefix(&format!("{key}=")))
-        .and_then(|v| v.parse().ok())
+    line.split_whitespace().find_map(|w| w.strip_prefix(&format!("{key}="))).and_then(|v| v.parse().ok())
 }
 
 /// A running `deskshare serve` on a free port.
@@ -127,8 +108,7 @@ impl Server {
                 .env("DESKSHARE_LOG", "info"),
         );
         let url = proc.wait_for("with the URL", Duration::from_secs(20), |l| {
-            l.strip_prefix("deskshare serving ")
-                .map(|r| r.split_whitespace().next().unwrap().to_string())
+            l.strip_prefix("deskshare serving ").map(|r| r.split_whitespace().next().unwrap().to_string())
         });
         Server { proc, url, data }
     }
@@ -138,68 +118,42 @@ impl Server {
     }
 
     pub fn token(&self) -> String {
-        std::fs::read_to_string(self.data.join("admin-token"))
-            .unwrap()
-            .trim()
-            .to_string()
+        std::fs::read_to_string(self.data.join("admin-token")).unwrap().trim().to_string()
     }
 
     /// Creates a meeting with the CLI; returns (join URL, presenter URL).
     pub fn create_meeting(&self, title: &str) -> (String, String) {
         let out = Command::new(BIN)
-            .args([
-                "meeting", "create", "--server", &self.url, "--title", title, "--json", "--ca",
-            ])
+            .args(["meeting", "create", "--server", &self.url, "--title", title, "--json", "--ca"])
             .arg(self.ca())
             .env("DESKSHARE_TOKEN", self.token())
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "meeting create: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "meeting create: {}", String::from_utf8_lossy(&out.stderr));
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let id = v["id"].as_str().unwrap();
         assert!(id.len() >= 20, "meeting id has at least 80 bits: {id}");
-        (
-            v["join_url"].as_str().unwrap().to_string(),
-            v["presenter_url"].as_str().unwrap().to_string(),
-        )
+        (v["join_url"].as_str().unwrap().to_string(), v["presenter_url"].as_str().unwrap().to_string())
     }
 
     /// Starts `deskshare share` on `display`.
     pub fn share(&self, presenter_url: &str, display: &str) -> Proc {
         Proc::spawn(
             "share",
-            Command::new(BIN)
-                .args(["share", presenter_url, "--display", display, "--ca"])
-                .arg(self.ca()),
+            Command::new(BIN).args(["share", presenter_url, "--display", display, "--ca"]).arg(self.ca()),
         )
     }
 
     /// Runs `deskshare view --snapshot` and reads the PNG.
     pub fn snapshot(&self, join_url: &str, path: &Path) -> Image {
         let out = Command::new(BIN)
-            .args([
-                "view",
-                join_url,
-                "--timeout",
-                "30",
-                "--settle",
-                "700",
-                "--snapshot",
-            ])
+            .args(["view", join_url, "--timeout", "30", "--settle", "700", "--snapshot"])
             .arg(path)
             .arg("--ca")
             .arg(self.ca())
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "view --snapshot failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "view --snapshot failed: {}", String::from_utf8_lossy(&out.stderr));
         Image::read_png(path).unwrap()
     }
 }
@@ -217,26 +171,12 @@ pub fn eventually(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
 pub fn xterm(display: &str, geometry: &str, command: &str) -> Proc {
     Proc::spawn(
         "xterm",
-        Command::new("xterm").args([
-            "-display",
-            display,
-            "-geometry",
-            geometry,
-            "+bc",
-            "-e",
-            "bash",
-            "-c",
-            command,
-        ]),
+        Command::new("xterm").args(["-display", display, "-geometry", geometry, "+bc", "-e", "bash", "-c", command]),
     )
 }
 
 /// Runs xdotool against `display`.
 pub fn xdotool(display: &str, args: &[&str]) {
-    let st = Command::new("xdotool")
-        .args(args)
-        .env("DISPLAY", display)
-        .status()
-        .expect("xdotool runs");
+    let st = Command::new("xdotool").args(args).env("DISPLAY", display).status().expect("xdotool runs");
     assert!(st.success(), "xdotool {args:?}");
 }

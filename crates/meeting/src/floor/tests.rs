@@ -34,11 +34,7 @@ fn grant_needs_the_agents_yes_and_input_needs_the_grant() {
     assert_eq!(f.grant_of(7), None);
     f.decide(grant, true, t);
     assert_eq!(f.grant_of(7), Some(grant));
-    assert_eq!(
-        f.grant_of(8),
-        None,
-        "only the controller's input is forwarded"
-    );
+    assert_eq!(f.grant_of(8), None, "only the controller's input is forwarded");
     assert!(drain(&mut f).contains(&FloorOutput::Changed { reason: None }));
 }
 
@@ -60,18 +56,13 @@ fn queue_is_served_in_order_and_leaving_ends_grants() {
     f.left(1, t);
     let out = drain(&mut f);
     assert!(out.contains(&FloorOutput::EndGrant { grant: g1 }));
-    assert!(out.contains(&FloorOutput::Changed {
-        reason: Some(RevokeReason::ControllerLeft)
-    }));
+    assert!(out.contains(&FloorOutput::Changed { reason: Some(RevokeReason::ControllerLeft) }));
     let (g2, p2) = asked(&out).unwrap();
     assert_eq!(p2, 2);
     assert_ne!(g2, g1, "every grant has a fresh id");
     f.decide(g2, false, t);
     let out = drain(&mut f);
-    assert!(out.contains(&FloorOutput::Refused {
-        participant: 2,
-        why: Refusal::Denied
-    }));
+    assert!(out.contains(&FloorOutput::Refused { participant: 2, why: Refusal::Denied }));
     assert_eq!(asked(&out).map(|a| a.1), Some(3));
 }
 
@@ -87,10 +78,7 @@ fn unanswered_request_times_out() {
     assert!(drain(&mut f).is_empty());
     f.handle_timeout(t + ASK_TIMEOUT);
     let out = drain(&mut f);
-    assert!(out.contains(&FloorOutput::Refused {
-        participant: 5,
-        why: Refusal::TimedOut
-    }));
+    assert!(out.contains(&FloorOutput::Refused { participant: 5, why: Refusal::TimedOut }));
     assert!(out.contains(&FloorOutput::EndGrant { grant: g }));
     f.decide(g, true, t + ASK_TIMEOUT); // a late yes grants nothing
     assert_eq!(f.controller(), None);
@@ -109,9 +97,7 @@ fn revocation_and_presenter_leaving_end_control() {
     assert_eq!(f.controller(), Some((1, g)));
     f.revoked(g, RevokeReason::Hotkey, t);
     assert_eq!(f.controller(), None);
-    assert!(drain(&mut f).contains(&FloorOutput::Changed {
-        reason: Some(RevokeReason::Hotkey)
-    }));
+    assert!(drain(&mut f).contains(&FloorOutput::Changed { reason: Some(RevokeReason::Hotkey) }));
 
     f.request(1, t).unwrap();
     let (g, _) = asked(&drain(&mut f)).unwrap();
@@ -121,11 +107,6 @@ fn revocation_and_presenter_leaving_end_control() {
     f.set_presenter(None, t);
     let out = drain(&mut f);
     assert_eq!(f.controller(), None);
-    assert!(out.contains(&FloorOutput::Refused {
-        participant: 2,
-        why: Refusal::NoPresenter
-    }));
-    assert!(out.contains(&FloorOutput::Changed {
-        reason: Some(RevokeReason::PresenterLeft)
-    }));
+    assert!(out.contains(&FloorOutput::Refused { participant: 2, why: Refusal::NoPresenter }));
+    assert!(out.contains(&FloorOutput::Changed { reason: Some(RevokeReason::PresenterLeft) }));
 }

@@ -3,26 +3,13 @@ use proptest::prelude::*;
 
 fn frame(width: u16, height: u16, tiles: Vec<TilePayload>, keyframe: bool) -> FrameMessage {
     FrameMessage {
-        header: FrameHeader {
-            keyframe,
-            frame: 7,
-            width,
-            height,
-            skipped_tiles: 3,
-            server_delay_ms: 4,
-            rtt_ms: 5,
-        },
+        header: FrameHeader { keyframe, frame: 7, width, height, skipped_tiles: 3, server_delay_ms: 4, rtt_ms: 5 },
         tiles,
     }
 }
 
 fn solid(col: u16, row: u16) -> TilePayload {
-    TilePayload {
-        col,
-        row,
-        encoding: TileEncoding::Solid,
-        data: Bytes::from_static(&[1, 2, 3]),
-    }
+    TilePayload { col, row, encoding: TileEncoding::Solid, data: Bytes::from_static(&[1, 2, 3]) }
 }
 
 fn decode_err(bytes: Vec<u8>) -> DecodeError {
@@ -34,10 +21,7 @@ fn frame_round_trips() {
     let f = frame(100, 70, vec![solid(0, 0), solid(1, 1)], false);
     let bytes = f.encode();
     assert_eq!(bytes.len(), f.encoded_len());
-    assert_eq!(
-        MediaMessage::decode(Bytes::from(bytes)).unwrap(),
-        MediaMessage::Frame(f)
-    );
+    assert_eq!(MediaMessage::decode(Bytes::from(bytes)).unwrap(), MediaMessage::Frame(f));
 }
 
 #[test]
@@ -46,11 +30,7 @@ fn every_truncation_is_rejected_not_panicking() {
     let bytes = f.encode();
     for cut in 0..bytes.len() {
         let err = decode_err(bytes[..cut].to_vec());
-        assert_eq!(
-            err.code(),
-            ErrorCode::MessageMalformed,
-            "cut at {cut}: {err}"
-        );
+        assert_eq!(err.code(), ErrorCode::MessageMalformed, "cut at {cut}: {err}");
     }
 }
 
@@ -65,42 +45,19 @@ fn bad_frames_get_precise_errors() {
     assert_eq!(decode_err(bytes), DecodeError::Trailing(1));
     // Tile outside the grid.
     let bytes = frame(64, 64, vec![solid(1, 0)], false).encode();
-    assert!(matches!(
-        decode_err(bytes),
-        DecodeError::TileOutOfGrid { .. }
-    ));
+    assert!(matches!(decode_err(bytes), DecodeError::TileOutOfGrid { .. }));
     // Duplicate tile.
     let bytes = frame(128, 64, vec![solid(0, 0), solid(0, 0)], false).encode();
-    assert!(matches!(
-        decode_err(bytes),
-        DecodeError::DuplicateTile { .. }
-    ));
+    assert!(matches!(decode_err(bytes), DecodeError::DuplicateTile { .. }));
     // Keyframe missing tiles.
     let bytes = frame(128, 64, vec![solid(0, 0)], true).encode();
-    assert!(matches!(
-        decode_err(bytes),
-        DecodeError::IncompleteKeyframe { .. }
-    ));
+    assert!(matches!(decode_err(bytes), DecodeError::IncompleteKeyframe { .. }));
     // Screen too large / zero.
-    assert_eq!(
-        decode_err(frame(9000, 10, vec![], false).encode()).code(),
-        ErrorCode::ScreenTooLarge
-    );
-    assert_eq!(
-        decode_err(frame(0, 10, vec![], false).encode()).code(),
-        ErrorCode::ScreenTooLarge
-    );
+    assert_eq!(decode_err(frame(9000, 10, vec![], false).encode()).code(), ErrorCode::ScreenTooLarge);
+    assert_eq!(decode_err(frame(0, 10, vec![], false).encode()).code(), ErrorCode::ScreenTooLarge);
     // Raw payload of the wrong size is corrupt.
-    let raw = TilePayload {
-        col: 0,
-        row: 0,
-        encoding: TileEncoding::Raw,
-        data: Bytes::from(vec![0; 10]),
-    };
-    assert_eq!(
-        decode_err(frame(64, 64, vec![raw], false).encode()).code(),
-        ErrorCode::TileCorrupt
-    );
+    let raw = TilePayload { col: 0, row: 0, encoding: TileEncoding::Raw, data: Bytes::from(vec![0; 10]) };
+    assert_eq!(decode_err(frame(64, 64, vec![raw], false).encode()).code(), ErrorCode::TileCorrupt);
     // Unknown encoding.
     let mut bytes = frame(64, 64, vec![solid(0, 0)], false).encode();
     bytes[FRAME_HEADER_LEN + 4] = 9;
@@ -116,38 +73,22 @@ fn bad_frames_get_precise_errors() {
     // Tile count larger than the grid, without the tiles present.
     let mut bytes = frame(64, 64, vec![], false).encode();
     bytes[28..32].copy_from_slice(&u32::MAX.to_le_bytes());
-    assert!(matches!(
-        decode_err(bytes),
-        DecodeError::TooManyTiles { .. }
-    ));
+    assert!(matches!(decode_err(bytes), DecodeError::TooManyTiles { .. }));
     // Huge declared tile length.
     let mut bytes = frame(64, 64, vec![solid(0, 0)], false).encode();
     bytes[FRAME_HEADER_LEN + 5..FRAME_HEADER_LEN + 9].copy_from_slice(&u32::MAX.to_le_bytes());
     assert_eq!(decode_err(bytes).code(), ErrorCode::TileCorrupt);
     // Oversized message.
-    assert_eq!(
-        decode_err(vec![KIND_FRAME; MAX_MESSAGE_BYTES + 1]).code(),
-        ErrorCode::MessageTooLarge
-    );
+    assert_eq!(decode_err(vec![KIND_FRAME; MAX_MESSAGE_BYTES + 1]).code(), ErrorCode::MessageTooLarge);
     // Empty.
     assert_eq!(decode_err(vec![]), DecodeError::Empty);
 }
 
 #[test]
 fn cursor_messages_round_trip_and_reject_bad_sizes() {
-    let shape = CursorShape {
-        serial: 9,
-        width: 2,
-        height: 1,
-        hot_x: 1,
-        hot_y: 0,
-        rgba: Bytes::from(vec![1; 8]),
-    };
+    let shape = CursorShape { serial: 9, width: 2, height: 1, hot_x: 1, hot_y: 0, rgba: Bytes::from(vec![1; 8]) };
     let msg = MediaMessage::CursorShape(shape.clone());
-    assert_eq!(
-        MediaMessage::decode(Bytes::from(msg.encode())).unwrap(),
-        msg
-    );
+    assert_eq!(MediaMessage::decode(Bytes::from(msg.encode())).unwrap(), msg);
     let mut bad = shape.clone();
     bad.hot_x = 2;
     assert_eq!(decode_err(bad.encode()).code(), ErrorCode::ScreenTooLarge);
@@ -155,15 +96,8 @@ fn cursor_messages_round_trip_and_reject_bad_sizes() {
     short.pop();
     assert!(matches!(decode_err(short), DecodeError::Truncated { .. }));
 
-    let pos = MediaMessage::CursorPosition(CursorPosition {
-        x: -5,
-        y: 1080,
-        visible: true,
-    });
-    assert_eq!(
-        MediaMessage::decode(Bytes::from(pos.encode())).unwrap(),
-        pos
-    );
+    let pos = MediaMessage::CursorPosition(CursorPosition { x: -5, y: 1080, visible: true });
+    assert_eq!(MediaMessage::decode(Bytes::from(pos.encode())).unwrap(), pos);
     let mut long = pos.encode();
     long.push(1);
     assert_eq!(decode_err(long), DecodeError::Trailing(1));

@@ -12,8 +12,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use deskshare_meeting::{MeetingId, PresenterSecret};
 use deskshare_proto::{
-    ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, Role,
-    ServerMessage, WireError,
+    ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, Role, ServerMessage, WireError,
 };
 
 use crate::http::AppState;
@@ -27,11 +26,7 @@ pub(crate) const PING_INTERVAL: Duration = Duration::from_secs(10);
 
 /// `GET /api/meetings/{id}/ws`. Every check happens after the upgrade, so browsers (which
 /// cannot read the body of a failed handshake) get a coded error too.
-pub async fn upgrade(
-    ws: WebSocketUpgrade,
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-) -> Response {
+pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     // The transport accepts up to twice the protocol limit so that a message just over
     // the limit is read whole and refused with MESSAGE_TOO_LARGE on a clean close. Beyond
     // that the connection is cut at the frame header (and the code is logged).
@@ -49,12 +44,7 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String) {
             return;
         }
     };
-    let Accepted {
-        meeting,
-        role,
-        name,
-        control,
-    } = hello;
+    let Accepted { meeting, role, name, control } = hello;
     let live = state.hub.get_or_open(&meeting.id, &meeting.title);
     let conn = live.next_connection_id();
     let welcome = ServerMessage::Welcome {
@@ -64,11 +54,7 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String) {
         title: meeting.title.clone(),
         presenter_online: live.presence().presenter.is_some(),
     };
-    if socket
-        .send(Message::Text(welcome.to_json().into()))
-        .await
-        .is_err()
-    {
+    if socket.send(Message::Text(welcome.to_json().into())).await.is_err() {
         return;
     }
     let display_name = name.unwrap_or_else(|| match role {
@@ -82,15 +68,8 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String) {
         Err(e) => Err(e),
         Ok(()) => match role {
             Role::Presenter => {
-                presenter::run(
-                    &mut socket,
-                    &live,
-                    conn,
-                    control.unwrap_or(ControlPolicy::Never),
-                    &mut outbox,
-                    &state,
-                )
-                .await
+                presenter::run(&mut socket, &live, conn, control.unwrap_or(ControlPolicy::Never), &mut outbox, &state)
+                    .await
             }
             Role::Viewer => viewer::run(&mut socket, &live, conn, &mut outbox, &state).await,
         },
@@ -114,43 +93,23 @@ struct Accepted {
     control: Option<ControlPolicy>,
 }
 
-async fn handshake(
-    socket: &mut WebSocket,
-    state: &AppState,
-    id: &str,
-) -> Result<Accepted, WireError> {
+async fn handshake(socket: &mut WebSocket, state: &AppState, id: &str) -> Result<Accepted, WireError> {
     let first = tokio::time::timeout(HELLO_TIMEOUT, socket.recv())
         .await
         .map_err(|_| WireError::new(ErrorCode::ProtocolViolation, "no hello within 10 s"))?;
     let text = match first {
         Some(Ok(Message::Text(t))) => t,
         Some(Ok(_)) => {
-            return Err(WireError::new(
-                ErrorCode::ProtocolViolation,
-                "the first message must be a text hello",
-            ));
+            return Err(WireError::new(ErrorCode::ProtocolViolation, "the first message must be a text hello"));
         }
         Some(Err(e)) => return Err(read_error(e)),
         None => {
-            return Err(WireError::new(
-                ErrorCode::ProtocolViolation,
-                "closed before hello",
-            ));
+            return Err(WireError::new(ErrorCode::ProtocolViolation, "closed before hello"));
         }
     };
-    let ClientMessage::Hello {
-        protocol,
-        role,
-        name,
-        secret,
-        client: _,
-        control,
-    } = ClientMessage::from_json(&text)?
+    let ClientMessage::Hello { protocol, role, name, secret, client: _, control } = ClientMessage::from_json(&text)?
     else {
-        return Err(WireError::new(
-            ErrorCode::ProtocolViolation,
-            "the first message must be hello",
-        ));
+        return Err(WireError::new(ErrorCode::ProtocolViolation, "the first message must be hello"));
     };
     if protocol != PROTOCOL_VERSION {
         return Err(WireError::new(
@@ -159,47 +118,27 @@ async fn handshake(
         ));
     }
     let not_found = || {
-        WireError::new(
-            ErrorCode::MeetingNotFound,
-            format!("no meeting '{}'", id.chars().take(64).collect::<String>()),
-        )
+        WireError::new(ErrorCode::MeetingNotFound, format!("no meeting '{}'", id.chars().take(64).collect::<String>()))
     };
     let meeting_id = MeetingId::parse(id).map_err(|_| not_found())?;
-    let meeting = state
-        .store
-        .meeting(&meeting_id)
-        .await
-        .map_err(crate::http::internal)?
-        .ok_or_else(not_found)?;
+    let meeting = state.store.meeting(&meeting_id).await.map_err(crate::http::internal)?.ok_or_else(not_found)?;
     if meeting.is_expired(unix_now()) {
         return Err(WireError::bare(ErrorCode::MeetingExpired));
     }
     if role == Role::Presenter {
-        let ok = secret.is_some_and(|s| {
-            meeting
-                .presenter_secret
-                .matches(&PresenterSecret::from_string(s))
-        });
+        let ok = secret.is_some_and(|s| meeting.presenter_secret.matches(&PresenterSecret::from_string(s)));
         if !ok {
             return Err(WireError::bare(ErrorCode::PresenterSecretInvalid));
         }
     }
     let name = name.map(|n| n.chars().filter(|c| !c.is_control()).take(64).collect());
-    Ok(Accepted {
-        meeting,
-        role,
-        name,
-        control,
-    })
+    Ok(Accepted { meeting, role, name, control })
 }
 
 /// Maps a read error to its code: the only one a user can cause is an oversized message.
 pub(crate) fn read_error(e: axum::Error) -> WireError {
     let text = e.to_string();
-    if text.contains("Space limit exceeded")
-        || text.contains("too long")
-        || text.contains("Message too big")
-    {
+    if text.contains("Space limit exceeded") || text.contains("too long") || text.contains("Message too big") {
         WireError::new(ErrorCode::MessageTooLarge, text)
     } else {
         WireError::new(ErrorCode::MessageMalformed, text)
@@ -209,13 +148,8 @@ pub(crate) fn read_error(e: axum::Error) -> WireError {
 /// Sends the error as a message, then closes with its code as the close reason (4000 +
 /// the HTTP status), so even a client that missed the message learns the code.
 pub(crate) async fn close_with_error(socket: &mut WebSocket, err: &WireError) {
-    let _ = socket
-        .send(Message::Text(ServerMessage::error(err).to_json().into()))
-        .await;
-    let frame = CloseFrame {
-        code: 4000 + err.code.http_status(),
-        reason: err.code.as_str().into(),
-    };
+    let _ = socket.send(Message::Text(ServerMessage::error(err).to_json().into())).await;
+    let frame = CloseFrame { code: 4000 + err.code.http_status(), reason: err.code.as_str().into() };
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
@@ -241,17 +175,11 @@ pub(crate) async fn recv_input(socket: &mut WebSocket) -> Result<Input, WireErro
 
 /// Sends one message; a failure means the connection is gone.
 pub(crate) async fn send(socket: &mut WebSocket, msg: Message) -> Result<(), WireError> {
-    socket
-        .send(msg)
-        .await
-        .map_err(|e| WireError::new(ErrorCode::ConnectionLost, e.to_string()))
+    socket.send(msg).await.map_err(|e| WireError::new(ErrorCode::ConnectionLost, e.to_string()))
 }
 
 /// Sends a control message.
-pub(crate) async fn send_control(
-    socket: &mut WebSocket,
-    msg: &ServerMessage,
-) -> Result<(), WireError> {
+pub(crate) async fn send_control(socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), WireError> {
     send(socket, Message::Text(msg.to_json().into())).await
 }
 
@@ -262,9 +190,7 @@ pub(crate) struct Liveness {
 
 impl Liveness {
     pub fn new() -> Self {
-        Liveness {
-            last_heard: Instant::now(),
-        }
+        Liveness { last_heard: Instant::now() }
     }
     pub fn heard(&mut self) {
         self.last_heard = Instant::now();
@@ -272,10 +198,7 @@ impl Liveness {
     /// On each ping tick: `Err` if the peer has been silent too long, else a ping to send.
     pub fn tick(&self) -> Result<Message, WireError> {
         if self.last_heard.elapsed() > PING_INTERVAL * 3 {
-            Err(WireError::new(
-                ErrorCode::ConnectionLost,
-                "peer silent for 30 s",
-            ))
+            Err(WireError::new(ErrorCode::ConnectionLost, "peer silent for 30 s"))
         } else {
             Ok(Message::Ping(Default::default()))
         }

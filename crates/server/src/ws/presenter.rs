@@ -4,9 +4,7 @@
 use std::time::Instant;
 
 use axum::extract::ws::WebSocket;
-use deskshare_proto::{
-    ClientMessage, ControlPolicy, ErrorCode, MediaMessage, ServerMessage, WireError,
-};
+use deskshare_proto::{ClientMessage, ControlPolicy, ErrorCode, MediaMessage, ServerMessage, WireError};
 use tokio::sync::mpsc;
 
 use super::{Input, Liveness, PING_INTERVAL, recv_input, send, send_control};
@@ -48,13 +46,7 @@ async fn receive_loop(
             return Err(WireError::bare(ErrorCode::PresenterReplaced));
         }
         if told_viewers != Some(presence.viewers) {
-            send_control(
-                socket,
-                &ServerMessage::Viewers {
-                    count: presence.viewers,
-                },
-            )
-            .await?;
+            send_control(socket, &ServerMessage::Viewers { count: presence.viewers }).await?;
             told_viewers = Some(presence.viewers);
         }
         // An unanswered control request expires at the floor's deadline.

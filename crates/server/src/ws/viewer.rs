@@ -6,9 +6,7 @@ use std::time::Instant;
 use axum::extract::ws::{Message, WebSocket};
 use deskshare_fanout::{DEFAULT_WINDOW, PumpOutput, ViewerPump};
 use deskshare_meeting::TokenBucket;
-use deskshare_proto::{
-    ClientMessage, ErrorCode, InputEvent, MAX_INPUT_EVENTS, ServerMessage, WireError,
-};
+use deskshare_proto::{ClientMessage, ErrorCode, InputEvent, MAX_INPUT_EVENTS, ServerMessage, WireError};
 use tokio::sync::mpsc;
 
 use super::{Input, Liveness, PING_INTERVAL, recv_input, send, send_control};
@@ -44,10 +42,7 @@ async fn pump_loop(
     let mut screen_rx = live.subscribe_screen();
     let mut presence_rx = live.subscribe_presence();
     let mut shutdown = state.shutdown.clone();
-    let mut told = Presence {
-        presenter: None,
-        viewers: 0,
-    };
+    let mut told = Presence { presenter: None, viewers: 0 };
     let mut liveness = Liveness::new();
     let mut ping = tokio::time::interval(PING_INTERVAL);
     let mut input_budget = TokenBucket::new(INPUT_RATE, INPUT_BURST, Instant::now());
@@ -55,22 +50,10 @@ async fn pump_loop(
     loop {
         // Tell the viewer about presence changes it has not seen.
         if presence.presenter.is_some() != told.presenter.is_some() {
-            send_control(
-                socket,
-                &ServerMessage::Presenter {
-                    online: presence.presenter.is_some(),
-                },
-            )
-            .await?;
+            send_control(socket, &ServerMessage::Presenter { online: presence.presenter.is_some() }).await?;
         }
         if presence.viewers != told.viewers {
-            send_control(
-                socket,
-                &ServerMessage::Viewers {
-                    count: presence.viewers,
-                },
-            )
-            .await?;
+            send_control(socket, &ServerMessage::Viewers { count: presence.viewers }).await?;
         }
         told = presence;
         // Send all the pump allows now. The lock is held only to copy tile handles out.
@@ -114,14 +97,11 @@ async fn handle(
     budget: &mut TokenBucket,
     msg: ClientMessage,
 ) -> Result<(), WireError> {
-    let refused = |e: WireError| ServerMessage::Refused {
-        code: e.code,
-        message: e.message,
-    };
+    let refused = |e: WireError| ServerMessage::Refused { code: e.code, message: e.message };
     match msg {
-        ClientMessage::Ack { frame } => pump
-            .on_ack(frame, Instant::now())
-            .map_err(|e| WireError::new(ErrorCode::ProtocolViolation, e.to_string())),
+        ClientMessage::Ack { frame } => {
+            pump.on_ack(frame, Instant::now()).map_err(|e| WireError::new(ErrorCode::ProtocolViolation, e.to_string()))
+        }
         ClientMessage::RequestControl => match live.with_floor(|f, now| f.request(conn, now)) {
             Ok(()) => Ok(()),
             Err(why) => send_control(socket, &refused(crate::control::refusal_error(why))).await,
@@ -133,26 +113,16 @@ async fn handle(
         ClientMessage::Input { events } => {
             check_input(&events)?;
             if !budget.try_take(events.len() as f64, Instant::now()) {
-                return send_control(
-                    socket,
-                    &refused(WireError::bare(ErrorCode::InputRateLimited)),
-                )
-                .await;
+                return send_control(socket, &refused(WireError::bare(ErrorCode::InputRateLimited))).await;
             }
             match live.forward_input(conn, events) {
                 Ok(()) => Ok(()),
                 Err(e) => send_control(socket, &refused(e)).await,
             }
         }
-        ClientMessage::Hello { .. } => Err(WireError::new(
-            ErrorCode::ProtocolViolation,
-            "hello sent twice",
-        )),
+        ClientMessage::Hello { .. } => Err(WireError::new(ErrorCode::ProtocolViolation, "hello sent twice")),
         ClientMessage::ControlDecision { .. } | ClientMessage::ControlRevoke { .. } => {
-            Err(WireError::new(
-                ErrorCode::ProtocolViolation,
-                "only the presenter's agent decides about control",
-            ))
+            Err(WireError::new(ErrorCode::ProtocolViolation, "only the presenter's agent decides about control"))
         }
     }
 }
@@ -162,10 +132,7 @@ fn check_input(events: &[InputEvent]) -> Result<(), WireError> {
     if events.len() > MAX_INPUT_EVENTS {
         return Err(WireError::new(
             ErrorCode::MessageTooLarge,
-            format!(
-                "{} input events in one message; at most {MAX_INPUT_EVENTS}",
-                events.len()
-            ),
+            format!("{} input events in one message; at most {MAX_INPUT_EVENTS}", events.len()),
         ));
     }
     events.iter().try_for_each(InputEvent::validate)
