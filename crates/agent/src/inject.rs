@@ -5,6 +5,7 @@
 //! moment the hotkey or local input is seen, this thread stops injecting and releases
 //! every key and button it holds, before the async side or the server hear of it.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -48,16 +49,15 @@ impl Hotkey {
         let (key, mods) = parts.split_last().ok_or("empty hotkey")?;
         let mut modifiers = ModMask::from(0u16);
         for m in mods {
-            modifiers = modifiers
-                | match m.to_ascii_lowercase().as_str() {
-                    "ctrl" | "control" => ModMask::CONTROL,
-                    "alt" => ModMask::M1,
-                    "shift" => ModMask::SHIFT,
-                    "super" | "win" => ModMask::M4,
-                    other => {
-                        return Err(format!("unknown modifier '{other}' (use ctrl, alt, shift, super)"));
-                    }
-                };
+            modifiers |= match m.to_ascii_lowercase().as_str() {
+                "ctrl" | "control" => ModMask::CONTROL,
+                "alt" => ModMask::M1,
+                "shift" => ModMask::SHIFT,
+                "super" | "win" => ModMask::M4,
+                other => {
+                    return Err(format!("unknown modifier '{other}' (use ctrl, alt, shift, super)"));
+                }
+            };
         }
         let keysym = keys::keysym_from_name(key).ok_or_else(|| format!("unknown key '{key}'"))?;
         if mods.is_empty() {
@@ -113,6 +113,10 @@ struct Injector {
     hotkey: Hotkey,
     xtest_devices: HashSet<u16>,
     last_takeback: Option<Instant>,
+    /// Key and button presses injected whose raw echo has not come back yet.
+    key_echoes: Cell<u32>,
+    button_echoes: Cell<u32>,
+    modifier_keycodes: HashSet<u8>,
 }
 
 /// Runs the injector until `commands` closes. `ready` hears whether setup (X connection,
@@ -197,6 +201,7 @@ impl Injector {
             }
         }
         let shift_keycode = keymap.get(&keysym::SHIFT_L).map(|k| k.0);
+        let modifier_keycodes = keymap.iter().filter(|(sym, _)| keys::is_modifier(**sym)).map(|(_, k)| k.0).collect();
         let hotkey_keycode = keymap.get(&opts.hotkey.keysym).map(|k| k.0).ok_or_else(|| {
             WireError::new(
                 ErrorCode::DisplayExtensionMissing,
@@ -237,7 +242,7 @@ impl Injector {
                 | xinput::XIEventMask::RAW_MOTION;
             conn.xinput_xi_select_events(
                 root,
-                &[xinput::EventMask { deviceid: xinput::Device::ALL.into(), mask: vec![mask] }],
+                &[xinput::EventMask { deviceid: xinput::Device::ALL_MASTER.into(), mask: vec![mask] }],
             )
             .map_err(lost)?;
         }
@@ -259,28 +264,45 @@ impl Injector {
             hotkey: opts.hotkey.clone(),
             xtest_devices,
             last_takeback: None,
+            key_echoes: Cell::new(0),
+            button_echoes: Cell::new(0),
+            modifier_keycodes,
         })
     }
 
     /// Whether `ev` means the presenter's user wants control back.
-    fn takeback_reason(&self, ev: &Event, local: bool) -> Option<RevokeReason> {
+    ///
+    /// Local input is a press or motion from a real device, or a key or button press from
+    /// an XTEST device that this injector did not cause (another XTest client, as on a
+    /// headless server). Our own presses are recognised by counting their echoes.
+    /// Modifier keys and the hotkey's own key do not count: pressing the hotkey is
+    /// reported as the hotkey.
+    fn takeback_reason(&mut self, ev: &Event, local: bool) -> Option<RevokeReason> {
+        let foreign = |device: u16, echoes: &Cell<u32>| {
+            if self.xtest_devices.contains(&device) && echoes.get() > 0 {
+                echoes.set(echoes.get() - 1);
+                false
+            } else {
+                true
+            }
+        };
+        let watching = local && self.enabled;
         match ev {
             Event::KeyPress(k) if k.detail == self.hotkey_keycode => {
                 let relevant = u16::from(k.state) & !(u16::from(ModMask::LOCK) | u16::from(ModMask::M2));
                 (relevant & u16::from(self.hotkey.modifiers) == u16::from(self.hotkey.modifiers))
                     .then_some(RevokeReason::Hotkey)
             }
-            // Raw events from real devices; the XTEST devices carry our own injection
-            // (and other XTest clients), which must not count as the user's hand.
-            Event::XinputRawKeyPress(e) if local && self.enabled && !self.xtest_devices.contains(&e.sourceid) => {
-                Some(RevokeReason::LocalInput)
+            Event::XinputRawKeyPress(e) => {
+                let keycode = e.detail as u8;
+                let counts = keycode != self.hotkey_keycode && !self.modifier_keycodes.contains(&keycode);
+                (foreign(e.sourceid, &self.key_echoes) && watching && counts).then_some(RevokeReason::LocalInput)
             }
-            Event::XinputRawButtonPress(e) if local && self.enabled && !self.xtest_devices.contains(&e.sourceid) => {
-                Some(RevokeReason::LocalInput)
+            Event::XinputRawButtonPress(e) => {
+                (foreign(e.sourceid, &self.button_echoes) && watching).then_some(RevokeReason::LocalInput)
             }
             Event::XinputRawMotion(e)
-                if local
-                    && self.enabled
+                if watching
                     && !self.xtest_devices.contains(&e.sourceid)
                     && self.last_takeback.is_none_or(|t| t.elapsed() > LOCAL_DEBOUNCE) =>
             {
@@ -292,6 +314,11 @@ impl Injector {
 
     fn fake(&self, kind: u8, detail: u8, x: i16, y: i16) -> Result<(), WireError> {
         self.conn.xtest_fake_input(kind, detail, x11rb::CURRENT_TIME, self.root, x, y, 0).map_err(lost)?;
+        match kind {
+            KEY_PRESS => self.key_echoes.set(self.key_echoes.get() + 1),
+            BUTTON_PRESS => self.button_echoes.set(self.button_echoes.get() + 1),
+            _ => {}
+        }
         Ok(())
     }
 

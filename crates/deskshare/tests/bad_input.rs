@@ -187,9 +187,10 @@ async fn bad_input_is_rejected_with_codes_and_other_meetings_go_on() {
     }
     let mut refusals = vec![];
     while refusals.len() < 8 {
-        match tokio::time::timeout(Duration::from_secs(10), flood.recv()).await.unwrap().unwrap() {
-            Incoming::Control(ServerMessage::Refused { code, .. }) => refusals.push(code),
-            _ => {}
+        if let Incoming::Control(ServerMessage::Refused { code, .. }) =
+            tokio::time::timeout(Duration::from_secs(10), flood.recv()).await.unwrap().unwrap()
+        {
+            refusals.push(code)
         }
     }
     assert_eq!(refusals[0], ErrorCode::NotController, "within the budget: refused for holding no grant");

@@ -200,3 +200,40 @@ fn ask_policy_prompts_on_the_terminal_and_session_ending_keys_are_blocked() {
     eventually("typed text", SETTLE, || read(&out).contains("ok"));
     assert_eq!(read(&out), "ok\n", "no escape sequence from a blocked key reached the xterm");
 }
+
+#[test]
+fn local_input_takes_control_back_unless_turned_off() {
+    let dir = workdir("control_local");
+    let out = dir.join("typed.txt");
+    let x = Xvfb::start(800, 500).unwrap();
+    let _term = typing_target(&x.display, &out);
+    let server = Server::start(&dir);
+    let script = "move 100 60\ntype one\nkey Return\nwait 2500\ntype two\nkey Return\nwait 300\n";
+
+    // The presenter's own key press while someone is in control takes control back.
+    let (join, presenter) = server.create_meeting("local input");
+    let share = share_with(&server, &presenter, &x.display, &["--allow-control", "auto"]);
+    let press_local_key = |display: String, out: std::path::PathBuf, marker: &'static str| {
+        std::thread::spawn(move || {
+            eventually("the first line", SETTLE, || read(&out).contains(marker));
+            xdotool(&display, &["key", "x"]);
+        })
+    };
+    let presser = press_local_key(x.display.clone(), out.clone(), "one");
+    let (ok, stderr) = control_script(&server, &join, &dir, "helper", script);
+    presser.join().unwrap();
+    assert!(!ok && stderr.contains("error CONTROL_REVOKED_LOCAL_INPUT"), "{stderr}");
+    drop(share);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!read(&out).contains("two"), "input after the take-back was dropped: {:?}", read(&out));
+
+    // With --no-local-takeback the same key press leaves the controller in control.
+    let (join, presenter) = server.create_meeting("no local take-back");
+    let _share = share_with(&server, &presenter, &x.display, &["--allow-control", "auto", "--no-local-takeback"]);
+    let before = read(&out);
+    let presser = press_local_key(x.display.clone(), out.clone(), "one\nxone");
+    let (ok, stderr) = control_script(&server, &join, &dir, "helper", script);
+    presser.join().unwrap();
+    assert!(ok, "control kept: {stderr}");
+    eventually("the second line", SETTLE, || read(&out).len() > before.len() && read(&out).contains("two"));
+}
