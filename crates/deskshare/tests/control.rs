@@ -24,14 +24,6 @@ fn read(out: &Path) -> String {
     std::fs::read_to_string(out).unwrap_or_default()
 }
 
-fn share_with(server: &Server, presenter: &str, display: &str, extra: &[&str]) -> Proc {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["share", presenter, "--display", display, "--ca"]).arg(server.ca()).args(extra);
-    let p = Proc::spawn("share", &mut cmd);
-    p.wait_for("sharing", SETTLE, |l| l.starts_with("status sharing").then_some(()));
-    p
-}
-
 /// Runs `view --request-control --input-script`; returns (success, stderr).
 fn control_script(server: &Server, join: &str, dir: &Path, name: &str, script: &str) -> (bool, String) {
     let path = dir.join(format!("{name}.script"));
@@ -63,7 +55,7 @@ async fn injection_needs_a_grant() {
     let _term = typing_target(&x.display, &out);
     let server = Server::start(&dir);
     let (join, presenter) = server.create_meeting("control");
-    let _share = share_with(&server, &presenter, &x.display, &["--allow-control", "auto"]);
+    let _share = server.share(&presenter, &x.display, &["--allow-control", "auto"]);
     xdotool(&x.display, &["mousemove", "100", "60"]); // focus follows the pointer: into the xterm
 
     // Input before any grant, from a viewer that never asked: refused, nothing typed.
@@ -97,7 +89,7 @@ fn control_refused_when_the_presenter_does_not_allow_it() {
     let x = Xvfb::start(640, 400).unwrap();
     let server = Server::start(&dir);
     let (join, presenter) = server.create_meeting("no control");
-    let _share = share_with(&server, &presenter, &x.display, &["--allow-control", "never"]);
+    let _share = server.share(&presenter, &x.display, &["--allow-control", "never"]);
     let (ok, stderr) = control_script(&server, &join, &dir, "hopeful", "type nope\n");
     assert!(!ok);
     assert!(stderr.contains("error CONTROL_DISABLED"), "{stderr}");
@@ -111,7 +103,7 @@ fn takeback_hotkey_revokes_and_later_input_is_dropped() {
     let _term = typing_target(&x.display, &out);
     let server = Server::start(&dir);
     let (join, presenter) = server.create_meeting("take back");
-    let share = share_with(&server, &presenter, &x.display, &["--allow-control", "auto"]);
+    let share = server.share(&presenter, &x.display, &["--allow-control", "auto"]);
     xdotool(&x.display, &["mousemove", "100", "60"]);
 
     let display = x.display.clone();
@@ -212,7 +204,7 @@ fn local_input_takes_control_back_unless_turned_off() {
 
     // The presenter's own key press while someone is in control takes control back.
     let (join, presenter) = server.create_meeting("local input");
-    let share = share_with(&server, &presenter, &x.display, &["--allow-control", "auto"]);
+    let share = server.share(&presenter, &x.display, &["--allow-control", "auto"]);
     let press_local_key = |display: String, out: std::path::PathBuf, marker: &'static str| {
         std::thread::spawn(move || {
             eventually("the first line", SETTLE, || read(&out).contains(marker));
@@ -229,7 +221,7 @@ fn local_input_takes_control_back_unless_turned_off() {
 
     // With --no-local-takeback the same key press leaves the controller in control.
     let (join, presenter) = server.create_meeting("no local take-back");
-    let _share = share_with(&server, &presenter, &x.display, &["--allow-control", "auto", "--no-local-takeback"]);
+    let _share = server.share(&presenter, &x.display, &["--allow-control", "auto", "--no-local-takeback"]);
     let before = read(&out);
     let presser = press_local_key(x.display.clone(), out.clone(), "one\nxone");
     let (ok, stderr) = control_script(&server, &join, &dir, "helper", script);

@@ -8,8 +8,6 @@ use std::time::Duration;
 use common::*;
 use deskshare_testkit::picture;
 
-const SETTLE: Duration = Duration::from_secs(30);
-
 fn xrandr(display: &str, args: &[&str]) -> String {
     let out = Command::new("xrandr").args(args).env("DISPLAY", display).output().expect("xrandr runs");
     assert!(out.status.success(), "xrandr {args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -22,16 +20,6 @@ fn pointer(display: &str) -> (i32, i32) {
     let text = String::from_utf8_lossy(&out.stdout);
     let get = |k: &str| text.lines().find_map(|l| l.strip_prefix(&format!("{k}="))).unwrap().parse().unwrap();
     (get("X"), get("Y"))
-}
-
-fn share(server: &Server, presenter: &str, display: &str, extra: &[&str]) -> Proc {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["share", presenter, "--display", display, "--allow-control", "auto", "--ca"])
-        .arg(server.ca())
-        .args(extra);
-    let p = Proc::spawn("share", &mut cmd);
-    p.wait_for("sharing", SETTLE, |l| l.starts_with("status sharing").then_some(()));
-    p
 }
 
 fn control(server: &Server, join: &str, path: &std::path::Path, script: &str) {
@@ -56,22 +44,20 @@ fn monitor_mode_shares_one_monitor_and_maps_input_into_it() {
     let right: String =
         list.lines().find(|l| l.contains("RIGHT")).unwrap().trim().split(':').next().unwrap().to_string();
     let _left_picture = PictureWindow::show(&x.display, 60, 50, 600, 400, 4).unwrap();
-    let _right_picture = PictureWindow::show(&x.display, 850, 40, 500, 400, 5).unwrap();
+    let right_picture = PictureWindow::show(&x.display, 850, 40, 500, 400, 5).unwrap();
     let server = Server::start(&dir);
     let (join, presenter) = server.create_meeting("one monitor");
-    let _share = share(&server, &presenter, &x.display, &["--monitor", &right]);
+    let _share = server.share(&presenter, &x.display, &["--allow-control", "auto", "--monitor", &right]);
 
     // The picture is exactly the right monitor.
-    let mut diff = usize::MAX;
-    eventually("the monitor's picture", SETTLE, || {
-        let snap = server.snapshot(&join, &dir.join("monitor.png"));
-        diff = snap.diff_count(&grab(&x.display).unwrap().crop(800, 0, 800, 600));
-        diff == 0
-    });
+    server.snapshot_matching(&join, &dir.join("monitor.png"), || grab(&x.display).unwrap().crop(800, 0, 800, 600));
 
-    // Coordinates are the monitor's: (123, 45) is root (923, 45); outside it nothing moves.
-    control(&server, &join, &dir.join("in.script"), "move 123 45\nwait 200\n");
+    // Coordinates are the monitor's: (123, 45) is root (923, 45), which is (73, 5) in the
+    // picture window there; the click lands on exactly that pixel.
+    right_picture.clicks();
+    control(&server, &join, &dir.join("in.script"), "move 123 45\nclick\nwait 200\n");
     assert_eq!(pointer(&x.display), (923, 45));
+    assert_eq!(right_picture.clicks(), vec![(73, 5, 1)]);
     control(&server, &join, &dir.join("out.script"), "move 850 45\nwait 200\n");
     assert_eq!(pointer(&x.display), (923, 45), "input outside the monitor is dropped");
 }
@@ -84,27 +70,41 @@ fn program_mode_shares_only_the_window_follows_it_and_ends_when_it_closes() {
     let server = Server::start(&dir);
     let (join, presenter) = server.create_meeting("one program");
 
+    // A name or number that matches nothing is named as such.
+    for (args, code) in [
+        (vec!["--window-name", "no such program"], "error WINDOW_NOT_FOUND"),
+        (vec!["--window", "0x7fffff0"], "error WINDOW_NOT_FOUND"),
+        (vec!["--monitor", "7"], "error MONITOR_NOT_FOUND"),
+    ] {
+        let out = Command::new(BIN)
+            .args(["share", &presenter, "--display", &x.display, "--ca"])
+            .arg(server.ca())
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && stderr.contains(code), "{args:?}: {stderr}");
+    }
+
     // --list-windows shows it; share it by id.
     let out = Command::new(BIN).args(["share", "--list-windows", "--display", &x.display]).output().unwrap();
     let listing = String::from_utf8_lossy(&out.stdout);
     let id = format!("0x{:08x}", shared.window);
     assert!(listing.contains(&id), "{id} in {listing}");
-    let mut share = share(&server, &presenter, &x.display, &["--window", &id]);
+    let mut share = server.share(&presenter, &x.display, &["--allow-control", "auto", "--window", &id]);
 
     // A window on top of it does not leak into the picture.
     let _cover = PictureWindow::show(&x.display, 250, 200, 400, 300, 2).unwrap();
     let truth = Image::from_pixels(400, 300, &picture(400, 300, 9));
-    let mut diff = usize::MAX;
-    eventually("the window's own pixels", SETTLE, || {
-        diff = server.snapshot(&join, &dir.join("window.png")).diff_count(&truth);
-        diff == 0
-    });
+    server.snapshot_matching(&join, &dir.join("window.png"), || truth.clone());
 
     // After the window moves, input coordinates follow it; input outside it is dropped.
     xdotool(&x.display, &["windowmove", &shared.window.to_string(), "500", "300"]);
     std::thread::sleep(Duration::from_millis(300));
-    control(&server, &join, &dir.join("in.script"), "move 10 20\nwait 200\n");
+    shared.clicks();
+    control(&server, &join, &dir.join("in.script"), "move 10 20\nclick right\nwait 200\n");
     assert_eq!(pointer(&x.display), (510, 320));
+    assert_eq!(shared.clicks(), vec![(10, 20, 3)], "the click lands on the window's own pixel (10, 20)");
     control(&server, &join, &dir.join("out.script"), "move 450 20\nwait 200\n");
     assert_eq!(pointer(&x.display), (510, 320), "input outside the window is dropped");
 

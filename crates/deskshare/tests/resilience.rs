@@ -15,17 +15,6 @@ fn xrandr(display: &str, args: &[&str]) {
     assert!(st.success(), "xrandr {args:?}");
 }
 
-fn snapshot_matches(server: &Server, join: &str, display: &str, path: &std::path::Path) -> Image {
-    let mut snap = None;
-    eventually("the snapshot to equal the display", SETTLE, || {
-        let s = server.snapshot(join, path);
-        let ok = s.diff_count(&grab(display).unwrap()) == 0;
-        snap = Some(s);
-        ok
-    });
-    snap.unwrap()
-}
-
 #[test]
 fn screen_size_change_is_followed_without_restart() {
     let dir = workdir("resize");
@@ -33,16 +22,16 @@ fn screen_size_change_is_followed_without_restart() {
     let _picture = PictureWindow::show(&x.display, 100, 80, 700, 500, 3).unwrap();
     let server = Server::start(&dir);
     let (join, presenter) = server.create_meeting("resize");
-    let share = server.share(&presenter, &x.display);
+    let share = server.share(&presenter, &x.display, &[]);
 
-    assert_eq!(snapshot_matches(&server, &join, &x.display, &dir.join("big.png")).width, 1000);
+    assert_eq!(server.snapshot_matching(&join, &dir.join("big.png"), || grab(&x.display).unwrap()).width, 1000);
     xrandr(&x.display, &["--newmode", "640x480_t", "25.175", "640", "656", "752", "800", "480", "490", "492", "525"]);
     xrandr(&x.display, &["--addmode", "screen", "640x480_t"]);
     xrandr(&x.display, &["--output", "screen", "--mode", "640x480_t"]);
-    let small = snapshot_matches(&server, &join, &x.display, &dir.join("small.png"));
+    let small = server.snapshot_matching(&join, &dir.join("small.png"), || grab(&x.display).unwrap());
     assert_eq!((small.width, small.height), (640, 480));
     xrandr(&x.display, &["--output", "screen", "--mode", "1000x700"]);
-    let big = snapshot_matches(&server, &join, &x.display, &dir.join("big-again.png"));
+    let big = server.snapshot_matching(&join, &dir.join("big-again.png"), || grab(&x.display).unwrap());
     assert_eq!((big.width, big.height), (1000, 700));
     assert!(
         share.lines().iter().all(|l| field(l, "reconnects") == Some(0)),
@@ -63,7 +52,7 @@ fn network_cut_reconnects_and_viewers_resume_without_rejoining() {
     let addr: std::net::SocketAddr = server.url.trim_start_matches("https://").trim_end_matches('/').parse().unwrap();
     let proxy = CuttableProxy::start(addr).unwrap();
     let via_proxy = presenter.replace(&format!(":{}/", addr.port()), &format!(":{}/", proxy.port));
-    let share = server.share(&via_proxy, &x.display);
+    let share = server.share(&via_proxy, &x.display, &[]);
 
     let mut viewer = Proc::spawn("viewer", Command::new(BIN).args(["view", &join, "--stats", "--ca"]).arg(server.ca()));
     let before = viewer.wait_for("with a frame", SETTLE, |l| field(l, "last_frame").filter(|&f| f >= 1));
@@ -76,7 +65,7 @@ fn network_cut_reconnects_and_viewers_resume_without_rejoining() {
     xdotool(&x.display, &["type", "--delay", "30", "after the cut"]);
     xdotool(&x.display, &["mousemove", "790", "490"]);
     viewer.wait_for("with a newer frame", SETTLE, |l| field(l, "last_frame").filter(|&f| f > before));
-    snapshot_matches(&server, &join, &x.display, &dir.join("after-cut.png"));
+    server.snapshot_matching(&join, &dir.join("after-cut.png"), || grab(&x.display).unwrap());
 
     assert!(viewer.terminate());
     let last = viewer.lines().into_iter().rev().find(|l| l.starts_with("stats ")).unwrap();

@@ -8,28 +8,6 @@ use common::*;
 
 const SETTLE: Duration = Duration::from_secs(30);
 
-/// Snapshots until the viewer's picture equals the display (the display itself must be
-/// still), returning the matching image. Fails with the pixel difference otherwise.
-fn snapshot_equals_display(server: &Server, join: &str, display: &str, path: &std::path::Path) -> Image {
-    let mut last = (0, 0);
-    let mut result = None;
-    eventually("viewer snapshot to equal the display", SETTLE, || {
-        let snap = server.snapshot(join, path);
-        let truth = grab(display).unwrap();
-        let diff = snap.diff_count(&truth);
-        last = (diff, snap.width as usize * snap.height as usize);
-        if diff == 0 {
-            result = Some(snap);
-            true
-        } else {
-            truth.write_png(&path.with_extension("truth.png")).unwrap();
-            false
-        }
-    });
-    assert_eq!(last.0, 0, "{} of {} pixels differ", last.0, last.1);
-    result.unwrap()
-}
-
 #[test]
 fn pixel_exact_then_changes_then_late_joiner() {
     let dir = workdir("pixel_exact");
@@ -42,10 +20,10 @@ fn pixel_exact_then_changes_then_late_joiner() {
 
     let server = Server::start(&dir);
     let (join, presenter) = server.create_meeting("pixel exact");
-    let share = server.share(&presenter, &x.display);
+    let share = server.share(&presenter, &x.display, &[]);
 
     // Pixel-exact: the viewer's picture equals the display.
-    let first = snapshot_equals_display(&server, &join, &x.display, &dir.join("1-initial.png"));
+    let first = server.snapshot_matching(&join, &dir.join("1-initial.png"), || grab(&x.display).unwrap());
     assert_eq!((first.width, first.height), (1000, 700));
 
     // Change propagation: type into the xterm (pointer over it gives it focus without a
@@ -54,7 +32,7 @@ fn pixel_exact_then_changes_then_late_joiner() {
     xdotool(&x.display, &["type", "--delay", "20", "hello from xdotool"]);
     xdotool(&x.display, &["mousemove", "990", "690"]);
     std::thread::sleep(Duration::from_millis(500));
-    let second = snapshot_equals_display(&server, &join, &x.display, &dir.join("2-typed.png"));
+    let second = server.snapshot_matching(&join, &dir.join("2-typed.png"), || grab(&x.display).unwrap());
     assert!(second.diff_count(&first) > 50, "typed text changed the picture");
 
     // Late joiner: with nothing changing, a new viewer gets the complete, exact screen,
@@ -76,8 +54,7 @@ fn slow_viewer_skips_while_normal_viewer_gets_every_frame() {
     std::thread::sleep(Duration::from_millis(800));
     let server = Server::start(&dir);
     let (join, presenter) = server.create_meeting("slow viewer");
-    let mut share = server.share(&presenter, &x.display);
-    share.wait_for("sharing", SETTLE, |l| l.starts_with("status sharing").then_some(()));
+    let mut share = server.share(&presenter, &x.display, &[]);
 
     let view = |name: &str, extra: &[&str]| {
         let mut cmd = std::process::Command::new(BIN);

@@ -191,7 +191,10 @@ impl PictureWindow {
             0,
             xproto::WindowClass::INPUT_OUTPUT,
             screen.root_visual,
-            &xproto::CreateWindowAux::new().override_redirect(1).background_pixel(0),
+            &xproto::CreateWindowAux::new()
+                .override_redirect(1)
+                .background_pixel(0)
+                .event_mask(xproto::EventMask::BUTTON_PRESS),
         )?;
         let title = format!("deskshare test picture {seed}");
         conn.change_property8(
@@ -221,6 +224,18 @@ impl PictureWindow {
         }
         conn.sync()?;
         Ok(PictureWindow { conn, window })
+    }
+
+    /// Button presses the window received since the last call, in window coordinates.
+    pub fn clicks(&self) -> Vec<(i16, i16, u8)> {
+        let _ = self.conn.sync();
+        let mut out = vec![];
+        while let Ok(Some(ev)) = self.conn.poll_for_event() {
+            if let x11rb::protocol::Event::ButtonPress(b) = ev {
+                out.push((b.event_x, b.event_y, b.detail));
+            }
+        }
+        out
     }
 
     /// Keeps the X connection (and so the window) alive for `d`.

@@ -136,12 +136,32 @@ impl Server {
         (v["join_url"].as_str().unwrap().to_string(), v["presenter_url"].as_str().unwrap().to_string())
     }
 
-    /// Starts `deskshare share` on `display`.
-    pub fn share(&self, presenter_url: &str, display: &str) -> Proc {
-        Proc::spawn(
-            "share",
-            Command::new(BIN).args(["share", presenter_url, "--display", display, "--ca"]).arg(self.ca()),
-        )
+    /// Starts `deskshare share` on `display` with `extra` arguments, once it is sharing.
+    pub fn share(&self, presenter_url: &str, display: &str, extra: &[&str]) -> Proc {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["share", presenter_url, "--display", display, "--ca"]).arg(self.ca()).args(extra);
+        let p = Proc::spawn("share", &mut cmd);
+        p.wait_for("sharing", Duration::from_secs(30), |l| l.starts_with("status sharing").then_some(()));
+        p
+    }
+
+    /// Snapshots until the viewer's picture equals `truth()` (read after each snapshot, so
+    /// a display that is still settling gets another chance); fails with the difference.
+    pub fn snapshot_matching(&self, join_url: &str, path: &Path, truth: impl Fn() -> Image) -> Image {
+        let mut last = (usize::MAX, 0);
+        let mut result = None;
+        eventually("the viewer's picture to match", Duration::from_secs(30), || {
+            let snap = self.snapshot(join_url, path);
+            let want = truth();
+            last = (snap.diff_count(&want), want.width as usize * want.height as usize);
+            if last.0 == 0 {
+                result = Some(snap);
+            } else {
+                want.write_png(&path.with_extension("truth.png")).unwrap();
+            }
+            last.0 == 0
+        });
+        result.unwrap_or_else(|| panic!("{} of {} pixels differ", last.0, last.1))
     }
 
     /// Runs `deskshare view --snapshot` and reads the PNG.
