@@ -53,10 +53,6 @@ impl ControlSide {
         ControlSide { consent: Consent::new(policy), inject, prompt: None, lines, area: None }
     }
 
-    pub fn policy(&self) -> ControlPolicy {
-        self.consent.policy()
-    }
-
     /// The shared area changed (size from frames, or position in program mode).
     pub fn set_area(&mut self, area: Area) {
         if self.area != Some(area) {

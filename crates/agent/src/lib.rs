@@ -37,6 +37,20 @@ pub struct ShareOptions {
     pub hotkey: Hotkey,
     /// Whether the presenter's own mouse or keyboard activity takes control back.
     pub local_takeback: bool,
+    /// Sign-in token: lets the organiser present without the presenter secret.
+    pub token: Option<String>,
+}
+
+impl ShareOptions {
+    /// How the agent joins: as presenter, announcing its control policy.
+    pub fn join(&self) -> deskshare_client::session::Join {
+        deskshare_client::session::Join {
+            name: self.name.clone(),
+            control: Some(self.control),
+            token: self.token.clone(),
+            ..deskshare_client::session::Join::as_role(Role::Presenter)
+        }
+    }
 }
 
 fn internal(e: impl std::fmt::Display) -> WireError {
@@ -48,23 +62,16 @@ pub async fn share(
     opts: ShareOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<ShareStats, WireError> {
-    if opts.link.secret.is_none() {
+    if opts.link.secret.is_none() && opts.token.is_none() {
         return Err(WireError::new(
             ErrorCode::PresenterSecretInvalid,
-            "this is a viewer link; sharing needs the presenter URL (it ends in #presenter=...)",
+            "this is a viewer link; sharing needs the presenter URL (it ends in #presenter=...) or signing in as the organiser",
         ));
     }
     // Check the link before touching the display: a wrong URL or secret is the likelier
     // mistake, and it should be named first. Startup failures are final; only a session
     // that worked once is retried.
-    let session = deskshare_client::Session::connect_with(
-        &opts.link,
-        &opts.tls,
-        Role::Presenter,
-        opts.name.clone(),
-        Some(opts.control),
-    )
-    .await?;
+    let session = deskshare_client::Session::open(&opts.link, &opts.tls, &opts.join()).await?;
     let capture = x11::X11Capture::open(opts.display.as_deref(), opts.target)?;
     let area = capture::Capturer::area(&capture);
 

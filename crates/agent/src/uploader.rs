@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use deskshare_client::session::{Incoming, Session};
 use deskshare_proto::{
-    ClientMessage, CursorShape, ErrorCode, MAX_MESSAGE_BYTES, RevokeReason, Role, ServerMessage, WireError,
+    ClientMessage, CursorShape, ErrorCode, MAX_MESSAGE_BYTES, RevokeReason, ServerMessage, WireError,
 };
 use tokio::sync::mpsc;
 
@@ -82,14 +82,8 @@ impl<'a> Uploader<'a> {
             let session = match next.take() {
                 Some(s) => s,
                 None => {
-                    let policy = Some(self.control.policy());
-                    let connect = Session::connect_with(
-                        &self.opts.link,
-                        &self.opts.tls,
-                        Role::Presenter,
-                        self.opts.name.clone(),
-                        policy,
-                    );
+                    let join = self.opts.join();
+                    let connect = Session::open(&self.opts.link, &self.opts.tls, &join);
                     let result = tokio::select! {
                         s = connect => s,
                         _ = &mut shutdown => break,

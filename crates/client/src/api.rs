@@ -1,7 +1,12 @@
-//! REST calls.
+//! REST calls, with the caller's token (admin token or a signed-in session) as bearer.
 
-use deskshare_proto::api::{CreateMeeting, CreatedMeeting, ErrorBody};
+use deskshare_proto::api::{
+    CreateMeeting, CreateUser, CreatedMeeting, ErrorBody, LoginRequest, LoginResponse, MeetingSummary, UpdateMeeting,
+    UpdateUser, UserInfo,
+};
 use deskshare_proto::{ErrorCode, WireError};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::TlsOptions;
@@ -11,51 +16,103 @@ use crate::errors::classify;
 pub struct Api {
     base: Url,
     http: reqwest::Client,
+    token: Option<String>,
+}
+
+/// Parses a server URL (`https://HOST:PORT`, any path ignored).
+pub fn server_base(server: &str) -> Result<Url, WireError> {
+    let mut base = Url::parse(server).map_err(|e| WireError::new(ErrorCode::UrlInvalid, format!("'{server}': {e}")))?;
+    if base.scheme() != "https" {
+        return Err(WireError::new(ErrorCode::UrlInvalid, format!("'{server}': the server URL starts with https://")));
+    }
+    base.set_path("/");
+    base.set_query(None);
+    base.set_fragment(None);
+    Ok(base)
 }
 
 impl Api {
-    pub fn new(server: &str, tls: &TlsOptions) -> Result<Self, WireError> {
-        let mut base =
-            Url::parse(server).map_err(|e| WireError::new(ErrorCode::UrlInvalid, format!("'{server}': {e}")))?;
-        if base.scheme() != "https" {
-            return Err(WireError::new(
-                ErrorCode::UrlInvalid,
-                format!("'{server}': the server URL starts with https://"),
-            ));
-        }
-        base.set_path("/");
+    pub fn new(server: &str, tls: &TlsOptions, token: Option<String>) -> Result<Self, WireError> {
+        let base = server_base(server)?;
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured((*tls.client_config()?).clone())
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .map_err(|e| WireError::new(ErrorCode::ServerError, e.to_string()))?;
-        Ok(Api { base, http })
+        Ok(Api { base, http, token })
     }
 
-    pub async fn create_meeting(&self, token: &str, title: Option<&str>) -> Result<CreatedMeeting, WireError> {
-        let url = self.base.join("api/meetings").expect("path joins");
-        let res = self
-            .http
-            .post(url.clone())
-            .bearer_auth(token)
-            .json(&CreateMeeting { title: title.map(str::to_string), expires_in: None })
-            .send()
-            .await
-            .map_err(|e| classify(&e, url.as_str()))?;
-        decode(res).await
+    pub fn base(&self) -> &Url {
+        &self.base
     }
-}
 
-async fn decode<T: serde::de::DeserializeOwned>(res: reqwest::Response) -> Result<T, WireError> {
-    let status = res.status();
-    let body = res.bytes().await.map_err(|e| classify(&e, "reading response"))?;
-    if status.is_success() {
-        serde_json::from_slice(&body)
-            .map_err(|e| WireError::new(ErrorCode::MessageMalformed, format!("server answer: {e}")))
-    } else {
-        match serde_json::from_slice::<ErrorBody>(&body) {
-            Ok(b) => Err(b.error.error),
-            Err(_) => Err(WireError::new(ErrorCode::ServerError, format!("HTTP {status}"))),
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl serde::Serialize>,
+    ) -> Result<T, WireError> {
+        let url = self.base.join(path).expect("path joins");
+        let mut req = self.http.request(method, url.clone());
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
         }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = req.send().await.map_err(|e| classify(&e, url.as_str()))?;
+        let status = res.status();
+        let bytes = res.bytes().await.map_err(|e| classify(&e, "reading response"))?;
+        if status.is_success() {
+            let bytes = if bytes.is_empty() { &b"null"[..] } else { &bytes[..] };
+            serde_json::from_slice(bytes)
+                .map_err(|e| WireError::new(ErrorCode::MessageMalformed, format!("server answer: {e}")))
+        } else {
+            match serde_json::from_slice::<ErrorBody>(&bytes) {
+                Ok(b) => Err(b.error.error),
+                Err(_) => Err(WireError::new(ErrorCode::ServerError, format!("HTTP {status}"))),
+            }
+        }
+    }
+
+    pub async fn login(&self, name: &str, password: &str) -> Result<LoginResponse, WireError> {
+        let req = LoginRequest { name: name.to_string(), password: password.to_string() };
+        self.call(Method::POST, "api/login", Some(&req)).await
+    }
+
+    pub async fn logout(&self) -> Result<serde_json::Value, WireError> {
+        self.call(Method::POST, "api/logout", None::<&()>).await
+    }
+
+    pub async fn create_meeting(&self, req: &CreateMeeting) -> Result<CreatedMeeting, WireError> {
+        self.call(Method::POST, "api/meetings", Some(req)).await
+    }
+
+    pub async fn meetings(&self) -> Result<Vec<MeetingSummary>, WireError> {
+        self.call(Method::GET, "api/meetings", None::<&()>).await
+    }
+
+    pub async fn meeting(&self, id: &str) -> Result<MeetingSummary, WireError> {
+        self.call(Method::GET, &format!("api/meetings/{id}/details"), None::<&()>).await
+    }
+
+    pub async fn update_meeting(&self, id: &str, req: &UpdateMeeting) -> Result<MeetingSummary, WireError> {
+        self.call(Method::PATCH, &format!("api/meetings/{id}"), Some(req)).await
+    }
+
+    pub async fn delete_meeting(&self, id: &str) -> Result<(), WireError> {
+        self.call::<serde_json::Value>(Method::DELETE, &format!("api/meetings/{id}"), None::<&()>).await.map(|_| ())
+    }
+
+    pub async fn create_user(&self, req: &CreateUser) -> Result<UserInfo, WireError> {
+        self.call(Method::POST, "api/admin/users", Some(req)).await
+    }
+
+    pub async fn users(&self) -> Result<Vec<UserInfo>, WireError> {
+        self.call(Method::GET, "api/admin/users", None::<&()>).await
+    }
+
+    pub async fn update_user(&self, name: &str, req: &UpdateUser) -> Result<UserInfo, WireError> {
+        self.call(Method::PATCH, &format!("api/admin/users/{name}"), Some(req)).await
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod controller;
+pub mod credentials;
 pub mod errors;
 pub mod link;
 pub mod script;

@@ -9,6 +9,8 @@ use deskshare_proto::{
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
@@ -23,6 +25,26 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 pub enum Incoming {
     Control(ServerMessage),
     Media(MediaMessage),
+}
+
+/// How to join a meeting.
+#[derive(Clone, Debug)]
+pub struct Join {
+    pub role: Role,
+    /// Display name; a signed-in user's own name when `None`.
+    pub name: Option<String>,
+    /// Presenter: what the agent does with control requests.
+    pub control: Option<ControlPolicy>,
+    /// Sign-in token (from `deskshare login`) or admin token, sent as a bearer header.
+    pub token: Option<String>,
+    /// The meeting's passcode, if it has one.
+    pub passcode: Option<String>,
+}
+
+impl Join {
+    pub fn as_role(role: Role) -> Self {
+        Join { role, name: None, control: None, token: None, passcode: None }
+    }
 }
 
 /// A connected, welcomed session.
@@ -41,36 +63,39 @@ impl Session {
         role: Role,
         name: Option<String>,
     ) -> Result<Session, WireError> {
-        Self::connect_with(link, tls, role, name, None).await
+        Self::open(link, tls, &Join { name, ..Join::as_role(role) }).await
     }
 
-    /// [`Session::connect`], announcing the agent's control policy (presenters).
-    pub async fn connect_with(
-        link: &MeetingLink,
-        tls: &TlsOptions,
-        role: Role,
-        name: Option<String>,
-        control: Option<ControlPolicy>,
-    ) -> Result<Session, WireError> {
+    /// Dials the meeting as `join` says: role, name, sign-in token, passcode.
+    pub async fn open(link: &MeetingLink, tls: &TlsOptions, join: &Join) -> Result<Session, WireError> {
         let url = link.ws_url();
         let mut config = WebSocketConfig::default();
         config.max_message_size = Some(MAX_MESSAGE_BYTES + 1024);
         config.max_frame_size = Some(MAX_MESSAGE_BYTES + 1024);
         let connector = Connector::Rustls(tls.client_config()?);
-        let dial = tokio_tungstenite::connect_async_tls_with_config(url.as_str(), Some(config), true, Some(connector));
+        let mut request =
+            url.as_str().into_client_request().map_err(|e| WireError::new(ErrorCode::UrlInvalid, e.to_string()))?;
+        if let Some(token) = &join.token {
+            let value = format!("Bearer {token}").parse().map_err(|_| {
+                WireError::new(ErrorCode::ArgumentInvalid, "the token has characters a header cannot carry")
+            })?;
+            request.headers_mut().insert(http::header::AUTHORIZATION, value);
+        }
+        let dial = tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, Some(connector));
         let (ws, _) = tokio::time::timeout(CONNECT_TIMEOUT, dial)
             .await
             .map_err(|_| WireError::new(ErrorCode::ServerUnreachable, format!("{url}: no answer within 15 s")))?
             .map_err(|e| classify(&e, link.base.as_str()))?;
         let mut session = Session { ws, welcome: ServerMessage::Presenter { online: false } };
-        let secret = if role == Role::Presenter { link.secret.clone() } else { None };
+        let secret = if join.role == Role::Presenter { link.secret.clone() } else { None };
         let hello = ClientMessage::Hello {
             protocol: PROTOCOL_VERSION,
-            role,
-            name,
+            role: join.role,
+            name: join.name.clone(),
             secret,
             client: Some(concat!("deskshare-cli/", env!("CARGO_PKG_VERSION")).into()),
-            control,
+            control: join.control,
+            passcode: join.passcode.clone(),
         };
         session.send_control(&hello).await?;
         match tokio::time::timeout(CONNECT_TIMEOUT, session.recv()).await {

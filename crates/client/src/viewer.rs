@@ -8,7 +8,7 @@ use deskshare_codec::{Framebuffer, decode_tile};
 use deskshare_proto::{ClientMessage, ErrorCode, FrameMessage, MediaMessage, Role, ServerMessage, WireError};
 
 use crate::controller::Controller;
-use crate::session::{Incoming, Session};
+use crate::session::{Incoming, Join, Session};
 use crate::{MeetingLink, TlsOptions};
 
 /// `deskshare view` options.
@@ -28,6 +28,10 @@ pub struct ViewOptions {
     pub throttle: Option<Duration>,
     /// Request control and play these input steps once granted.
     pub control: Option<Vec<crate::script::Step>>,
+    /// Sign-in token, so the viewer joins as its user rather than as a guest.
+    pub token: Option<String>,
+    /// The meeting's passcode, if it has one.
+    pub passcode: Option<String>,
 }
 
 /// What the viewer has received so far.
@@ -132,8 +136,14 @@ pub async fn run(opts: ViewOptions, shutdown: impl std::future::Future<Output = 
     let deadline = started + opts.timeout;
     let mut state = ViewerState::default();
     let mut backoff = Duration::from_millis(200);
+    let join = Join {
+        name: opts.name.clone(),
+        token: opts.token.clone(),
+        passcode: opts.passcode.clone(),
+        ..Join::as_role(Role::Viewer)
+    };
     loop {
-        let result = match Session::connect(&opts.link, &opts.tls, Role::Viewer, opts.name.clone()).await {
+        let result = match Session::open(&opts.link, &opts.tls, &join).await {
             Ok(session) => {
                 backoff = Duration::from_millis(200);
                 if let ServerMessage::Welcome { presenter_online, .. } = session.welcome {

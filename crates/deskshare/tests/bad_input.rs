@@ -35,9 +35,17 @@ async fn raw_ws(link: &MeetingLink) -> Ws {
 
 fn hello(role: Role, secret: Option<String>) -> Message {
     Message::Text(
-        ClientMessage::Hello { protocol: PROTOCOL_VERSION, role, name: None, secret, client: None, control: None }
-            .to_json()
-            .into(),
+        ClientMessage::Hello {
+            protocol: PROTOCOL_VERSION,
+            role,
+            name: None,
+            secret,
+            client: None,
+            control: None,
+            passcode: None,
+        }
+        .to_json()
+        .into(),
     )
 }
 

@@ -13,6 +13,9 @@ pub struct CreateMeeting {
     /// Lifetime in seconds; none means the meeting does not expire.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
+    /// Joiners must give this (organisers and presenters need not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passcode: Option<String>,
 }
 
 /// `POST /api/meetings` answer.
@@ -53,4 +56,79 @@ impl From<WireError> for ErrorBody {
         let remedy = error.code.remedy().to_string();
         ErrorBody { error: ErrorDetail { error, remedy } }
     }
+}
+
+/// `POST /api/login` request.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub name: String,
+    pub password: String,
+}
+
+/// A user as the API shows it (never with its password hash).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub name: String,
+    pub display_name: String,
+    pub admin: bool,
+    pub disabled: bool,
+}
+
+/// `POST /api/login` answer. The browser also gets the token as an HttpOnly cookie.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub user: UserInfo,
+}
+
+/// `POST /api/admin/users` request.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub name: String,
+    pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub admin: bool,
+}
+
+/// `PATCH /api/admin/users/{name}` request: only the given fields change.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+}
+
+/// `PATCH /api/meetings/{id}` request: only the given fields change. An empty passcode
+/// removes it; `expires_in` of 0 removes the expiry.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeeting {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passcode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+}
+
+/// A meeting in lists and `GET /api/meetings/{id}/details`, for its organiser.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MeetingSummary {
+    pub id: String,
+    pub title: String,
+    pub join_url: String,
+    pub organiser: Option<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub has_passcode: bool,
 }

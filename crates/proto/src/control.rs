@@ -121,6 +121,9 @@ pub enum ClientMessage {
         /// Presenter: what its agent does with control requests (default: never).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         control: Option<ControlPolicy>,
+        /// The meeting's passcode, if it has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        passcode: Option<String>,
     },
     /// A viewer has drawn every frame up to and including `frame`.
     Ack { frame: u64 },
@@ -232,6 +235,7 @@ mod tests {
             secret: Some("s3cret".into()),
             client: None,
             control: Some(ControlPolicy::Ask),
+            passcode: None,
         };
         let json = hello.to_json();
         assert_eq!(

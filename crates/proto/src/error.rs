@@ -62,6 +62,42 @@ error_codes! {
     PresenterReplaced = "PRESENTER_REPLACED", 409,
         "another presenter connection for this meeting took over",
         "stop the other `deskshare share` for this meeting, or share again to take over";
+    /// Name or password wrong.
+    BadCredentials = "BAD_CREDENTIALS", 401,
+        "the name or password is wrong",
+        "check both; an administrator can reset the password with `deskshare admin user reset-password`";
+    /// The account is disabled.
+    AccountDisabled = "ACCOUNT_DISABLED", 403,
+        "this account is disabled",
+        "ask an administrator to enable it again";
+    /// Too many sign-in attempts.
+    LoginRateLimited = "LOGIN_RATE_LIMITED", 429,
+        "too many sign-in attempts for this account from this address",
+        "wait a minute, then try again";
+    /// The caller is signed in but not an administrator.
+    AdminRequired = "ADMIN_REQUIRED", 403,
+        "this needs an administrator",
+        "sign in as an administrator, or use the server's admin token";
+    /// The caller may not change this meeting.
+    NotOrganiser = "NOT_ORGANISER", 403,
+        "only the meeting's organiser (or an administrator) may do this",
+        "ask the organiser";
+    /// A user with that name exists.
+    UserExists = "USER_EXISTS", 409,
+        "a user with this name already exists",
+        "choose another name, or reset the existing user's password";
+    /// No user with that name.
+    UserNotFound = "USER_NOT_FOUND", 404,
+        "no user with this name exists",
+        "check the name with `deskshare admin user list`";
+    /// The meeting needs a passcode, or the one given is wrong.
+    PasscodeInvalid = "PASSCODE_INVALID", 403,
+        "this meeting needs its passcode, and none or a wrong one was given",
+        "ask the organiser for the passcode and enter it exactly";
+    /// The meeting was ended or deleted while connected.
+    MeetingEnded = "MEETING_ENDED", 410,
+        "the organiser ended the meeting",
+        "nothing to do; ask the organiser if it should go on";
     /// A request needed the admin token (or a session) and had none or a wrong one.
     Unauthorized = "UNAUTHORIZED", 401,
         "the request carried no valid token",

@@ -2,20 +2,18 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
-use deskshare_meeting::{MeetingId, PresenterSecret};
-use deskshare_proto::api::{CreateMeeting, CreatedMeeting, ErrorBody, MeetingInfo};
+use deskshare_proto::api::ErrorBody;
 use deskshare_proto::{ErrorCode, WireError};
 use tokio::sync::watch;
 use url::Url;
 
 use crate::hub::Hub;
-use crate::store::{MeetingRecord, Store, unix_now};
-use crate::{web, ws};
+use crate::store::Store;
+use crate::{auth, meetings, users, web, ws};
 
 /// Everything a request handler may need.
 pub struct AppState {
@@ -23,6 +21,7 @@ pub struct AppState {
     pub hub: Hub,
     pub admin_token: String,
     pub public_url: Url,
+    pub login_limiter: crate::auth::LoginLimiter,
     /// Becomes `true` when the server begins shutting down.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -30,8 +29,14 @@ pub struct AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/api/meetings", post(create_meeting))
-        .route("/api/meetings/{id}", get(meeting_info))
+        .route("/api/login", post(auth::login))
+        .route("/api/logout", post(auth::logout))
+        .route("/api/me", get(auth::me))
+        .route("/api/admin/users", post(users::create).get(users::list))
+        .route("/api/admin/users/{name}", patch(users::update))
+        .route("/api/meetings", post(meetings::create).get(meetings::list))
+        .route("/api/meetings/{id}", get(meetings::info).patch(meetings::update).delete(meetings::delete))
+        .route("/api/meetings/{id}/details", get(meetings::details))
         .route("/api/meetings/{id}/ws", get(ws::upgrade))
         .route("/api/errors", get(error_table))
         .merge(web::routes())
@@ -79,82 +84,6 @@ impl From<WireError> for ApiError {
 pub fn internal(e: impl std::fmt::Display) -> WireError {
     tracing::error!("internal error: {e}");
     WireError::bare(ErrorCode::ServerError)
-}
-
-fn check_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    let want = state.admin_token.as_bytes();
-    let ok = given.len() == want.len() && given.bytes().zip(want).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
-    if ok { Ok(()) } else { Err(WireError::new(ErrorCode::Unauthorized, "missing or wrong bearer token").into()) }
-}
-
-/// The viewer join URL of a meeting.
-pub fn join_url(base: &Url, id: &MeetingId) -> Url {
-    base.join(&format!("m/{id}")).expect("meeting path joins")
-}
-
-/// The presenter URL: the join URL with the secret in the fragment, which browsers never
-/// send to servers or proxies, so it stays out of access logs.
-pub fn presenter_url(base: &Url, id: &MeetingId, secret: &PresenterSecret) -> Url {
-    let mut url = join_url(base, id);
-    url.set_fragment(Some(&format!("presenter={}", secret.as_str())));
-    url
-}
-
-async fn create_meeting(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Option<Json<CreateMeeting>>,
-) -> Result<(StatusCode, Json<CreatedMeeting>), ApiError> {
-    check_admin(&state, &headers)?;
-    let req = body.map(|Json(b)| b).unwrap_or(CreateMeeting { title: None, expires_in: None });
-    let title =
-        req.title.unwrap_or_else(|| "Meeting".into()).chars().filter(|c| !c.is_control()).take(200).collect::<String>();
-    let id = MeetingId::generate();
-    let secret = PresenterSecret::generate();
-    let now = unix_now();
-    let record = MeetingRecord {
-        id: id.clone(),
-        title: title.clone(),
-        presenter_secret: secret.hash(),
-        created_at: now,
-        expires_at: req.expires_in.map(|s| now.saturating_add(s.min(i64::MAX as u64 / 2) as i64)),
-    };
-    state.store.insert_meeting(&record).await.map_err(internal)?;
-    tracing::info!(meeting = %id, "meeting created");
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedMeeting {
-            join_url: join_url(&state.public_url, &id).to_string(),
-            presenter_url: presenter_url(&state.public_url, &id, &secret).to_string(),
-            id: id.to_string(),
-            title,
-            expires_at: record.expires_at,
-        }),
-    ))
-}
-
-async fn meeting_info(
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-) -> Result<Json<MeetingInfo>, ApiError> {
-    let not_found = || ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such meeting"));
-    let id = MeetingId::parse(&id).map_err(|_| not_found())?;
-    let m = state.store.meeting(&id).await.map_err(internal)?.ok_or_else(not_found)?;
-    if m.is_expired(unix_now()) {
-        return Err(WireError::bare(ErrorCode::MeetingExpired).into());
-    }
-    let presence = state.hub.get(&id).map(|l| l.presence()).unwrap_or_default();
-    Ok(Json(MeetingInfo {
-        id: id.to_string(),
-        title: m.title,
-        presenter_online: presence.presenter.is_some(),
-        viewers: presence.viewers,
-    }))
 }
 
 /// Every error code with its cause and remedy, so the browser shows the same text as

@@ -46,6 +46,8 @@ pub struct LiveMeeting {
     pub(crate) participants: Mutex<HashMap<u64, Participant>>,
     /// Who controls the presenter's machine (see `control.rs`).
     pub(crate) floor: Mutex<ControlFloor>,
+    /// Becomes true when the meeting is ended or deleted; every session then closes.
+    ended: watch::Sender<bool>,
 }
 
 impl LiveMeeting {
@@ -59,6 +61,7 @@ impl LiveMeeting {
             next_connection: AtomicU64::new(1),
             participants: Mutex::new(HashMap::new()),
             floor: Mutex::new(ControlFloor::new()),
+            ended: watch::channel(false).0,
         }
     }
 
@@ -99,6 +102,16 @@ impl LiveMeeting {
             }
             was
         })
+    }
+
+    /// Ends the meeting for everyone connected.
+    pub fn end(&self) {
+        self.ended.send_replace(true);
+    }
+
+    /// Resolves when the meeting is ended.
+    pub fn subscribe_ended(&self) -> watch::Receiver<bool> {
+        self.ended.subscribe()
     }
 
     /// Registers a connection; its session task drains the returned outbox.

@@ -1,11 +1,14 @@
 //! The deskshare server: one TLS port serving the web client, the REST API and the
 //! WebSocket sessions, with the tile cache and per-viewer pumps inside.
 
+pub mod auth;
 mod control;
 pub mod http;
 pub mod hub;
+mod meetings;
 pub mod store;
 pub mod tls;
+mod users;
 mod web;
 mod ws;
 
@@ -88,6 +91,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
         hub: hub::Hub::default(),
         admin_token,
         public_url: public_url.clone(),
+        login_limiter: auth::LoginLimiter::default(),
         shutdown: shutdown_rx,
     });
     Ok(Running {
@@ -118,7 +122,10 @@ impl Running {
             let _ = shutdown_tx.send(true);
             handle.graceful_shutdown(Some(Duration::from_secs(3)));
         });
-        server.serve(app.into_make_service()).await.map_err(|e| coded(ErrorCode::ListenFailed, e))
+        server
+            .serve(app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .await
+            .map_err(|e| coded(ErrorCode::ListenFailed, e))
     }
 }
 

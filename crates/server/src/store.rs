@@ -13,13 +13,33 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 /// Ordered schema migrations. Each runs once, inside a transaction, and is recorded in
 /// `schema_migrations`; never edit one that has shipped, add a new one.
-const MIGRATIONS: &[&str] = &["CREATE TABLE meetings (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE meetings (
         id TEXT PRIMARY KEY NOT NULL,
         title TEXT NOT NULL,
         presenter_secret_sha256 TEXT NOT NULL,
         created_at INTEGER NOT NULL,
         expires_at INTEGER
-    )"];
+    )",
+    "CREATE TABLE users (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        is_admin INTEGER NOT NULL DEFAULT 0,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+    )",
+    "CREATE TABLE sessions (
+        token_sha256 TEXT PRIMARY KEY NOT NULL,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    )",
+    "ALTER TABLE meetings ADD COLUMN organiser_id INTEGER REFERENCES users(id) ON DELETE SET NULL",
+    "ALTER TABLE meetings ADD COLUMN passcode_hash TEXT",
+    "CREATE INDEX meetings_by_organiser ON meetings(organiser_id)",
+];
 
 /// A stored meeting.
 #[derive(Clone, Debug)]
@@ -29,6 +49,22 @@ pub struct MeetingRecord {
     pub presenter_secret: SecretHash,
     pub created_at: i64,
     pub expires_at: Option<i64>,
+    /// The user who created it; `None` when made with the admin token.
+    pub organiser_id: Option<i64>,
+    /// Argon2 hash of the passcode, if the meeting has one.
+    pub passcode_hash: Option<String>,
+}
+
+/// A stored user account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: i64,
+    pub name: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+    pub created_at: i64,
 }
 
 impl MeetingRecord {
@@ -44,6 +80,43 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("database holds a malformed meeting id '{0}'")]
     BadId(String),
+    #[error("already exists")]
+    Conflict,
+}
+
+const MEETING_COLUMNS: &str = "id, title, presenter_secret_sha256, created_at, expires_at, organiser_id, passcode_hash";
+const USER_COLUMNS: &str = "id, name, display_name, password_hash, is_admin, disabled, created_at";
+
+fn meeting_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<MeetingRecord, StoreError> {
+    let id: String = r.get(0);
+    Ok(MeetingRecord {
+        id: MeetingId::parse(&id).map_err(|_| StoreError::BadId(id.clone()))?,
+        title: r.get(1),
+        presenter_secret: SecretHash::from_hex(r.get(2)),
+        created_at: r.get(3),
+        expires_at: r.get(4),
+        organiser_id: r.get(5),
+        passcode_hash: r.get(6),
+    })
+}
+
+fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> UserRecord {
+    UserRecord {
+        id: r.get(0),
+        name: r.get(1),
+        display_name: r.get(2),
+        password_hash: r.get(3),
+        is_admin: r.get::<i64, _>(4) != 0,
+        disabled: r.get::<i64, _>(5) != 0,
+        created_at: r.get(6),
+    }
+}
+
+fn conflict_or(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
+        _ => StoreError::Db(e),
+    }
 }
 
 /// The repository.
@@ -90,35 +163,153 @@ impl Store {
     }
 
     pub async fn insert_meeting(&self, m: &MeetingRecord) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO meetings (id, title, presenter_secret_sha256, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(m.id.as_str())
-        .bind(&m.title)
-        .bind(m.presenter_secret.as_hex())
-        .bind(m.created_at)
-        .bind(m.expires_at)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(&format!("INSERT INTO meetings ({MEETING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"))
+            .bind(m.id.as_str())
+            .bind(&m.title)
+            .bind(m.presenter_secret.as_hex())
+            .bind(m.created_at)
+            .bind(m.expires_at)
+            .bind(m.organiser_id)
+            .bind(&m.passcode_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(conflict_or)?;
         Ok(())
     }
 
     pub async fn meeting(&self, id: &MeetingId) -> Result<Option<MeetingRecord>, StoreError> {
-        let row =
-            sqlx::query("SELECT id, title, presenter_secret_sha256, created_at, expires_at FROM meetings WHERE id = ?")
-                .bind(id.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(|r| {
-            let id: String = r.get(0);
-            Ok(MeetingRecord {
-                id: MeetingId::parse(&id).map_err(|_| StoreError::BadId(id.clone()))?,
-                title: r.get(1),
-                presenter_secret: SecretHash::from_hex(r.get(2)),
-                created_at: r.get(3),
-                expires_at: r.get(4),
-            })
+        let row = sqlx::query(&format!("SELECT {MEETING_COLUMNS} FROM meetings WHERE id = ?"))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(meeting_from_row).transpose()
+    }
+
+    /// Meetings organised by `user` (every meeting with `None`), newest first.
+    pub async fn meetings_of(&self, user: Option<i64>) -> Result<Vec<MeetingRecord>, StoreError> {
+        let rows = match user {
+            Some(u) => {
+                sqlx::query(&format!(
+                    "SELECT {MEETING_COLUMNS} FROM meetings WHERE organiser_id = ? ORDER BY created_at DESC, id"
+                ))
+                .bind(u)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!("SELECT {MEETING_COLUMNS} FROM meetings ORDER BY created_at DESC, id"))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter().map(meeting_from_row).collect()
+    }
+
+    /// Writes a meeting's changeable fields.
+    pub async fn update_meeting(&self, m: &MeetingRecord) -> Result<(), StoreError> {
+        sqlx::query("UPDATE meetings SET title = ?, expires_at = ?, passcode_hash = ? WHERE id = ?")
+            .bind(&m.title)
+            .bind(m.expires_at)
+            .bind(&m.passcode_hash)
+            .bind(m.id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_meeting(&self, id: &MeetingId) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM meetings WHERE id = ?").bind(id.as_str()).execute(&self.pool).await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub async fn insert_user(
+        &self,
+        name: &str,
+        display_name: &str,
+        password_hash: &str,
+        is_admin: bool,
+    ) -> Result<UserRecord, StoreError> {
+        let now = unix_now();
+        let r = sqlx::query(
+            "INSERT INTO users (name, display_name, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(name)
+        .bind(display_name)
+        .bind(password_hash)
+        .bind(i64::from(is_admin))
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict_or)?;
+        Ok(UserRecord {
+            id: r.last_insert_rowid(),
+            name: name.to_string(),
+            display_name: display_name.to_string(),
+            password_hash: password_hash.to_string(),
+            is_admin,
+            disabled: false,
+            created_at: now,
         })
-        .transpose()
+    }
+
+    pub async fn user_by_name(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?"))
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(user_from_row))
+    }
+
+    pub async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        let rows =
+            sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name")).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(user_from_row).collect())
+    }
+
+    /// Writes a user's changeable fields. Disabling also ends the user's sessions.
+    pub async fn update_user(&self, u: &UserRecord) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET display_name = ?, password_hash = ?, is_admin = ?, disabled = ? WHERE id = ?")
+            .bind(&u.display_name)
+            .bind(&u.password_hash)
+            .bind(i64::from(u.is_admin))
+            .bind(i64::from(u.disabled))
+            .bind(u.id)
+            .execute(&mut *tx)
+            .await?;
+        if u.disabled {
+            sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(u.id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn insert_session(&self, token_sha256: &str, user_id: i64, expires_at: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO sessions (token_sha256, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(token_sha256)
+            .bind(user_id)
+            .bind(unix_now())
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The user behind a live session token hash, if the session has not expired.
+    pub async fn session_user(&self, token_sha256: &str) -> Result<Option<UserRecord>, StoreError> {
+        let cols = USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
+        let row = sqlx::query(&format!(
+            "SELECT {cols} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_sha256 = ? AND s.expires_at > ?"
+        ))
+        .bind(token_sha256)
+        .bind(unix_now())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(user_from_row))
+    }
+
+    pub async fn delete_session(&self, token_sha256: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_sha256 = ?").bind(token_sha256).execute(&self.pool).await?;
+        Ok(())
     }
 }

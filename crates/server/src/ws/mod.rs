@@ -15,6 +15,7 @@ use deskshare_proto::{
     ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, Role, ServerMessage, WireError,
 };
 
+use crate::auth::Caller;
 use crate::http::AppState;
 use crate::store::unix_now;
 
@@ -26,17 +27,25 @@ pub(crate) const PING_INTERVAL: Duration = Duration::from_secs(10);
 
 /// `GET /api/meetings/{id}/ws`. Every check happens after the upgrade, so browsers (which
 /// cannot read the body of a failed handshake) get a coded error too.
-pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    // Identity comes with the upgrade request (session cookie or bearer token); a bad
+    // one is reported over the socket like every other refusal.
+    let caller = crate::auth::caller(&state, &headers).await;
     // The transport accepts up to twice the protocol limit so that a message just over
     // the limit is read whole and refused with MESSAGE_TOO_LARGE on a clean close. Beyond
     // that the connection is cut at the frame header (and the code is logged).
     ws.max_message_size(2 * MAX_MESSAGE_BYTES)
         .max_frame_size(2 * MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| session(socket, state, id))
+        .on_upgrade(move |socket| session(socket, state, id, caller))
 }
 
-async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String) {
-    let hello = match handshake(&mut socket, &state, &id).await {
+async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String, caller: Result<Caller, WireError>) {
+    let hello = match handshake(&mut socket, &state, &id, caller).await {
         Ok(h) => h,
         Err(err) => {
             tracing::info!(meeting = %id, code = %err.code, "session refused: {}", err.message);
@@ -93,7 +102,13 @@ struct Accepted {
     control: Option<ControlPolicy>,
 }
 
-async fn handshake(socket: &mut WebSocket, state: &AppState, id: &str) -> Result<Accepted, WireError> {
+async fn handshake(
+    socket: &mut WebSocket,
+    state: &AppState,
+    id: &str,
+    caller: Result<Caller, WireError>,
+) -> Result<Accepted, WireError> {
+    let caller = caller?;
     let first = tokio::time::timeout(HELLO_TIMEOUT, socket.recv())
         .await
         .map_err(|_| WireError::new(ErrorCode::ProtocolViolation, "no hello within 10 s"))?;
@@ -107,7 +122,8 @@ async fn handshake(socket: &mut WebSocket, state: &AppState, id: &str) -> Result
             return Err(WireError::new(ErrorCode::ProtocolViolation, "closed before hello"));
         }
     };
-    let ClientMessage::Hello { protocol, role, name, secret, client: _, control } = ClientMessage::from_json(&text)?
+    let ClientMessage::Hello { protocol, role, name, secret, client: _, control, passcode } =
+        ClientMessage::from_json(&text)?
     else {
         return Err(WireError::new(ErrorCode::ProtocolViolation, "the first message must be hello"));
     };
@@ -125,13 +141,28 @@ async fn handshake(socket: &mut WebSocket, state: &AppState, id: &str) -> Result
     if meeting.is_expired(unix_now()) {
         return Err(WireError::bare(ErrorCode::MeetingExpired));
     }
-    if role == Role::Presenter {
-        let ok = secret.is_some_and(|s| meeting.presenter_secret.matches(&PresenterSecret::from_string(s)));
-        if !ok {
-            return Err(WireError::bare(ErrorCode::PresenterSecretInvalid));
+    let organiser = caller.is_admin() || caller.user().is_some_and(|u| Some(u.id) == meeting.organiser_id);
+    let has_secret = secret.is_some_and(|s| meeting.presenter_secret.matches(&PresenterSecret::from_string(s)));
+    if role == Role::Presenter && !(has_secret || organiser) {
+        return Err(WireError::new(
+            ErrorCode::PresenterSecretInvalid,
+            "presenting needs the presenter link, or signing in as the meeting's organiser",
+        ));
+    }
+    // The passcode keeps out people who only have the link; the organiser and holders of
+    // the presenter secret are already known.
+    if let Some(hash) = &meeting.passcode_hash
+        && !(organiser || has_secret)
+    {
+        let given = passcode.unwrap_or_default();
+        if given.is_empty() || !crate::auth::verify_password(given, hash.clone()).await {
+            return Err(WireError::bare(ErrorCode::PasscodeInvalid));
         }
     }
-    let name = name.map(|n| n.chars().filter(|c| !c.is_control()).take(64).collect());
+    let name = name
+        .map(|n| n.chars().filter(|c| !c.is_control()).take(64).collect::<String>())
+        .filter(|n| !n.trim().is_empty())
+        .or_else(|| caller.user().map(|u| u.display_name.clone()));
     Ok(Accepted { meeting, role, name, control })
 }
 

@@ -37,6 +37,7 @@ async fn receive_loop(
 ) -> Result<(), WireError> {
     let mut presence_rx = live.subscribe_presence();
     let mut shutdown = state.shutdown.clone();
+    let mut ended = live.subscribe_ended();
     let mut liveness = Liveness::new();
     let mut ping = tokio::time::interval(PING_INTERVAL);
     let mut told_viewers = None;
@@ -81,6 +82,7 @@ async fn receive_loop(
             _ = presence_rx.changed() => {}
             _ = ping.tick() => send(socket, liveness.tick()?).await?,
             _ = shutdown.changed() => return Err(WireError::bare(ErrorCode::ServerShuttingDown)),
+            _ = ended.changed() => return Err(WireError::bare(ErrorCode::MeetingEnded)),
         }
     }
 }

@@ -42,6 +42,7 @@ async fn pump_loop(
     let mut screen_rx = live.subscribe_screen();
     let mut presence_rx = live.subscribe_presence();
     let mut shutdown = state.shutdown.clone();
+    let mut ended = live.subscribe_ended();
     let mut told = Presence { presenter: None, viewers: 0 };
     let mut liveness = Liveness::new();
     let mut ping = tokio::time::interval(PING_INTERVAL);
@@ -84,6 +85,7 @@ async fn pump_loop(
             _ = presence_rx.changed() => presence = *presence_rx.borrow_and_update(),
             _ = ping.tick() => send(socket, liveness.tick()?).await?,
             _ = shutdown.changed() => return Err(WireError::bare(ErrorCode::ServerShuttingDown)),
+            _ = ended.changed() => return Err(WireError::bare(ErrorCode::MeetingEnded)),
         }
     }
 }

@@ -1,0 +1,95 @@
+//! The subcommands, and what they share: trust options, which server and token to use,
+//! and stopping on Ctrl-C or SIGTERM.
+
+pub mod admin;
+pub mod errors;
+pub mod login;
+pub mod meeting;
+pub mod serve;
+pub mod share;
+pub mod view;
+
+use std::path::PathBuf;
+
+use deskshare_client::TlsOptions;
+use deskshare_client::api::{Api, server_base};
+use deskshare_client::credentials::Credentials;
+use deskshare_proto::{ErrorCode, WireError};
+
+/// `--ca` and `--insecure`, taken by every client command.
+#[derive(clap::Args, Clone, Debug)]
+pub struct TlsArgs {
+    /// Trust the certificates in this PEM file (e.g. the server's DATA/tls/cert.pem).
+    #[arg(long, global = true)]
+    pub ca: Option<PathBuf>,
+    /// Do not verify the server's certificate (compare its fingerprint by eye instead).
+    #[arg(long, global = true)]
+    pub insecure: bool,
+}
+
+impl From<TlsArgs> for TlsOptions {
+    fn from(a: TlsArgs) -> Self {
+        TlsOptions { ca: a.ca, insecure: a.insecure }
+    }
+}
+
+/// Which server to talk to, and as whom.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ServerArgs {
+    /// Server URL, e.g. https://share.example.org:8443 (default: the last one signed in to).
+    #[arg(long)]
+    pub server: Option<String>,
+    /// Admin token or sign-in token (default: the saved sign-in for the server).
+    #[arg(long, env = "DESKSHARE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+impl ServerArgs {
+    /// An API client for the chosen server with the chosen token.
+    pub fn api(&self) -> Result<Api, WireError> {
+        let saved = Credentials::load();
+        let server = match &self.server {
+            Some(s) => s.clone(),
+            None => saved.default.clone().ok_or_else(|| {
+                WireError::new(
+                    ErrorCode::ArgumentInvalid,
+                    "no --server given and no saved sign-in (`deskshare login SERVER`)",
+                )
+            })?,
+        };
+        let base = server_base(&server)?;
+        let token = self.token.clone().map(|t| t.trim().to_string()).or_else(|| saved.token_for(base.as_str()));
+        Api::new(&server, &self.tls.clone().into(), token)
+    }
+}
+
+/// The saved sign-in token for the server a meeting link points to, if any.
+pub fn saved_token_for(link: &deskshare_client::MeetingLink) -> Option<String> {
+    Credentials::load().token_for(link.base.as_str())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// Reads a secret: one line from stdin with `--password-stdin`, else a prompt on the
+/// terminal without echo.
+pub fn read_secret(prompt: &str, from_stdin: bool) -> Result<String, WireError> {
+    let fail = |e: std::io::Error| WireError::new(ErrorCode::ArgumentInvalid, format!("reading the password: {e}"));
+    let line = if from_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_line(&mut s).map_err(fail)?;
+        s
+    } else {
+        rpassword::prompt_password(prompt).map_err(fail)?
+    };
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}

@@ -1,0 +1,99 @@
+//! `deskshare share`.
+
+use deskshare_agent::x11::Target;
+use deskshare_client::MeetingLink;
+use deskshare_proto::{ControlPolicy, ErrorCode, WireError};
+
+use super::{TlsArgs, saved_token_for, shutdown_signal};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(required_unless_present = "list_windows")]
+    presenter_url: Option<String>,
+    /// X display to share (default: $DISPLAY).
+    #[arg(long)]
+    display: Option<String>,
+    /// Share one monitor: its number in `xrandr --listmonitors` (from 0).
+    #[arg(long, conflicts_with_all = ["window", "window_name"])]
+    monitor: Option<usize>,
+    /// Share one program's window by id (from --list-windows; hex 0x… or decimal).
+    #[arg(long, value_parser = parse_window_id, conflicts_with = "window_name")]
+    window: Option<u32>,
+    /// Share the first window whose title contains this text (case-insensitive).
+    #[arg(long)]
+    window_name: Option<String>,
+    /// List the windows that can be shared, with ids and titles, and exit.
+    #[arg(long)]
+    list_windows: bool,
+    /// Name shown to viewers.
+    #[arg(long)]
+    name: Option<String>,
+    /// What to do when a participant asks for control: ask this terminal, grant
+    /// automatically, or never allow it.
+    #[arg(long, value_enum, default_value = "ask")]
+    allow_control: AllowControl,
+    /// Key combination that takes control back at once.
+    #[arg(long, default_value = "ctrl+alt+space")]
+    takeback_key: String,
+    /// Do not take control back when this machine's own mouse or keyboard is used.
+    #[arg(long)]
+    no_local_takeback: bool,
+    #[command(flatten)]
+    tls: TlsArgs,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum AllowControl {
+    Ask,
+    Auto,
+    Never,
+}
+
+fn parse_window_id(s: &str) -> Result<u32, String> {
+    let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    parsed.map_err(|_| format!("'{s}' is not a window id (use the hex id from --list-windows)"))
+}
+
+pub async fn run(a: Args) -> Result<(), WireError> {
+    if a.list_windows {
+        for w in deskshare_agent::windows::list(a.display.as_deref())? {
+            println!("0x{:08x}  {}x{}+{}+{}  {}", w.id, w.width, w.height, w.x, w.y, w.title);
+        }
+        return Ok(());
+    }
+    let link = MeetingLink::parse(a.presenter_url.as_deref().unwrap_or_default())?;
+    let target = match (a.monitor, a.window, &a.window_name) {
+        (Some(n), _, _) => Target::Monitor(n),
+        (_, Some(id), _) => Target::Window(id),
+        (_, _, Some(pattern)) => {
+            let w = deskshare_agent::windows::find_by_name(a.display.as_deref(), pattern)?;
+            eprintln!("sharing window 0x{:08x} \"{}\"", w.id, w.title);
+            Target::Window(w.id)
+        }
+        _ => Target::Screen,
+    };
+    let hotkey = deskshare_agent::Hotkey::parse(&a.takeback_key).map_err(|why| {
+        WireError::new(ErrorCode::ArgumentInvalid, format!("--takeback-key {}: {why}", a.takeback_key))
+    })?;
+    let control = match a.allow_control {
+        AllowControl::Ask => ControlPolicy::Ask,
+        AllowControl::Auto => ControlPolicy::Auto,
+        AllowControl::Never => ControlPolicy::Never,
+    };
+    let token = saved_token_for(&link);
+    let opts = deskshare_agent::ShareOptions {
+        link,
+        tls: a.tls.into(),
+        display: a.display,
+        target,
+        name: a.name,
+        control,
+        hotkey,
+        local_takeback: !a.no_local_takeback,
+        token,
+    };
+    deskshare_agent::share(opts, shutdown_signal()).await.map(|_| ())
+}

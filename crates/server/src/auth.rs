@@ -1,0 +1,264 @@
+//! Who is calling: the admin token, a signed-in user (session cookie for browsers, bearer
+//! token for the CLI), or nobody. Also passwords (argon2) and sign-in.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::Json;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use deskshare_meeting::TokenBucket;
+use deskshare_proto::api::{LoginRequest, LoginResponse, UserInfo};
+use deskshare_proto::{ErrorCode, WireError};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::http::{ApiError, AppState, internal};
+use crate::store::{UserRecord, unix_now};
+
+/// Name of the browser's session cookie.
+pub const SESSION_COOKIE: &str = "deskshare_session";
+/// How long a sign-in lasts.
+const SESSION_SECONDS: i64 = 30 * 24 * 3600;
+
+/// The party making a request.
+#[derive(Clone, Debug)]
+pub enum Caller {
+    /// Holder of the server's admin token.
+    AdminToken,
+    /// A signed-in user.
+    User(UserRecord),
+    /// Nobody in particular: a guest.
+    Anonymous,
+}
+
+impl Caller {
+    /// Whether the caller may administer the server.
+    pub fn is_admin(&self) -> bool {
+        match self {
+            Caller::AdminToken => true,
+            Caller::User(u) => u.is_admin,
+            Caller::Anonymous => false,
+        }
+    }
+
+    pub fn user(&self) -> Option<&UserRecord> {
+        match self {
+            Caller::User(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// Refuses callers that are not administrators.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        match self {
+            _ if self.is_admin() => Ok(()),
+            Caller::Anonymous => Err(WireError::new(ErrorCode::Unauthorized, "sign in or use the admin token").into()),
+            _ => Err(WireError::bare(ErrorCode::AdminRequired).into()),
+        }
+    }
+}
+
+/// Compares in constant time.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| kv.trim().strip_prefix(name)?.strip_prefix('='))
+}
+
+/// Resolves the caller from the request headers.
+pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, WireError> {
+    // A bearer token is an explicit claim: a wrong one is an error. A stale cookie is
+    // not: the browser may join as a guest.
+    let (token, explicit) = match (bearer(headers), cookie(headers, SESSION_COOKIE)) {
+        (Some(t), _) => (t, true),
+        (None, Some(t)) => (t, false),
+        (None, None) => return Ok(Caller::Anonymous),
+    };
+    if explicit && same_secret(token, &state.admin_token) {
+        return Ok(Caller::AdminToken);
+    }
+    match state.store.session_user(&token_hash(token)).await.map_err(internal)? {
+        Some(u) if u.disabled => Err(WireError::bare(ErrorCode::AccountDisabled)),
+        Some(u) => Ok(Caller::User(u)),
+        None if explicit => Err(WireError::new(ErrorCode::Unauthorized, "the token is unknown or expired")),
+        None => Ok(Caller::Anonymous),
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        caller(state, &parts.headers).await.map_err(ApiError)
+    }
+}
+
+/// Hashes a password with argon2id (on a blocking thread: it is slow on purpose).
+pub async fn hash_password(password: String) -> Result<String, WireError> {
+    tokio::task::spawn_blocking(move || {
+        let mut salt = [0u8; 16];
+        rand::rng().fill_bytes(&mut salt);
+        let salt = SaltString::encode_b64(&salt).map_err(internal)?;
+        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(internal)
+    })
+    .await
+    .map_err(internal)?
+}
+
+/// Checks a password against a stored argon2 hash.
+pub async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// User names: 1–64 of lowercase letters, digits and `.-_@`; stored lowercase, so
+/// "Alice" and "alice" are one account.
+pub fn normalise_name(name: &str) -> Result<String, WireError> {
+    let n = name.trim().to_lowercase();
+    let ok = (1..=64).contains(&n.len())
+        && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_@".contains(c));
+    if ok {
+        Ok(n)
+    } else {
+        Err(WireError::new(ErrorCode::ArgumentInvalid, "a user name is 1-64 of a-z, 0-9 and . - _ @"))
+    }
+}
+
+/// Passwords: at least 8 characters.
+pub fn check_password(p: &str) -> Result<(), WireError> {
+    if p.chars().count() >= 8 {
+        Ok(())
+    } else {
+        Err(WireError::new(ErrorCode::ArgumentInvalid, "a password has at least 8 characters"))
+    }
+}
+
+pub fn user_info(u: &UserRecord) -> UserInfo {
+    UserInfo { name: u.name.clone(), display_name: u.display_name.clone(), admin: u.is_admin, disabled: u.disabled }
+}
+
+/// Sign-in attempts per (address, name): a burst of 5, then one every 10 s.
+#[derive(Default)]
+pub struct LoginLimiter {
+    buckets: Mutex<HashMap<(IpAddr, String), TokenBucket>>,
+}
+
+impl LoginLimiter {
+    fn allow(&self, ip: IpAddr, name: &str) -> bool {
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().expect("limiter lock");
+        if buckets.len() > 10_000 {
+            buckets.clear(); // bounded memory under a spray of names
+        }
+        buckets.entry((ip, name.to_string())).or_insert_with(|| TokenBucket::new(0.1, 5.0, now)).try_take(1.0, now)
+    }
+}
+
+/// `POST /api/login`.
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(req): Json<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let name = req.name.trim().to_lowercase();
+    if !state.login_limiter.allow(peer.ip(), &name) {
+        return Err(WireError::bare(ErrorCode::LoginRateLimited).into());
+    }
+    let user = state.store.user_by_name(&name).await.map_err(internal)?;
+    // Verify even for unknown names, so timing does not tell which names exist.
+    let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_string());
+    let ok = verify_password(req.password, hash).await;
+    let user = match user {
+        Some(u) if ok => u,
+        _ => return Err(WireError::bare(ErrorCode::BadCredentials).into()),
+    };
+    if user.disabled {
+        return Err(WireError::bare(ErrorCode::AccountDisabled).into());
+    }
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    let token = hex::encode(raw);
+    state.store.insert_session(&token_hash(&token), user.id, unix_now() + SESSION_SECONDS).await.map_err(internal)?;
+    tracing::info!(user = user.name, "signed in");
+    let cookie =
+        format!("{SESSION_COOKIE}={token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age={SESSION_SECONDS}");
+    let mut res = Json(LoginResponse { token, user: user_info(&user) }).into_response();
+    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(internal)?);
+    Ok(res)
+}
+
+/// `POST /api/logout`: ends the session and clears the cookie.
+pub async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = bearer(&headers).or_else(|| cookie(&headers, SESSION_COOKIE)) {
+        state.store.delete_session(&token_hash(token)).await.map_err(internal)?;
+    }
+    let mut res = Json(serde_json::json!({ "signed_out": true })).into_response();
+    let clear = format!("{SESSION_COOKIE}=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0");
+    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&clear).map_err(internal)?);
+    Ok(res)
+}
+
+/// `GET /api/me`.
+pub async fn me(caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(match caller {
+        Caller::AdminToken => serde_json::json!({ "admin_token": true }),
+        Caller::User(u) => serde_json::to_value(user_info(&u)).map_err(internal)?,
+        Caller::Anonymous => return Err(WireError::new(ErrorCode::Unauthorized, "not signed in").into()),
+    }))
+}
+
+/// An argon2 hash of a random password, verified against for unknown names.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8zgBCQ8Zr7cZZXN3rXjzbdSv+eUrQq8sZaR9Ck7CEBc";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn passwords_hash_and_verify() {
+        let h = hash_password("correct horse".into()).await.unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(!h.contains("correct horse"));
+        assert!(verify_password("correct horse".into(), h.clone()).await);
+        assert!(!verify_password("wrong horse".into(), h).await);
+        assert!(!verify_password("x".into(), "not a hash".into()).await);
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok(), "the dummy hash parses, so unknown names cost a full verify");
+    }
+
+    #[test]
+    fn names_and_cookies() {
+        assert_eq!(normalise_name(" Alice@Example.org ").unwrap(), "alice@example.org");
+        assert!(normalise_name("bad name").is_err());
+        assert!(normalise_name("").is_err());
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; deskshare_session=abc; b=2"));
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
+        assert!(same_secret("abc", "abc") && !same_secret("abc", "abd") && !same_secret("abc", "ab"));
+    }
+}

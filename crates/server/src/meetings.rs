@@ -1,0 +1,191 @@
+//! `/api/meetings`: create, list, show, update and delete meetings.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use deskshare_meeting::{MeetingId, PresenterSecret};
+use deskshare_proto::api::{CreateMeeting, CreatedMeeting, MeetingInfo, MeetingSummary, UpdateMeeting};
+use deskshare_proto::{ErrorCode, WireError};
+use url::Url;
+
+use crate::auth::{Caller, hash_password};
+use crate::http::{ApiError, AppState, internal};
+use crate::store::{MeetingRecord, unix_now};
+
+/// The viewer join URL of a meeting.
+pub fn join_url(base: &Url, id: &MeetingId) -> Url {
+    base.join(&format!("m/{id}")).expect("meeting path joins")
+}
+
+/// The presenter URL: the join URL with the secret in the fragment, which browsers never
+/// send to servers or proxies, so it stays out of access logs.
+pub fn presenter_url(base: &Url, id: &MeetingId, secret: &PresenterSecret) -> Url {
+    let mut url = join_url(base, id);
+    url.set_fragment(Some(&format!("presenter={}", secret.as_str())));
+    url
+}
+
+fn clean_title(t: &str) -> String {
+    t.chars().filter(|c| !c.is_control()).take(200).collect()
+}
+
+fn expiry(now: i64, seconds: u64) -> Option<i64> {
+    (seconds > 0).then(|| now.saturating_add(seconds.min(i64::MAX as u64 / 2) as i64))
+}
+
+/// Passcodes are short and guessable, so they get a slow hash like passwords.
+async fn passcode_hash(p: Option<String>) -> Result<Option<String>, WireError> {
+    match p.filter(|p| !p.is_empty()) {
+        Some(p) => Ok(Some(hash_password(p).await?)),
+        None => Ok(None),
+    }
+}
+
+/// `POST /api/meetings`: a signed-in user becomes the organiser; with the admin token the
+/// meeting has none.
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    body: Option<Json<CreateMeeting>>,
+) -> Result<(StatusCode, Json<CreatedMeeting>), ApiError> {
+    let organiser = match &caller {
+        Caller::AdminToken => None,
+        Caller::User(u) => Some(u.id),
+        Caller::Anonymous => return Err(WireError::new(ErrorCode::Unauthorized, "sign in to create meetings").into()),
+    };
+    let req = body.map(|Json(b)| b).unwrap_or_default();
+    let id = MeetingId::generate();
+    let secret = PresenterSecret::generate();
+    let now = unix_now();
+    let record = MeetingRecord {
+        id: id.clone(),
+        title: clean_title(req.title.as_deref().unwrap_or("Meeting")),
+        presenter_secret: secret.hash(),
+        created_at: now,
+        expires_at: req.expires_in.and_then(|s| expiry(now, s)),
+        organiser_id: organiser,
+        passcode_hash: passcode_hash(req.passcode).await?,
+    };
+    state.store.insert_meeting(&record).await.map_err(internal)?;
+    tracing::info!(meeting = %id, organiser = caller.user().map(|u| u.name.as_str()), "meeting created");
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedMeeting {
+            join_url: join_url(&state.public_url, &id).to_string(),
+            presenter_url: presenter_url(&state.public_url, &id, &secret).to_string(),
+            id: id.to_string(),
+            title: record.title,
+            expires_at: record.expires_at,
+        }),
+    ))
+}
+
+async fn summary(state: &AppState, m: &MeetingRecord) -> Result<MeetingSummary, ApiError> {
+    let organiser = match m.organiser_id {
+        Some(id) => state.store.users().await.map_err(internal)?.into_iter().find(|u| u.id == id).map(|u| u.name),
+        None => None,
+    };
+    Ok(MeetingSummary {
+        id: m.id.to_string(),
+        title: m.title.clone(),
+        join_url: join_url(&state.public_url, &m.id).to_string(),
+        organiser,
+        created_at: m.created_at,
+        expires_at: m.expires_at,
+        has_passcode: m.passcode_hash.is_some(),
+    })
+}
+
+/// `GET /api/meetings`: the caller's meetings (every meeting for administrators).
+pub async fn list(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Json<Vec<MeetingSummary>>, ApiError> {
+    let rows = match &caller {
+        Caller::Anonymous => return Err(WireError::new(ErrorCode::Unauthorized, "sign in to list meetings").into()),
+        c if c.is_admin() => state.store.meetings_of(None).await,
+        Caller::User(u) => state.store.meetings_of(Some(u.id)).await,
+        Caller::AdminToken => unreachable!("admin handled above"),
+    }
+    .map_err(internal)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for m in &rows {
+        out.push(summary(&state, m).await?);
+    }
+    Ok(Json(out))
+}
+
+/// Loads a meeting the caller organises (or any, for administrators).
+async fn owned(state: &AppState, caller: &Caller, id: &str) -> Result<MeetingRecord, ApiError> {
+    let not_found = || ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such meeting"));
+    let id = MeetingId::parse(id).map_err(|_| not_found())?;
+    let m = state.store.meeting(&id).await.map_err(internal)?.ok_or_else(not_found)?;
+    let mine = caller.user().is_some_and(|u| Some(u.id) == m.organiser_id);
+    match caller {
+        Caller::Anonymous => Err(WireError::new(ErrorCode::Unauthorized, "sign in first").into()),
+        c if mine || c.is_admin() => Ok(m),
+        _ => Err(WireError::bare(ErrorCode::NotOrganiser).into()),
+    }
+}
+
+/// `GET /api/meetings/{id}`: public facts anyone with the link may see.
+pub async fn info(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<MeetingInfo>, ApiError> {
+    let not_found = || ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such meeting"));
+    let id = MeetingId::parse(&id).map_err(|_| not_found())?;
+    let m = state.store.meeting(&id).await.map_err(internal)?.ok_or_else(not_found)?;
+    if m.is_expired(unix_now()) {
+        return Err(WireError::bare(ErrorCode::MeetingExpired).into());
+    }
+    let presence = state.hub.get(&id).map(|l| l.presence()).unwrap_or_default();
+    Ok(Json(MeetingInfo {
+        id: id.to_string(),
+        title: m.title,
+        presenter_online: presence.presenter.is_some(),
+        viewers: presence.viewers,
+    }))
+}
+
+/// `GET /api/meetings/{id}/details`: everything, for the organiser.
+pub async fn details(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<MeetingSummary>, ApiError> {
+    let m = owned(&state, &caller, &id).await?;
+    Ok(Json(summary(&state, &m).await?))
+}
+
+/// `PATCH /api/meetings/{id}`.
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<UpdateMeeting>,
+) -> Result<Json<MeetingSummary>, ApiError> {
+    let mut m = owned(&state, &caller, &id).await?;
+    if let Some(t) = req.title {
+        m.title = clean_title(&t);
+    }
+    if let Some(p) = req.passcode {
+        m.passcode_hash = passcode_hash(Some(p)).await?;
+    }
+    if let Some(s) = req.expires_in {
+        m.expires_at = expiry(unix_now(), s);
+    }
+    state.store.update_meeting(&m).await.map_err(internal)?;
+    Ok(Json(summary(&state, &m).await?))
+}
+
+/// `DELETE /api/meetings/{id}`: deletes it and ends it for everyone connected.
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let m = owned(&state, &caller, &id).await?;
+    state.store.delete_meeting(&m.id).await.map_err(internal)?;
+    if let Some(live) = state.hub.get(&m.id) {
+        live.end();
+    }
+    tracing::info!(meeting = %m.id, "meeting deleted");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,73 @@
+//! `/api/admin/users`: accounts, for administrators (admin token or an admin user).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use deskshare_proto::api::{CreateUser, UpdateUser, UserInfo};
+use deskshare_proto::{ErrorCode, WireError};
+
+use crate::auth::{Caller, check_password, hash_password, normalise_name, user_info};
+use crate::http::{ApiError, AppState, internal};
+use crate::store::StoreError;
+
+/// `POST /api/admin/users`.
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Json(req): Json<CreateUser>,
+) -> Result<(StatusCode, Json<UserInfo>), ApiError> {
+    caller.require_admin()?;
+    let name = normalise_name(&req.name)?;
+    check_password(&req.password)?;
+    let display = req.display_name.unwrap_or_else(|| req.name.trim().to_string());
+    let hash = hash_password(req.password).await?;
+    match state.store.insert_user(&name, &display, &hash, req.admin).await {
+        Ok(u) => {
+            tracing::info!(user = u.name, admin = u.is_admin, "user created");
+            Ok((StatusCode::CREATED, Json(user_info(&u))))
+        }
+        Err(StoreError::Conflict) => Err(WireError::bare(ErrorCode::UserExists).into()),
+        Err(e) => Err(internal(e).into()),
+    }
+}
+
+/// `GET /api/admin/users`.
+pub async fn list(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Json<Vec<UserInfo>>, ApiError> {
+    caller.require_admin()?;
+    Ok(Json(state.store.users().await.map_err(internal)?.iter().map(user_info).collect()))
+}
+
+/// `PATCH /api/admin/users/{name}`: disable/enable, reset the password, grant admin.
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Json(req): Json<UpdateUser>,
+) -> Result<Json<UserInfo>, ApiError> {
+    caller.require_admin()?;
+    let name = normalise_name(&name)?;
+    let mut user = state
+        .store
+        .user_by_name(&name)
+        .await
+        .map_err(internal)?
+        .ok_or(ApiError(WireError::bare(ErrorCode::UserNotFound)))?;
+    if let Some(p) = req.password {
+        check_password(&p)?;
+        user.password_hash = hash_password(p).await?;
+    }
+    if let Some(d) = req.disabled {
+        user.disabled = d;
+    }
+    if let Some(a) = req.admin {
+        user.is_admin = a;
+    }
+    if let Some(d) = req.display_name {
+        user.display_name = d.chars().filter(|c| !c.is_control()).take(64).collect();
+    }
+    state.store.update_user(&user).await.map_err(internal)?;
+    tracing::info!(user = user.name, disabled = user.disabled, admin = user.is_admin, "user updated");
+    Ok(Json(user_info(&user)))
+}
