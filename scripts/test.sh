@@ -30,7 +30,10 @@ echo "== web type check (tsc --checkJs)"
 (cd web-tests && npx --no-install tsc -p ../web/jsconfig.json)
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# Saved sign-ins of the person running the tests must not leak into them.
+export DESKSHARE_CONFIG=$(mktemp -d)
+unset DESKSHARE_TOKEN DESKSHARE_PASSCODE
+trap 'rm -rf "$log" "$DESKSHARE_CONFIG"' EXIT
 
 echo "== rust tests"
 cargo test --workspace --locked 2>&1 | tee -a "$log"

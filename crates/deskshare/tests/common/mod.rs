@@ -98,14 +98,23 @@ pub struct Server {
 }
 
 impl Server {
+    /// Starts a server again on the same data directory, after `old` stopped.
+    /// Same address, so saved sign-ins (kept per server URL) still apply.
+    pub fn restart(dir: &Path, old: Server) -> Server {
+        let listen = old.url.trim_start_matches("https://").trim_end_matches('/').to_string();
+        drop(old);
+        Server::start_on(dir, &listen)
+    }
+
     pub fn start(dir: &Path) -> Server {
+        Server::start_on(dir, "127.0.0.1:0")
+    }
+
+    pub fn start_on(dir: &Path, listen: &str) -> Server {
         let data = dir.join("data");
         let proc = Proc::spawn(
             "serve",
-            Command::new(BIN)
-                .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-                .arg(&data)
-                .env("DESKSHARE_LOG", "info"),
+            Command::new(BIN).args(["serve", "--listen", listen, "--data"]).arg(&data).env("DESKSHARE_LOG", "info"),
         );
         let url = proc.wait_for("with the URL", Duration::from_secs(20), |l| {
             l.strip_prefix("deskshare serving ").map(|r| r.split_whitespace().next().unwrap().to_string())

@@ -171,6 +171,9 @@ pub(crate) fn read_error(e: axum::Error) -> WireError {
     let text = e.to_string();
     if text.contains("Space limit exceeded") || text.contains("too long") || text.contains("Message too big") {
         WireError::new(ErrorCode::MessageTooLarge, text)
+    } else if text.contains("IO error") || text.contains("close_notify") || text.contains("Connection reset") {
+        // The peer went away without a goodbye: a network matter, not bad input.
+        WireError::new(ErrorCode::ConnectionLost, text)
     } else {
         WireError::new(ErrorCode::MessageMalformed, text)
     }

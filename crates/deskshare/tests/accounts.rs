@@ -1,0 +1,199 @@
+//! Accounts, sign-in, meeting ownership and persistence, against a running server with a
+//! real SQLite file.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::*;
+
+/// Runs the CLI with a private config directory (saved sign-ins) and optional stdin.
+fn cli(config: &Path, server: &Server, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .arg("--ca")
+        .arg(server.ca())
+        .env("DESKSHARE_CONFIG", config)
+        .env_remove("DESKSHARE_TOKEN")
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok(r: (bool, String, String)) -> String {
+    assert!(r.0, "command failed: {}", r.2);
+    r.1
+}
+
+fn fails_with(r: (bool, String, String), code: &str) {
+    assert!(!r.0, "expected {code}, but it succeeded: {}", r.1);
+    assert!(r.2.contains(&format!("error {code}")), "expected {code} in: {}", r.2);
+}
+
+fn add_user(admin: &Path, server: &Server, name: &str, password: &str, extra: &[&str]) {
+    let mut args = vec!["admin", "user", "add", name, "--password-stdin", "--server", &server.url];
+    args.extend_from_slice(extra);
+    let token = server.token();
+    let mut cmd_args: Vec<&str> = args.clone();
+    cmd_args.extend(["--token", &token]);
+    ok(cli(admin, server, &cmd_args, Some(&format!("{password}\n"))));
+}
+
+fn login(config: &Path, server: &Server, name: &str, password: &str) -> (bool, String, String) {
+    cli(config, server, &["login", &server.url, "--name", name, "--password-stdin"], Some(&format!("{password}\n")))
+}
+
+fn meeting_json(out: &str) -> serde_json::Value {
+    serde_json::from_str(out.trim()).unwrap()
+}
+
+#[test]
+fn accounts_meetings_and_restart() {
+    let dir = workdir("accounts");
+    let (admin, alice, bob) = (dir.join("cfg-admin"), dir.join("cfg-alice"), dir.join("cfg-bob"));
+    let mut server = Server::start(&dir);
+
+    // Users, made with the admin token.
+    add_user(&admin, &server, "alice", "alice-password-1", &["--display-name", "Alex"]);
+    add_user(&admin, &server, "bob", "bob-password-22", &["--display-name", "Alex"]); // same display name
+    add_user(&admin, &server, "carol@a.example", "carol-password-333", &[]);
+    add_user(&admin, &server, "carol@b.example", "carol-password-444", &[]);
+    fails_with(
+        cli(
+            &admin,
+            &server,
+            &["admin", "user", "add", "Alice", "--password-stdin", "--server", &server.url, "--token", &server.token()],
+            Some("another-password\n"),
+        ),
+        "USER_EXISTS",
+    );
+    let listing =
+        ok(cli(&admin, &server, &["admin", "user", "list", "--server", &server.url, "--token", &server.token()], None));
+    assert_eq!(listing.lines().count(), 4, "{listing}");
+
+    // Sign-in: wrong password, then right; the CLI keeps the token (mode 0600).
+    fails_with(login(&alice, &server, "alice", "wrong-password"), "BAD_CREDENTIALS");
+    fails_with(login(&alice, &server, "nobody", "wrong-password"), "BAD_CREDENTIALS");
+    ok(login(&alice, &server, "alice", "alice-password-1"));
+    ok(login(&bob, &server, "bob", "bob-password-22"));
+    let creds = alice.join("credentials.json");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&creds).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+
+    // Meetings belong to their organiser; same display names never share a meeting.
+    let a = meeting_json(&ok(cli(
+        &alice,
+        &server,
+        &["meeting", "create", "--title", "Alice's", "--passcode", "4711", "--json"],
+        None,
+    )));
+    let b = meeting_json(&ok(cli(&bob, &server, &["meeting", "create", "--title", "Bob's", "--json"], None)));
+    assert_ne!(a["id"], b["id"]);
+    assert_ne!(a["join_url"], b["join_url"]);
+    let a_id = a["id"].as_str().unwrap().to_string();
+    let mine = ok(cli(&alice, &server, &["meeting", "list", "--json"], None));
+    let mine: Vec<serde_json::Value> = serde_json::from_str(&mine).unwrap();
+    assert_eq!(mine.len(), 1, "alice sees her meeting only");
+    assert_eq!(mine[0]["id"], a["id"]);
+    assert_eq!(mine[0]["organiser"], "alice");
+    assert_eq!(mine[0]["has_passcode"], true);
+    fails_with(cli(&bob, &server, &["meeting", "update", &a_id, "--title", "mine now"], None), "NOT_ORGANISER");
+    fails_with(cli(&bob, &server, &["meeting", "delete", &a_id], None), "NOT_ORGANISER");
+    fails_with(cli(&bob, &server, &["admin", "user", "list"], None), "ADMIN_REQUIRED");
+    ok(cli(&alice, &server, &["meeting", "update", &a_id, "--title", "Alice's review"], None));
+
+    // Users with the same name in different domains are different accounts.
+    let (c1, c2) = (dir.join("cfg-c1"), dir.join("cfg-c2"));
+    ok(login(&c1, &server, "carol@a.example", "carol-password-333"));
+    ok(login(&c2, &server, "carol@b.example", "carol-password-444"));
+    fails_with(login(&c1, &server, "carol@a.example", "carol-password-444"), "BAD_CREDENTIALS");
+    let m1 = meeting_json(&ok(cli(&c1, &server, &["meeting", "create", "--json"], None)));
+    let m2 = meeting_json(&ok(cli(&c2, &server, &["meeting", "create", "--json"], None)));
+    assert_ne!(m1["join_url"], m2["join_url"]);
+
+    // Passcode: none or a wrong one is refused; the right one gets in (and then waits for
+    // a presenter, which is the next failure: NO_FRAME_TIMEOUT).
+    let join = a["join_url"].as_str().unwrap();
+    let guest = dir.join("cfg-guest");
+    let view = |server: &Server, extra: &[&str]| {
+        let mut args = vec!["view", join, "--snapshot", "/dev/null", "--timeout", "1"];
+        args.extend_from_slice(extra);
+        cli(&guest, server, &args, None)
+    };
+    fails_with(view(&server, &[]), "PASSCODE_INVALID");
+    fails_with(view(&server, &["--passcode", "0000"]), "PASSCODE_INVALID");
+    fails_with(view(&server, &["--passcode", "4711"]), "NO_FRAME_TIMEOUT");
+
+    // Restart: users, sessions, meetings and passcodes survive; no password is stored in clear.
+    server.proc.terminate();
+    let db = std::fs::read(server.data.join("deskshare.db")).unwrap();
+    let wal = std::fs::read(server.data.join("deskshare.db-wal")).unwrap_or_default();
+    for secret in ["alice-password-1", "bob-password-22", "carol-password-333", "4711-never"] {
+        let needle = secret.as_bytes();
+        assert!(!db.windows(needle.len()).any(|w| w == needle), "{secret} in the database");
+        assert!(!wal.windows(needle.len()).any(|w| w == needle), "{secret} in the WAL");
+    }
+    server = Server::restart(&dir, server);
+    let after = ok(cli(&alice, &server, &["meeting", "show", &a_id, "--json"], None));
+    let after: serde_json::Value = serde_json::from_str(&after).unwrap();
+    assert_eq!(after["title"], "Alice's review");
+    assert_eq!(after["has_passcode"], true);
+    fails_with(view(&server, &[]), "PASSCODE_INVALID");
+    ok(login(&bob, &server, "bob", "bob-password-22"));
+
+    // Disabling a user ends their sessions and sign-ins.
+    ok(cli(
+        &admin,
+        &server,
+        &["admin", "user", "disable", "bob", "--server", &server.url, "--token", &server.token()],
+        None,
+    ));
+    fails_with(login(&bob, &server, "bob", "bob-password-22"), "ACCOUNT_DISABLED");
+    fails_with(cli(&bob, &server, &["meeting", "list"], None), "UNAUTHORIZED");
+    ok(cli(
+        &admin,
+        &server,
+        &[
+            "admin",
+            "user",
+            "reset-password",
+            "bob",
+            "--password-stdin",
+            "--server",
+            &server.url,
+            "--token",
+            &server.token(),
+        ],
+        Some("new-bob-password\n"),
+    ));
+    ok(cli(
+        &admin,
+        &server,
+        &["admin", "user", "enable", "bob", "--server", &server.url, "--token", &server.token()],
+        None,
+    ));
+    ok(login(&bob, &server, "bob", "new-bob-password"));
+
+    // Sign-in attempts are rate-limited per name and address.
+    let mut codes = vec![];
+    for _ in 0..7 {
+        codes.push(login(&dir.join("cfg-spray"), &server, "carol@a.example", "guess-guess").2);
+    }
+    assert!(codes.iter().any(|c| c.contains("LOGIN_RATE_LIMITED")), "{codes:?}");
+
+    // The organiser deletes the meeting.
+    ok(cli(&alice, &server, &["meeting", "delete", &a_id], None));
+    fails_with(view(&server, &["--passcode", "4711"]), "MEETING_NOT_FOUND");
+}
