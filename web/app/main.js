@@ -60,7 +60,7 @@ const session = new ViewerSession(meetingId, displayName, {
       showPresence();
     } else if (msg.type === "control") {
       control.update(msg);
-      const ended = { hotkey: "CONTROL_REVOKED_HOTKEY", local_input: "CONTROL_REVOKED_LOCAL_INPUT" }[/** @type {string} */ (msg.ended)];
+      const ended = { hotkey: "CONTROL_REVOKED_HOTKEY", local_input: "CONTROL_REVOKED_LOCAL_INPUT", policy: "CONTROL_DISABLED" }[/** @type {string} */ (msg.ended)];
       if (ended && control.wasMine) showNotice(ended, "");
     } else if (msg.type === "refused") {
       control.refused();

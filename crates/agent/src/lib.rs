@@ -48,6 +48,10 @@ impl ShareOptions {
             name: self.name.clone(),
             control: Some(self.control),
             token: self.token.clone(),
+            share: Some(match self.target {
+                x11::Target::Window(_) => deskshare_proto::ShareKind::Program,
+                _ => deskshare_proto::ShareKind::Desktop,
+            }),
             ..deskshare_client::session::Join::as_role(Role::Presenter)
         }
     }

@@ -1,8 +1,8 @@
 //! REST calls, with the caller's token (admin token or a signed-in session) as bearer.
 
 use deskshare_proto::api::{
-    CreateMeeting, CreateUser, CreatedMeeting, ErrorBody, LoginRequest, LoginResponse, MeetingSummary, UpdateMeeting,
-    UpdateUser, UserInfo,
+    CreateMeeting, CreateUser, CreatedMeeting, ErrorBody, LoginRequest, LoginResponse, MeetingSummary, PolicyReport,
+    SetPolicy, UpdateMeeting, UpdateUser, UserInfo,
 };
 use deskshare_proto::{ErrorCode, WireError};
 use reqwest::Method;
@@ -110,6 +110,22 @@ impl Api {
 
     pub async fn users(&self) -> Result<Vec<UserInfo>, WireError> {
         self.call(Method::GET, "api/admin/users", None::<&()>).await
+    }
+
+    /// The policies at one level: global, a user's, or a meeting's.
+    pub async fn policies(&self, user: Option<&str>, meeting: Option<&str>) -> Result<PolicyReport, WireError> {
+        let mut url = self.base.join("api/admin/policies").expect("path joins");
+        if let Some(u) = user {
+            url.query_pairs_mut().append_pair("user", u);
+        }
+        if let Some(m) = meeting {
+            url.query_pairs_mut().append_pair("meeting", m);
+        }
+        self.call(Method::GET, &url[url::Position::BeforePath..][1..], None::<&()>).await
+    }
+
+    pub async fn set_policy(&self, req: &SetPolicy) -> Result<PolicyReport, WireError> {
+        self.call(Method::PUT, "api/admin/policies", Some(req)).await
     }
 
     pub async fn update_user(&self, name: &str, req: &UpdateUser) -> Result<UserInfo, WireError> {

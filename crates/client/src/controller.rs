@@ -36,6 +36,7 @@ impl Controller {
                         Some(RevokeReason::Hotkey) => ErrorCode::ControlRevokedHotkey,
                         Some(RevokeReason::LocalInput) => ErrorCode::ControlRevokedLocalInput,
                         Some(RevokeReason::PresenterLeft) => ErrorCode::ControlUnavailable,
+                        Some(RevokeReason::Policy) => ErrorCode::ControlDisabled,
                         _ => ErrorCode::NotController,
                     };
                     let err = WireError::bare(code);

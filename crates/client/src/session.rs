@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use deskshare_proto::{
     ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, MediaMessage, PROTOCOL_VERSION, Role, ServerMessage,
-    WireError,
+    ShareKind, WireError,
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
@@ -39,11 +39,13 @@ pub struct Join {
     pub token: Option<String>,
     /// The meeting's passcode, if it has one.
     pub passcode: Option<String>,
+    /// Presenter: what is shared, for the sharing policies.
+    pub share: Option<ShareKind>,
 }
 
 impl Join {
     pub fn as_role(role: Role) -> Self {
-        Join { role, name: None, control: None, token: None, passcode: None }
+        Join { role, name: None, control: None, token: None, passcode: None, share: None }
     }
 }
 
@@ -96,6 +98,7 @@ impl Session {
             client: Some(concat!("deskshare-cli/", env!("CARGO_PKG_VERSION")).into()),
             control: join.control,
             passcode: join.passcode.clone(),
+            share: join.share,
         };
         session.send_control(&hello).await?;
         match tokio::time::timeout(CONNECT_TIMEOUT, session.recv()).await {

@@ -3,61 +3,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
-
 use common::*;
-
-/// Runs the CLI with a private config directory (saved sign-ins) and optional stdin.
-fn cli(config: &Path, server: &Server, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .arg("--ca")
-        .arg(server.ca())
-        .env("DESKSHARE_CONFIG", config)
-        .env_remove("DESKSHARE_TOKEN")
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn ok(r: (bool, String, String)) -> String {
-    assert!(r.0, "command failed: {}", r.2);
-    r.1
-}
-
-fn fails_with(r: (bool, String, String), code: &str) {
-    assert!(!r.0, "expected {code}, but it succeeded: {}", r.1);
-    assert!(r.2.contains(&format!("error {code}")), "expected {code} in: {}", r.2);
-}
-
-fn add_user(admin: &Path, server: &Server, name: &str, password: &str, extra: &[&str]) {
-    let mut args = vec!["admin", "user", "add", name, "--password-stdin", "--server", &server.url];
-    args.extend_from_slice(extra);
-    let token = server.token();
-    let mut cmd_args: Vec<&str> = args.clone();
-    cmd_args.extend(["--token", &token]);
-    ok(cli(admin, server, &cmd_args, Some(&format!("{password}\n"))));
-}
-
-fn login(config: &Path, server: &Server, name: &str, password: &str) -> (bool, String, String) {
-    cli(config, server, &["login", &server.url, "--name", name, "--password-stdin"], Some(&format!("{password}\n")))
-}
-
-fn meeting_json(out: &str) -> serde_json::Value {
-    serde_json::from_str(out.trim()).unwrap()
-}
 
 #[test]
 fn accounts_meetings_and_restart() {

@@ -43,6 +43,7 @@ fn hello(role: Role, secret: Option<String>) -> Message {
             client: None,
             control: None,
             passcode: None,
+            share: None,
         }
         .to_json()
         .into(),

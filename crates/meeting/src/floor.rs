@@ -163,6 +163,31 @@ impl ControlFloor {
         }
     }
 
+    /// The server ends the current grant (a policy changed): the agent is told to stop.
+    pub fn revoke(&mut self, reason: RevokeReason, now: Instant) {
+        if let Some((_, g)) = self.controller.take() {
+            self.out.push_back(FloorOutput::EndGrant { grant: g });
+            self.out.push_back(FloorOutput::Changed { reason: Some(reason) });
+            self.advance(now);
+        }
+    }
+
+    /// Control is no longer allowed at all: end the grant and refuse everyone waiting.
+    pub fn disable(&mut self, now: Instant) {
+        // Empty the waiting line first, so ending the grant asks nobody next.
+        let asking = self.asking.take();
+        let queue = std::mem::take(&mut self.queue);
+        self.revoke(RevokeReason::Policy, now);
+        if let Some((p, g, _)) = asking {
+            self.out.push_back(FloorOutput::EndGrant { grant: g });
+            self.out.push_back(FloorOutput::Refused { participant: p, why: Refusal::Disabled });
+        }
+        for p in queue {
+            self.out.push_back(FloorOutput::Refused { participant: p, why: Refusal::Disabled });
+        }
+        self.out.push_back(FloorOutput::Changed { reason: None });
+    }
+
     /// Whether input from `participant` may be forwarded, and under which grant.
     pub fn grant_of(&self, participant: ParticipantId) -> Option<u64> {
         self.controller.filter(|c| c.0 == participant).map(|c| c.1)

@@ -6,8 +6,10 @@
 
 pub mod floor;
 mod ids;
+pub mod policy;
 pub mod rate;
 
 pub use floor::{ControlFloor, FloorOutput, ParticipantId, Refusal};
 pub use ids::{MeetingId, MeetingIdError, PresenterSecret, SecretHash};
+pub use policy::{Policies, PolicyError, PolicyName, PolicySet};
 pub use rate::TokenBucket;

@@ -132,3 +132,34 @@ pub struct MeetingSummary {
     pub expires_at: Option<i64>,
     pub has_passcode: bool,
 }
+
+/// `PUT /api/admin/policies` body.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetPolicy {
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub meeting: Option<String>,
+    pub name: String,
+    /// `on`/`off` or a number; `null` removes the setting at this level.
+    pub value: Option<String>,
+}
+
+/// One policy in a report.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PolicyLine {
+    pub name: String,
+    pub description: String,
+    /// What this level sets, if anything.
+    pub set: Option<String>,
+    /// What applies (for a meeting: in that meeting; else with no narrower setting).
+    pub effective: String,
+}
+
+/// `GET /api/admin/policies` answer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PolicyReport {
+    pub scope: String,
+    pub policies: Vec<PolicyLine>,
+}

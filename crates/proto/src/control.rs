@@ -46,6 +46,18 @@ pub enum RevokeReason {
     LocalInput,
     /// The presenter took control back another way (e.g. the agent's own command).
     Presenter,
+    /// A policy change no longer allows this participant to control.
+    Policy,
+}
+
+/// What a presenter shares, for the sharing policies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareKind {
+    /// The whole desktop or one monitor.
+    Desktop,
+    /// One program's window.
+    Program,
 }
 
 /// Most input events one message may carry.
@@ -124,6 +136,9 @@ pub enum ClientMessage {
         /// The meeting's passcode, if it has one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         passcode: Option<String>,
+        /// Presenter: what it shares (default desktop), checked against the policies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        share: Option<ShareKind>,
     },
     /// A viewer has drawn every frame up to and including `frame`.
     Ack { frame: u64 },
@@ -236,6 +251,7 @@ mod tests {
             client: None,
             control: Some(ControlPolicy::Ask),
             passcode: None,
+            share: None,
         };
         let json = hello.to_json();
         assert_eq!(

@@ -94,6 +94,22 @@ error_codes! {
     PasscodeInvalid = "PASSCODE_INVALID", 403,
         "this meeting needs its passcode, and none or a wrong one was given",
         "ask the organiser for the passcode and enter it exactly";
+    /// Guests may not join this meeting.
+    AnonymousNotAllowed = "ANONYMOUS_NOT_ALLOWED", 403,
+        "this meeting does not allow anonymous participants",
+        "sign in with `deskshare login` (or in the browser) and join again";
+    /// The meeting is full.
+    MeetingFull = "MEETING_FULL", 403,
+        "the meeting has reached its maximum number of participants",
+        "try again when someone leaves, or ask the organiser to raise max-participants";
+    /// Desktop sharing is disabled by policy.
+    SharingDisabled = "SHARING_DISABLED", 403,
+        "policy does not allow sharing the desktop in this meeting",
+        "share a single program (--window) if that is allowed, or ask an administrator about enable-desktop-sharing";
+    /// Program sharing is disabled by policy.
+    ProgramSharingDisabled = "PROGRAM_SHARING_DISABLED", 403,
+        "policy does not allow sharing a program in this meeting",
+        "ask an administrator about enable-program-sharing";
     /// The meeting was ended or deleted while connected.
     MeetingEnded = "MEETING_ENDED", 410,
         "the organiser ended the meeting",

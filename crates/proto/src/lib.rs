@@ -19,7 +19,7 @@ pub mod keys;
 pub mod media;
 
 pub use control::{
-    ClientMessage, ControlPolicy, InputEvent, MAX_INPUT_EVENTS, Person, RevokeReason, Role, ServerMessage,
+    ClientMessage, ControlPolicy, InputEvent, MAX_INPUT_EVENTS, Person, RevokeReason, Role, ServerMessage, ShareKind,
 };
 pub use error::{ErrorCode, WireError};
 pub use media::{

@@ -84,6 +84,8 @@ impl LiveMeeting {
     /// from anyone else is refused: the floor, not the client, says who controls.
     pub fn forward_input(&self, from: ParticipantId, events: Vec<InputEvent>) -> Result<(), WireError> {
         let grant = self.floor.lock().expect("floor lock").grant_of(from);
+        // Checked per message too: input never outlives a policy that forbids it.
+        let grant = grant.filter(|_| self.policies().may_control(self.is_external(from)));
         match grant {
             Some(grant) => {
                 self.send_to_presenter(ServerMessage::Input { grant, events });

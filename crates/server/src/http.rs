@@ -13,7 +13,7 @@ use url::Url;
 
 use crate::hub::Hub;
 use crate::store::Store;
-use crate::{auth, meetings, users, web, ws};
+use crate::{auth, meetings, policy, users, web, ws};
 
 /// Everything a request handler may need.
 pub struct AppState {
@@ -34,6 +34,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/me", get(auth::me))
         .route("/api/admin/users", post(users::create).get(users::list))
         .route("/api/admin/users/{name}", patch(users::update))
+        .route("/api/admin/policies", get(policy::show).put(policy::set))
         .route("/api/meetings", post(meetings::create).get(meetings::list))
         .route("/api/meetings/{id}", get(meetings::info).patch(meetings::update).delete(meetings::delete))
         .route("/api/meetings/{id}/details", get(meetings::details))

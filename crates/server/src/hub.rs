@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use deskshare_fanout::Screen;
-use deskshare_meeting::{ControlFloor, MeetingId};
+use deskshare_meeting::{ControlFloor, MeetingId, Policies};
 use deskshare_proto::{Role, ServerMessage};
 use tokio::sync::{mpsc, watch};
 
@@ -19,6 +19,8 @@ pub const OUTBOX_CAPACITY: usize = 256;
 pub struct Participant {
     pub name: String,
     pub role: Role,
+    /// A guest or a participant from outside the organisation (for control policy).
+    pub external: bool,
     /// Control messages for this participant's session task to send.
     pub outbox: mpsc::Sender<ServerMessage>,
 }
@@ -48,6 +50,8 @@ pub struct LiveMeeting {
     pub(crate) floor: Mutex<ControlFloor>,
     /// Becomes true when the meeting is ended or deleted; every session then closes.
     ended: watch::Sender<bool>,
+    /// The policies in force; sessions watch them, so a change applies at once.
+    policies: watch::Sender<Policies>,
 }
 
 impl LiveMeeting {
@@ -62,6 +66,8 @@ impl LiveMeeting {
             participants: Mutex::new(HashMap::new()),
             floor: Mutex::new(ControlFloor::new()),
             ended: watch::channel(false).0,
+            policies: watch::channel(Policies::resolve(&Default::default(), &Default::default(), &Default::default()))
+                .0,
         }
     }
 
@@ -115,10 +121,45 @@ impl LiveMeeting {
     }
 
     /// Registers a connection; its session task drains the returned outbox.
-    pub fn join(&self, conn: u64, name: String, role: Role) -> mpsc::Receiver<ServerMessage> {
+    pub fn join(&self, conn: u64, name: String, role: Role, external: bool) -> mpsc::Receiver<ServerMessage> {
         let (outbox, rx) = mpsc::channel(OUTBOX_CAPACITY);
-        self.participants.lock().expect("participants lock").insert(conn, Participant { name, role, outbox });
+        self.participants.lock().expect("participants lock").insert(conn, Participant { name, role, external, outbox });
         rx
+    }
+
+    /// How many are connected.
+    pub fn participant_count(&self) -> usize {
+        self.participants.lock().expect("participants lock").len()
+    }
+
+    pub fn is_external(&self, conn: u64) -> bool {
+        self.participants.lock().expect("participants lock").get(&conn).is_some_and(|p| p.external)
+    }
+
+    pub fn policies(&self) -> Policies {
+        *self.policies.borrow()
+    }
+
+    pub fn subscribe_policies(&self) -> watch::Receiver<Policies> {
+        self.policies.subscribe()
+    }
+
+    /// New policies: sessions see them at once; a controller who may no longer control
+    /// loses the grant, and with control off nobody waits for it any more.
+    pub fn set_policies(&self, p: Policies) {
+        if self.policies.send_replace(p) == p {
+            return;
+        }
+        let controller = self.floor.lock().expect("floor lock").controller();
+        self.with_floor(|f, now| {
+            if !p.allow_control {
+                f.disable(now);
+            } else if let Some((who, _)) = controller
+                && !p.may_control(self.is_external(who))
+            {
+                f.revoke(deskshare_proto::RevokeReason::Policy, now);
+            }
+        });
     }
 
     /// Removes a connection, ending any grant or request it had.
@@ -151,6 +192,11 @@ impl Hub {
             .entry(id.clone())
             .or_insert_with(|| Arc::new(LiveMeeting::new(id.clone(), title.to_string())))
             .clone()
+    }
+
+    /// Every live meeting.
+    pub fn all(&self) -> Vec<Arc<LiveMeeting>> {
+        self.meetings.lock().expect("hub lock").values().cloned().collect()
     }
 
     pub fn get(&self, id: &MeetingId) -> Option<Arc<LiveMeeting>> {

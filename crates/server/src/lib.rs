@@ -6,6 +6,7 @@ mod control;
 pub mod http;
 pub mod hub;
 mod meetings;
+pub mod policy;
 pub mod store;
 pub mod tls;
 mod users;

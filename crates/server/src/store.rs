@@ -7,7 +7,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use deskshare_meeting::{MeetingId, SecretHash};
+use deskshare_meeting::{MeetingId, PolicyName, PolicySet, SecretHash};
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
@@ -39,6 +39,12 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE meetings ADD COLUMN organiser_id INTEGER REFERENCES users(id) ON DELETE SET NULL",
     "ALTER TABLE meetings ADD COLUMN passcode_hash TEXT",
     "CREATE INDEX meetings_by_organiser ON meetings(organiser_id)",
+    "CREATE TABLE policies (
+        scope TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value INTEGER NOT NULL,
+        PRIMARY KEY (scope, name)
+    )",
 ];
 
 /// A stored meeting.
@@ -218,6 +224,7 @@ impl Store {
     }
 
     pub async fn delete_meeting(&self, id: &MeetingId) -> Result<bool, StoreError> {
+        sqlx::query("DELETE FROM policies WHERE scope = ?").bind(format!("meeting:{id}")).execute(&self.pool).await?;
         let r = sqlx::query("DELETE FROM meetings WHERE id = ?").bind(id.as_str()).execute(&self.pool).await?;
         Ok(r.rows_affected() > 0)
     }
@@ -310,6 +317,42 @@ impl Store {
 
     pub async fn delete_session(&self, token_sha256: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM sessions WHERE token_sha256 = ?").bind(token_sha256).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The policies set at one scope (`global`, `user:ID` or `meeting:ID`).
+    pub async fn policy_set(&self, scope: &str) -> Result<PolicySet, StoreError> {
+        let rows =
+            sqlx::query("SELECT name, value FROM policies WHERE scope = ?").bind(scope).fetch_all(&self.pool).await?;
+        Ok(PolicySet(
+            rows.iter()
+                .filter_map(|r| Some((r.get::<String, _>(0).parse::<PolicyName>().ok()?, r.get::<i64, _>(1) as u32)))
+                .collect(),
+        ))
+    }
+
+    /// Sets (or with `None` removes) one policy at one scope.
+    pub async fn set_policy(&self, scope: &str, name: PolicyName, value: Option<u32>) -> Result<(), StoreError> {
+        match value {
+            Some(v) => {
+                sqlx::query(
+                    "INSERT INTO policies (scope, name, value) VALUES (?, ?, ?)
+                     ON CONFLICT (scope, name) DO UPDATE SET value = excluded.value",
+                )
+                .bind(scope)
+                .bind(name.as_str())
+                .bind(i64::from(v))
+                .execute(&self.pool)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM policies WHERE scope = ? AND name = ?")
+                    .bind(scope)
+                    .bind(name.as_str())
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 use deskshare_proto::WireError;
-use deskshare_proto::api::{CreateUser, UpdateUser};
+use deskshare_proto::api::{CreateUser, PolicyReport, SetPolicy, UpdateUser};
 
 use super::{ServerArgs, read_secret};
 
@@ -12,6 +12,46 @@ pub enum AdminCommand {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Show or set meeting policies: global, per user, or per meeting.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+/// Which level a policy command is about (global without either).
+#[derive(clap::Args)]
+pub struct PolicyScope {
+    /// A user's policies (by user name).
+    #[arg(long, conflicts_with = "meeting")]
+    user: Option<String>,
+    /// A meeting's policies (by meeting id).
+    #[arg(long)]
+    meeting: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Show what is set at a level and what applies.
+    Show {
+        #[command(flatten)]
+        scope: PolicyScope,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Set a policy: enable-desktop-sharing, enable-program-sharing, allow-control,
+    /// allow-external-control, allow-anonymous, lobby-for-guests (on/off),
+    /// max-participants (a number); `unset` removes the setting at this level.
+    Set {
+        name: String,
+        value: String,
+        #[command(flatten)]
+        scope: PolicyScope,
+        #[command(flatten)]
+        server: ServerArgs,
     },
 }
 
@@ -60,8 +100,35 @@ pub enum UserCommand {
     },
 }
 
+fn print_report(r: &PolicyReport) {
+    println!("{:<24} {:<8} {:<9}  {}", "policy", "set here", "applies", "meaning");
+    for p in &r.policies {
+        println!("{:<24} {:<8} {:<9}  {}", p.name, p.set.as_deref().unwrap_or("-"), p.effective, p.description);
+    }
+}
+
 pub async fn run(command: AdminCommand) -> Result<(), WireError> {
-    let AdminCommand::User { command } = command;
+    let command = match command {
+        AdminCommand::User { command } => command,
+        AdminCommand::Policy { command: PolicyCommand::Show { scope, json, server } } => {
+            let r = server.api()?.policies(scope.user.as_deref(), scope.meeting.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::to_string(&r).expect("serialises"));
+            } else {
+                println!("scope: {}", r.scope);
+                print_report(&r);
+            }
+            return Ok(());
+        }
+        AdminCommand::Policy { command: PolicyCommand::Set { name, value, scope, server } } => {
+            let value = (value != "unset").then_some(value);
+            let req = SetPolicy { user: scope.user, meeting: scope.meeting, name, value };
+            let r = server.api()?.set_policy(&req).await?;
+            println!("scope: {}", r.scope);
+            print_report(&r);
+            return Ok(());
+        }
+    };
     match command {
         UserCommand::Add { name, admin, display_name, password_stdin, server } => {
             let password = read_secret(&format!("password for {name}: "), password_stdin)?;

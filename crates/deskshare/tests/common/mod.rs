@@ -1,6 +1,7 @@
 //! Shared setup for the end-to-end tests: the real `deskshare` binary, real Xvfb.
 #![allow(dead_code, unused_imports)]
 
+use std::io::Write;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -208,4 +209,56 @@ pub fn xterm(display: &str, geometry: &str, command: &str) -> Proc {
 pub fn xdotool(display: &str, args: &[&str]) {
     let st = Command::new("xdotool").args(args).env("DISPLAY", display).status().expect("xdotool runs");
     assert!(st.success(), "xdotool {args:?}");
+}
+
+// ---- the CLI as a signed-in person uses it ----
+
+/// Runs the CLI with a private config directory (saved sign-ins) and optional stdin.
+pub fn cli(config: &Path, server: &Server, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .arg("--ca")
+        .arg(server.ca())
+        .env("DESKSHARE_CONFIG", config)
+        .env_remove("DESKSHARE_TOKEN")
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub fn ok(r: (bool, String, String)) -> String {
+    assert!(r.0, "command failed: {}", r.2);
+    r.1
+}
+
+pub fn fails_with(r: (bool, String, String), code: &str) {
+    assert!(!r.0, "expected {code}, but it succeeded: {}", r.1);
+    assert!(r.2.contains(&format!("error {code}")), "expected {code} in: {}", r.2);
+}
+
+pub fn add_user(admin: &Path, server: &Server, name: &str, password: &str, extra: &[&str]) {
+    let mut args = vec!["admin", "user", "add", name, "--password-stdin", "--server", &server.url];
+    args.extend_from_slice(extra);
+    let token = server.token();
+    let mut cmd_args: Vec<&str> = args.clone();
+    cmd_args.extend(["--token", &token]);
+    ok(cli(admin, server, &cmd_args, Some(&format!("{password}\n"))));
+}
+
+pub fn login(config: &Path, server: &Server, name: &str, password: &str) -> (bool, String, String) {
+    cli(config, server, &["login", &server.url, "--name", name, "--password-stdin"], Some(&format!("{password}\n")))
+}
+
+pub fn meeting_json(out: &str) -> serde_json::Value {
+    serde_json::from_str(out.trim()).unwrap()
 }

@@ -110,3 +110,23 @@ fn revocation_and_presenter_leaving_end_control() {
     assert!(out.contains(&FloorOutput::Refused { participant: 2, why: Refusal::NoPresenter }));
     assert!(out.contains(&FloorOutput::Changed { reason: Some(RevokeReason::PresenterLeft) }));
 }
+
+#[test]
+fn a_policy_change_revokes_and_refuses_waiters() {
+    let t = Instant::now();
+    let mut f = ControlFloor::new();
+    f.set_presenter(Some(ControlPolicy::Auto), t);
+    f.request(1, t).unwrap();
+    let (g, _) = asked(&drain(&mut f)).unwrap();
+    f.decide(g, true, t);
+    f.request(2, t).unwrap();
+    drain(&mut f);
+    f.disable(t);
+    let out = drain(&mut f);
+    assert_eq!(f.controller(), None);
+    assert!(out.contains(&FloorOutput::EndGrant { grant: g }), "the agent is told to stop: {out:?}");
+    assert!(out.contains(&FloorOutput::Changed { reason: Some(RevokeReason::Policy) }));
+    assert!(out.iter().any(|o| matches!(o, FloorOutput::Refused { participant: 2, why: Refusal::Disabled })));
+    assert!(f.waiting().is_empty());
+    assert_eq!(asked(&out), None, "nobody is asked once control is disabled");
+}

@@ -10,9 +10,11 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::response::Response;
+use deskshare_meeting::Policies;
 use deskshare_meeting::{MeetingId, PresenterSecret};
 use deskshare_proto::{
-    ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, Role, ServerMessage, WireError,
+    ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, Role, ServerMessage, ShareKind,
+    WireError,
 };
 
 use crate::auth::Caller;
@@ -53,8 +55,19 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String, caller
             return;
         }
     };
-    let Accepted { meeting, role, name, control } = hello;
+    let Accepted { meeting, role, name, control, share, policies, external, organiser } = hello;
     let live = state.hub.get_or_open(&meeting.id, &meeting.title);
+    live.set_policies(policies);
+    if !organiser && live.participant_count() >= policies.max_participants as usize {
+        let err = WireError::new(
+            ErrorCode::MeetingFull,
+            format!("{} participants is the maximum", policies.max_participants),
+        );
+        close_with_error(&mut socket, &err).await;
+        drop(live);
+        state.hub.close_if_idle(&meeting.id);
+        return;
+    }
     let conn = live.next_connection_id();
     let welcome = ServerMessage::Welcome {
         protocol: PROTOCOL_VERSION,
@@ -71,14 +84,14 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String, caller
         Role::Viewer => format!("Viewer {conn}"),
     });
     tracing::info!(meeting = %meeting.id, conn, ?role, name = display_name, "joined");
-    let mut outbox = live.join(conn, display_name, role);
+    let mut outbox = live.join(conn, display_name, role, external);
     let state_now = live.with_floor(|f, _| live.control_state(f, None));
     let result = match send_control(&mut socket, &state_now).await {
         Err(e) => Err(e),
         Ok(()) => match role {
             Role::Presenter => {
-                presenter::run(&mut socket, &live, conn, control.unwrap_or(ControlPolicy::Never), &mut outbox, &state)
-                    .await
+                let policy = control.unwrap_or(ControlPolicy::Never);
+                presenter::run(&mut socket, &live, conn, policy, share, &mut outbox, &state).await
             }
             Role::Viewer => viewer::run(&mut socket, &live, conn, &mut outbox, &state).await,
         },
@@ -100,6 +113,13 @@ struct Accepted {
     role: Role,
     name: Option<String>,
     control: Option<ControlPolicy>,
+    share: ShareKind,
+    /// The meeting's policies (organiser level).
+    policies: Policies,
+    /// A guest: joined without signing in.
+    external: bool,
+    /// The organiser (or an administrator): never held by capacity.
+    organiser: bool,
 }
 
 async fn handshake(
@@ -122,7 +142,7 @@ async fn handshake(
             return Err(WireError::new(ErrorCode::ProtocolViolation, "closed before hello"));
         }
     };
-    let ClientMessage::Hello { protocol, role, name, secret, client: _, control, passcode } =
+    let ClientMessage::Hello { protocol, role, name, secret, client: _, control, passcode, share } =
         ClientMessage::from_json(&text)?
     else {
         return Err(WireError::new(ErrorCode::ProtocolViolation, "the first message must be hello"));
@@ -163,7 +183,27 @@ async fn handshake(
         .map(|n| n.chars().filter(|c| !c.is_control()).take(64).collect::<String>())
         .filter(|n| !n.trim().is_empty())
         .or_else(|| caller.user().map(|u| u.display_name.clone()));
-    Ok(Accepted { meeting, role, name, control })
+    let external = matches!(caller, Caller::Anonymous);
+    let policies = crate::policy::effective(state, &meeting, None).await?;
+    if external && !has_secret && !policies.allow_anonymous {
+        return Err(WireError::bare(ErrorCode::AnonymousNotAllowed));
+    }
+    let share = share.unwrap_or(ShareKind::Desktop);
+    if role == Role::Presenter {
+        // Sharing follows the presenter's own user policy when signed in.
+        let theirs = crate::policy::effective(state, &meeting, caller.user().map(|u| u.id)).await?;
+        check_share(&theirs, share)?;
+    }
+    Ok(Accepted { meeting, role, name, control, share, policies, external, organiser })
+}
+
+/// Whether the policies allow sharing this kind of thing.
+pub(crate) fn check_share(p: &Policies, share: ShareKind) -> Result<(), WireError> {
+    match share {
+        ShareKind::Desktop if !p.enable_desktop_sharing => Err(WireError::bare(ErrorCode::SharingDisabled)),
+        ShareKind::Program if !p.enable_program_sharing => Err(WireError::bare(ErrorCode::ProgramSharingDisabled)),
+        _ => Ok(()),
+    }
 }
 
 /// Maps a read error to its code: the only one a user can cause is an oversized message.

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use axum::extract::ws::WebSocket;
-use deskshare_proto::{ClientMessage, ControlPolicy, ErrorCode, MediaMessage, ServerMessage, WireError};
+use deskshare_proto::{ClientMessage, ControlPolicy, ErrorCode, MediaMessage, ServerMessage, ShareKind, WireError};
 use tokio::sync::mpsc;
 
 use super::{Input, Liveness, PING_INTERVAL, recv_input, send, send_control};
@@ -16,12 +16,13 @@ pub(super) async fn run(
     live: &LiveMeeting,
     conn: u64,
     policy: ControlPolicy,
+    share: ShareKind,
     outbox: &mut mpsc::Receiver<ServerMessage>,
     state: &AppState,
 ) -> Result<(), WireError> {
     live.set_presenter(conn);
     live.with_floor(|f, now| f.set_presenter(Some(policy), now));
-    let result = receive_loop(socket, live, conn, outbox, state).await;
+    let result = receive_loop(socket, live, conn, share, outbox, state).await;
     if live.clear_presenter(conn) {
         live.with_floor(|f, now| f.set_presenter(None, now));
     }
@@ -32,10 +33,12 @@ async fn receive_loop(
     socket: &mut WebSocket,
     live: &LiveMeeting,
     conn: u64,
+    share: ShareKind,
     outbox: &mut mpsc::Receiver<ServerMessage>,
     state: &AppState,
 ) -> Result<(), WireError> {
     let mut presence_rx = live.subscribe_presence();
+    let mut policies = live.subscribe_policies();
     let mut shutdown = state.shutdown.clone();
     let mut ended = live.subscribe_ended();
     let mut liveness = Liveness::new();
@@ -83,6 +86,8 @@ async fn receive_loop(
             _ = ping.tick() => send(socket, liveness.tick()?).await?,
             _ = shutdown.changed() => return Err(WireError::bare(ErrorCode::ServerShuttingDown)),
             _ = ended.changed() => return Err(WireError::bare(ErrorCode::MeetingEnded)),
+            // A policy change that forbids what is being shared ends the share.
+            _ = policies.changed() => super::check_share(&policies.borrow_and_update(), share)?,
         }
     }
 }

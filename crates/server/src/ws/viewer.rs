@@ -104,6 +104,14 @@ async fn handle(
         ClientMessage::Ack { frame } => {
             pump.on_ack(frame, Instant::now()).map_err(|e| WireError::new(ErrorCode::ProtocolViolation, e.to_string()))
         }
+        ClientMessage::RequestControl if !live.policies().may_control(live.is_external(conn)) => {
+            let why = if live.policies().allow_control {
+                "policy does not allow guests and external participants to control"
+            } else {
+                "policy does not allow control in this meeting"
+            };
+            send_control(socket, &refused(WireError::new(ErrorCode::ControlDisabled, why))).await
+        }
         ClientMessage::RequestControl => match live.with_floor(|f, now| f.request(conn, now)) {
             Ok(()) => Ok(()),
             Err(why) => send_control(socket, &refused(crate::control::refusal_error(why))).await,
