@@ -62,6 +62,9 @@ const session = new ViewerSession(meetingId, displayName, {
       control.update(msg);
       const ended = { hotkey: "CONTROL_REVOKED_HOTKEY", local_input: "CONTROL_REVOKED_LOCAL_INPUT", policy: "CONTROL_DISABLED" }[/** @type {string} */ (msg.ended)];
       if (ended && control.wasMine) showNotice(ended, "");
+    } else if (msg.type === "lobby") {
+      view.showOverlay("Waiting in the lobby", "An organiser or presenter will let you in.");
+      view.setStatus("In the lobby", "warn");
     } else if (msg.type === "refused") {
       control.refused();
       showNotice(msg.code, msg.message);

@@ -104,6 +104,26 @@ impl Api {
         self.call::<serde_json::Value>(Method::DELETE, &format!("api/meetings/{id}"), None::<&()>).await.map(|_| ())
     }
 
+    /// Everyone in a live meeting, its lobby included (organisers and presenters).
+    pub async fn roster(&self, id: &str) -> Result<Vec<deskshare_proto::RosterEntry>, WireError> {
+        self.call(Method::GET, &format!("api/meetings/{id}/roster"), None::<&()>).await
+    }
+
+    /// admit, deny, promote, demote or remove a participant of a live meeting.
+    pub async fn act(
+        &self,
+        id: &str,
+        participant: u64,
+        action: &str,
+    ) -> Result<Vec<deskshare_proto::RosterEntry>, WireError> {
+        self.call(Method::POST, &format!("api/meetings/{id}/participants/{participant}/{action}"), None::<&()>).await
+    }
+
+    /// Ends a meeting for everyone connected.
+    pub async fn end_meeting(&self, id: &str) -> Result<(), WireError> {
+        self.call::<serde_json::Value>(Method::POST, &format!("api/meetings/{id}/end"), None::<&()>).await.map(|_| ())
+    }
+
     pub async fn create_user(&self, req: &CreateUser) -> Result<UserInfo, WireError> {
         self.call(Method::POST, "api/admin/users", Some(req)).await
     }

@@ -101,15 +101,34 @@ impl Session {
             share: join.share,
         };
         session.send_control(&hello).await?;
-        match tokio::time::timeout(CONNECT_TIMEOUT, session.recv()).await {
-            Err(_) => Err(WireError::new(ErrorCode::ServerUnreachable, "no welcome within 15 s")),
-            Ok(Err(e)) => Err(e),
-            Ok(Ok(Incoming::Control(w @ ServerMessage::Welcome { .. }))) => {
-                session.welcome = w;
-                Ok(session)
-            }
-            Ok(Ok(other)) => {
-                Err(WireError::new(ErrorCode::ProtocolViolation, format!("expected welcome, got {other:?}")))
+        // The welcome comes at once, or after a wait in the lobby (which has no timeout:
+        // a person decides).
+        let mut in_lobby = false;
+        loop {
+            let next = if in_lobby {
+                Ok(session.recv().await)
+            } else {
+                tokio::time::timeout(CONNECT_TIMEOUT, session.recv()).await
+            };
+            match next {
+                Err(_) => return Err(WireError::new(ErrorCode::ServerUnreachable, "no welcome within 15 s")),
+                Ok(Err(e)) => return Err(e),
+                Ok(Ok(Incoming::Control(ServerMessage::Lobby))) => {
+                    if !in_lobby {
+                        eprintln!("waiting in the lobby until an organiser or presenter lets you in");
+                    }
+                    in_lobby = true;
+                }
+                Ok(Ok(Incoming::Control(w @ ServerMessage::Welcome { .. }))) => {
+                    session.welcome = w;
+                    return Ok(session);
+                }
+                Ok(Ok(other)) => {
+                    return Err(WireError::new(
+                        ErrorCode::ProtocolViolation,
+                        format!("expected welcome, got {other:?}"),
+                    ));
+                }
             }
         }
     }

@@ -4,11 +4,13 @@
 //! with the same alias can never land in the same meeting, the failure OCS/Lync admins
 //! knew as "two users with the same alias corrupt each other's conference".
 
+pub mod admission;
 pub mod floor;
 mod ids;
 pub mod policy;
 pub mod rate;
 
+pub use admission::{AdmissionRule, Joiner, LobbyMode, must_wait};
 pub use floor::{ControlFloor, FloorOutput, ParticipantId, Refusal};
 pub use ids::{MeetingId, MeetingIdError, PresenterSecret, SecretHash};
 pub use policy::{Policies, PolicyError, PolicyName, PolicySet};

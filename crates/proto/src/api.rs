@@ -16,6 +16,12 @@ pub struct CreateMeeting {
     /// Joiners must give this (organisers and presenters need not).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passcode: Option<String>,
+    /// `off`, `guests` (default) or `everyone`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lobby: Option<String>,
+    /// Admission rules: `signed-in`, `domain:example.org`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admit: Option<Vec<String>>,
 }
 
 /// `POST /api/meetings` answer.
@@ -119,6 +125,11 @@ pub struct UpdateMeeting {
     pub passcode: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lobby: Option<String>,
+    /// Replaces the admission rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admit: Option<Vec<String>>,
 }
 
 /// A meeting in lists and `GET /api/meetings/{id}/details`, for its organiser.
@@ -131,6 +142,8 @@ pub struct MeetingSummary {
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub has_passcode: bool,
+    pub lobby: String,
+    pub admit: Vec<String>,
 }
 
 /// `PUT /api/admin/policies` body.

@@ -106,6 +106,29 @@ impl InputEvent {
     }
 }
 
+/// A participant's role in the meeting (not what its connection does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingRole {
+    Organiser,
+    Presenter,
+    Attendee,
+}
+
+/// One line of the roster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterEntry {
+    pub participant: u64,
+    pub name: String,
+    pub role: MeetingRole,
+    /// Joined without signing in.
+    pub guest: bool,
+    /// This connection sends the screen.
+    pub presenting: bool,
+    /// Waiting to be admitted.
+    pub in_lobby: bool,
+}
+
 /// A participant as shown in rosters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
@@ -172,6 +195,10 @@ pub enum ServerMessage {
     Presenter { online: bool },
     /// How many viewers are connected; sent to everyone when it changes.
     Viewers { count: u32 },
+    /// Everyone in the meeting, with roles; organisers and presenters also see the lobby.
+    Roster { participants: Vec<RosterEntry> },
+    /// You are in the lobby until an organiser or presenter admits you.
+    Lobby,
     /// Who controls and who waits; sent to everyone on every change.
     Control {
         controller: Option<Person>,

@@ -110,6 +110,18 @@ error_codes! {
     ProgramSharingDisabled = "PROGRAM_SHARING_DISABLED", 403,
         "policy does not allow sharing a program in this meeting",
         "ask an administrator about enable-program-sharing";
+    /// An organiser or presenter did not let this participant in.
+    LobbyDenied = "LOBBY_DENIED", 403,
+        "an organiser or presenter did not let you into the meeting",
+        "ask the organiser to admit you, then join again";
+    /// The organiser removed this participant.
+    RemovedByOrganiser = "REMOVED_BY_ORGANISER", 403,
+        "the organiser removed you from the meeting",
+        "ask the organiser before joining again";
+    /// No such participant in the live meeting.
+    ParticipantNotFound = "PARTICIPANT_NOT_FOUND", 404,
+        "no participant with that number is in the meeting (or its lobby)",
+        "list them with `deskshare meeting roster ID`";
     /// The meeting was ended or deleted while connected.
     MeetingEnded = "MEETING_ENDED", 410,
         "the organiser ended the meeting",

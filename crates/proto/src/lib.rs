@@ -19,7 +19,8 @@ pub mod keys;
 pub mod media;
 
 pub use control::{
-    ClientMessage, ControlPolicy, InputEvent, MAX_INPUT_EVENTS, Person, RevokeReason, Role, ServerMessage, ShareKind,
+    ClientMessage, ControlPolicy, InputEvent, MAX_INPUT_EVENTS, MeetingRole, Person, RevokeReason, Role, RosterEntry,
+    ServerMessage, ShareKind,
 };
 pub use error::{ErrorCode, WireError};
 pub use media::{

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use deskshare_fanout::Screen;
 use deskshare_meeting::{ControlFloor, MeetingId, Policies};
-use deskshare_proto::{Role, ServerMessage};
+use deskshare_proto::{MeetingRole, Role, ServerMessage};
 use tokio::sync::{mpsc, watch};
 
 /// Control messages queued for one connection. Bounded: a participant that cannot take
@@ -18,11 +18,47 @@ pub const OUTBOX_CAPACITY: usize = 256;
 /// A connected participant, as the meeting's other tasks see it.
 pub struct Participant {
     pub name: String,
+    /// What the connection does: send the screen or watch it.
     pub role: Role,
+    /// The participant's role in the meeting.
+    pub meeting_role: MeetingRole,
     /// A guest or a participant from outside the organisation (for control policy).
     pub external: bool,
+    /// The signed-in user behind the connection, if any.
+    pub user_id: Option<i64>,
+    /// Waiting to be admitted.
+    pub in_lobby: bool,
     /// Control messages for this participant's session task to send.
     pub outbox: mpsc::Sender<ServerMessage>,
+    /// Decisions about this participant (admitted, denied, removed).
+    pub signal: watch::Sender<Signal>,
+}
+
+/// A decision the session task of one participant must act on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Signal {
+    #[default]
+    None,
+    Admitted,
+    Denied,
+    Removed,
+}
+
+/// What a session task holds for its own participant.
+pub struct Conn {
+    pub id: u64,
+    pub outbox: mpsc::Receiver<ServerMessage>,
+    pub signal: watch::Receiver<Signal>,
+}
+
+/// Who is joining, for [`LiveMeeting::join`].
+pub struct Joining {
+    pub name: String,
+    pub role: Role,
+    pub meeting_role: MeetingRole,
+    pub external: bool,
+    pub user_id: Option<i64>,
+    pub in_lobby: bool,
 }
 
 /// Who is connected to a live meeting.
@@ -120,11 +156,24 @@ impl LiveMeeting {
         self.ended.subscribe()
     }
 
-    /// Registers a connection; its session task drains the returned outbox.
-    pub fn join(&self, conn: u64, name: String, role: Role, external: bool) -> mpsc::Receiver<ServerMessage> {
+    /// Registers a connection (in the lobby or not); its session task drains the outbox
+    /// and watches the signal.
+    pub fn join(&self, id: u64, joining: Joining) -> Conn {
         let (outbox, rx) = mpsc::channel(OUTBOX_CAPACITY);
-        self.participants.lock().expect("participants lock").insert(conn, Participant { name, role, external, outbox });
-        rx
+        let (signal, signal_rx) = watch::channel(Signal::None);
+        let p = Participant {
+            name: joining.name,
+            role: joining.role,
+            meeting_role: joining.meeting_role,
+            external: joining.external,
+            user_id: joining.user_id,
+            in_lobby: joining.in_lobby,
+            outbox,
+            signal,
+        };
+        self.participants.lock().expect("participants lock").insert(id, p);
+        self.broadcast_roster();
+        Conn { id, outbox: rx, signal: signal_rx }
     }
 
     /// How many are connected.
@@ -166,6 +215,7 @@ impl LiveMeeting {
     pub fn leave(&self, conn: u64) {
         self.participants.lock().expect("participants lock").remove(&conn);
         self.with_floor(|f, now| f.left(conn, now));
+        self.broadcast_roster();
     }
 
     pub fn viewer_joined(&self) {
@@ -201,6 +251,12 @@ impl Hub {
 
     pub fn get(&self, id: &MeetingId) -> Option<Arc<LiveMeeting>> {
         self.meetings.lock().expect("hub lock").get(id).cloned()
+    }
+
+    /// Forgets a live meeting (it was ended or deleted): its sessions see `ended`, and
+    /// the next join starts it afresh.
+    pub fn remove(&self, id: &MeetingId) {
+        self.meetings.lock().expect("hub lock").remove(id);
     }
 
     /// Drops the meeting from memory if nobody is connected. Its screen is forgotten; the

@@ -7,6 +7,7 @@ pub mod http;
 pub mod hub;
 mod meetings;
 pub mod policy;
+mod roster;
 pub mod store;
 pub mod tls;
 mod users;

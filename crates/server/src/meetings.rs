@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use deskshare_meeting::{MeetingId, PresenterSecret};
+use deskshare_meeting::{AdmissionRule, LobbyMode, MeetingId, PresenterSecret};
 use deskshare_proto::api::{CreateMeeting, CreatedMeeting, MeetingInfo, MeetingSummary, UpdateMeeting};
 use deskshare_proto::{ErrorCode, WireError};
 use url::Url;
@@ -25,6 +25,18 @@ pub fn presenter_url(base: &Url, id: &MeetingId, secret: &PresenterSecret) -> Ur
     let mut url = join_url(base, id);
     url.set_fragment(Some(&format!("presenter={}", secret.as_str())));
     url
+}
+
+fn parse_lobby(s: Option<&str>) -> Result<Option<LobbyMode>, WireError> {
+    s.map(|s| s.parse().map_err(|e: String| WireError::new(ErrorCode::ArgumentInvalid, e))).transpose()
+}
+
+fn parse_rules(rules: Option<&[String]>) -> Result<Option<Vec<AdmissionRule>>, WireError> {
+    rules
+        .map(|rs| {
+            rs.iter().map(|r| r.parse().map_err(|e: String| WireError::new(ErrorCode::ArgumentInvalid, e))).collect()
+        })
+        .transpose()
 }
 
 fn clean_title(t: &str) -> String {
@@ -56,6 +68,8 @@ pub async fn create(
         Caller::Anonymous => return Err(WireError::new(ErrorCode::Unauthorized, "sign in to create meetings").into()),
     };
     let req = body.map(|Json(b)| b).unwrap_or_default();
+    let lobby = parse_lobby(req.lobby.as_deref())?.unwrap_or_default();
+    let rules = parse_rules(req.admit.as_deref())?.unwrap_or_default();
     let id = MeetingId::generate();
     let secret = PresenterSecret::generate();
     let now = unix_now();
@@ -67,8 +81,10 @@ pub async fn create(
         expires_at: req.expires_in.and_then(|s| expiry(now, s)),
         organiser_id: organiser,
         passcode_hash: passcode_hash(req.passcode).await?,
+        lobby,
     };
     state.store.insert_meeting(&record).await.map_err(internal)?;
+    state.store.set_rules(&id, &rules).await.map_err(internal)?;
     tracing::info!(meeting = %id, organiser = caller.user().map(|u| u.name.as_str()), "meeting created");
     Ok((
         StatusCode::CREATED,
@@ -95,6 +111,8 @@ async fn summary(state: &AppState, m: &MeetingRecord) -> Result<MeetingSummary, 
         created_at: m.created_at,
         expires_at: m.expires_at,
         has_passcode: m.passcode_hash.is_some(),
+        lobby: m.lobby.as_str().to_string(),
+        admit: state.store.rules(&m.id).await.map_err(internal)?.iter().map(|r| r.to_string()).collect(),
     })
 }
 
@@ -171,6 +189,12 @@ pub async fn update(
     if let Some(s) = req.expires_in {
         m.expires_at = expiry(unix_now(), s);
     }
+    if let Some(l) = parse_lobby(req.lobby.as_deref())? {
+        m.lobby = l;
+    }
+    if let Some(rules) = parse_rules(req.admit.as_deref())? {
+        state.store.set_rules(&m.id, &rules).await.map_err(internal)?;
+    }
     state.store.update_meeting(&m).await.map_err(internal)?;
     Ok(Json(summary(&state, &m).await?))
 }
@@ -185,7 +209,103 @@ pub async fn delete(
     state.store.delete_meeting(&m.id).await.map_err(internal)?;
     if let Some(live) = state.hub.get(&m.id) {
         live.end();
+        state.hub.remove(&m.id);
     }
     tracing::info!(meeting = %m.id, "meeting deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who may act on a live meeting's participants: the organiser and administrators for
+/// everything; presenters (signed-in users with the role) to admit and deny.
+async fn may_act(state: &AppState, caller: &Caller, m: &MeetingRecord, admit_only: bool) -> Result<(), ApiError> {
+    let organiser = caller.is_admin() || caller.user().is_some_and(|u| Some(u.id) == m.organiser_id);
+    let presenter = match caller.user() {
+        Some(u) => state.store.is_presenter(&m.id, u.id).await.map_err(internal)?,
+        None => false,
+    };
+    match caller {
+        Caller::Anonymous => Err(WireError::new(ErrorCode::Unauthorized, "sign in first").into()),
+        _ if organiser || (admit_only && presenter) => Ok(()),
+        _ => Err(WireError::bare(ErrorCode::NotOrganiser).into()),
+    }
+}
+
+async fn live_meeting(
+    state: &AppState,
+    id: &str,
+) -> Result<(MeetingRecord, std::sync::Arc<crate::hub::LiveMeeting>), ApiError> {
+    let not_found = || ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such meeting"));
+    let id = MeetingId::parse(id).map_err(|_| not_found())?;
+    let m = state.store.meeting(&id).await.map_err(internal)?.ok_or_else(not_found)?;
+    let live = state
+        .hub
+        .get(&id)
+        .ok_or_else(|| ApiError(WireError::new(ErrorCode::ParticipantNotFound, "nobody is in the meeting")))?;
+    Ok((m, live))
+}
+
+/// `GET /api/meetings/{id}/roster`: everyone connected, the lobby included.
+pub async fn roster(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<deskshare_proto::RosterEntry>>, ApiError> {
+    let (m, live) = live_meeting(&state, &id).await?;
+    may_act(&state, &caller, &m, true).await?;
+    Ok(Json(live.roster(true)))
+}
+
+/// `POST /api/meetings/{id}/participants/{participant}/{action}` with action one of
+/// admit, deny, promote, demote, remove.
+pub async fn act(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path((id, participant, action)): Path<(String, u64, String)>,
+) -> Result<Json<Vec<deskshare_proto::RosterEntry>>, ApiError> {
+    let (m, live) = live_meeting(&state, &id).await?;
+    may_act(&state, &caller, &m, matches!(action.as_str(), "admit" | "deny")).await?;
+    let gone = || ApiError(WireError::bare(ErrorCode::ParticipantNotFound));
+    match action.as_str() {
+        "admit" | "deny" => {
+            if !live.decide_lobby(participant, action == "admit") {
+                return Err(gone());
+            }
+        }
+        "promote" | "demote" => {
+            let user = live.set_role(participant, action == "promote").ok_or_else(gone)?;
+            // A signed-in user keeps the role across reconnects and restarts.
+            if let Some(user) = user {
+                state.store.set_presenter(&m.id, user, action == "promote").await.map_err(internal)?;
+            }
+        }
+        "remove" => {
+            if !live.remove(participant) {
+                return Err(gone());
+            }
+        }
+        other => {
+            return Err(WireError::new(
+                ErrorCode::ArgumentInvalid,
+                format!("unknown action '{other}' (admit, deny, promote, demote, remove)"),
+            )
+            .into());
+        }
+    }
+    tracing::info!(meeting = %m.id, participant, action, by = caller.user().map(|u| u.name.as_str()), "participant action");
+    Ok(Json(live.roster(true)))
+}
+
+/// `POST /api/meetings/{id}/end`: ends the meeting for everyone (it can start again).
+pub async fn end(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let m = owned(&state, &caller, &id).await?;
+    if let Some(live) = state.hub.get(&m.id) {
+        live.end();
+        state.hub.remove(&m.id);
+    }
+    tracing::info!(meeting = %m.id, "meeting ended");
     Ok(StatusCode::NO_CONTENT)
 }

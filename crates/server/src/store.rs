@@ -7,7 +7,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use deskshare_meeting::{MeetingId, PolicyName, PolicySet, SecretHash};
+use deskshare_meeting::{AdmissionRule, LobbyMode, MeetingId, PolicyName, PolicySet, SecretHash};
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
@@ -45,6 +45,17 @@ const MIGRATIONS: &[&str] = &[
         value INTEGER NOT NULL,
         PRIMARY KEY (scope, name)
     )",
+    "ALTER TABLE meetings ADD COLUMN lobby TEXT NOT NULL DEFAULT 'guests'",
+    "CREATE TABLE meeting_rules (
+        meeting_id TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+        rule TEXT NOT NULL,
+        PRIMARY KEY (meeting_id, rule)
+    )",
+    "CREATE TABLE meeting_presenters (
+        meeting_id TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        PRIMARY KEY (meeting_id, user_id)
+    )",
 ];
 
 /// A stored meeting.
@@ -59,6 +70,8 @@ pub struct MeetingRecord {
     pub organiser_id: Option<i64>,
     /// Argon2 hash of the passcode, if the meeting has one.
     pub passcode_hash: Option<String>,
+    /// Who waits in the lobby (with the admission rules, see `meeting_rules`).
+    pub lobby: LobbyMode,
 }
 
 /// A stored user account.
@@ -90,7 +103,8 @@ pub enum StoreError {
     Conflict,
 }
 
-const MEETING_COLUMNS: &str = "id, title, presenter_secret_sha256, created_at, expires_at, organiser_id, passcode_hash";
+const MEETING_COLUMNS: &str =
+    "id, title, presenter_secret_sha256, created_at, expires_at, organiser_id, passcode_hash, lobby";
 const USER_COLUMNS: &str = "id, name, display_name, password_hash, is_admin, disabled, created_at";
 
 fn meeting_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<MeetingRecord, StoreError> {
@@ -103,6 +117,7 @@ fn meeting_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<MeetingRecord, StoreE
         expires_at: r.get(4),
         organiser_id: r.get(5),
         passcode_hash: r.get(6),
+        lobby: r.get::<String, _>(7).parse().unwrap_or_default(),
     })
 }
 
@@ -169,7 +184,7 @@ impl Store {
     }
 
     pub async fn insert_meeting(&self, m: &MeetingRecord) -> Result<(), StoreError> {
-        sqlx::query(&format!("INSERT INTO meetings ({MEETING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"))
+        sqlx::query(&format!("INSERT INTO meetings ({MEETING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
             .bind(m.id.as_str())
             .bind(&m.title)
             .bind(m.presenter_secret.as_hex())
@@ -177,6 +192,7 @@ impl Store {
             .bind(m.expires_at)
             .bind(m.organiser_id)
             .bind(&m.passcode_hash)
+            .bind(m.lobby.as_str())
             .execute(&self.pool)
             .await
             .map_err(conflict_or)?;
@@ -213,10 +229,11 @@ impl Store {
 
     /// Writes a meeting's changeable fields.
     pub async fn update_meeting(&self, m: &MeetingRecord) -> Result<(), StoreError> {
-        sqlx::query("UPDATE meetings SET title = ?, expires_at = ?, passcode_hash = ? WHERE id = ?")
+        sqlx::query("UPDATE meetings SET title = ?, expires_at = ?, passcode_hash = ?, lobby = ? WHERE id = ?")
             .bind(&m.title)
             .bind(m.expires_at)
             .bind(&m.passcode_hash)
+            .bind(m.lobby.as_str())
             .bind(m.id.as_str())
             .execute(&self.pool)
             .await?;
@@ -353,6 +370,50 @@ impl Store {
                     .await?;
             }
         }
+        Ok(())
+    }
+
+    /// A meeting's admission rules.
+    pub async fn rules(&self, id: &MeetingId) -> Result<Vec<AdmissionRule>, StoreError> {
+        let rows = sqlx::query("SELECT rule FROM meeting_rules WHERE meeting_id = ? ORDER BY rule")
+            .bind(id.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().filter_map(|r| r.get::<String, _>(0).parse().ok()).collect())
+    }
+
+    /// Replaces a meeting's admission rules.
+    pub async fn set_rules(&self, id: &MeetingId, rules: &[AdmissionRule]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM meeting_rules WHERE meeting_id = ?").bind(id.as_str()).execute(&mut *tx).await?;
+        for r in rules {
+            sqlx::query("INSERT OR IGNORE INTO meeting_rules (meeting_id, rule) VALUES (?, ?)")
+                .bind(id.as_str())
+                .bind(r.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Users promoted to presenter in a meeting (kept across restarts).
+    pub async fn is_presenter(&self, id: &MeetingId, user: i64) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM meeting_presenters WHERE meeting_id = ? AND user_id = ?")
+            .bind(id.as_str())
+            .bind(user)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    pub async fn set_presenter(&self, id: &MeetingId, user: i64, presenter: bool) -> Result<(), StoreError> {
+        let sql = if presenter {
+            "INSERT OR IGNORE INTO meeting_presenters (meeting_id, user_id) VALUES (?, ?)"
+        } else {
+            "DELETE FROM meeting_presenters WHERE meeting_id = ? AND user_id = ?"
+        };
+        sqlx::query(sql).bind(id.as_str()).bind(user).execute(&self.pool).await?;
         Ok(())
     }
 }

@@ -101,7 +101,7 @@ pub enum UserCommand {
 }
 
 fn print_report(r: &PolicyReport) {
-    println!("{:<24} {:<8} {:<9}  {}", "policy", "set here", "applies", "meaning");
+    println!("{:<24} {:<8} {:<9}  meaning", "policy", "set here", "applies");
     for p in &r.policies {
         println!("{:<24} {:<8} {:<9}  {}", p.name, p.set.as_deref().unwrap_or("-"), p.effective, p.description);
     }

@@ -19,6 +19,12 @@ pub enum MeetingCommand {
         /// The meeting expires this many seconds from now.
         #[arg(long)]
         expires_in: Option<u64>,
+        /// Who waits in the lobby until admitted: off, guests (default) or everyone.
+        #[arg(long)]
+        lobby: Option<String>,
+        /// Who skips the lobby: signed-in, or domain:example.org (repeatable).
+        #[arg(long)]
+        admit: Vec<String>,
         /// Print {"id","join_url","presenter_url"} as JSON.
         #[arg(long)]
         json: bool,
@@ -49,6 +55,60 @@ pub enum MeetingCommand {
         passcode: Option<String>,
         #[arg(long)]
         expires_in: Option<u64>,
+        #[arg(long)]
+        lobby: Option<String>,
+        /// Replaces the admission rules (repeatable; `--admit none` clears them).
+        #[arg(long)]
+        admit: Vec<String>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Who is in a live meeting, and who waits in its lobby (organisers and presenters).
+    Roster {
+        id: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Let someone in from the lobby.
+    Admit {
+        id: String,
+        participant: u64,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Turn someone in the lobby away.
+    Deny {
+        id: String,
+        participant: u64,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Make a participant a presenter (a signed-in user keeps the role in this meeting).
+    Promote {
+        id: String,
+        participant: u64,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Make a presenter an attendee again.
+    Demote {
+        id: String,
+        participant: u64,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Remove a participant from the meeting.
+    Remove {
+        id: String,
+        participant: u64,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// End the meeting for everyone connected (it can start again later).
+    End {
+        id: String,
         #[command(flatten)]
         server: ServerArgs,
     },
@@ -62,14 +122,32 @@ pub enum MeetingCommand {
 
 fn print_summary(m: &MeetingSummary) {
     let expires = m.expires_at.map_or("never".to_string(), |t| format!("at unix time {t}"));
+    let admit = if m.admit.is_empty() { "-".to_string() } else { m.admit.join(", ") };
     println!(
-        "{}  {}\n  join URL: {}\n  organiser: {}  passcode: {}  expires: {expires}",
+        "{}  {}\n  join URL: {}\n  organiser: {}  passcode: {}  expires: {expires}\n  lobby: {}  straight in: {admit}",
         m.id,
         m.title,
         m.join_url,
         m.organiser.as_deref().unwrap_or("(admin token)"),
         if m.has_passcode { "yes" } else { "no" },
+        m.lobby,
     );
+}
+
+fn print_roster(list: &[deskshare_proto::RosterEntry]) {
+    for p in list {
+        let mut tags = vec![format!("{:?}", p.role).to_lowercase()];
+        if p.guest {
+            tags.push("guest".into());
+        }
+        if p.presenting {
+            tags.push("presenting".into());
+        }
+        if p.in_lobby {
+            tags.push("in lobby".into());
+        }
+        println!("{:>4}  {:<28} {}", p.participant, p.name, tags.join(", "));
+    }
 }
 
 fn json(v: &impl serde::Serialize) {
@@ -78,8 +156,9 @@ fn json(v: &impl serde::Serialize) {
 
 pub async fn run(command: MeetingCommand) -> Result<(), WireError> {
     match command {
-        MeetingCommand::Create { title, passcode, expires_in, json: as_json, server } => {
-            let m = server.api()?.create_meeting(&CreateMeeting { title, expires_in, passcode }).await?;
+        MeetingCommand::Create { title, passcode, expires_in, lobby, admit, json: as_json, server } => {
+            let admit = (!admit.is_empty()).then_some(admit);
+            let m = server.api()?.create_meeting(&CreateMeeting { title, expires_in, passcode, lobby, admit }).await?;
             if as_json {
                 json(&serde_json::json!({ "id": m.id, "join_url": m.join_url, "presenter_url": m.presenter_url }));
             } else {
@@ -102,9 +181,38 @@ pub async fn run(command: MeetingCommand) -> Result<(), WireError> {
             let m = server.api()?.meeting(&id).await?;
             if as_json { json(&m) } else { print_summary(&m) }
         }
-        MeetingCommand::Update { id, title, passcode, expires_in, server } => {
-            let m = server.api()?.update_meeting(&id, &UpdateMeeting { title, passcode, expires_in }).await?;
+        MeetingCommand::Update { id, title, passcode, expires_in, lobby, admit, server } => {
+            let admit = match admit.as_slice() {
+                [] => None,
+                [none] if none == "none" => Some(vec![]),
+                _ => Some(admit),
+            };
+            let m =
+                server.api()?.update_meeting(&id, &UpdateMeeting { title, passcode, expires_in, lobby, admit }).await?;
             print_summary(&m);
+        }
+        MeetingCommand::Roster { id, json: as_json, server } => {
+            let roster = server.api()?.roster(&id).await?;
+            if as_json { json(&roster) } else { print_roster(&roster) }
+        }
+        MeetingCommand::Admit { id, participant, server } => {
+            print_roster(&server.api()?.act(&id, participant, "admit").await?)
+        }
+        MeetingCommand::Deny { id, participant, server } => {
+            print_roster(&server.api()?.act(&id, participant, "deny").await?)
+        }
+        MeetingCommand::Promote { id, participant, server } => {
+            print_roster(&server.api()?.act(&id, participant, "promote").await?)
+        }
+        MeetingCommand::Demote { id, participant, server } => {
+            print_roster(&server.api()?.act(&id, participant, "demote").await?)
+        }
+        MeetingCommand::Remove { id, participant, server } => {
+            print_roster(&server.api()?.act(&id, participant, "remove").await?)
+        }
+        MeetingCommand::End { id, server } => {
+            server.api()?.end_meeting(&id).await?;
+            println!("meeting {id} ended");
         }
         MeetingCommand::Delete { id, server } => {
             server.api()?.delete_meeting(&id).await?;

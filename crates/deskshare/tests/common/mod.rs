@@ -24,6 +24,7 @@ pub fn workdir(name: &str) -> PathBuf {
 pub struct Proc {
     pub child: Child,
     lines: Arc<Mutex<Vec<String>>>,
+    stderr: Arc<Mutex<Vec<String>>>,
     pub name: String,
 }
 
@@ -43,7 +44,16 @@ impl Proc {
                 sink.lock().unwrap().push(line);
             }
         });
-        Proc { child, lines, name: name.to_string() }
+        Proc { child, lines, stderr: Arc::default(), name: name.to_string() }
+    }
+
+    /// Where a caller that reads this process's stderr puts the lines.
+    pub fn stderr_sink(&self) -> Arc<Mutex<Vec<String>>> {
+        self.stderr.clone()
+    }
+
+    pub fn stderr_lines(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
     }
 
     pub fn lines(&self) -> Vec<String> {

@@ -10,15 +10,16 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::response::Response;
-use deskshare_meeting::Policies;
+use deskshare_meeting::{Joiner, Policies, must_wait};
 use deskshare_meeting::{MeetingId, PresenterSecret};
 use deskshare_proto::{
-    ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, Role, ServerMessage, ShareKind,
-    WireError,
+    ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, MeetingRole, PROTOCOL_VERSION, Role, ServerMessage,
+    ShareKind, WireError,
 };
 
 use crate::auth::Caller;
 use crate::http::AppState;
+use crate::hub::{Conn, Joining, LiveMeeting, Signal};
 use crate::store::unix_now;
 
 /// How long a client has to send its hello.
@@ -55,7 +56,8 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String, caller
             return;
         }
     };
-    let Accepted { meeting, role, name, control, share, policies, external, organiser } = hello;
+    let Accepted { meeting, role, name, control, share, policies, external, organiser, meeting_role, user_id, waits } =
+        hello;
     let live = state.hub.get_or_open(&meeting.id, &meeting.title);
     live.set_policies(policies);
     if !organiser && live.participant_count() >= policies.max_participants as usize {
@@ -68,34 +70,41 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String, caller
         state.hub.close_if_idle(&meeting.id);
         return;
     }
-    let conn = live.next_connection_id();
-    let welcome = ServerMessage::Welcome {
-        protocol: PROTOCOL_VERSION,
-        participant: conn,
-        meeting: meeting.id.to_string(),
-        title: meeting.title.clone(),
-        presenter_online: live.presence().presenter.is_some(),
-    };
-    if socket.send(Message::Text(welcome.to_json().into())).await.is_err() {
-        return;
-    }
+    let id = live.next_connection_id();
     let display_name = name.unwrap_or_else(|| match role {
         Role::Presenter => "Presenter".to_string(),
-        Role::Viewer => format!("Viewer {conn}"),
+        Role::Viewer if external => format!("Guest {id}"),
+        Role::Viewer => format!("Viewer {id}"),
     });
-    tracing::info!(meeting = %meeting.id, conn, ?role, name = display_name, "joined");
-    let mut outbox = live.join(conn, display_name, role, external);
-    let state_now = live.with_floor(|f, _| live.control_state(f, None));
-    let result = match send_control(&mut socket, &state_now).await {
-        Err(e) => Err(e),
-        Ok(()) => match role {
+    tracing::info!(meeting = %meeting.id, conn = id, ?role, ?meeting_role, guest = external, lobby = waits, name = display_name, "joined");
+    let joining = Joining { name: display_name, role, meeting_role, external, user_id, in_lobby: waits };
+    let mut conn = live.join(id, joining);
+    let result = async {
+        if waits {
+            wait_in_lobby(&mut socket, &live, &mut conn, &state).await?;
+        }
+        let welcome = ServerMessage::Welcome {
+            protocol: PROTOCOL_VERSION,
+            participant: id,
+            meeting: meeting.id.to_string(),
+            title: meeting.title.clone(),
+            presenter_online: live.presence().presenter.is_some(),
+        };
+        send_control(&mut socket, &welcome).await?;
+        let public = live.meeting_role(id) == Some(MeetingRole::Attendee);
+        send_control(&mut socket, &ServerMessage::Roster { participants: live.roster(!public) }).await?;
+        let state_now = live.with_floor(|f, _| live.control_state(f, None));
+        send_control(&mut socket, &state_now).await?;
+        match role {
             Role::Presenter => {
                 let policy = control.unwrap_or(ControlPolicy::Never);
-                presenter::run(&mut socket, &live, conn, policy, share, &mut outbox, &state).await
+                presenter::run(&mut socket, &live, &mut conn, policy, share, &state).await
             }
-            Role::Viewer => viewer::run(&mut socket, &live, conn, &mut outbox, &state).await,
-        },
-    };
+            Role::Viewer => viewer::run(&mut socket, &live, &mut conn, &state).await,
+        }
+    }
+    .await;
+    let conn = id;
     live.leave(conn);
     match result {
         Ok(()) => tracing::info!(meeting = %meeting.id, conn, "left"),
@@ -106,6 +115,44 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String, caller
     }
     drop(live);
     state.hub.close_if_idle(&meeting.id);
+}
+
+/// Waits until an organiser or presenter decides, the client leaves, or the meeting ends.
+async fn wait_in_lobby(
+    socket: &mut WebSocket,
+    live: &LiveMeeting,
+    conn: &mut Conn,
+    state: &AppState,
+) -> Result<(), WireError> {
+    send_control(socket, &ServerMessage::Lobby).await?;
+    let mut ended = live.subscribe_ended();
+    let mut shutdown = state.shutdown.clone();
+    let mut ping = tokio::time::interval(PING_INTERVAL);
+    let mut liveness = Liveness::new();
+    loop {
+        match *conn.signal.borrow_and_update() {
+            Signal::Admitted => return Ok(()),
+            Signal::Denied => return Err(WireError::bare(ErrorCode::LobbyDenied)),
+            Signal::Removed => return Err(WireError::bare(ErrorCode::RemovedByOrganiser)),
+            Signal::None => {}
+        }
+        tokio::select! {
+            _ = conn.signal.changed() => {}
+            input = recv_input(socket) => {
+                liveness.heard();
+                match input? {
+                    Input::Closed => return Err(WireError::new(ErrorCode::ConnectionLost, "left the lobby")),
+                    Input::Heartbeat => {}
+                    Input::Control(_) | Input::Media(_) => {
+                        return Err(WireError::new(ErrorCode::ProtocolViolation, "nothing but waiting in the lobby"));
+                    }
+                }
+            }
+            _ = ping.tick() => send(socket, liveness.tick()?).await?,
+            _ = ended.changed() => return Err(WireError::bare(ErrorCode::MeetingEnded)),
+            _ = shutdown.changed() => return Err(WireError::bare(ErrorCode::ServerShuttingDown)),
+        }
+    }
 }
 
 struct Accepted {
@@ -120,6 +167,10 @@ struct Accepted {
     external: bool,
     /// The organiser (or an administrator): never held by capacity.
     organiser: bool,
+    meeting_role: MeetingRole,
+    user_id: Option<i64>,
+    /// Must wait in the lobby.
+    waits: bool,
 }
 
 async fn handshake(
@@ -163,7 +214,13 @@ async fn handshake(
     }
     let organiser = caller.is_admin() || caller.user().is_some_and(|u| Some(u.id) == meeting.organiser_id);
     let has_secret = secret.is_some_and(|s| meeting.presenter_secret.matches(&PresenterSecret::from_string(s)));
-    if role == Role::Presenter && !(has_secret || organiser) {
+    let presenter_user = match caller.user() {
+        Some(u) if role == Role::Presenter => {
+            state.store.is_presenter(&meeting.id, u.id).await.map_err(crate::http::internal)?
+        }
+        _ => false,
+    };
+    if role == Role::Presenter && !(has_secret || organiser || presenter_user) {
         return Err(WireError::new(
             ErrorCode::PresenterSecretInvalid,
             "presenting needs the presenter link, or signing in as the meeting's organiser",
@@ -194,7 +251,26 @@ async fn handshake(
         let theirs = crate::policy::effective(state, &meeting, caller.user().map(|u| u.id)).await?;
         check_share(&theirs, share)?;
     }
-    Ok(Accepted { meeting, role, name, control, share, policies, external, organiser })
+    let presenter_user = match caller.user() {
+        Some(u) => state.store.is_presenter(&meeting.id, u.id).await.map_err(crate::http::internal)?,
+        None => false,
+    };
+    let meeting_role = if organiser {
+        MeetingRole::Organiser
+    } else if presenter_user || has_secret {
+        MeetingRole::Presenter
+    } else {
+        MeetingRole::Attendee
+    };
+    let rules = state.store.rules(&meeting.id).await.map_err(crate::http::internal)?;
+    let joiner = Joiner {
+        guest: external,
+        user: caller.user().map(|u| u.name.as_str()),
+        privileged: meeting_role != MeetingRole::Attendee,
+    };
+    let waits = must_wait(&policies, meeting.lobby, &rules, &joiner);
+    let user_id = caller.user().map(|u| u.id);
+    Ok(Accepted { meeting, role, name, control, share, policies, external, organiser, meeting_role, user_id, waits })
 }
 
 /// Whether the policies allow sharing this kind of thing.

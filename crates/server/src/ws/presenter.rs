@@ -5,26 +5,26 @@ use std::time::Instant;
 
 use axum::extract::ws::WebSocket;
 use deskshare_proto::{ClientMessage, ControlPolicy, ErrorCode, MediaMessage, ServerMessage, ShareKind, WireError};
-use tokio::sync::mpsc;
 
 use super::{Input, Liveness, PING_INTERVAL, recv_input, send, send_control};
 use crate::http::AppState;
-use crate::hub::LiveMeeting;
+use crate::hub::{Conn, LiveMeeting, Signal};
 
 pub(super) async fn run(
     socket: &mut WebSocket,
     live: &LiveMeeting,
-    conn: u64,
+    conn: &mut Conn,
     policy: ControlPolicy,
     share: ShareKind,
-    outbox: &mut mpsc::Receiver<ServerMessage>,
     state: &AppState,
 ) -> Result<(), WireError> {
-    live.set_presenter(conn);
+    live.set_presenter(conn.id);
     live.with_floor(|f, now| f.set_presenter(Some(policy), now));
-    let result = receive_loop(socket, live, conn, share, outbox, state).await;
-    if live.clear_presenter(conn) {
+    live.broadcast_roster();
+    let result = receive_loop(socket, live, conn, share, state).await;
+    if live.clear_presenter(conn.id) {
         live.with_floor(|f, now| f.set_presenter(None, now));
+        live.broadcast_roster();
     }
     result
 }
@@ -32,9 +32,8 @@ pub(super) async fn run(
 async fn receive_loop(
     socket: &mut WebSocket,
     live: &LiveMeeting,
-    conn: u64,
+    conn: &mut Conn,
     share: ShareKind,
-    outbox: &mut mpsc::Receiver<ServerMessage>,
     state: &AppState,
 ) -> Result<(), WireError> {
     let mut presence_rx = live.subscribe_presence();
@@ -46,7 +45,7 @@ async fn receive_loop(
     let mut told_viewers = None;
     loop {
         let presence = *presence_rx.borrow_and_update();
-        if presence.presenter != Some(conn) {
+        if presence.presenter != Some(conn.id) {
             return Err(WireError::bare(ErrorCode::PresenterReplaced));
         }
         if told_viewers != Some(presence.viewers) {
@@ -80,7 +79,12 @@ async fn receive_loop(
                     }
                 }
             }
-            Some(msg) = outbox.recv() => send_control(socket, &msg).await?,
+            Some(msg) = conn.outbox.recv() => send_control(socket, &msg).await?,
+            _ = conn.signal.changed() => {
+                if *conn.signal.borrow_and_update() == Signal::Removed {
+                    return Err(WireError::bare(ErrorCode::RemovedByOrganiser));
+                }
+            }
             _ = ask_expired => live.with_floor(|f, now| f.handle_timeout(now)),
             _ = presence_rx.changed() => {}
             _ = ping.tick() => send(socket, liveness.tick()?).await?,

@@ -7,11 +7,10 @@ use axum::extract::ws::{Message, WebSocket};
 use deskshare_fanout::{DEFAULT_WINDOW, PumpOutput, ViewerPump};
 use deskshare_meeting::TokenBucket;
 use deskshare_proto::{ClientMessage, ErrorCode, InputEvent, MAX_INPUT_EVENTS, ServerMessage, WireError};
-use tokio::sync::mpsc;
 
 use super::{Input, Liveness, PING_INTERVAL, recv_input, send, send_control};
 use crate::http::AppState;
-use crate::hub::{LiveMeeting, Presence};
+use crate::hub::{Conn, LiveMeeting, Presence, Signal};
 
 /// Input events a controller may send per second on average, and in one burst. Far above
 /// human speed (a fast typist makes ~20 events/s), low enough to stop a flood.
@@ -21,12 +20,11 @@ const INPUT_BURST: f64 = 1000.0;
 pub(super) async fn run(
     socket: &mut WebSocket,
     live: &LiveMeeting,
-    conn: u64,
-    outbox: &mut mpsc::Receiver<ServerMessage>,
+    conn: &mut Conn,
     state: &AppState,
 ) -> Result<(), WireError> {
     live.viewer_joined();
-    let result = pump_loop(socket, live, conn, outbox, state).await;
+    let result = pump_loop(socket, live, conn, state).await;
     live.viewer_left();
     result
 }
@@ -34,8 +32,7 @@ pub(super) async fn run(
 async fn pump_loop(
     socket: &mut WebSocket,
     live: &LiveMeeting,
-    conn: u64,
-    outbox: &mut mpsc::Receiver<ServerMessage>,
+    conn: &mut Conn,
     state: &AppState,
 ) -> Result<(), WireError> {
     let mut pump = ViewerPump::new(DEFAULT_WINDOW);
@@ -74,13 +71,18 @@ async fn pump_loop(
                 match input? {
                     Input::Closed => return Ok(()),
                     Input::Heartbeat => {}
-                    Input::Control(msg) => handle(socket, live, conn, &mut pump, &mut input_budget, msg).await?,
+                    Input::Control(msg) => handle(socket, live, conn.id, &mut pump, &mut input_budget, msg).await?,
                     Input::Media(_) => {
                         return Err(WireError::new(ErrorCode::ProtocolViolation, "viewers do not send media"));
                     }
                 }
             }
-            Some(msg) = outbox.recv() => send_control(socket, &msg).await?,
+            Some(msg) = conn.outbox.recv() => send_control(socket, &msg).await?,
+            _ = conn.signal.changed() => {
+                if *conn.signal.borrow_and_update() == Signal::Removed {
+                    return Err(WireError::bare(ErrorCode::RemovedByOrganiser));
+                }
+            }
             _ = screen_rx.changed() => {}
             _ = presence_rx.changed() => presence = *presence_rx.borrow_and_update(),
             _ = ping.tick() => send(socket, liveness.tick()?).await?,
