@@ -6,6 +6,7 @@ use crate::error::WireError;
 
 /// `POST /api/meetings` request.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateMeeting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -26,6 +27,7 @@ pub struct CreateMeeting {
 
 /// `POST /api/meetings` answer.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedMeeting {
     pub id: String,
     pub title: String,
@@ -36,6 +38,7 @@ pub struct CreatedMeeting {
 
 /// `GET /api/meetings/{id}` answer.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeetingInfo {
     pub id: String,
     pub title: String,
@@ -45,12 +48,14 @@ pub struct MeetingInfo {
 
 /// Body of every REST error answer.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 /// The error inside [`ErrorBody`]: the wire error plus its remedy, for people reading it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     #[serde(flatten)]
     pub error: WireError,
@@ -66,6 +71,7 @@ impl From<WireError> for ErrorBody {
 
 /// `POST /api/login` request.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub name: String,
@@ -74,6 +80,7 @@ pub struct LoginRequest {
 
 /// A user as the API shows it (never with its password hash).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserInfo {
     pub name: String,
     pub display_name: String,
@@ -83,6 +90,7 @@ pub struct UserInfo {
 
 /// `POST /api/login` answer. The browser also gets the token as an HttpOnly cookie.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     pub token: String,
     pub user: UserInfo,
@@ -90,6 +98,7 @@ pub struct LoginResponse {
 
 /// `POST /api/admin/users` request.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     pub name: String,
@@ -102,6 +111,7 @@ pub struct CreateUser {
 
 /// `PATCH /api/admin/users/{name}` request: only the given fields change.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,6 +127,7 @@ pub struct UpdateUser {
 /// `PATCH /api/meetings/{id}` request: only the given fields change. An empty passcode
 /// removes it; `expires_in` of 0 removes the expiry.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeeting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -134,6 +145,7 @@ pub struct UpdateMeeting {
 
 /// A meeting in lists and `GET /api/meetings/{id}/details`, for its organiser.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeetingSummary {
     pub id: String,
     pub title: String,
@@ -148,6 +160,7 @@ pub struct MeetingSummary {
 
 /// `PUT /api/admin/policies` body.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SetPolicy {
     #[serde(default)]
@@ -161,6 +174,7 @@ pub struct SetPolicy {
 
 /// One policy in a report.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyLine {
     pub name: String,
     pub description: String,
@@ -172,6 +186,7 @@ pub struct PolicyLine {
 
 /// `GET /api/admin/policies` answer.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyReport {
     pub scope: String,
     pub policies: Vec<PolicyLine>,

@@ -108,6 +108,7 @@ impl InputEvent {
 
 /// A participant's role in the meeting (not what its connection does).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MeetingRole {
     Organiser,
@@ -117,6 +118,7 @@ pub enum MeetingRole {
 
 /// One line of the roster.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RosterEntry {
     pub participant: u64,
     pub name: String,

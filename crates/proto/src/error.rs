@@ -9,6 +9,7 @@ macro_rules! error_codes {
     ($( $(#[$doc:meta])* $variant:ident = $code:literal, $status:literal, $cause:literal, $remedy:literal; )*) => {
         /// Every failure deskshare can report, by stable code.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum ErrorCode {
             $( $(#[$doc])* #[serde(rename = $code)] $variant, )*
         }
@@ -280,6 +281,7 @@ impl std::fmt::Display for ErrorCode {
 
 /// An error as sent on the wire and shown to users: a code plus a detail message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[error("{code}: {message}")]
 pub struct WireError {
     pub code: ErrorCode,

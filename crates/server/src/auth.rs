@@ -180,6 +180,7 @@ impl LoginLimiter {
 }
 
 /// `POST /api/login`.
+#[utoipa::path(post, path = "/api/login", tag = "accounts", request_body = LoginRequest, responses((status = 200, body = LoginResponse, description = "signed in; also sets the session cookie"), (status = 401, body = deskshare_proto::api::ErrorBody, description = "BAD_CREDENTIALS"), (status = 403, body = deskshare_proto::api::ErrorBody, description = "ACCOUNT_DISABLED"), (status = 429, body = deskshare_proto::api::ErrorBody, description = "LOGIN_RATE_LIMITED")))]
 pub async fn login(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -213,6 +214,7 @@ pub async fn login(
 }
 
 /// `POST /api/logout`: ends the session and clears the cookie.
+#[utoipa::path(post, path = "/api/logout", tag = "accounts", responses((status = 200, description = "signed out; the cookie is cleared")))]
 pub async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(token) = bearer(&headers).or_else(|| cookie(&headers, SESSION_COOKIE)) {
         state.store.delete_session(&token_hash(token)).await.map_err(internal)?;
@@ -224,6 +226,7 @@ pub async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
 }
 
 /// `GET /api/me`.
+#[utoipa::path(get, path = "/api/me", tag = "accounts", responses((status = 200, body = UserInfo), (status = 401, body = deskshare_proto::api::ErrorBody)))]
 pub async fn me(caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(match caller {
         Caller::AdminToken => serde_json::json!({ "admin_token": true }),

@@ -13,7 +13,7 @@ use url::Url;
 
 use crate::hub::Hub;
 use crate::store::Store;
-use crate::{auth, meetings, policy, users, web, ws};
+use crate::{auth, meetings, openapi, policy, users, web, ws};
 
 /// Everything a request handler may need.
 pub struct AppState {
@@ -43,6 +43,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/meetings/{id}/end", post(meetings::end))
         .route("/api/meetings/{id}/ws", get(ws::upgrade))
         .route("/api/errors", get(error_table))
+        .route("/api/openapi.json", get(openapi::serve))
         .merge(web::routes())
         .fallback(|| async { ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such page")) })
         .layer(axum::middleware::map_response(security_headers))

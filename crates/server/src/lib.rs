@@ -6,6 +6,7 @@ mod control;
 pub mod http;
 pub mod hub;
 mod meetings;
+mod openapi;
 pub mod policy;
 mod roster;
 pub mod store;

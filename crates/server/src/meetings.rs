@@ -57,6 +57,7 @@ async fn passcode_hash(p: Option<String>) -> Result<Option<String>, WireError> {
 
 /// `POST /api/meetings`: a signed-in user becomes the organiser; with the admin token the
 /// meeting has none.
+#[utoipa::path(post, path = "/api/meetings", tag = "meetings", request_body = CreateMeeting, responses((status = 201, body = CreatedMeeting), (status = 401, body = deskshare_proto::api::ErrorBody)))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -117,6 +118,7 @@ async fn summary(state: &AppState, m: &MeetingRecord) -> Result<MeetingSummary, 
 }
 
 /// `GET /api/meetings`: the caller's meetings (every meeting for administrators).
+#[utoipa::path(get, path = "/api/meetings", tag = "meetings", responses((status = 200, body = Vec<MeetingSummary>), (status = 401, body = deskshare_proto::api::ErrorBody)))]
 pub async fn list(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Json<Vec<MeetingSummary>>, ApiError> {
     let rows = match &caller {
         Caller::Anonymous => return Err(WireError::new(ErrorCode::Unauthorized, "sign in to list meetings").into()),
@@ -146,6 +148,7 @@ async fn owned(state: &AppState, caller: &Caller, id: &str) -> Result<MeetingRec
 }
 
 /// `GET /api/meetings/{id}`: public facts anyone with the link may see.
+#[utoipa::path(get, path = "/api/meetings/{id}", tag = "meetings", params(("id" = String, Path)), responses((status = 200, body = MeetingInfo), (status = 404, body = deskshare_proto::api::ErrorBody), (status = 410, body = deskshare_proto::api::ErrorBody, description = "MEETING_EXPIRED")))]
 pub async fn info(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<MeetingInfo>, ApiError> {
     let not_found = || ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such meeting"));
     let id = MeetingId::parse(&id).map_err(|_| not_found())?;
@@ -163,6 +166,7 @@ pub async fn info(State(state): State<Arc<AppState>>, Path(id): Path<String>) ->
 }
 
 /// `GET /api/meetings/{id}/details`: everything, for the organiser.
+#[utoipa::path(get, path = "/api/meetings/{id}/details", tag = "meetings", params(("id" = String, Path)), responses((status = 200, body = MeetingSummary), (status = 403, body = deskshare_proto::api::ErrorBody, description = "NOT_ORGANISER")))]
 pub async fn details(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -173,6 +177,7 @@ pub async fn details(
 }
 
 /// `PATCH /api/meetings/{id}`.
+#[utoipa::path(patch, path = "/api/meetings/{id}", tag = "meetings", params(("id" = String, Path)), request_body = UpdateMeeting, responses((status = 200, body = MeetingSummary), (status = 403, body = deskshare_proto::api::ErrorBody, description = "NOT_ORGANISER")))]
 pub async fn update(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -200,6 +205,7 @@ pub async fn update(
 }
 
 /// `DELETE /api/meetings/{id}`: deletes it and ends it for everyone connected.
+#[utoipa::path(delete, path = "/api/meetings/{id}", tag = "meetings", params(("id" = String, Path)), responses((status = 204), (status = 403, body = deskshare_proto::api::ErrorBody, description = "NOT_ORGANISER")))]
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -245,6 +251,7 @@ async fn live_meeting(
 }
 
 /// `GET /api/meetings/{id}/roster`: everyone connected, the lobby included.
+#[utoipa::path(get, path = "/api/meetings/{id}/roster", tag = "meetings", params(("id" = String, Path)), responses((status = 200, body = Vec<deskshare_proto::RosterEntry>), (status = 403, body = deskshare_proto::api::ErrorBody, description = "NOT_ORGANISER")))]
 pub async fn roster(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -257,6 +264,7 @@ pub async fn roster(
 
 /// `POST /api/meetings/{id}/participants/{participant}/{action}` with action one of
 /// admit, deny, promote, demote, remove.
+#[utoipa::path(post, path = "/api/meetings/{id}/participants/{participant}/{action}", tag = "meetings", params(("id" = String, Path), ("participant" = u64, Path), ("action" = String, Path, description = "admit, deny, promote, demote or remove")), responses((status = 200, body = Vec<deskshare_proto::RosterEntry>), (status = 403, body = deskshare_proto::api::ErrorBody), (status = 404, body = deskshare_proto::api::ErrorBody, description = "PARTICIPANT_NOT_FOUND")))]
 pub async fn act(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -296,6 +304,7 @@ pub async fn act(
 }
 
 /// `POST /api/meetings/{id}/end`: ends the meeting for everyone (it can start again).
+#[utoipa::path(post, path = "/api/meetings/{id}/end", tag = "meetings", params(("id" = String, Path)), responses((status = 204), (status = 403, body = deskshare_proto::api::ErrorBody)))]
 pub async fn end(
     State(state): State<Arc<AppState>>,
     caller: Caller,

@@ -101,6 +101,7 @@ async fn report(
 }
 
 /// `GET /api/admin/policies[?user=NAME|meeting=ID]`.
+#[utoipa::path(get, path = "/api/admin/policies", tag = "admin", params(("user" = Option<String>, Query), ("meeting" = Option<String>, Query)), responses((status = 200, body = PolicyReport), (status = 403, body = deskshare_proto::api::ErrorBody)))]
 pub async fn show(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -113,6 +114,7 @@ pub async fn show(
 
 /// `PUT /api/admin/policies`: sets one policy at one level, then applies the change to
 /// every running meeting it touches (turning control off revokes the current grant).
+#[utoipa::path(put, path = "/api/admin/policies", tag = "admin", request_body = SetPolicy, responses((status = 200, body = PolicyReport), (status = 400, body = deskshare_proto::api::ErrorBody, description = "ARGUMENT_INVALID")))]
 pub async fn set(
     State(state): State<Arc<AppState>>,
     caller: Caller,

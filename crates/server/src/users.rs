@@ -13,6 +13,7 @@ use crate::http::{ApiError, AppState, internal};
 use crate::store::StoreError;
 
 /// `POST /api/admin/users`.
+#[utoipa::path(post, path = "/api/admin/users", tag = "admin", request_body = CreateUser, responses((status = 201, body = UserInfo), (status = 403, body = deskshare_proto::api::ErrorBody, description = "ADMIN_REQUIRED"), (status = 409, body = deskshare_proto::api::ErrorBody, description = "USER_EXISTS")))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -34,12 +35,14 @@ pub async fn create(
 }
 
 /// `GET /api/admin/users`.
+#[utoipa::path(get, path = "/api/admin/users", tag = "admin", responses((status = 200, body = Vec<UserInfo>), (status = 403, body = deskshare_proto::api::ErrorBody)))]
 pub async fn list(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Json<Vec<UserInfo>>, ApiError> {
     caller.require_admin()?;
     Ok(Json(state.store.users().await.map_err(internal)?.iter().map(user_info).collect()))
 }
 
 /// `PATCH /api/admin/users/{name}`: disable/enable, reset the password, grant admin.
+#[utoipa::path(patch, path = "/api/admin/users/{name}", tag = "admin", params(("name" = String, Path)), request_body = UpdateUser, responses((status = 200, body = UserInfo), (status = 404, body = deskshare_proto::api::ErrorBody, description = "USER_NOT_FOUND")))]
 pub async fn update(
     State(state): State<Arc<AppState>>,
     caller: Caller,
