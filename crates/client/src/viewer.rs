@@ -143,7 +143,20 @@ pub async fn run(opts: ViewOptions, shutdown: impl std::future::Future<Output = 
         ..Join::as_role(Role::Viewer)
     };
     loop {
-        let result = match Session::open(&opts.link, &opts.tls, &join).await {
+        // A snapshot has a deadline, also while waiting in the lobby; a person watching
+        // waits as long as it takes.
+        let opened = match opts.snapshot {
+            Some(_) => tokio::time::timeout_at(deadline.into(), Session::open(&opts.link, &opts.tls, &join))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(WireError::new(
+                        ErrorCode::NoFrameTimeout,
+                        format!("not let in (or no answer) within {} s", opts.timeout.as_secs_f32()),
+                    ))
+                }),
+            None => Session::open(&opts.link, &opts.tls, &join).await,
+        };
+        let result = match opened {
             Ok(session) => {
                 backoff = Duration::from_millis(200);
                 if let ServerMessage::Welcome { presenter_online, .. } = session.welcome {

@@ -91,10 +91,9 @@ fn expected(action: Action, who: Who, policy: Option<(&str, bool)>) -> Result<()
         }
         Action::RequestControl => match policy {
             Some(("allow-control", false)) => Err(ControlDisabled),
-            // Guests need allow-external-control too, which is off by default.
-            Some(("allow-external-control", true)) => Ok(()),
-            _ if signed_in => Ok(()),
-            _ => Err(ControlDisabled),
+            // Guests also need allow-external-control.
+            Some(("allow-external-control", false)) if !signed_in => Err(ControlDisabled),
+            _ => Ok(()),
         },
         Action::CreateMeeting => unauth(),
         Action::ViewRoster => match who {

@@ -110,7 +110,8 @@ fn control_policy_applies_to_guests_and_changes_take_effect_live() {
         std::fs::write(&path, text).unwrap();
         cli(cfg, &server, &["view", &join, "--request-control", "--input-script", path.to_str().unwrap()], None)
     };
-    // Guests may not control by default (allow-external-control is off); users may.
+    // With allow-external-control off, guests may not control; users still may.
+    set_policy(&admin, &server, "allow-external-control", "off", &[]);
     fails_with(script(&guest, "guest", "type guest\nkey Return\n"), "CONTROL_DISABLED");
     ok(script(&bob, "bob", "move 100 60\ntype bob typed\nkey Return\nwait 300\n"));
     eventually("bob's line", SETTLE, || std::fs::read_to_string(&out).unwrap_or_default().contains("bob typed"));

@@ -12,10 +12,10 @@ use crate::Policies;
 /// The meeting's own lobby setting.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LobbyMode {
-    /// No lobby beyond what policy requires.
+    /// No lobby beyond what policy requires (the default: a join link is enough).
+    #[default]
     Off,
     /// Guests wait.
-    #[default]
     Guests,
     /// Everyone waits, except organisers, presenters and those the rules let in.
     Everyone,

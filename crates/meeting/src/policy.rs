@@ -67,11 +67,13 @@ impl PolicyName {
         self != PolicyName::LobbyForGuests
     }
 
-    /// Built-in global default: sharing and control on, control by outsiders off,
-    /// guests allowed but through the lobby, 250 participants.
+    /// Built-in global default: sharing and control on, also for guests (the
+    /// presenter's agent still asks its user before every grant), guests allowed and let
+    /// straight in (a join link is enough, as for the core sharing path; organisers add
+    /// a lobby per meeting), 250 participants.
     pub fn default_value(self) -> u32 {
         match self {
-            PolicyName::AllowExternalControl => 0,
+            PolicyName::LobbyForGuests => 0,
             PolicyName::MaxParticipants => 250,
             _ => 1,
         }
@@ -204,8 +206,8 @@ mod tests {
     #[test]
     fn defaults_apply_without_settings() {
         let p = Policies::resolve(&PolicySet::default(), &PolicySet::default(), &PolicySet::default());
-        assert!(p.enable_desktop_sharing && p.allow_control && p.allow_anonymous && p.lobby_for_guests);
-        assert!(!p.allow_external_control);
+        assert!(p.enable_desktop_sharing && p.allow_control && p.allow_anonymous && p.allow_external_control);
+        assert!(!p.lobby_for_guests);
         assert_eq!(p.max_participants, 250);
     }
 
@@ -238,7 +240,8 @@ mod tests {
         assert!(PolicyName::MaxParticipants.parse_value("0").is_err());
         assert!(PolicyName::AllowControl.parse_value("maybe").is_err());
         assert_eq!(PolicyName::AllowControl.show_value(1), "on");
-        let p = Policies::resolve(&PolicySet::default(), &PolicySet::default(), &PolicySet::default());
+        let no_outsiders = set(&[(PolicyName::AllowExternalControl, 0)]);
+        let p = Policies::resolve(&no_outsiders, &PolicySet::default(), &PolicySet::default());
         assert!(p.may_control(false) && !p.may_control(true));
     }
 }

@@ -17,7 +17,7 @@ pub struct CreateMeeting {
     /// Joiners must give this (organisers and presenters need not).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passcode: Option<String>,
-    /// `off`, `guests` (default) or `everyone`.
+    /// `off` (default), `guests` or `everyone`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lobby: Option<String>,
     /// Admission rules: `signed-in`, `domain:example.org`.

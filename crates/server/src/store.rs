@@ -45,7 +45,7 @@ const MIGRATIONS: &[&str] = &[
         value INTEGER NOT NULL,
         PRIMARY KEY (scope, name)
     )",
-    "ALTER TABLE meetings ADD COLUMN lobby TEXT NOT NULL DEFAULT 'guests'",
+    "ALTER TABLE meetings ADD COLUMN lobby TEXT NOT NULL DEFAULT 'off'",
     "CREATE TABLE meeting_rules (
         meeting_id TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
         rule TEXT NOT NULL,

@@ -19,7 +19,7 @@ pub enum MeetingCommand {
         /// The meeting expires this many seconds from now.
         #[arg(long)]
         expires_in: Option<u64>,
-        /// Who waits in the lobby until admitted: off, guests (default) or everyone.
+        /// Who waits in the lobby until admitted: off (default), guests or everyone.
         #[arg(long)]
         lobby: Option<String>,
         /// Who skips the lobby: signed-in, or domain:example.org (repeatable).
