@@ -139,6 +139,15 @@ fn accounts_meetings_and_restart() {
     }
     assert!(codes.iter().any(|c| c.contains("LOGIN_RATE_LIMITED")), "{codes:?}");
 
+    // An expired meeting says so.
+    let short = meeting_json(&ok(cli(&alice, &server, &["meeting", "create", "--expires-in", "1", "--json"], None)));
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let short_join = short["join_url"].as_str().unwrap();
+    fails_with(
+        cli(&guest, &server, &["view", short_join, "--snapshot", "/dev/null", "--timeout", "2"], None),
+        "MEETING_EXPIRED",
+    );
+
     // The organiser deletes the meeting.
     ok(cli(&alice, &server, &["meeting", "delete", &a_id], None));
     fails_with(view(&server, &["--passcode", "4711"]), "MEETING_NOT_FOUND");

@@ -129,8 +129,34 @@ fn lobby_rules_roles_and_organiser_actions() {
     assert!(!erin.child.wait().unwrap().success());
     eventually("Erin's code", SETTLE, || erin.stderr_lines().iter().any(|l| l.contains("error MEETING_ENDED")));
 
-    // Rules, roles and the lobby setting survive a restart.
+    // Rules, roles, policies and the lobby setting survive a restart.
+    let token = server.token();
+    let set = [
+        "admin",
+        "policy",
+        "set",
+        "max-participants",
+        "42",
+        "--meeting",
+        &id,
+        "--server",
+        &server.url,
+        "--token",
+        &token,
+    ];
+    ok(cli(&cfg("admin"), &server, &set, None));
     let server = Server::restart(&dir, server);
+    let token = server.token();
+    let show = ["admin", "policy", "show", "--meeting", &id, "--json", "--server", &server.url, "--token", &token];
+    let shown: serde_json::Value = serde_json::from_str(&ok(cli(&cfg("admin"), &server, &show, None))).unwrap();
+    let max = shown["policies"].as_array().unwrap().iter().find(|p| p["name"] == "max-participants").unwrap().clone();
+    assert_eq!((max["set"].as_str(), max["effective"].as_str()), (Some("42"), Some("42")));
+    let summary: serde_json::Value =
+        serde_json::from_str(&ok(cli(&cfg("alice"), &server, &["meeting", "show", &id, "--json"], None))).unwrap();
+    assert_eq!(
+        (summary["lobby"].as_str(), summary["admit"][0].as_str()),
+        (Some("everyone"), Some("domain:example.org"))
+    );
     let mut dana = viewer(&cfg("dana"), &server, &join, "Dana");
     dana.wait_for("stats (admitted)", SETTLE, |l| l.starts_with("stats ").then_some(()));
     assert!(share_as_erin_after_restart(&server, &join, &cfg("erin")), "Erin is still a presenter");
