@@ -4,11 +4,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::WireError;
 
-/// `POST /api/meetings` request.
+/// A meeting's settings: the body of `POST /api/meetings` (unset fields take their
+/// defaults) and of `PATCH /api/meetings/{id}` (only the given fields change; there an
+/// empty passcode removes it, `expires_in` of 0 removes the expiry, and `admit` replaces
+/// the rules).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-pub struct CreateMeeting {
+pub struct MeetingSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Lifetime in seconds; none means the meeting does not expire.
@@ -24,6 +27,11 @@ pub struct CreateMeeting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admit: Option<Vec<String>>,
 }
+
+/// `POST /api/meetings` request.
+pub type CreateMeeting = MeetingSettings;
+/// `PATCH /api/meetings/{id}` request.
+pub type UpdateMeeting = MeetingSettings;
 
 /// `POST /api/meetings` answer.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -122,25 +130,6 @@ pub struct UpdateUser {
     pub admin: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-}
-
-/// `PATCH /api/meetings/{id}` request: only the given fields change. An empty passcode
-/// removes it; `expires_in` of 0 removes the expiry.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct UpdateMeeting {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passcode: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_in: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lobby: Option<String>,
-    /// Replaces the admission rules.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admit: Option<Vec<String>>,
 }
 
 /// A meeting in lists and `GET /api/meetings/{id}/details`, for its organiser.

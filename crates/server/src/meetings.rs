@@ -57,7 +57,7 @@ async fn passcode_hash(p: Option<String>) -> Result<Option<String>, WireError> {
 
 /// `POST /api/meetings`: a signed-in user becomes the organiser; with the admin token the
 /// meeting has none.
-#[utoipa::path(post, path = "/api/meetings", tag = "meetings", request_body = CreateMeeting, responses((status = 201, body = CreatedMeeting), (status = 401, body = deskshare_proto::api::ErrorBody)))]
+#[utoipa::path(post, path = "/api/meetings", tag = "meetings", request_body = deskshare_proto::api::MeetingSettings, responses((status = 201, body = CreatedMeeting), (status = 401, body = deskshare_proto::api::ErrorBody)))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -177,7 +177,7 @@ pub async fn details(
 }
 
 /// `PATCH /api/meetings/{id}`.
-#[utoipa::path(patch, path = "/api/meetings/{id}", tag = "meetings", params(("id" = String, Path)), request_body = UpdateMeeting, responses((status = 200, body = MeetingSummary), (status = 403, body = deskshare_proto::api::ErrorBody, description = "NOT_ORGANISER")))]
+#[utoipa::path(patch, path = "/api/meetings/{id}", tag = "meetings", params(("id" = String, Path)), request_body = deskshare_proto::api::MeetingSettings, responses((status = 200, body = MeetingSummary), (status = 403, body = deskshare_proto::api::ErrorBody, description = "NOT_ORGANISER")))]
 pub async fn update(
     State(state): State<Arc<AppState>>,
     caller: Caller,

@@ -69,7 +69,7 @@ mod tests {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
         }
         let schemas = doc["components"]["schemas"].as_object().unwrap();
-        for s in ["CreateMeeting", "MeetingSummary", "ErrorBody", "ErrorCode", "RosterEntry", "PolicyReport"] {
+        for s in ["MeetingSettings", "MeetingSummary", "ErrorBody", "ErrorCode", "RosterEntry", "PolicyReport"] {
             assert!(schemas.contains_key(s), "schema {s} missing");
         }
         let routes = include_str!("http.rs");

@@ -2,29 +2,47 @@
 
 use clap::Subcommand;
 use deskshare_proto::WireError;
-use deskshare_proto::api::{CreateMeeting, MeetingSummary, UpdateMeeting};
+use deskshare_proto::api::{MeetingSettings, MeetingSummary};
 
 use super::ServerArgs;
+
+/// A meeting's settings, for `create` and `update`.
+#[derive(clap::Args)]
+pub struct Settings {
+    #[arg(long)]
+    title: Option<String>,
+    /// Joiners must give this passcode.
+    #[arg(long)]
+    passcode: Option<String>,
+    /// The meeting expires this many seconds from now.
+    #[arg(long)]
+    expires_in: Option<u64>,
+    /// Who waits in the lobby until admitted: off (default), guests or everyone.
+    #[arg(long)]
+    lobby: Option<String>,
+    /// Who skips the lobby: signed-in, or domain:example.org (repeatable).
+    #[arg(long)]
+    admit: Vec<String>,
+}
+
+impl From<Settings> for MeetingSettings {
+    fn from(s: Settings) -> Self {
+        let admit = match s.admit.as_slice() {
+            [] => None,
+            [none] if none == "none" => Some(vec![]),
+            _ => Some(s.admit),
+        };
+        MeetingSettings { title: s.title, expires_in: s.expires_in, passcode: s.passcode, lobby: s.lobby, admit }
+    }
+}
 
 #[derive(Subcommand)]
 pub enum MeetingCommand {
     /// Create a meeting and print its join and presenter URLs. Signed in, you become its
     /// organiser; with the admin token it has none.
     Create {
-        #[arg(long)]
-        title: Option<String>,
-        /// Joiners must give this passcode.
-        #[arg(long)]
-        passcode: Option<String>,
-        /// The meeting expires this many seconds from now.
-        #[arg(long)]
-        expires_in: Option<u64>,
-        /// Who waits in the lobby until admitted: off (default), guests or everyone.
-        #[arg(long)]
-        lobby: Option<String>,
-        /// Who skips the lobby: signed-in, or domain:example.org (repeatable).
-        #[arg(long)]
-        admit: Vec<String>,
+        #[command(flatten)]
+        settings: Settings,
         /// Print {"id","join_url","presenter_url"} as JSON.
         #[arg(long)]
         json: bool,
@@ -46,20 +64,12 @@ pub enum MeetingCommand {
         #[command(flatten)]
         server: ServerArgs,
     },
-    /// Change a meeting's title, passcode (empty removes it) or expiry (0 removes it).
+    /// Change a meeting's title, passcode (empty removes it), expiry (0 removes it),
+    /// lobby or admission rules (`--admit none` clears them).
     Update {
         id: String,
-        #[arg(long)]
-        title: Option<String>,
-        #[arg(long)]
-        passcode: Option<String>,
-        #[arg(long)]
-        expires_in: Option<u64>,
-        #[arg(long)]
-        lobby: Option<String>,
-        /// Replaces the admission rules (repeatable; `--admit none` clears them).
-        #[arg(long)]
-        admit: Vec<String>,
+        #[command(flatten)]
+        settings: Settings,
         #[command(flatten)]
         server: ServerArgs,
     },
@@ -156,9 +166,8 @@ fn json(v: &impl serde::Serialize) {
 
 pub async fn run(command: MeetingCommand) -> Result<(), WireError> {
     match command {
-        MeetingCommand::Create { title, passcode, expires_in, lobby, admit, json: as_json, server } => {
-            let admit = (!admit.is_empty()).then_some(admit);
-            let m = server.api()?.create_meeting(&CreateMeeting { title, expires_in, passcode, lobby, admit }).await?;
+        MeetingCommand::Create { settings, json: as_json, server } => {
+            let m = server.api()?.create_meeting(&settings.into()).await?;
             if as_json {
                 json(&serde_json::json!({ "id": m.id, "join_url": m.join_url, "presenter_url": m.presenter_url }));
             } else {
@@ -181,14 +190,8 @@ pub async fn run(command: MeetingCommand) -> Result<(), WireError> {
             let m = server.api()?.meeting(&id).await?;
             if as_json { json(&m) } else { print_summary(&m) }
         }
-        MeetingCommand::Update { id, title, passcode, expires_in, lobby, admit, server } => {
-            let admit = match admit.as_slice() {
-                [] => None,
-                [none] if none == "none" => Some(vec![]),
-                _ => Some(admit),
-            };
-            let m =
-                server.api()?.update_meeting(&id, &UpdateMeeting { title, passcode, expires_in, lobby, admit }).await?;
+        MeetingCommand::Update { id, settings, server } => {
+            let m = server.api()?.update_meeting(&id, &settings.into()).await?;
             print_summary(&m);
         }
         MeetingCommand::Roster { id, json: as_json, server } => {
