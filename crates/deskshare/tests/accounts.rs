@@ -152,3 +152,38 @@ fn accounts_meetings_and_restart() {
     ok(cli(&alice, &server, &["meeting", "delete", &a_id], None));
     fails_with(view(&server, &["--passcode", "4711"]), "MEETING_NOT_FOUND");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browser_sign_in_sets_a_locked_down_cookie_that_the_api_accepts() {
+    let dir = workdir("cookie");
+    let server = Server::start(&dir);
+    add_user(&dir.join("cfg-admin"), &server, "zoe", "zoe-password", &[]);
+    let tls = deskshare_client::TlsOptions { ca: Some(server.ca()), insecure: false };
+    let http =
+        reqwest::Client::builder().tls_backend_preconfigured((*tls.client_config().unwrap()).clone()).build().unwrap();
+    let res = http
+        .post(format!("{}api/login", server.url))
+        .json(&serde_json::json!({ "name": "zoe", "password": "zoe-password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    for attr in ["deskshare_session=", "HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attr), "{attr} in {cookie}");
+    }
+    let session = cookie.split(';').next().unwrap().to_string();
+    let me = http.get(format!("{}api/me", server.url)).header("cookie", &session).send().await.unwrap();
+    assert_eq!(me.status(), 200);
+    let me: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(me["name"], "zoe");
+    // The OpenAPI description is served too.
+    let api: serde_json::Value =
+        http.get(format!("{}api/openapi.json", server.url)).send().await.unwrap().json().await.unwrap();
+    assert!(api["paths"]["/api/login"]["post"].is_object());
+    // After sign-out the cookie is cleared and no longer works.
+    let out = http.post(format!("{}api/logout", server.url)).header("cookie", &session).send().await.unwrap();
+    assert!(out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    let me = http.get(format!("{}api/me", server.url)).header("cookie", &session).send().await.unwrap();
+    assert_eq!(me.status(), 401);
+}
