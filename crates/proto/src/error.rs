@@ -130,7 +130,7 @@ error_codes! {
     /// A request needed the admin token (or a session) and had none or a wrong one.
     Unauthorized = "UNAUTHORIZED", 401,
         "the request carried no valid token",
-        "pass --token or set DESKSHARE_TOKEN to the contents of DATA/admin-token on the server";
+        "sign in with `deskshare login SERVER`, or pass --token / DESKSHARE_TOKEN (the admin token is DATA/admin-token on the server)";
     /// The server's certificate is not trusted by this client.
     TlsUntrusted = "TLS_UNTRUSTED", 0,
         "the server's certificate is not signed by an authority this client trusts",
