@@ -30,7 +30,7 @@ impl LiveMeeting {
     }
 
     fn person(&self, participant: ParticipantId) -> Person {
-        let name = self.participants.lock().expect("participants lock").get(&participant).map(|p| p.name.clone());
+        let name = self.participants.lock().expect("participants lock").get(&participant).map(|p| p.info.name.clone());
         Person { participant, name: name.unwrap_or_else(|| format!("Participant {participant}")) }
     }
 
@@ -72,7 +72,16 @@ impl LiveMeeting {
             FloorOutput::Changed { reason } => {
                 let state = self.control_state(floor, reason);
                 tracing::info!(meeting = %self.id, ?state, "control changed");
-                let everyone: Vec<_> = self.participants.lock().expect("participants lock").keys().copied().collect();
+                // Not to the lobby: nothing reaches a client before its welcome, which carries
+                // the current state anyway.
+                let everyone: Vec<_> = self
+                    .participants
+                    .lock()
+                    .expect("participants lock")
+                    .iter()
+                    .filter(|(_, p)| !p.info.in_lobby)
+                    .map(|(id, _)| *id)
+                    .collect();
                 for p in everyone {
                     self.send_to(p, state.clone());
                 }

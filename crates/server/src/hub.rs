@@ -17,17 +17,7 @@ pub const OUTBOX_CAPACITY: usize = 256;
 
 /// A connected participant, as the meeting's other tasks see it.
 pub struct Participant {
-    pub name: String,
-    /// What the connection does: send the screen or watch it.
-    pub role: Role,
-    /// The participant's role in the meeting.
-    pub meeting_role: MeetingRole,
-    /// A guest or a participant from outside the organisation (for control policy).
-    pub external: bool,
-    /// The signed-in user behind the connection, if any.
-    pub user_id: Option<i64>,
-    /// Waiting to be admitted.
-    pub in_lobby: bool,
+    pub info: ParticipantInfo,
     /// Control messages for this participant's session task to send.
     pub outbox: mpsc::Sender<ServerMessage>,
     /// Decisions about this participant (admitted, denied, removed).
@@ -51,13 +41,18 @@ pub struct Conn {
     pub signal: watch::Receiver<Signal>,
 }
 
-/// Who is joining, for [`LiveMeeting::join`].
-pub struct Joining {
+/// Who a participant is and where it stands.
+pub struct ParticipantInfo {
     pub name: String,
+    /// What the connection does: send the screen or watch it.
     pub role: Role,
+    /// The participant's role in the meeting.
     pub meeting_role: MeetingRole,
+    /// A guest or a participant from outside the organisation (for control policy).
     pub external: bool,
+    /// The signed-in user behind the connection, if any.
     pub user_id: Option<i64>,
+    /// Waiting to be admitted.
     pub in_lobby: bool,
 }
 
@@ -158,19 +153,10 @@ impl LiveMeeting {
 
     /// Registers a connection (in the lobby or not); its session task drains the outbox
     /// and watches the signal.
-    pub fn join(&self, id: u64, joining: Joining) -> Conn {
+    pub fn join(&self, id: u64, info: ParticipantInfo) -> Conn {
         let (outbox, rx) = mpsc::channel(OUTBOX_CAPACITY);
         let (signal, signal_rx) = watch::channel(Signal::None);
-        let p = Participant {
-            name: joining.name,
-            role: joining.role,
-            meeting_role: joining.meeting_role,
-            external: joining.external,
-            user_id: joining.user_id,
-            in_lobby: joining.in_lobby,
-            outbox,
-            signal,
-        };
+        let p = Participant { info, outbox, signal };
         self.participants.lock().expect("participants lock").insert(id, p);
         self.broadcast_roster();
         Conn { id, outbox: rx, signal: signal_rx }
@@ -182,7 +168,7 @@ impl LiveMeeting {
     }
 
     pub fn is_external(&self, conn: u64) -> bool {
-        self.participants.lock().expect("participants lock").get(&conn).is_some_and(|p| p.external)
+        self.participants.lock().expect("participants lock").get(&conn).is_some_and(|p| p.info.external)
     }
 
     pub fn policies(&self) -> Policies {

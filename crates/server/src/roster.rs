@@ -12,14 +12,14 @@ impl LiveMeeting {
         let ps = self.participants.lock().expect("participants lock");
         let mut out: Vec<RosterEntry> = ps
             .iter()
-            .filter(|(_, p)| include_lobby || !p.in_lobby)
+            .filter(|(_, p)| include_lobby || !p.info.in_lobby)
             .map(|(&id, p)| RosterEntry {
                 participant: id,
-                name: p.name.clone(),
-                role: p.meeting_role,
-                guest: p.external,
-                presenting: presenter == Some(id) && p.role == Role::Presenter,
-                in_lobby: p.in_lobby,
+                name: p.info.name.clone(),
+                role: p.info.meeting_role,
+                guest: p.info.external,
+                presenting: presenter == Some(id) && p.info.role == Role::Presenter,
+                in_lobby: p.info.in_lobby,
             })
             .collect();
         out.sort_by_key(|e| e.participant);
@@ -30,8 +30,8 @@ impl LiveMeeting {
     pub fn broadcast_roster(&self) {
         let (full, public) = (self.roster(true), self.roster(false));
         let ps = self.participants.lock().expect("participants lock");
-        for p in ps.values().filter(|p| !p.in_lobby) {
-            let sees_lobby = p.meeting_role != MeetingRole::Attendee;
+        for p in ps.values().filter(|p| !p.info.in_lobby) {
+            let sees_lobby = p.info.meeting_role != MeetingRole::Attendee;
             let list = if sees_lobby { full.clone() } else { public.clone() };
             let _ = p.outbox.try_send(ServerMessage::Roster { participants: list });
         }
@@ -43,8 +43,8 @@ impl LiveMeeting {
         let decided = {
             let mut ps = self.participants.lock().expect("participants lock");
             match ps.get_mut(&id) {
-                Some(p) if p.in_lobby => {
-                    p.in_lobby = !admit;
+                Some(p) if p.info.in_lobby => {
+                    p.info.in_lobby = !admit;
                     p.signal.send_replace(if admit { Signal::Admitted } else { Signal::Denied });
                     true
                 }
@@ -63,11 +63,11 @@ impl LiveMeeting {
     pub fn set_role(&self, id: u64, presenter: bool) -> Option<Option<i64>> {
         let user = {
             let mut ps = self.participants.lock().expect("participants lock");
-            let p = ps.get_mut(&id).filter(|p| !p.in_lobby)?;
-            if p.meeting_role != MeetingRole::Organiser {
-                p.meeting_role = if presenter { MeetingRole::Presenter } else { MeetingRole::Attendee };
+            let p = ps.get_mut(&id).filter(|p| !p.info.in_lobby)?;
+            if p.info.meeting_role != MeetingRole::Organiser {
+                p.info.meeting_role = if presenter { MeetingRole::Presenter } else { MeetingRole::Attendee };
             }
-            p.user_id
+            p.info.user_id
         };
         self.broadcast_roster();
         Some(user)
@@ -75,7 +75,7 @@ impl LiveMeeting {
 
     /// The meeting role of a connection.
     pub fn meeting_role(&self, id: u64) -> Option<MeetingRole> {
-        self.participants.lock().expect("participants lock").get(&id).map(|p| p.meeting_role)
+        self.participants.lock().expect("participants lock").get(&id).map(|p| p.info.meeting_role)
     }
 
     /// Removes a participant: its session ends with REMOVED_BY_ORGANISER.

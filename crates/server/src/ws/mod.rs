@@ -7,6 +7,8 @@ mod viewer;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::watch;
+
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -19,7 +21,7 @@ use deskshare_proto::{
 
 use crate::auth::Caller;
 use crate::http::AppState;
-use crate::hub::{Conn, Joining, LiveMeeting, Signal};
+use crate::hub::{Conn, LiveMeeting, ParticipantInfo, Signal};
 use crate::store::unix_now;
 
 /// How long a client has to send its hello.
@@ -77,7 +79,7 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String, caller
         Role::Viewer => format!("Viewer {id}"),
     });
     tracing::info!(meeting = %meeting.id, conn = id, ?role, ?meeting_role, guest = external, lobby = waits, name = display_name, "joined");
-    let joining = Joining { name: display_name, role, meeting_role, external, user_id, in_lobby: waits };
+    let joining = ParticipantInfo { name: display_name, role, meeting_role, external, user_id, in_lobby: waits };
     let mut conn = live.join(id, joining);
     let result = async {
         if waits {
@@ -125,21 +127,18 @@ async fn wait_in_lobby(
     state: &AppState,
 ) -> Result<(), WireError> {
     send_control(socket, &ServerMessage::Lobby).await?;
-    let mut ended = live.subscribe_ended();
-    let mut shutdown = state.shutdown.clone();
-    let mut ping = tokio::time::interval(PING_INTERVAL);
-    let mut liveness = Liveness::new();
+    let mut house = Housekeeping::new(live, state);
     loop {
-        match *conn.signal.borrow_and_update() {
+        let decision = *conn.signal.borrow();
+        match decision {
             Signal::Admitted => return Ok(()),
             Signal::Denied => return Err(WireError::bare(ErrorCode::LobbyDenied)),
             Signal::Removed => return Err(WireError::bare(ErrorCode::RemovedByOrganiser)),
             Signal::None => {}
         }
         tokio::select! {
-            _ = conn.signal.changed() => {}
             input = recv_input(socket) => {
-                liveness.heard();
+                house.heard();
                 match input? {
                     Input::Closed => return Err(WireError::new(ErrorCode::ConnectionLost, "left the lobby")),
                     Input::Heartbeat => {}
@@ -148,9 +147,7 @@ async fn wait_in_lobby(
                     }
                 }
             }
-            _ = ping.tick() => send(socket, liveness.tick()?).await?,
-            _ = ended.changed() => return Err(WireError::bare(ErrorCode::MeetingEnded)),
-            _ = shutdown.changed() => return Err(WireError::bare(ErrorCode::ServerShuttingDown)),
+            chore = house.next_without_outbox(conn) => if let Some(msg) = chore? { send(socket, msg).await? },
         }
     }
 }
@@ -333,24 +330,59 @@ pub(crate) async fn send_control(socket: &mut WebSocket, msg: &ServerMessage) ->
     send(socket, Message::Text(msg.to_json().into())).await
 }
 
-/// Tracks when the peer was last heard from.
-pub(crate) struct Liveness {
+/// What every session loop waits on besides its own work: control messages queued for
+/// it, decisions about it, the ping clock, the meeting ending and the server stopping.
+pub(crate) struct Housekeeping {
+    ended: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
+    ping: tokio::time::Interval,
     last_heard: Instant,
 }
 
-impl Liveness {
-    pub fn new() -> Self {
-        Liveness { last_heard: Instant::now() }
+impl Housekeeping {
+    pub fn new(live: &LiveMeeting, state: &AppState) -> Self {
+        Housekeeping {
+            ended: live.subscribe_ended(),
+            shutdown: state.shutdown.clone(),
+            ping: tokio::time::interval(PING_INTERVAL),
+            last_heard: Instant::now(),
+        }
     }
+
+    /// The peer said something (any message counts).
     pub fn heard(&mut self) {
         self.last_heard = Instant::now();
     }
-    /// On each ping tick: `Err` if the peer has been silent too long, else a ping to send.
-    pub fn tick(&self) -> Result<Message, WireError> {
-        if self.last_heard.elapsed() > PING_INTERVAL * 3 {
-            Err(WireError::new(ErrorCode::ConnectionLost, "peer silent for 30 s"))
-        } else {
-            Ok(Message::Ping(Default::default()))
+
+    /// Waits for the next chore. `Ok(Some)` is a message to send, `Err` ends the session.
+    /// Cancel-safe: it only awaits channels and the ping clock.
+    pub async fn next(&mut self, conn: &mut Conn) -> Result<Option<Message>, WireError> {
+        self.next_chore(conn, true).await
+    }
+
+    /// Like [`Housekeeping::next`], leaving queued control messages for later: the lobby
+    /// uses it, because nothing may reach a client before its welcome.
+    pub async fn next_without_outbox(&mut self, conn: &mut Conn) -> Result<Option<Message>, WireError> {
+        self.next_chore(conn, false).await
+    }
+
+    async fn next_chore(&mut self, conn: &mut Conn, outbox: bool) -> Result<Option<Message>, WireError> {
+        tokio::select! {
+            Some(msg) = conn.outbox.recv(), if outbox => Ok(Some(Message::Text(msg.to_json().into()))),
+            _ = conn.signal.changed() => match *conn.signal.borrow() {
+                Signal::Removed => Err(WireError::bare(ErrorCode::RemovedByOrganiser)),
+                _ => Ok(None),
+            },
+            _ = self.ping.tick() => {
+                // A peer silent for three pings is gone, so it never lingers in the roster.
+                if self.last_heard.elapsed() > PING_INTERVAL * 3 {
+                    Err(WireError::new(ErrorCode::ConnectionLost, "peer silent for 30 s"))
+                } else {
+                    Ok(Some(Message::Ping(Default::default())))
+                }
+            }
+            _ = self.shutdown.changed() => Err(WireError::bare(ErrorCode::ServerShuttingDown)),
+            _ = self.ended.changed() => Err(WireError::bare(ErrorCode::MeetingEnded)),
         }
     }
 }

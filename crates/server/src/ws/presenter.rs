@@ -6,9 +6,9 @@ use std::time::Instant;
 use axum::extract::ws::WebSocket;
 use deskshare_proto::{ClientMessage, ControlPolicy, ErrorCode, MediaMessage, ServerMessage, ShareKind, WireError};
 
-use super::{Input, Liveness, PING_INTERVAL, recv_input, send, send_control};
+use super::{Housekeeping, Input, recv_input, send, send_control};
 use crate::http::AppState;
-use crate::hub::{Conn, LiveMeeting, Signal};
+use crate::hub::{Conn, LiveMeeting};
 
 pub(super) async fn run(
     socket: &mut WebSocket,
@@ -38,10 +38,7 @@ async fn receive_loop(
 ) -> Result<(), WireError> {
     let mut presence_rx = live.subscribe_presence();
     let mut policies = live.subscribe_policies();
-    let mut shutdown = state.shutdown.clone();
-    let mut ended = live.subscribe_ended();
-    let mut liveness = Liveness::new();
-    let mut ping = tokio::time::interval(PING_INTERVAL);
+    let mut house = Housekeeping::new(live, state);
     let mut told_viewers = None;
     loop {
         let presence = *presence_rx.borrow_and_update();
@@ -62,7 +59,7 @@ async fn receive_loop(
         };
         tokio::select! {
             input = recv_input(socket) => {
-                liveness.heard();
+                house.heard();
                 match input? {
                     Input::Closed => return Ok(()),
                     Input::Heartbeat => {}
@@ -79,17 +76,9 @@ async fn receive_loop(
                     }
                 }
             }
-            Some(msg) = conn.outbox.recv() => send_control(socket, &msg).await?,
-            _ = conn.signal.changed() => {
-                if *conn.signal.borrow_and_update() == Signal::Removed {
-                    return Err(WireError::bare(ErrorCode::RemovedByOrganiser));
-                }
-            }
+            chore = house.next(conn) => if let Some(msg) = chore? { send(socket, msg).await? },
             _ = ask_expired => live.with_floor(|f, now| f.handle_timeout(now)),
             _ = presence_rx.changed() => {}
-            _ = ping.tick() => send(socket, liveness.tick()?).await?,
-            _ = shutdown.changed() => return Err(WireError::bare(ErrorCode::ServerShuttingDown)),
-            _ = ended.changed() => return Err(WireError::bare(ErrorCode::MeetingEnded)),
             // A policy change that forbids what is being shared ends the share.
             _ = policies.changed() => super::check_share(&policies.borrow_and_update(), share)?,
         }

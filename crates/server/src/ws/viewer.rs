@@ -8,9 +8,9 @@ use deskshare_fanout::{DEFAULT_WINDOW, PumpOutput, ViewerPump};
 use deskshare_meeting::TokenBucket;
 use deskshare_proto::{ClientMessage, ErrorCode, InputEvent, MAX_INPUT_EVENTS, ServerMessage, WireError};
 
-use super::{Input, Liveness, PING_INTERVAL, recv_input, send, send_control};
+use super::{Housekeeping, Input, recv_input, send, send_control};
 use crate::http::AppState;
-use crate::hub::{Conn, LiveMeeting, Presence, Signal};
+use crate::hub::{Conn, LiveMeeting, Presence};
 
 /// Input events a controller may send per second on average, and in one burst. Far above
 /// human speed (a fast typist makes ~20 events/s), low enough to stop a flood.
@@ -38,11 +38,8 @@ async fn pump_loop(
     let mut pump = ViewerPump::new(DEFAULT_WINDOW);
     let mut screen_rx = live.subscribe_screen();
     let mut presence_rx = live.subscribe_presence();
-    let mut shutdown = state.shutdown.clone();
-    let mut ended = live.subscribe_ended();
+    let mut house = Housekeeping::new(live, state);
     let mut told = Presence { presenter: None, viewers: 0 };
-    let mut liveness = Liveness::new();
-    let mut ping = tokio::time::interval(PING_INTERVAL);
     let mut input_budget = TokenBucket::new(INPUT_RATE, INPUT_BURST, Instant::now());
     let mut presence = *presence_rx.borrow_and_update();
     loop {
@@ -67,7 +64,7 @@ async fn pump_loop(
         }
         tokio::select! {
             input = recv_input(socket) => {
-                liveness.heard();
+                house.heard();
                 match input? {
                     Input::Closed => return Ok(()),
                     Input::Heartbeat => {}
@@ -77,17 +74,9 @@ async fn pump_loop(
                     }
                 }
             }
-            Some(msg) = conn.outbox.recv() => send_control(socket, &msg).await?,
-            _ = conn.signal.changed() => {
-                if *conn.signal.borrow_and_update() == Signal::Removed {
-                    return Err(WireError::bare(ErrorCode::RemovedByOrganiser));
-                }
-            }
+            chore = house.next(conn) => if let Some(msg) = chore? { send(socket, msg).await? },
             _ = screen_rx.changed() => {}
             _ = presence_rx.changed() => presence = *presence_rx.borrow_and_update(),
-            _ = ping.tick() => send(socket, liveness.tick()?).await?,
-            _ = shutdown.changed() => return Err(WireError::bare(ErrorCode::ServerShuttingDown)),
-            _ = ended.changed() => return Err(WireError::bare(ErrorCode::MeetingEnded)),
         }
     }
 }
