@@ -177,6 +177,11 @@ pub enum ClientMessage {
     ControlDecision { grant: u64, granted: bool },
     /// Presenter agent: it took control back.
     ControlRevoke { grant: u64, reason: RevokeReason },
+    /// Organiser (presenters too, for the lobby): `admit`, `deny`, `promote`, `demote`
+    /// or `remove` a participant.
+    Participant { participant: u64, action: String },
+    /// Organiser: end the meeting for everyone.
+    EndMeeting,
 }
 
 /// Messages the server sends to a client.

@@ -272,35 +272,79 @@ pub async fn act(
 ) -> Result<Json<Vec<deskshare_proto::RosterEntry>>, ApiError> {
     let (m, live) = live_meeting(&state, &id).await?;
     may_act(&state, &caller, &m, matches!(action.as_str(), "admit" | "deny")).await?;
-    let gone = || ApiError(WireError::bare(ErrorCode::ParticipantNotFound));
-    match action.as_str() {
-        "admit" | "deny" => {
-            if !live.decide_lobby(participant, action == "admit") {
+    let action: ParticipantAction = action.parse()?;
+    perform(&state, &m.id, &live, participant, action).await?;
+    tracing::info!(meeting = %m.id, participant, ?action, by = caller.user().map(|u| u.name.as_str()), "participant action");
+    Ok(Json(live.roster(true)))
+}
+
+/// What an organiser (or, for the lobby, a presenter) can do to a participant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParticipantAction {
+    Admit,
+    Deny,
+    Promote,
+    Demote,
+    Remove,
+}
+
+impl ParticipantAction {
+    /// Presenters may decide about the lobby; everything else is the organiser's.
+    pub fn presenters_may(self) -> bool {
+        matches!(self, ParticipantAction::Admit | ParticipantAction::Deny)
+    }
+}
+
+impl std::str::FromStr for ParticipantAction {
+    type Err = WireError;
+    fn from_str(s: &str) -> Result<Self, WireError> {
+        Ok(match s {
+            "admit" => ParticipantAction::Admit,
+            "deny" => ParticipantAction::Deny,
+            "promote" => ParticipantAction::Promote,
+            "demote" => ParticipantAction::Demote,
+            "remove" => ParticipantAction::Remove,
+            other => {
+                return Err(WireError::new(
+                    ErrorCode::ArgumentInvalid,
+                    format!("unknown action '{other}' (admit, deny, promote, demote, remove)"),
+                ));
+            }
+        })
+    }
+}
+
+/// Carries out an action on a live meeting's participant (authorisation is the caller's
+/// business: REST checks the signed-in user, the WebSocket the connection's role).
+pub async fn perform(
+    state: &AppState,
+    meeting: &MeetingId,
+    live: &crate::hub::LiveMeeting,
+    participant: u64,
+    action: ParticipantAction,
+) -> Result<(), WireError> {
+    let gone = || WireError::bare(ErrorCode::ParticipantNotFound);
+    match action {
+        ParticipantAction::Admit | ParticipantAction::Deny => {
+            if !live.decide_lobby(participant, action == ParticipantAction::Admit) {
                 return Err(gone());
             }
         }
-        "promote" | "demote" => {
-            let user = live.set_role(participant, action == "promote").ok_or_else(gone)?;
+        ParticipantAction::Promote | ParticipantAction::Demote => {
+            let promote = action == ParticipantAction::Promote;
+            let user = live.set_role(participant, promote).ok_or_else(gone)?;
             // A signed-in user keeps the role across reconnects and restarts.
             if let Some(user) = user {
-                state.store.set_presenter(&m.id, user, action == "promote").await.map_err(internal)?;
+                state.store.set_presenter(meeting, user, promote).await.map_err(internal)?;
             }
         }
-        "remove" => {
+        ParticipantAction::Remove => {
             if !live.remove(participant) {
                 return Err(gone());
             }
         }
-        other => {
-            return Err(WireError::new(
-                ErrorCode::ArgumentInvalid,
-                format!("unknown action '{other}' (admit, deny, promote, demote, remove)"),
-            )
-            .into());
-        }
     }
-    tracing::info!(meeting = %m.id, participant, action, by = caller.user().map(|u| u.name.as_str()), "participant action");
-    Ok(Json(live.roster(true)))
+    Ok(())
 }
 
 /// `POST /api/meetings/{id}/end`: ends the meeting for everyone (it can start again).

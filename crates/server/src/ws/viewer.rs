@@ -6,11 +6,12 @@ use std::time::Instant;
 use axum::extract::ws::{Message, WebSocket};
 use deskshare_fanout::{DEFAULT_WINDOW, PumpOutput, ViewerPump};
 use deskshare_meeting::TokenBucket;
-use deskshare_proto::{ClientMessage, ErrorCode, InputEvent, MAX_INPUT_EVENTS, ServerMessage, WireError};
+use deskshare_proto::{ClientMessage, ErrorCode, InputEvent, MAX_INPUT_EVENTS, MeetingRole, ServerMessage, WireError};
 
 use super::{Housekeeping, Input, recv_input, send, send_control};
 use crate::http::AppState;
 use crate::hub::{Conn, LiveMeeting, Presence};
+use crate::meetings::{ParticipantAction, perform};
 
 /// Input events a controller may send per second on average, and in one burst. Far above
 /// human speed (a fast typist makes ~20 events/s), low enough to stop a flood.
@@ -68,7 +69,7 @@ async fn pump_loop(
                 match input? {
                     Input::Closed => return Ok(()),
                     Input::Heartbeat => {}
-                    Input::Control(msg) => handle(socket, live, conn.id, &mut pump, &mut input_budget, msg).await?,
+                    Input::Control(msg) => handle(socket, live, state, conn.id, &mut pump, &mut input_budget, msg).await?,
                     Input::Media(_) => {
                         return Err(WireError::new(ErrorCode::ProtocolViolation, "viewers do not send media"));
                     }
@@ -85,6 +86,7 @@ async fn pump_loop(
 async fn handle(
     socket: &mut WebSocket,
     live: &LiveMeeting,
+    state: &AppState,
     conn: u64,
     pump: &mut ViewerPump,
     budget: &mut TokenBucket,
@@ -121,6 +123,30 @@ async fn handle(
                 Err(e) => send_control(socket, &refused(e)).await,
             }
         }
+        ClientMessage::Participant { participant, action } => {
+            let role = live.meeting_role(conn);
+            let result = match action.parse::<ParticipantAction>() {
+                Ok(a)
+                    if role == Some(MeetingRole::Organiser)
+                        || (role == Some(MeetingRole::Presenter) && a.presenters_may()) =>
+                {
+                    perform(state, &live.id, live, participant, a).await
+                }
+                Ok(_) => Err(WireError::bare(ErrorCode::NotOrganiser)),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => Ok(()),
+                Err(e) => send_control(socket, &refused(e)).await,
+            }
+        }
+        ClientMessage::EndMeeting if live.meeting_role(conn) == Some(MeetingRole::Organiser) => {
+            tracing::info!(meeting = %live.id, conn, "meeting ended by its organiser");
+            live.end();
+            state.hub.remove(&live.id);
+            Ok(())
+        }
+        ClientMessage::EndMeeting => send_control(socket, &refused(WireError::bare(ErrorCode::NotOrganiser))).await,
         ClientMessage::Hello { .. } => Err(WireError::new(ErrorCode::ProtocolViolation, "hello sent twice")),
         ClientMessage::ControlDecision { .. } | ClientMessage::ControlRevoke { .. } => {
             Err(WireError::new(ErrorCode::ProtocolViolation, "only the presenter's agent decides about control"))
