@@ -24,18 +24,18 @@ async fn roster_where(s: &mut Session, f: impl Fn(&[RosterEntry]) -> bool) -> Ve
 
 async fn refusal(s: &mut Session) -> ErrorCode {
     loop {
-        match tokio::time::timeout(Duration::from_secs(15), s.recv()).await.expect("an answer").expect("session") {
-            Incoming::Control(ServerMessage::Refused { code, .. }) => return code,
-            _ => {}
+        if let Incoming::Control(ServerMessage::Refused { code, .. }) =
+            tokio::time::timeout(Duration::from_secs(15), s.recv()).await.expect("an answer").expect("session")
+        {
+            return code;
         }
     }
 }
 
 async fn ended_with(s: &mut Session) -> ErrorCode {
     loop {
-        match tokio::time::timeout(Duration::from_secs(15), s.recv()).await.expect("the end") {
-            Err(e) => return e.code,
-            Ok(_) => {}
+        if let Err(e) = tokio::time::timeout(Duration::from_secs(15), s.recv()).await.expect("the end") {
+            return e.code;
         }
     }
 }
