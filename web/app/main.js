@@ -5,6 +5,7 @@ import { ViewerSession } from "./session.js";
 import { MeetingView } from "./view.js";
 import { loadErrorTable, explain } from "./errors.js";
 import { ControlPanel } from "./control.js";
+import { RosterPanel } from "./roster.js";
 
 const meetingId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 const view = new MeetingView();
@@ -31,7 +32,9 @@ function showPresence() {
   }
 }
 
-const displayName = new URLSearchParams(location.search).get("name") || "Guest";
+// A name from the link (`?name=`); otherwise the server uses the signed-in user's name,
+// or calls a guest "Guest N".
+const displayName = new URLSearchParams(location.search).get("name") || "";
 const notice = /** @type {HTMLElement} */ (document.getElementById("notice"));
 /** @type {number | undefined} */
 let noticeTimer;
@@ -50,6 +53,7 @@ const session = new ViewerSession(meetingId, displayName, {
     view.setTitle(w.title);
     presenterOnline = w.presenter_online;
     control.setMe(w.participant);
+    roster.setMe(w.participant);
     control.setPresenterOnline(presenterOnline);
     showPresence();
   },
@@ -58,8 +62,11 @@ const session = new ViewerSession(meetingId, displayName, {
       presenterOnline = msg.online;
       control.setPresenterOnline(presenterOnline);
       showPresence();
+    } else if (msg.type === "roster") {
+      roster.update(msg.participants);
     } else if (msg.type === "control") {
       control.update(msg);
+      roster.setController(msg.controller ? msg.controller.participant : null);
       const ended = { hotkey: "CONTROL_REVOKED_HOTKEY", local_input: "CONTROL_REVOKED_LOCAL_INPUT", policy: "CONTROL_DISABLED" }[/** @type {string} */ (msg.ended)];
       if (ended && control.wasMine) showNotice(ended, "");
     } else if (msg.type === "lobby") {
@@ -100,6 +107,12 @@ const control = new ControlPanel(
     stage: view.stage,
     surface: view.cursorLayer,
   },
+  (msg) => session.send(msg),
+);
+
+const roster = new RosterPanel(
+  /** @type {HTMLElement} */ (document.getElementById("roster")),
+  /** @type {HTMLButtonElement} */ (document.getElementById("end-meeting")),
   (msg) => session.send(msg),
 );
 

@@ -40,7 +40,10 @@ export class ViewerSession {
     let refusal = null;
     let welcomed = false;
     ws.onopen = () => {
-      ws.send(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, role: "viewer", name: this.name, client: "browser" }));
+      /** @type {Record<string, unknown>} */
+      const hello = { type: "hello", protocol: PROTOCOL_VERSION, role: "viewer", client: "browser" };
+      if (this.name) hello.name = this.name;
+      ws.send(JSON.stringify(hello));
     };
     ws.onmessage = (ev) => {
       if (typeof ev.data !== "string") {

@@ -32,6 +32,7 @@ web_files!(
     "app/decoders/qoi.js",
     "app/control.js",
     "app/keys.js",
+    "app/roster.js",
 );
 
 fn content_type(path: &str) -> &'static str {

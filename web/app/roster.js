@@ -1,0 +1,117 @@
+// The roster panel: who is here, in which role, who is a guest, who presents, who waits
+// in the lobby, and the organiser's buttons (admit, deny, promote, demote, remove, end).
+
+/**
+ * @typedef {{participant: number, name: string, role: "organiser"|"presenter"|"attendee",
+ *   guest: boolean, presenting: boolean, in_lobby: boolean}} RosterEntry
+ */
+
+export class RosterPanel {
+  /**
+   * @param {HTMLElement} list where the roster is drawn
+   * @param {HTMLButtonElement} endButton the organiser's "End meeting"
+   * @param {(msg: object) => void} send
+   */
+  constructor(list, endButton, send) {
+    this.list = list;
+    this.endButton = endButton;
+    this.send = send;
+    this.me = -1;
+    /** @type {RosterEntry[]} */
+    this.entries = [];
+    /** @type {number | null} */
+    this.controller = null;
+    endButton.addEventListener("click", () => {
+      if (confirm("End the meeting for everyone?")) this.send({ type: "end_meeting" });
+    });
+  }
+
+  /** @param {number} me */
+  setMe(me) {
+    this.me = me;
+    this.render();
+  }
+
+  /** @param {RosterEntry[]} entries */
+  update(entries) {
+    this.entries = entries;
+    this.render();
+  }
+
+  /** @param {number | null} participant */
+  setController(participant) {
+    this.controller = participant;
+    this.render();
+  }
+
+  myRole() {
+    return this.entries.find((e) => e.participant === this.me)?.role ?? "attendee";
+  }
+
+  /** @param {string} label @param {string} action @param {RosterEntry} e */
+  button(label, action, e) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    b.setAttribute("aria-label", `${label}: ${e.name}`);
+    b.addEventListener("click", () => this.send({ type: "participant", participant: e.participant, action }));
+    return b;
+  }
+
+  render() {
+    const role = this.myRole();
+    const organiser = role === "organiser";
+    const manages = organiser || role === "presenter";
+    this.endButton.hidden = !organiser;
+    this.list.replaceChildren();
+    const people = this.entries.filter((e) => !e.in_lobby);
+    const waiting = this.entries.filter((e) => e.in_lobby);
+    for (const e of people) {
+      const li = document.createElement("li");
+      li.className = "person";
+      li.dataset.participant = String(e.participant);
+      const name = document.createElement("span");
+      name.className = "person-name";
+      name.textContent = e.participant === this.me ? `${e.name} (you)` : e.name;
+      li.append(name);
+      const tags = /** @type {string[]} */ ([e.role]);
+      if (e.guest) tags.push("guest");
+      if (e.presenting) tags.push("presenting");
+      if (this.controller === e.participant) tags.push("in control");
+      for (const t of tags) {
+        const tag = document.createElement("span");
+        tag.className = `tag tag-${t.replace(" ", "-")}`;
+        tag.textContent = t;
+        li.append(tag);
+      }
+      if (organiser && e.participant !== this.me && e.role !== "organiser") {
+        li.append(e.role === "presenter" ? this.button("Make attendee", "demote", e) : this.button("Make presenter", "promote", e));
+        li.append(this.button("Remove", "remove", e));
+      }
+      this.list.append(li);
+    }
+    if (manages && waiting.length) {
+      const head = document.createElement("li");
+      head.className = "lobby-head";
+      head.textContent = `In the lobby (${waiting.length})`;
+      this.list.append(head);
+      for (const e of waiting) {
+        const li = document.createElement("li");
+        li.className = "person in-lobby";
+        li.dataset.participant = String(e.participant);
+        const name = document.createElement("span");
+        name.className = "person-name";
+        name.textContent = e.name;
+        li.append(name);
+        if (e.guest) {
+          const tag = document.createElement("span");
+          tag.className = "tag tag-guest";
+          tag.textContent = "guest";
+          li.append(tag);
+        }
+        li.append(this.button("Admit", "admit", e), this.button("Deny", "deny", e));
+        this.list.append(li);
+      }
+    }
+  }
+}
