@@ -101,7 +101,7 @@ pub async fn create(
 
 async fn summary(state: &AppState, m: &MeetingRecord) -> Result<MeetingSummary, ApiError> {
     let organiser = match m.organiser_id {
-        Some(id) => state.store.users().await.map_err(internal)?.into_iter().find(|u| u.id == id).map(|u| u.name),
+        Some(id) => state.store.user_by_id(id).await.map_err(internal)?.map(|u| u.name),
         None => None,
     };
     Ok(MeetingSummary {

@@ -284,6 +284,14 @@ impl Store {
         Ok(row.as_ref().map(user_from_row))
     }
 
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(user_from_row))
+    }
+
     pub async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
         let rows =
             sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name")).fetch_all(&self.pool).await?;

@@ -211,11 +211,10 @@ async fn handshake(
     }
     let organiser = caller.is_admin() || caller.user().is_some_and(|u| Some(u.id) == meeting.organiser_id);
     let has_secret = secret.is_some_and(|s| meeting.presenter_secret.matches(&PresenterSecret::from_string(s)));
+    // A signed-in user the organiser promoted in this meeting (kept across restarts).
     let presenter_user = match caller.user() {
-        Some(u) if role == Role::Presenter => {
-            state.store.is_presenter(&meeting.id, u.id).await.map_err(crate::http::internal)?
-        }
-        _ => false,
+        Some(u) => state.store.is_presenter(&meeting.id, u.id).await.map_err(crate::http::internal)?,
+        None => false,
     };
     if role == Role::Presenter && !(has_secret || organiser || presenter_user) {
         return Err(WireError::new(
@@ -248,10 +247,6 @@ async fn handshake(
         let theirs = crate::policy::effective(state, &meeting, caller.user().map(|u| u.id)).await?;
         check_share(&theirs, share)?;
     }
-    let presenter_user = match caller.user() {
-        Some(u) => state.store.is_presenter(&meeting.id, u.id).await.map_err(crate::http::internal)?,
-        None => false,
-    };
     let meeting_role = if organiser {
         MeetingRole::Organiser
     } else if presenter_user || has_secret {
