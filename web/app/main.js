@@ -48,6 +48,34 @@ function showNotice(/** @type {string} */ code, /** @type {string} */ message) {
   noticeTimer = setTimeout(() => (notice.hidden = true), 8000);
 }
 
+/** Adds a passcode field under the error, and joins again with what is typed. */
+function askPasscode() {
+  const form = document.createElement("form");
+  form.className = "passcode-form";
+  const label = document.createElement("label");
+  label.textContent = "Passcode";
+  const input = document.createElement("input");
+  input.type = "password";
+  input.id = "passcode";
+  input.autocomplete = "off";
+  input.required = true;
+  label.htmlFor = "passcode";
+  const button = document.createElement("button");
+  button.type = "submit";
+  button.textContent = "Join";
+  form.append(label, input, button);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    session.passcode = input.value;
+    fatal = false;
+    view.showOverlay("Joining…");
+    view.setStatus("Connecting…", "warn");
+    session.start();
+  });
+  view.overlay.append(form);
+  input.focus();
+}
+
 const session = new ViewerSession(meetingId, displayName, {
   onWelcome(w) {
     view.setTitle(w.title);
@@ -96,6 +124,7 @@ const session = new ViewerSession(meetingId, displayName, {
   onFatal(code, message) {
     fatal = true;
     view.showError(code, message);
+    if (code === "PASSCODE_INVALID") askPasscode();
   },
 });
 

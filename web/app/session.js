@@ -29,6 +29,8 @@ export class ViewerSession {
     this.ws = null;
     this.attempt = 0;
     this.stopped = false;
+    /** The meeting's passcode, once the person typed it. @type {string} */
+    this.passcode = "";
   }
 
   start() {
@@ -43,6 +45,7 @@ export class ViewerSession {
       /** @type {Record<string, unknown>} */
       const hello = { type: "hello", protocol: PROTOCOL_VERSION, role: "viewer", client: "browser" };
       if (this.name) hello.name = this.name;
+      if (this.passcode) hello.passcode = this.passcode;
       ws.send(JSON.stringify(hello));
     };
     ws.onmessage = (ev) => {
