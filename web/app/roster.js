@@ -58,6 +58,29 @@ export class RosterPanel {
     return b;
   }
 
+  /**
+   * One line of the list: the name and its tags.
+   * @param {RosterEntry} e
+   * @param {string} name
+   * @param {string[]} tags
+   */
+  personItem(e, name, tags) {
+    const li = document.createElement("li");
+    li.className = e.in_lobby ? "person in-lobby" : "person";
+    li.dataset.participant = String(e.participant);
+    const label = document.createElement("span");
+    label.className = "person-name";
+    label.textContent = name;
+    li.append(label);
+    for (const t of tags) {
+      const tag = document.createElement("span");
+      tag.className = `tag tag-${t.replace(" ", "-")}`;
+      tag.textContent = t;
+      li.append(tag);
+    }
+    return li;
+  }
+
   render() {
     const role = this.myRole();
     const organiser = role === "organiser";
@@ -67,23 +90,11 @@ export class RosterPanel {
     const people = this.entries.filter((e) => !e.in_lobby);
     const waiting = this.entries.filter((e) => e.in_lobby);
     for (const e of people) {
-      const li = document.createElement("li");
-      li.className = "person";
-      li.dataset.participant = String(e.participant);
-      const name = document.createElement("span");
-      name.className = "person-name";
-      name.textContent = e.participant === this.me ? `${e.name} (you)` : e.name;
-      li.append(name);
       const tags = /** @type {string[]} */ ([e.role]);
       if (e.guest) tags.push("guest");
       if (e.presenting) tags.push("presenting");
       if (this.controller === e.participant) tags.push("in control");
-      for (const t of tags) {
-        const tag = document.createElement("span");
-        tag.className = `tag tag-${t.replace(" ", "-")}`;
-        tag.textContent = t;
-        li.append(tag);
-      }
+      const li = this.personItem(e, e.participant === this.me ? `${e.name} (you)` : e.name, tags);
       if (organiser && e.participant !== this.me && e.role !== "organiser") {
         li.append(e.role === "presenter" ? this.button("Make attendee", "demote", e) : this.button("Make presenter", "promote", e));
         li.append(this.button("Remove", "remove", e));
@@ -96,19 +107,7 @@ export class RosterPanel {
       head.textContent = `In the lobby (${waiting.length})`;
       this.list.append(head);
       for (const e of waiting) {
-        const li = document.createElement("li");
-        li.className = "person in-lobby";
-        li.dataset.participant = String(e.participant);
-        const name = document.createElement("span");
-        name.className = "person-name";
-        name.textContent = e.name;
-        li.append(name);
-        if (e.guest) {
-          const tag = document.createElement("span");
-          tag.className = "tag tag-guest";
-          tag.textContent = "guest";
-          li.append(tag);
-        }
+        const li = this.personItem(e, e.name, e.guest ? ["guest"] : []);
         li.append(this.button("Admit", "admit", e), this.button("Deny", "deny", e));
         this.list.append(li);
       }
