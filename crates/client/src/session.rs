@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use deskshare_proto::{
-    ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, MediaMessage, PROTOCOL_VERSION, Role, ServerMessage,
-    ShareKind, WireError,
+    ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, MediaMessage, OnBehalf, PROTOCOL_VERSION, Role,
+    ServerMessage, ShareKind, WireError,
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
@@ -41,11 +41,13 @@ pub struct Join {
     pub passcode: Option<String>,
     /// Presenter: what is shared, for the sharing policies.
     pub share: Option<ShareKind>,
+    /// Presenter: present for this participant of an open session (as the browser does).
+    pub on_behalf: Option<OnBehalf>,
 }
 
 impl Join {
     pub fn as_role(role: Role) -> Self {
-        Join { role, name: None, control: None, token: None, passcode: None, share: None }
+        Join { role, name: None, control: None, token: None, passcode: None, share: None, on_behalf: None }
     }
 }
 
@@ -99,6 +101,8 @@ impl Session {
             control: join.control,
             passcode: join.passcode.clone(),
             share: join.share,
+            on_behalf: join.on_behalf.clone(),
+            as_guest: false,
         };
         session.send_control(&hello).await?;
         // The welcome comes at once, or after a wait in the lobby (which has no timeout:

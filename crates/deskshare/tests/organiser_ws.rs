@@ -10,7 +10,7 @@ use deskshare_client::api::Api;
 use deskshare_client::session::{Incoming, Join, Session};
 use deskshare_client::{MeetingLink, TlsOptions};
 use deskshare_proto::api::{CreateUser, MeetingSettings};
-use deskshare_proto::{ClientMessage, ErrorCode, MeetingRole, Role, RosterEntry, ServerMessage};
+use deskshare_proto::{ClientMessage, ErrorCode, MeetingRole, OnBehalf, Role, RosterEntry, ServerMessage};
 
 /// The next roster that satisfies `f`.
 async fn roster_where(s: &mut Session, f: impl Fn(&[RosterEntry]) -> bool) -> Vec<RosterEntry> {
@@ -103,4 +103,80 @@ async fn organiser_acts_over_the_websocket() {
     assert_eq!(ended_with(&mut guest).await, ErrorCode::RemovedByOrganiser);
     olga.send_control(&ClientMessage::EndMeeting).await.unwrap();
     assert_eq!(ended_with(&mut olga).await, ErrorCode::MeetingEnded);
+}
+
+/// A keyframe of a 100×70 screen in one colour, as any presenter would send it.
+fn solid_keyframe(colour: u32) -> Vec<u8> {
+    let fb = deskshare_codec::Framebuffer::from_pixels(100, 70, vec![colour; 100 * 70]);
+    let (cols, rows) = fb.grid();
+    let all: Vec<(u32, u32)> = (0..rows).flat_map(|r| (0..cols).map(move |c| (c, r))).collect();
+    let header =
+        deskshare_proto::FrameHeader { keyframe: true, frame: 1, width: 100, height: 70, ..Default::default() };
+    deskshare_proto::FrameMessage { header, tiles: deskshare_codec::encode_tiles(&fb, &all) }.encode()
+}
+
+/// How the browser presents: a second connection, on behalf of the participant, proven
+/// with the key of its welcome. Only presenters may; demoting one ends the share.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_promoted_guest_presents_for_itself_until_demoted() {
+    let dir = workdir("present_on_behalf");
+    let server = Server::start(&dir);
+    let tls = TlsOptions { ca: Some(server.ca()), insecure: false };
+    let (join_url, _) = server.create_meeting("Guest presents");
+    let link = MeetingLink::parse(&join_url).unwrap();
+    let organiser = Join { token: Some(server.token()), name: Some("Org".into()), ..Join::as_role(Role::Viewer) };
+    let mut org = Session::open(&link, &tls, &organiser).await.unwrap();
+    let mut guest = Session::connect(&link, &tls, Role::Viewer, Some("Gail".into())).await.unwrap();
+    let (gail, key) = match &guest.welcome {
+        ServerMessage::Welcome { participant, key, role, .. } => {
+            assert_eq!(*role, MeetingRole::Attendee);
+            (*participant, key.clone())
+        }
+        _ => unreachable!(),
+    };
+    let present = |key: &str| Join {
+        on_behalf: Some(OnBehalf { participant: gail, key: key.into() }),
+        ..Join::as_role(Role::Presenter)
+    };
+
+    // An attendee may not present, and a wrong key proves nothing.
+    assert_eq!(Session::open(&link, &tls, &present(&key)).await.err().unwrap().code, ErrorCode::NotPresenter);
+    let wrong = "0".repeat(key.len());
+    assert_eq!(Session::open(&link, &tls, &present(&wrong)).await.err().unwrap().code, ErrorCode::ParticipantNotFound);
+
+    org.send_control(&ClientMessage::Participant { participant: gail, action: "promote".into() }).await.unwrap();
+    roster_where(&mut guest, |r| r.iter().any(|p| p.participant == gail && p.role == MeetingRole::Presenter)).await;
+    let mut screen = Session::open(&link, &tls, &present(&key)).await.expect("a presenter may present");
+    screen.send_binary(solid_keyframe(0x00c0_3050)).await.unwrap();
+
+    // The roster shows one Gail, presenting; the organiser gets her screen.
+    let roster = roster_where(&mut org, |r| r.iter().any(|p| p.presenting)).await;
+    let gails: Vec<_> = roster.iter().filter(|p| p.name == "Gail").collect();
+    assert_eq!(gails.len(), 1, "{roster:?}");
+    assert!(gails[0].presenting && gails[0].guest && gails[0].participant == gail);
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(15), org.recv()).await.unwrap().unwrap();
+        if let Incoming::Media(deskshare_proto::MediaMessage::Frame(f)) = msg {
+            assert_eq!((f.header.width, f.header.height, f.tiles.len()), (100, 70, 4));
+            assert!(f.tiles.iter().all(|t| &t.data[..] == [0xc0, 0x30, 0x50]));
+            break;
+        }
+    }
+
+    // Made an attendee again: the share ends with its code; watching goes on.
+    org.send_control(&ClientMessage::Participant { participant: gail, action: "demote".into() }).await.unwrap();
+    assert_eq!(ended_with(&mut screen).await, ErrorCode::NotPresenter);
+    roster_where(&mut org, |r| {
+        r.iter().any(|p| p.participant == gail && !p.presenting && p.role == MeetingRole::Attendee)
+    })
+    .await;
+    guest.send_control(&ClientMessage::Chat { text: "still here".into() }).await.unwrap();
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(15), guest.recv()).await.unwrap().unwrap();
+        if let Incoming::Control(ServerMessage::Chat { messages }) = msg
+            && messages.iter().any(|m| m.text == "still here")
+        {
+            break;
+        }
+    }
 }

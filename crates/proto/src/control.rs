@@ -138,6 +138,33 @@ pub struct Person {
     pub name: String,
 }
 
+/// Longest chat message, in characters.
+pub const MAX_CHAT_CHARS: usize = 2000;
+
+/// One chat message, as kept with the meeting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChatLine {
+    /// Increasing within a meeting; clients use it to drop duplicates after a reconnect.
+    pub id: i64,
+    /// Seconds since the Unix epoch.
+    pub at: i64,
+    /// The author's display name when it was sent.
+    pub from: String,
+    /// The author was a guest (not signed in).
+    pub guest: bool,
+    pub text: String,
+}
+
+/// Which participant a presenter connection presents for, and the proof.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnBehalf {
+    pub participant: u64,
+    /// The `key` of that participant's welcome.
+    pub key: String,
+}
+
 /// Messages a client (agent, CLI viewer or browser) sends to the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -164,6 +191,15 @@ pub enum ClientMessage {
         /// Presenter: what it shares (default desktop), checked against the policies.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         share: Option<ShareKind>,
+        /// Presenter: present as this admitted participant, proven with the key from its
+        /// welcome. The browser presents over a second connection this way; it is how a
+        /// guest the organiser made a presenter presents.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on_behalf: Option<OnBehalf>,
+        /// Join as a guest even if the request carries a sign-in (a browser whose account
+        /// was refused, or a person who wants to join under another name).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        as_guest: bool,
     },
     /// A viewer has drawn every frame up to and including `frame`.
     Ack { frame: u64 },
@@ -182,6 +218,8 @@ pub enum ClientMessage {
     Participant { participant: u64, action: String },
     /// Organiser: end the meeting for everyone.
     EndMeeting,
+    /// A chat message to everyone in the meeting (at most [`MAX_CHAT_CHARS`]).
+    Chat { text: String },
 }
 
 /// Messages the server sends to a client.
@@ -197,6 +235,11 @@ pub enum ServerMessage {
         title: String,
         /// Whether a presenter is connected right now.
         presenter_online: bool,
+        /// This participant's own role in the meeting.
+        role: MeetingRole,
+        /// Lets a second connection present for this participant (see `hello.on_behalf`),
+        /// while it is a presenter. Never shown to anyone else.
+        key: String,
     },
     /// The presenter connected or left.
     Presenter { online: bool },
@@ -206,6 +249,8 @@ pub enum ServerMessage {
     Roster { participants: Vec<RosterEntry> },
     /// You are in the lobby until an organiser or presenter admits you.
     Lobby,
+    /// Chat: the meeting's history after the welcome, then each new message.
+    Chat { messages: Vec<ChatLine> },
     /// Who controls and who waits; sent to everyone on every change.
     Control {
         controller: Option<Person>,
@@ -286,6 +331,8 @@ mod tests {
             control: Some(ControlPolicy::Ask),
             passcode: None,
             share: None,
+            on_behalf: None,
+            as_guest: false,
         };
         let json = hello.to_json();
         assert_eq!(

@@ -59,6 +59,10 @@ error_codes! {
     PresenterSecretInvalid = "PRESENTER_SECRET_INVALID", 403,
         "the presenter link's secret does not match this meeting",
         "use the presenter URL printed by `deskshare meeting create`, unchanged";
+    /// The participant is not (or no longer) a presenter.
+    NotPresenter = "NOT_PRESENTER", 403,
+        "only the organiser and presenters may present in this meeting, and you are not (or no longer) one",
+        "ask the organiser to make you a presenter, then present again";
     /// Another connection took over presenting in this meeting.
     PresenterReplaced = "PRESENTER_REPLACED", 409,
         "another presenter connection for this meeting took over",
@@ -171,6 +175,14 @@ error_codes! {
     InputRateLimited = "INPUT_RATE_LIMITED", 429,
         "input arrived faster than the server forwards it; some was dropped",
         "send input at human speed (scripts: add waits)";
+    /// A chat message was empty or too long.
+    ChatInvalid = "CHAT_INVALID", 400,
+        "the chat message was empty or longer than 2000 characters",
+        "write something, or split a long message";
+    /// Chat messages came too fast.
+    ChatRateLimited = "CHAT_RATE_LIMITED", 429,
+        "chat messages arrived faster than 5 a second; this one was not sent",
+        "wait a moment and send it again";
     /// The presenter took control back with the hotkey.
     ControlRevokedHotkey = "CONTROL_REVOKED_HOTKEY", 0,
         "the presenter took control back with the take-back hotkey",

@@ -19,8 +19,8 @@ pub mod keys;
 pub mod media;
 
 pub use control::{
-    ClientMessage, ControlPolicy, InputEvent, MAX_INPUT_EVENTS, MeetingRole, Person, RevokeReason, Role, RosterEntry,
-    ServerMessage, ShareKind,
+    ChatLine, ClientMessage, ControlPolicy, InputEvent, MAX_CHAT_CHARS, MAX_INPUT_EVENTS, MeetingRole, OnBehalf,
+    Person, RevokeReason, Role, RosterEntry, ServerMessage, ShareKind,
 };
 pub use error::{ErrorCode, WireError};
 pub use media::{

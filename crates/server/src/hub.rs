@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use deskshare_fanout::Screen;
-use deskshare_meeting::{ControlFloor, MeetingId, Policies};
+use deskshare_meeting::{ControlFloor, MeetingId, Policies, SecretHash};
 use deskshare_proto::{MeetingRole, Role, ServerMessage};
 use tokio::sync::{mpsc, watch};
 
@@ -32,6 +32,8 @@ pub enum Signal {
     Admitted,
     Denied,
     Removed,
+    /// No longer a presenter: a connection that presents ends.
+    Demoted,
 }
 
 /// What a session task holds for its own participant.
@@ -54,6 +56,11 @@ pub struct ParticipantInfo {
     pub user_id: Option<i64>,
     /// Waiting to be admitted.
     pub in_lobby: bool,
+    /// Hash of the key a second connection shows to present for this participant.
+    pub key: SecretHash,
+    /// This connection presents for that participant (the browser's second connection):
+    /// the roster shows one person, presenting.
+    pub on_behalf_of: Option<u64>,
 }
 
 /// Who is connected to a live meeting.

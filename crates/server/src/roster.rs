@@ -1,24 +1,29 @@
 //! The roster of a live meeting: who is in, in which role, who waits in the lobby, and
 //! the organiser's actions on them.
 
-use deskshare_proto::{MeetingRole, Role, RosterEntry, ServerMessage};
+use deskshare_proto::{ErrorCode, MeetingRole, Role, RosterEntry, ServerMessage, WireError};
 
-use crate::hub::{LiveMeeting, Signal};
+use crate::http::{AppState, internal};
+use crate::hub::{LiveMeeting, Participant, Signal};
+use crate::store::{ChatAuthor, unix_now};
 
 impl LiveMeeting {
-    /// Everyone connected; with `include_lobby` also those waiting.
+    /// Everyone connected; with `include_lobby` also those waiting. A connection that
+    /// presents for another participant is shown as that participant, presenting.
     pub fn roster(&self, include_lobby: bool) -> Vec<RosterEntry> {
         let presenter = self.presence().presenter;
         let ps = self.participants.lock().expect("participants lock");
+        let presenting_for = presenter.and_then(|id| ps.get(&id)).and_then(|p| p.info.on_behalf_of);
         let mut out: Vec<RosterEntry> = ps
             .iter()
             .filter(|(_, p)| include_lobby || !p.info.in_lobby)
+            .filter(|(_, p)| p.info.on_behalf_of.is_none_or(|owner| !ps.contains_key(&owner)))
             .map(|(&id, p)| RosterEntry {
                 participant: id,
                 name: p.info.name.clone(),
                 role: p.info.meeting_role,
                 guest: p.info.external,
-                presenting: presenter == Some(id) && p.info.role == Role::Presenter,
+                presenting: (presenter == Some(id) && p.info.role == Role::Presenter) || presenting_for == Some(id),
                 in_lobby: p.info.in_lobby,
             })
             .collect();
@@ -35,6 +40,24 @@ impl LiveMeeting {
             let list = if sees_lobby { full.clone() } else { public.clone() };
             let _ = p.outbox.try_send(ServerMessage::Roster { participants: list });
         }
+    }
+
+    /// Stores a chat message from `conn`, then sends it to everyone watching.
+    pub async fn chat(&self, state: &AppState, conn: u64, text: &str) -> Result<(), WireError> {
+        let (name, user_id, guest) = {
+            let ps = self.participants.lock().expect("participants lock");
+            let p = ps.get(&conn).ok_or_else(|| WireError::bare(ErrorCode::ParticipantNotFound))?;
+            (p.info.name.clone(), p.info.user_id, p.info.external)
+        };
+        let author = ChatAuthor { name: &name, user_id, guest };
+        let line = state.store.insert_chat(&self.id, author, text, unix_now()).await.map_err(internal)?;
+        let ps = self.participants.lock().expect("participants lock");
+        for p in ps.values().filter(|p| !p.info.in_lobby && p.info.role == Role::Viewer) {
+            if p.outbox.try_send(ServerMessage::Chat { messages: vec![line.clone()] }).is_err() {
+                tracing::warn!(meeting = %self.id, "outbox full; chat message not delivered live");
+            }
+        }
+        Ok(())
     }
 
     /// Admits (or turns away) someone waiting in the lobby. False if nobody by that
@@ -57,17 +80,28 @@ impl LiveMeeting {
         decided
     }
 
-    /// Makes a participant a presenter (or an attendee again). Returns the user behind
-    /// it, so the role can be kept; `None` if there is no such participant. The
-    /// organiser stays organiser.
+    /// Makes a participant a presenter (or an attendee again), with every connection of
+    /// the same person: those presenting for it, and the same signed-in user's others.
+    /// A demoted connection that presents stops. Returns the user behind it, so the role
+    /// can be kept; `None` if there is no such participant. The organiser stays organiser.
     pub fn set_role(&self, id: u64, presenter: bool) -> Option<Option<i64>> {
         let user = {
             let mut ps = self.participants.lock().expect("participants lock");
-            let p = ps.get_mut(&id).filter(|p| !p.info.in_lobby)?;
-            if p.info.meeting_role != MeetingRole::Organiser {
+            let target = ps.get(&id).filter(|p| !p.info.in_lobby)?;
+            let user = target.info.user_id;
+            let same_person = |pid: u64, p: &Participant| {
+                pid == id || p.info.on_behalf_of == Some(id) || (user.is_some() && p.info.user_id == user)
+            };
+            for (&pid, p) in ps.iter_mut() {
+                if !same_person(pid, p) || p.info.meeting_role == MeetingRole::Organiser || p.info.in_lobby {
+                    continue;
+                }
                 p.info.meeting_role = if presenter { MeetingRole::Presenter } else { MeetingRole::Attendee };
+                if !presenter && p.info.role == Role::Presenter {
+                    p.signal.send_replace(Signal::Demoted);
+                }
             }
-            p.info.user_id
+            user
         };
         self.broadcast_roster();
         Some(user)

@@ -15,8 +15,8 @@ use axum::response::Response;
 use deskshare_meeting::{Joiner, Policies, must_wait};
 use deskshare_meeting::{MeetingId, PresenterSecret};
 use deskshare_proto::{
-    ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, MeetingRole, PROTOCOL_VERSION, Role, ServerMessage,
-    ShareKind, WireError,
+    ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, MeetingRole, OnBehalf, PROTOCOL_VERSION, Role,
+    ServerMessage, ShareKind, WireError,
 };
 
 use crate::auth::Caller;
@@ -58,11 +58,24 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String, caller
             return;
         }
     };
-    let Accepted { meeting, role, name, control, share, policies, external, organiser, meeting_role, user_id, waits } =
-        hello;
+    let Accepted {
+        meeting,
+        role,
+        name,
+        control,
+        share,
+        policies,
+        external,
+        organiser,
+        meeting_role,
+        user_id,
+        waits,
+        on_behalf_of,
+    } = hello;
     let live = state.hub.get_or_open(&meeting.id, &meeting.title);
     live.set_policies(policies);
-    if !organiser && live.participant_count() >= policies.max_participants as usize {
+    // A connection presenting for someone already in is not another participant.
+    if !organiser && on_behalf_of.is_none() && live.participant_count() >= policies.max_participants as usize {
         let err = WireError::new(
             ErrorCode::MeetingFull,
             format!("{} participants is the maximum", policies.max_participants),
@@ -79,7 +92,18 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String, caller
         Role::Viewer => format!("Viewer {id}"),
     });
     tracing::info!(meeting = %meeting.id, conn = id, ?role, ?meeting_role, guest = external, lobby = waits, name = display_name, "joined");
-    let joining = ParticipantInfo { name: display_name, role, meeting_role, external, user_id, in_lobby: waits };
+    // The key lets a second connection present for this one; only its hash is kept.
+    let key = PresenterSecret::generate();
+    let joining = ParticipantInfo {
+        name: display_name,
+        role,
+        meeting_role,
+        external,
+        user_id,
+        in_lobby: waits,
+        key: key.hash(),
+        on_behalf_of,
+    };
     let mut conn = live.join(id, joining);
     let result = async {
         if waits {
@@ -91,12 +115,18 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String, caller
             meeting: meeting.id.to_string(),
             title: meeting.title.clone(),
             presenter_online: live.presence().presenter.is_some(),
+            role: live.meeting_role(id).unwrap_or(meeting_role),
+            key: key.as_str().to_string(),
         };
         send_control(&mut socket, &welcome).await?;
         let public = live.meeting_role(id) == Some(MeetingRole::Attendee);
         send_control(&mut socket, &ServerMessage::Roster { participants: live.roster(!public) }).await?;
         let state_now = live.with_floor(|f, _| live.control_state(f, None));
         send_control(&mut socket, &state_now).await?;
+        if role == Role::Viewer {
+            let history = state.store.chat_history(&meeting.id).await.map_err(crate::http::internal)?;
+            send_control(&mut socket, &ServerMessage::Chat { messages: history }).await?;
+        }
         match role {
             Role::Presenter => {
                 let policy = control.unwrap_or(ControlPolicy::Never);
@@ -134,7 +164,7 @@ async fn wait_in_lobby(
             Signal::Admitted => return Ok(()),
             Signal::Denied => return Err(WireError::bare(ErrorCode::LobbyDenied)),
             Signal::Removed => return Err(WireError::bare(ErrorCode::RemovedByOrganiser)),
-            Signal::None => {}
+            Signal::None | Signal::Demoted => {}
         }
         tokio::select! {
             input = recv_input(socket) => {
@@ -168,6 +198,8 @@ struct Accepted {
     user_id: Option<i64>,
     /// Must wait in the lobby.
     waits: bool,
+    /// Presents for this participant (see `hello.on_behalf`).
+    on_behalf_of: Option<u64>,
 }
 
 async fn handshake(
@@ -176,7 +208,6 @@ async fn handshake(
     id: &str,
     caller: Result<Caller, WireError>,
 ) -> Result<Accepted, WireError> {
-    let caller = caller?;
     let first = tokio::time::timeout(HELLO_TIMEOUT, socket.recv())
         .await
         .map_err(|_| WireError::new(ErrorCode::ProtocolViolation, "no hello within 10 s"))?;
@@ -190,7 +221,7 @@ async fn handshake(
             return Err(WireError::new(ErrorCode::ProtocolViolation, "closed before hello"));
         }
     };
-    let ClientMessage::Hello { protocol, role, name, secret, client: _, control, passcode, share } =
+    let ClientMessage::Hello { protocol, role, name, secret, client: _, control, passcode, share, on_behalf, as_guest } =
         ClientMessage::from_json(&text)?
     else {
         return Err(WireError::new(ErrorCode::ProtocolViolation, "the first message must be hello"));
@@ -201,6 +232,8 @@ async fn handshake(
             format!("client speaks protocol {protocol}, this server speaks {PROTOCOL_VERSION}"),
         ));
     }
+    // A refused sign-in matters only to someone who wants to join with it.
+    let caller = if as_guest { Caller::Anonymous } else { caller? };
     let not_found = || {
         WireError::new(ErrorCode::MeetingNotFound, format!("no meeting '{}'", id.chars().take(64).collect::<String>()))
     };
@@ -208,6 +241,13 @@ async fn handshake(
     let meeting = state.store.meeting(&meeting_id).await.map_err(crate::http::internal)?.ok_or_else(not_found)?;
     if meeting.is_expired(unix_now()) {
         return Err(WireError::bare(ErrorCode::MeetingExpired));
+    }
+    let share = share.unwrap_or(ShareKind::Desktop);
+    if let Some(on_behalf) = on_behalf {
+        if role != Role::Presenter {
+            return Err(WireError::new(ErrorCode::ProtocolViolation, "on_behalf is for presenter connections"));
+        }
+        return present_for(state, meeting, on_behalf, control, share).await;
     }
     let organiser = caller.is_admin() || caller.user().is_some_and(|u| Some(u.id) == meeting.organiser_id);
     let has_secret = secret.is_some_and(|s| meeting.presenter_secret.matches(&PresenterSecret::from_string(s)));
@@ -241,7 +281,6 @@ async fn handshake(
     if external && !has_secret && !policies.allow_anonymous {
         return Err(WireError::bare(ErrorCode::AnonymousNotAllowed));
     }
-    let share = share.unwrap_or(ShareKind::Desktop);
     if role == Role::Presenter {
         // Sharing follows the presenter's own user policy when signed in.
         let theirs = crate::policy::effective(state, &meeting, caller.user().map(|u| u.id)).await?;
@@ -262,7 +301,62 @@ async fn handshake(
     };
     let waits = must_wait(&policies, meeting.lobby, &rules, &joiner);
     let user_id = caller.user().map(|u| u.id);
-    Ok(Accepted { meeting, role, name, control, share, policies, external, organiser, meeting_role, user_id, waits })
+    Ok(Accepted {
+        meeting,
+        role,
+        name,
+        control,
+        share,
+        policies,
+        external,
+        organiser,
+        meeting_role,
+        user_id,
+        waits,
+        on_behalf_of: None,
+    })
+}
+
+/// A second connection presenting for an admitted participant: it inherits that
+/// participant's name, identity and role, and must show the key of its welcome. The
+/// participant already passed the passcode, the lobby and the guest policy.
+async fn present_for(
+    state: &AppState,
+    meeting: crate::store::MeetingRecord,
+    on_behalf: OnBehalf,
+    control: Option<ControlPolicy>,
+    share: ShareKind,
+) -> Result<Accepted, WireError> {
+    let unknown =
+        || WireError::new(ErrorCode::ParticipantNotFound, "no such participant with that key is in the meeting");
+    let live = state.hub.get(&meeting.id).ok_or_else(unknown)?;
+    let (name, meeting_role, external, user_id) = {
+        let ps = live.participants.lock().expect("participants lock");
+        let p = ps.get(&on_behalf.participant).filter(|p| !p.info.in_lobby).ok_or_else(unknown)?;
+        if !p.info.key.matches(&PresenterSecret::from_string(on_behalf.key)) {
+            return Err(unknown());
+        }
+        (p.info.name.clone(), p.info.meeting_role, p.info.external, p.info.user_id)
+    };
+    if meeting_role == MeetingRole::Attendee {
+        return Err(WireError::bare(ErrorCode::NotPresenter));
+    }
+    let policies = crate::policy::effective(state, &meeting, None).await?;
+    check_share(&crate::policy::effective(state, &meeting, user_id).await?, share)?;
+    Ok(Accepted {
+        meeting,
+        role: Role::Presenter,
+        name: Some(name),
+        control,
+        share,
+        policies,
+        external,
+        organiser: meeting_role == MeetingRole::Organiser,
+        meeting_role,
+        user_id,
+        waits: false,
+        on_behalf_of: Some(on_behalf.participant),
+    })
 }
 
 /// Whether the policies allow sharing this kind of thing.
@@ -366,6 +460,7 @@ impl Housekeeping {
             Some(msg) = conn.outbox.recv(), if outbox => Ok(Some(Message::Text(msg.to_json().into()))),
             _ = conn.signal.changed() => match *conn.signal.borrow() {
                 Signal::Removed => Err(WireError::bare(ErrorCode::RemovedByOrganiser)),
+                Signal::Demoted => Err(WireError::bare(ErrorCode::NotPresenter)),
                 _ => Ok(None),
             },
             _ = self.ping.tick() => {

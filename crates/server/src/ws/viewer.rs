@@ -6,7 +6,9 @@ use std::time::Instant;
 use axum::extract::ws::{Message, WebSocket};
 use deskshare_fanout::{DEFAULT_WINDOW, PumpOutput, ViewerPump};
 use deskshare_meeting::TokenBucket;
-use deskshare_proto::{ClientMessage, ErrorCode, InputEvent, MAX_INPUT_EVENTS, MeetingRole, ServerMessage, WireError};
+use deskshare_proto::{
+    ClientMessage, ErrorCode, InputEvent, MAX_CHAT_CHARS, MAX_INPUT_EVENTS, MeetingRole, ServerMessage, WireError,
+};
 
 use super::{Housekeeping, Input, recv_input, send, send_control};
 use crate::http::AppState;
@@ -17,6 +19,15 @@ use crate::meetings::{ParticipantAction, perform};
 /// human speed (a fast typist makes ~20 events/s), low enough to stop a flood.
 const INPUT_RATE: f64 = 500.0;
 const INPUT_BURST: f64 = 1000.0;
+/// Chat messages per second on average, and in one burst: a person never needs more.
+const CHAT_RATE: f64 = 5.0;
+const CHAT_BURST: f64 = 10.0;
+
+/// What one viewer may still send, refilled over time.
+struct Budgets {
+    input: TokenBucket,
+    chat: TokenBucket,
+}
 
 pub(super) async fn run(
     socket: &mut WebSocket,
@@ -41,7 +52,11 @@ async fn pump_loop(
     let mut presence_rx = live.subscribe_presence();
     let mut house = Housekeeping::new(live, state);
     let mut told = Presence { presenter: None, viewers: 0 };
-    let mut input_budget = TokenBucket::new(INPUT_RATE, INPUT_BURST, Instant::now());
+    let now = Instant::now();
+    let mut budgets = Budgets {
+        input: TokenBucket::new(INPUT_RATE, INPUT_BURST, now),
+        chat: TokenBucket::new(CHAT_RATE, CHAT_BURST, now),
+    };
     let mut presence = *presence_rx.borrow_and_update();
     loop {
         // Tell the viewer about presence changes it has not seen.
@@ -69,7 +84,7 @@ async fn pump_loop(
                 match input? {
                     Input::Closed => return Ok(()),
                     Input::Heartbeat => {}
-                    Input::Control(msg) => handle(socket, live, state, conn.id, &mut pump, &mut input_budget, msg).await?,
+                    Input::Control(msg) => handle(socket, live, state, conn.id, &mut pump, &mut budgets, msg).await?,
                     Input::Media(_) => {
                         return Err(WireError::new(ErrorCode::ProtocolViolation, "viewers do not send media"));
                     }
@@ -89,7 +104,7 @@ async fn handle(
     state: &AppState,
     conn: u64,
     pump: &mut ViewerPump,
-    budget: &mut TokenBucket,
+    budgets: &mut Budgets,
     msg: ClientMessage,
 ) -> Result<(), WireError> {
     let refused = |e: WireError| ServerMessage::Refused { code: e.code, message: e.message };
@@ -115,7 +130,7 @@ async fn handle(
         }
         ClientMessage::Input { events } => {
             check_input(&events)?;
-            if !budget.try_take(events.len() as f64, Instant::now()) {
+            if !budgets.input.try_take(events.len() as f64, Instant::now()) {
                 return send_control(socket, &refused(WireError::bare(ErrorCode::InputRateLimited))).await;
             }
             match live.forward_input(conn, events) {
@@ -147,6 +162,16 @@ async fn handle(
             Ok(())
         }
         ClientMessage::EndMeeting => send_control(socket, &refused(WireError::bare(ErrorCode::NotOrganiser))).await,
+        ClientMessage::Chat { text } => {
+            let text = text.trim();
+            if text.is_empty() || text.chars().count() > MAX_CHAT_CHARS {
+                return send_control(socket, &refused(WireError::bare(ErrorCode::ChatInvalid))).await;
+            }
+            if !budgets.chat.try_take(1.0, Instant::now()) {
+                return send_control(socket, &refused(WireError::bare(ErrorCode::ChatRateLimited))).await;
+            }
+            live.chat(state, conn, text).await
+        }
         ClientMessage::Hello { .. } => Err(WireError::new(ErrorCode::ProtocolViolation, "hello sent twice")),
         ClientMessage::ControlDecision { .. } | ClientMessage::ControlRevoke { .. } => {
             Err(WireError::new(ErrorCode::ProtocolViolation, "only the presenter's agent decides about control"))

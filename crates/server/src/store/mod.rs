@@ -11,6 +11,10 @@ use deskshare_meeting::{AdmissionRule, LobbyMode, MeetingId, PolicyName, PolicyS
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+mod chat;
+
+pub use chat::{CHAT_HISTORY, ChatAuthor};
+
 /// Ordered schema migrations. Each runs once, inside a transaction, and is recorded in
 /// `schema_migrations`; never edit one that has shipped, add a new one.
 const MIGRATIONS: &[&str] = &[
@@ -56,6 +60,16 @@ const MIGRATIONS: &[&str] = &[
         user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
         PRIMARY KEY (meeting_id, user_id)
     )",
+    "CREATE TABLE chat_messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        meeting_id TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+        sent_at INTEGER NOT NULL,
+        author TEXT NOT NULL,
+        user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        guest INTEGER NOT NULL,
+        text TEXT NOT NULL
+    )",
+    "CREATE INDEX chat_by_meeting ON chat_messages(meeting_id, id)",
 ];
 
 /// A stored meeting.
