@@ -44,6 +44,8 @@ fn hello(role: Role, secret: Option<String>) -> Message {
             control: None,
             passcode: None,
             share: None,
+            on_behalf: None,
+            as_guest: false,
         }
         .to_json()
         .into(),

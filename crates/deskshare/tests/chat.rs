@@ -14,9 +14,10 @@ use deskshare_proto::{ChatLine, ClientMessage, ErrorCode, MAX_CHAT_CHARS, Role, 
 /// The next chat message (or history) the session receives.
 async fn next_chat(s: &mut Session) -> Vec<ChatLine> {
     loop {
-        match tokio::time::timeout(Duration::from_secs(15), s.recv()).await.expect("chat").expect("session") {
-            Incoming::Control(ServerMessage::Chat { messages }) => return messages,
-            _ => {}
+        if let Incoming::Control(ServerMessage::Chat { messages }) =
+            tokio::time::timeout(Duration::from_secs(15), s.recv()).await.expect("chat").expect("session")
+        {
+            return messages;
         }
     }
 }

@@ -158,7 +158,7 @@ async fn a_promoted_guest_presents_for_itself_until_demoted() {
         let msg = tokio::time::timeout(Duration::from_secs(15), org.recv()).await.unwrap().unwrap();
         if let Incoming::Media(deskshare_proto::MediaMessage::Frame(f)) = msg {
             assert_eq!((f.header.width, f.header.height, f.tiles.len()), (100, 70, 4));
-            assert!(f.tiles.iter().all(|t| &t.data[..] == [0xc0, 0x30, 0x50]));
+            assert!(f.tiles.iter().all(|t| t.data[..] == [0xc0, 0x30, 0x50]));
             break;
         }
     }
