@@ -156,3 +156,41 @@ fn control_policy_applies_to_guests_and_changes_take_effect_live() {
     fails_with(script(&bob, "bob3", "type again\n"), "CONTROL_DISABLED");
     drop(id);
 }
+
+/// Organisers set their meetings' policies, stricter than their own and never looser;
+/// the meeting then enforces them like any other level.
+#[test]
+fn organisers_tighten_their_meetings_policies() {
+    let dir = workdir("policy_organiser");
+    let (admin, bob, guest) = (dir.join("cfg-admin"), dir.join("cfg-bob"), dir.join("cfg-guest"));
+    let server = Server::start(&dir);
+    add_user(&admin, &server, "bob", "bob-password", &[]);
+    ok(login(&bob, &server, "bob", "bob-password"));
+    let create = |extra: &[&str]| {
+        let mut args = vec!["meeting", "create", "--json"];
+        args.extend_from_slice(extra);
+        cli(&bob, &server, &args, None)
+    };
+    let m = meeting_json(&ok(create(&["--policy", "allow-anonymous=off", "--policy", "max-participants=5"])));
+    let id = m["id"].as_str().unwrap();
+    let shown = meeting_json(&ok(cli(&bob, &server, &["meeting", "show", id, "--json"], None)));
+    assert_eq!(shown["policies"]["allow-anonymous"], "off");
+    assert_eq!(shown["policies"]["max-participants"], "5");
+    assert_eq!(shown["policies"]["allow-control"], "on", "untouched policies keep their defaults");
+    fails_with(view_once(&guest, &server, m["join_url"].as_str().unwrap(), &[]), "ANONYMOUS_NOT_ALLOWED");
+
+    // Looser than the organiser's own: refused, and nothing is created.
+    set_policy(&admin, &server, "allow-control", "off", &["--user", "bob"]);
+    fails_with(create(&["--title", "Loose", "--policy", "allow-control=on"]), "POLICY_NOT_ALLOWED");
+    fails_with(create(&["--policy", "max-participants=100000"]), "POLICY_NOT_ALLOWED");
+    fails_with(create(&["--policy", "no-such-policy=on"]), "ARGUMENT_INVALID");
+    let listed = ok(cli(&bob, &server, &["meeting", "list", "--json"], None));
+    assert!(!listed.contains("Loose"), "{listed}");
+    // Updating works the same way, and "unset" hands the decision back to the levels above.
+    ok(cli(&bob, &server, &["meeting", "update", id, "--policy", "allow-anonymous=unset"], None));
+    let shown = meeting_json(&ok(cli(&bob, &server, &["meeting", "show", id, "--json"], None)));
+    assert_eq!(
+        (shown["policies"]["allow-anonymous"].as_str(), shown["policies"]["allow-control"].as_str()),
+        (Some("on"), Some("off"))
+    );
+}

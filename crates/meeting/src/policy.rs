@@ -190,6 +190,13 @@ impl Policies {
 
     /// Whether a participant may hold control: control must be allowed at all, and for
     /// guests and external participants also by its own policy.
+    /// Whether `value` for `name` is no more permissive than what these policies allow:
+    /// an organiser may tighten a meeting's policies, never loosen them past their own.
+    pub fn allows(&self, name: PolicyName, value: u32) -> bool {
+        let limit = self.value(name);
+        if name.more_is_more_permissive() { value <= limit } else { value >= limit }
+    }
+
     pub fn may_control(&self, external: bool) -> bool {
         self.allow_control && (!external || self.allow_external_control)
     }

@@ -1,5 +1,7 @@
 //! REST bodies, shared by the server and its clients so neither can drift.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::WireError;
@@ -26,6 +28,11 @@ pub struct MeetingSettings {
     /// Admission rules: `signed-in`, `domain:example.org`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admit: Option<Vec<String>>,
+    /// Meeting-level policies by name (`allow-control`: `on`/`off`, `max-participants`: a
+    /// number, `unset` to remove). An organiser may only make them stricter than their
+    /// own; see `GET /api/me/policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<BTreeMap<String, String>>,
 }
 
 /// `POST /api/meetings` request.
@@ -52,6 +59,10 @@ pub struct MeetingInfo {
     pub title: String,
     pub presenter_online: bool,
     pub viewers: u32,
+    /// Joiners must give the meeting's passcode.
+    pub passcode_required: bool,
+    /// People who are not signed in may join.
+    pub guests_allowed: bool,
 }
 
 /// Body of every REST error answer.
@@ -145,6 +156,8 @@ pub struct MeetingSummary {
     pub has_passcode: bool,
     pub lobby: String,
     pub admit: Vec<String>,
+    /// The policies in force in this meeting, by name.
+    pub policies: BTreeMap<String, String>,
 }
 
 /// `PUT /api/admin/policies` body.

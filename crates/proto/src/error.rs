@@ -87,6 +87,10 @@ error_codes! {
     NotOrganiser = "NOT_ORGANISER", 403,
         "only the meeting's organiser (or an administrator) may do this",
         "ask the organiser";
+    /// An organiser tried to loosen a meeting's policy past their own.
+    PolicyNotAllowed = "POLICY_NOT_ALLOWED", 403,
+        "an organiser may make a meeting's policies stricter than their own, not looser",
+        "leave that policy as it is, or ask an administrator to change your policies";
     /// A user with that name exists.
     UserExists = "USER_EXISTS", 409,
         "a user with this name already exists",

@@ -32,6 +32,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/login", post(auth::login))
         .route("/api/logout", post(auth::logout))
         .route("/api/me", get(auth::me))
+        .route("/api/me/policies", get(policy::mine))
         .route("/api/admin/users", post(users::create).get(users::list))
         .route("/api/admin/users/{name}", patch(users::update))
         .route("/api/admin/policies", get(policy::show).put(policy::set))

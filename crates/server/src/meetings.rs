@@ -71,6 +71,7 @@ pub async fn create(
     let req = body.map(|Json(b)| b).unwrap_or_default();
     let lobby = parse_lobby(req.lobby.as_deref())?.unwrap_or_default();
     let rules = parse_rules(req.admit.as_deref())?.unwrap_or_default();
+    let policies = crate::policy::meeting_settings(&state, &caller, req.policies.as_ref()).await?;
     let id = MeetingId::generate();
     let secret = PresenterSecret::generate();
     let now = unix_now();
@@ -86,6 +87,7 @@ pub async fn create(
     };
     state.store.insert_meeting(&record).await.map_err(internal)?;
     state.store.set_rules(&id, &rules).await.map_err(internal)?;
+    set_policies(&state, &id, &policies).await?;
     tracing::info!(meeting = %id, organiser = caller.user().map(|u| u.name.as_str()), "meeting created");
     Ok((
         StatusCode::CREATED,
@@ -114,7 +116,20 @@ async fn summary(state: &AppState, m: &MeetingRecord) -> Result<MeetingSummary, 
         has_passcode: m.passcode_hash.is_some(),
         lobby: m.lobby.as_str().to_string(),
         admit: state.store.rules(&m.id).await.map_err(internal)?.iter().map(|r| r.to_string()).collect(),
+        policies: crate::policy::by_name(&crate::policy::effective(state, m, None).await?),
     })
+}
+
+/// Writes a meeting's own policy settings.
+async fn set_policies(
+    state: &AppState,
+    id: &MeetingId,
+    policies: &[(deskshare_meeting::PolicyName, Option<u32>)],
+) -> Result<(), ApiError> {
+    for &(name, value) in policies {
+        state.store.set_policy(&format!("meeting:{id}"), name, value).await.map_err(internal)?;
+    }
+    Ok(())
 }
 
 /// `GET /api/meetings`: the caller's meetings (every meeting for administrators).
@@ -157,11 +172,14 @@ pub async fn info(State(state): State<Arc<AppState>>, Path(id): Path<String>) ->
         return Err(WireError::bare(ErrorCode::MeetingExpired).into());
     }
     let presence = state.hub.get(&id).map(|l| l.presence()).unwrap_or_default();
+    let policies = crate::policy::effective(&state, &m, None).await?;
     Ok(Json(MeetingInfo {
         id: id.to_string(),
-        title: m.title,
         presenter_online: presence.presenter.is_some(),
         viewers: presence.viewers,
+        passcode_required: m.passcode_hash.is_some(),
+        guests_allowed: policies.allow_anonymous,
+        title: m.title,
     }))
 }
 
@@ -185,6 +203,7 @@ pub async fn update(
     Json(req): Json<UpdateMeeting>,
 ) -> Result<Json<MeetingSummary>, ApiError> {
     let mut m = owned(&state, &caller, &id).await?;
+    let policies = crate::policy::meeting_settings(&state, &caller, req.policies.as_ref()).await?;
     if let Some(t) = req.title {
         m.title = clean_title(&t);
     }
@@ -201,6 +220,10 @@ pub async fn update(
         state.store.set_rules(&m.id, &rules).await.map_err(internal)?;
     }
     state.store.update_meeting(&m).await.map_err(internal)?;
+    if !policies.is_empty() {
+        set_policies(&state, &m.id, &policies).await?;
+        crate::policy::reapply(&state).await?;
+    }
     Ok(Json(summary(&state, &m).await?))
 }
 

@@ -18,7 +18,7 @@ use crate::{auth, meetings, policy, users};
     paths(
         auth::login, auth::logout, auth::me,
         users::create, users::list, users::update,
-        policy::show, policy::set,
+        policy::show, policy::set, policy::mine,
         meetings::create, meetings::list, meetings::info, meetings::details, meetings::update,
         meetings::delete, meetings::roster, meetings::act, meetings::end,
     ),

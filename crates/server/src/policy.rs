@@ -1,6 +1,7 @@
 //! Policies on the server: which apply to a meeting, the admin API to show and set them,
 //! and applying a change to meetings that are running.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -142,4 +143,69 @@ pub async fn reapply(state: &AppState) -> Result<(), WireError> {
         }
     }
     Ok(())
+}
+
+/// What a user's meetings get where the meeting sets nothing: the global level bounded
+/// with the user level. An organiser may set a meeting stricter than this, never looser.
+pub async fn of_user(state: &AppState, user: Option<i64>) -> Result<Policies, WireError> {
+    let global = state.store.policy_set("global").await.map_err(internal)?;
+    let user_set = match user {
+        Some(id) => state.store.policy_set(&format!("user:{id}")).await.map_err(internal)?,
+        None => Default::default(),
+    };
+    Ok(Policies::resolve(&global, &user_set, &Default::default()))
+}
+
+/// Policies by name with their shown values (`on`/`off`, numbers).
+pub fn by_name(p: &Policies) -> BTreeMap<String, String> {
+    PolicyName::ALL.iter().map(|&n| (n.as_str().to_string(), n.show_value(p.value(n)))).collect()
+}
+
+/// Checks the meeting-level policies an organiser asks for; `None` values remove the
+/// setting. Administrators may set anything (still bounded by the global level).
+pub async fn meeting_settings(
+    state: &AppState,
+    caller: &Caller,
+    wanted: Option<&BTreeMap<String, String>>,
+) -> Result<Vec<(PolicyName, Option<u32>)>, ApiError> {
+    let Some(wanted) = wanted else { return Ok(Vec::new()) };
+    let bad = |e: deskshare_meeting::PolicyError| ApiError(WireError::new(ErrorCode::ArgumentInvalid, e.to_string()));
+    let limits = of_user(state, caller.user().map(|u| u.id)).await?;
+    let mut out = Vec::with_capacity(wanted.len());
+    for (name, value) in wanted {
+        let name: PolicyName = name.parse().map_err(bad)?;
+        let value = match value.as_str() {
+            "unset" => None,
+            v => Some(name.parse_value(v).map_err(bad)?),
+        };
+        if let Some(v) = value
+            && !caller.is_admin()
+            && !limits.allows(name, v)
+        {
+            return Err(WireError::new(
+                ErrorCode::PolicyNotAllowed,
+                format!(
+                    "{name} {} is looser than your own {}",
+                    name.show_value(v),
+                    name.show_value(limits.value(name))
+                ),
+            )
+            .into());
+        }
+        out.push((name, value));
+    }
+    Ok(out)
+}
+
+/// `GET /api/me/policies`: what the caller's meetings get by default, and the loosest
+/// they may set; the home page's meeting form starts from it.
+#[utoipa::path(get, path = "/api/me/policies", tag = "account", responses((status = 200, body = BTreeMap<String, String>), (status = 401, body = deskshare_proto::api::ErrorBody)))]
+pub async fn mine(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<BTreeMap<String, String>>, ApiError> {
+    if matches!(caller, Caller::Anonymous) {
+        return Err(WireError::new(ErrorCode::Unauthorized, "sign in to see your policies").into());
+    }
+    Ok(Json(by_name(&of_user(&state, caller.user().map(|u| u.id)).await?)))
 }

@@ -23,6 +23,16 @@ pub struct Settings {
     /// Who skips the lobby: signed-in, or domain:example.org (repeatable).
     #[arg(long)]
     admit: Vec<String>,
+    /// A policy for this meeting only, e.g. allow-control=off (repeatable; `unset`
+    /// removes it). Organisers may make policies stricter than their own, not looser.
+    #[arg(long = "policy", value_name = "NAME=VALUE", value_parser = name_value)]
+    policies: Vec<(String, String)>,
+}
+
+fn name_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .ok_or_else(|| format!("'{s}' is not NAME=VALUE"))
 }
 
 impl From<Settings> for MeetingSettings {
@@ -32,7 +42,15 @@ impl From<Settings> for MeetingSettings {
             [none] if none == "none" => Some(vec![]),
             _ => Some(s.admit),
         };
-        MeetingSettings { title: s.title, expires_in: s.expires_in, passcode: s.passcode, lobby: s.lobby, admit }
+        let policies = (!s.policies.is_empty()).then(|| s.policies.into_iter().collect());
+        MeetingSettings {
+            title: s.title,
+            expires_in: s.expires_in,
+            passcode: s.passcode,
+            lobby: s.lobby,
+            admit,
+            policies,
+        }
     }
 }
 
