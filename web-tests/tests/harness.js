@@ -111,8 +111,26 @@ export const CHROMIUM_FLAGS = [
   "--disable-component-update", "--disable-sync", "--ignore-certificate-errors",
 ];
 
-export async function browser() {
-  return chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: CHROMIUM_FLAGS });
+/** Chromium's own fake screen for getDisplayMedia, chosen without asking. */
+export const FAKE_CAPTURE_FLAGS = [
+  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--auto-select-desktop-capture-source=Entire screen",
+];
+
+export async function browser(extraFlags = []) {
+  return chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: [...CHROMIUM_FLAGS, ...extraFlags] });
+}
+
+/** Adds a user with the admin token. */
+export function addUser(server, dir, name, password, displayName) {
+  const token = readFileSync(join(dir, "data", "admin-token"), "utf8").trim();
+  execFileSync(BIN, ["admin", "user", "add", name, "--display-name", displayName, "--password-stdin", "--server", server.url, "--token", token, "--ca", server.ca], {
+    input: `${password}\n`,
+  });
+}
+
+/** Saves a screenshot of a state under target/web-artifacts/, for a person to look at. */
+export function shot(page, name) {
+  return page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
 
 /** The page's screen pixels as RGB (from the render worker's canvas). */

@@ -25,7 +25,7 @@ test("browser canvas equals the shared display, with clear states", async () => 
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
 
   // Before anyone presents: a clear waiting state.
-  await page.goto(meeting.join_url);
+  await page.goto(`${meeting.join_url}?name=Watcher`);
   await until("waiting state", async () => (await page.locator("#overlay").innerText()).includes("Waiting for the presenter"));
   await page.screenshot({ path: join(ARTIFACTS, "viewer-1-waiting.png") });
 

@@ -6,6 +6,9 @@ import { MeetingView } from "./view.js";
 import { loadErrorTable, explain } from "./errors.js";
 import { ControlPanel } from "./control.js";
 import { RosterPanel } from "./roster.js";
+import { ChatPanel } from "./chat.js";
+import { JoinForm } from "./join.js";
+import { BrowserPresenter } from "./present.js";
 
 const meetingId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 const view = new MeetingView();
@@ -48,37 +51,20 @@ function showNotice(/** @type {string} */ code, /** @type {string} */ message) {
   noticeTimer = setTimeout(() => (notice.hidden = true), 8000);
 }
 
-/** Adds a passcode field under the error, and joins again with what is typed. */
-function askPasscode() {
-  const form = document.createElement("form");
-  form.className = "passcode-form";
-  const label = document.createElement("label");
-  label.textContent = "Passcode";
-  const input = document.createElement("input");
-  input.type = "password";
-  input.id = "passcode";
-  input.autocomplete = "off";
-  input.required = true;
-  label.htmlFor = "passcode";
-  const button = document.createElement("button");
-  button.type = "submit";
-  button.textContent = "Join";
-  form.append(label, input, button);
-  form.addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    session.passcode = input.value;
-    fatal = false;
-    view.showOverlay("Joining…");
-    view.setStatus("Connecting…", "warn");
-    session.start();
-  });
-  view.overlay.append(form);
-  input.focus();
-}
+/** Identity failures after which joining as a guest may help. */
+const IDENTITY_CODES = new Set(["ACCOUNT_DISABLED", "UNAUTHORIZED"]);
+/** Failures the join form can fix: a passcode, or another identity. */
+const ASK_AGAIN = new Set(["PASSCODE_INVALID", "ANONYMOUS_NOT_ALLOWED", ...IDENTITY_CODES]);
+/** @type {JoinForm | null} */
+let joinForm = null;
+/** This connection's number and presenting key, from the welcome. @type {{participant: number, key: string} | null} */
+let identity = null;
 
 const session = new ViewerSession(meetingId, displayName, {
   onWelcome(w) {
     view.setTitle(w.title);
+    identity = { participant: w.participant, key: w.key };
+    chat.setEnabled(true);
     presenterOnline = w.presenter_online;
     control.setMe(w.participant);
     roster.setMe(w.participant);
@@ -92,6 +78,9 @@ const session = new ViewerSession(meetingId, displayName, {
       showPresence();
     } else if (msg.type === "roster") {
       roster.update(msg.participants);
+      updatePresentButton();
+    } else if (msg.type === "chat") {
+      chat.add(msg.messages);
     } else if (msg.type === "control") {
       control.update(msg);
       roster.setController(msg.controller ? msg.controller.participant : null);
@@ -123,8 +112,14 @@ const session = new ViewerSession(meetingId, displayName, {
   },
   onFatal(code, message) {
     fatal = true;
+    identity = null;
+    chat.setEnabled(false);
+    presenter.stop();
     view.showError(code, message);
-    if (code === "PASSCODE_INVALID") askPasscode();
+    if (joinForm && ASK_AGAIN.has(code)) {
+      view.showOverlay(null);
+      joinForm.show(code, message);
+    }
   },
 });
 
@@ -187,11 +182,123 @@ let snapshotId = 0;
   },
 };
 
-if (!/^[0-9a-f]{24}$/.test(meetingId)) {
-  fatal = true;
-  loadErrorTable().then(() => view.showError("MEETING_NOT_FOUND", "This link does not contain a meeting id."));
-} else {
-  view.showOverlay("Connecting…");
-  view.setStatus("Connecting…", "warn");
-  loadErrorTable().finally(() => session.start());
+const chat = new ChatPanel(
+  /** @type {HTMLOListElement} */ (document.getElementById("chat-list")),
+  /** @type {HTMLFormElement} */ (document.getElementById("chat-form")),
+  (msg) => session.send(msg),
+);
+
+// Presenting from this browser (view-only: a browser cannot hand over mouse and keyboard).
+const presentButton = /** @type {HTMLButtonElement} */ (document.getElementById("present"));
+const pauseButton = /** @type {HTMLButtonElement} */ (document.getElementById("pause"));
+const presentBanner = /** @type {HTMLElement} */ (document.getElementById("present-banner"));
+const preview = /** @type {HTMLVideoElement} */ (document.getElementById("preview"));
+let presentViewers = 0;
+const presenter = new BrowserPresenter(meetingId, {
+  identity: () => identity,
+  onState(state) {
+    const on = state !== "off";
+    presentButton.textContent = on ? "Stop presenting" : "Present";
+    presentButton.setAttribute("aria-pressed", String(on));
+    pauseButton.hidden = !on;
+    view.stage.classList.toggle("self-presenting", on);
+    preview.hidden = !on;
+    preview.srcObject = on ? presenter.stream : null;
+    if (on) preview.play().catch(() => {});
+    showPresentBanner(state);
+  },
+  onViewers(count) {
+    presentViewers = count;
+    showPresentBanner("on");
+  },
+  onError(code, message) {
+    showNotice(code, message);
+  },
+});
+
+/** @param {string} state */
+function showPresentBanner(state) {
+  presentBanner.hidden = state === "off";
+  const what = presenter.share === "program" ? "a window or tab" : "your screen";
+  const paused = presenter.paused ? " Paused: viewers see the last picture." : "";
+  const lead = state === "reconnecting" ? "Reconnecting…" : state === "starting" ? "Choose what to present…" : `You are presenting ${what} to ${presentViewers} ${presentViewers === 1 ? "viewer" : "viewers"}.`;
+  presentBanner.textContent = `${lead}${paused} View-only: a browser cannot give others control of your mouse and keyboard.`;
 }
+
+function updatePresentButton() {
+  const mayPresent = roster.myRole() !== "attendee" && BrowserPresenter.supported();
+  presentButton.hidden = !mayPresent && !presenter.active;
+}
+
+presentButton.addEventListener("click", () => {
+  if (presenter.active) presenter.stop();
+  else presenter.start();
+});
+pauseButton.addEventListener("click", () => {
+  presenter.setPaused(!presenter.paused);
+  pauseButton.setAttribute("aria-pressed", String(presenter.paused));
+  pauseButton.textContent = presenter.paused ? "Resume" : "Pause";
+  showPresentBanner("on");
+});
+
+// People & chat: a panel that can be folded away (on a phone it sits below the screen).
+const side = /** @type {HTMLElement} */ (document.getElementById("side"));
+const sideToggle = /** @type {HTMLButtonElement} */ (document.getElementById("side-toggle"));
+sideToggle.addEventListener("click", () => {
+  side.hidden = !side.hidden;
+  sideToggle.setAttribute("aria-expanded", String(!side.hidden));
+});
+
+/** GETs JSON from the API; null for an error answer, with the error's code. */
+async function getJson(/** @type {string} */ path) {
+  const res = await fetch(path, { credentials: "same-origin" });
+  const body = await res.json().catch(() => null);
+  return res.ok ? { ok: body, error: null } : { ok: null, error: body?.error ?? { code: "SERVER_ERROR", message: "" } };
+}
+
+/** @param {import("./join.js").JoinChoice} choice */
+function join(choice) {
+  session.name = choice.name || displayName;
+  session.passcode = choice.passcode;
+  session.asGuest = choice.asGuest;
+  fatal = false;
+  view.showOverlay("Joining…");
+  view.setStatus("Connecting…", "warn");
+  session.start();
+}
+
+async function prepare() {
+  await loadErrorTable();
+  if (!/^[0-9a-f]{24}$/.test(meetingId)) {
+    fatal = true;
+    view.showError("MEETING_NOT_FOUND", "This link does not contain a meeting id.");
+    return;
+  }
+  const [info, me] = await Promise.all([getJson(`/api/meetings/${meetingId}`), getJson("/api/me")]);
+  if (!info.ok) {
+    fatal = true;
+    view.showError(info.error.code, info.error.message);
+    return;
+  }
+  view.setTitle(info.ok.title);
+  joinForm = new JoinForm(info.ok, me.ok, displayName, join);
+  // A sign-in that no longer works (e.g. a disabled account): say so, and offer to join
+  // as a guest where the meeting allows guests.
+  const identityFailure = me.error && IDENTITY_CODES.has(me.error.code) ? me.error : null;
+  if (!identityFailure && joinForm.canJoinAtOnce(displayName)) join(joinForm.choice());
+  else {
+    view.showOverlay(null);
+    view.setStatus("Not joined yet", "warn");
+    joinForm.show(identityFailure?.code, identityFailure?.message);
+  }
+}
+
+// A small, stable hook for tests and support.
+Object.assign(/** @type {any} */ (window).deskshare, {
+  chat: () => chat.texts(),
+  presenterSnapshot: () => presenter.snapshot(),
+});
+
+view.showOverlay("Connecting…");
+view.setStatus("Connecting…", "warn");
+prepare();

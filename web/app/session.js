@@ -31,9 +31,12 @@ export class ViewerSession {
     this.stopped = false;
     /** The meeting's passcode, once the person typed it. @type {string} */
     this.passcode = "";
+    /** Join as a guest although signed in. */
+    this.asGuest = false;
   }
 
   start() {
+    this.stopped = false;
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(`${proto}//${location.host}/api/meetings/${encodeURIComponent(this.meetingId)}/ws`);
     ws.binaryType = "arraybuffer";
@@ -46,6 +49,7 @@ export class ViewerSession {
       const hello = { type: "hello", protocol: PROTOCOL_VERSION, role: "viewer", client: "browser" };
       if (this.name) hello.name = this.name;
       if (this.passcode) hello.passcode = this.passcode;
+      if (this.asGuest) hello.as_guest = true;
       ws.send(JSON.stringify(hello));
     };
     ws.onmessage = (ev) => {

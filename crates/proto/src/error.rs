@@ -179,6 +179,10 @@ error_codes! {
     InputRateLimited = "INPUT_RATE_LIMITED", 429,
         "input arrived faster than the server forwards it; some was dropped",
         "send input at human speed (scripts: add waits)";
+    /// The browser could not capture the screen.
+    CaptureFailed = "CAPTURE_FAILED", 0,
+        "the browser could not capture a screen, window or tab",
+        "allow screen sharing for this site in the browser (and, on macOS, in System Settings > Privacy > Screen Recording), then present again";
     /// A chat message was empty or too long.
     ChatInvalid = "CHAT_INVALID", 400,
         "the chat message was empty or longer than 2000 characters",

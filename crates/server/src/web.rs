@@ -33,6 +33,14 @@ web_files!(
     "app/control.js",
     "app/keys.js",
     "app/roster.js",
+    "app/chat.js",
+    "app/join.js",
+    "app/home.js",
+    "app/present.js",
+    "app/encode-worker.js",
+    "app/encoders/qoi.js",
+    "app/encoders/tiles.js",
+    "app/icon.svg",
 );
 
 fn content_type(path: &str) -> &'static str {

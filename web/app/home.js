@@ -1,0 +1,219 @@
+// Home page: join with a link, sign in, create a meeting (title, lobby, passcode and the
+// policies the organiser may set), and the organiser's meetings with copyable links.
+
+import { loadErrorTable, explain } from "./errors.js";
+
+/** The policies an organiser sets per meeting, as the form shows them. */
+const POLICY_BOXES = [
+  ["allow-anonymous", "Guests (people without an account) may join"],
+  ["allow-control", "Participants may ask for control"],
+  ["allow-external-control", "Guests may be given control"],
+  ["enable-desktop-sharing", "Presenters may share a whole screen"],
+  ["enable-program-sharing", "Presenters may share a single program"],
+];
+
+/** @param {string} id */
+const el = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+/** Calls the API; throws {code, message} for an error answer. */
+async function api(/** @type {string} */ method, /** @type {string} */ path, /** @type {any} */ body = undefined) {
+  const res = await fetch(path, {
+    method,
+    credentials: "same-origin",
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = res.status === 204 ? null : await res.json().catch(() => null);
+  if (!res.ok) throw data?.error ?? { code: "SERVER_ERROR", message: `HTTP ${res.status}` };
+  return data;
+}
+
+/** Shows a coded error at the top of the page. @param {any} err */
+function showError(err) {
+  const box = el("home-error");
+  const { cause, remedy } = explain(err.code);
+  box.textContent = `${cause || err.message} (${err.code})${remedy ? ` — ${remedy}` : ""}`;
+  box.hidden = false;
+}
+
+/** A read-only field with the link and a Copy button, labelled for screen readers. */
+function copyable(/** @type {string} */ label, /** @type {string} */ value) {
+  const wrap = document.createElement("p");
+  wrap.className = "copyable";
+  const id = `copy-${Math.random().toString(36).slice(2)}`;
+  const l = document.createElement("label");
+  l.htmlFor = id;
+  l.textContent = label;
+  const input = document.createElement("input");
+  input.id = id;
+  input.readOnly = true;
+  input.value = value;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = "Copy";
+  button.setAttribute("aria-label", `Copy ${label.toLowerCase()}`);
+  button.addEventListener("click", async () => {
+    input.select();
+    try {
+      await navigator.clipboard.writeText(value);
+    } catch {
+      document.execCommand("copy");
+    }
+    button.textContent = "Copied";
+    setTimeout(() => (button.textContent = "Copy"), 2000);
+  });
+  wrap.append(l, input, button);
+  return wrap;
+}
+
+/** Where to go after signing in: only a path on this server. */
+function nextPath() {
+  const next = new URLSearchParams(location.search).get("next") || "";
+  return /^\/m\/[0-9a-f]{24}(\?.*)?$/.test(next) ? next : null;
+}
+
+async function showSignedIn(/** @type {any} */ me) {
+  el("whoami").textContent = `Signed in as ${me.display_name}`;
+  el("sign-out").hidden = false;
+  el("sign-in-card").hidden = true;
+  el("create-card").hidden = false;
+  el("meetings-card").hidden = false;
+  const limits = await api("GET", "/api/me/policies");
+  const box = el("create-policies");
+  box.replaceChildren(box.querySelector("legend") ?? "");
+  for (const [name, label] of POLICY_BOXES) {
+    const p = document.createElement("p");
+    p.className = "check";
+    const input = document.createElement("input");
+    input.type = "checkbox";
+    input.id = `policy-${name}`;
+    input.name = name;
+    input.checked = limits[name] === "on";
+    // An organiser may tighten a policy, never loosen it past their own.
+    input.disabled = limits[name] !== "on";
+    const l = document.createElement("label");
+    l.htmlFor = input.id;
+    l.textContent = input.disabled ? `${label} (turned off by your administrator)` : label;
+    p.append(input, l);
+    box.append(p);
+  }
+  await listMeetings();
+}
+
+async function listMeetings() {
+  const list = el("meetings");
+  const meetings = await api("GET", "/api/meetings");
+  list.replaceChildren();
+  if (!meetings.length) {
+    const li = document.createElement("li");
+    li.className = "muted";
+    li.textContent = "No meetings yet.";
+    list.append(li);
+  }
+  for (const m of meetings) {
+    const li = document.createElement("li");
+    li.className = "meeting-item";
+    const h = document.createElement("h3");
+    const a = document.createElement("a");
+    a.href = new URL(m.join_url).pathname;
+    a.textContent = m.title;
+    h.append(a);
+    const facts = document.createElement("p");
+    facts.className = "muted";
+    const bits = [`created ${new Date(m.created_at * 1000).toLocaleString()}`];
+    if (m.has_passcode) bits.push("passcode");
+    if (m.lobby !== "off") bits.push(`lobby: ${m.lobby}`);
+    if (m.expires_at) bits.push(`expires ${new Date(m.expires_at * 1000).toLocaleString()}`);
+    facts.textContent = bits.join(" · ");
+    const del = document.createElement("button");
+    del.type = "button";
+    del.className = "danger";
+    del.textContent = "Delete";
+    del.setAttribute("aria-label", `Delete ${m.title}`);
+    del.addEventListener("click", async () => {
+      if (!confirm(`Delete “${m.title}”? Everyone in it is disconnected.`)) return;
+      await api("DELETE", `/api/meetings/${m.id}`).catch(showError);
+      await listMeetings();
+    });
+    li.append(h, facts, copyable("Join link", m.join_url), del);
+    list.append(li);
+  }
+}
+
+el("join-link").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const text = /** @type {HTMLInputElement} */ (el("join-link-url")).value.trim();
+  const id = text.match(/([0-9a-f]{24})/)?.[1];
+  if (!id) return showError({ code: "URL_INVALID", message: "that is not a meeting link" });
+  location.href = `/m/${id}`;
+});
+
+el("sign-in").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const form = /** @type {HTMLFormElement} */ (ev.target);
+  const data = new FormData(form);
+  try {
+    const res = await api("POST", "/api/login", { name: data.get("name"), password: data.get("password") });
+    el("home-error").hidden = true;
+    const next = nextPath();
+    if (next) location.href = next;
+    else await showSignedIn(res.user);
+  } catch (e) {
+    showError(e);
+  }
+});
+
+el("sign-out").addEventListener("click", async () => {
+  await api("POST", "/api/logout").catch(() => {});
+  location.reload();
+});
+
+el("create").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const form = /** @type {HTMLFormElement} */ (ev.target);
+  const data = new FormData(form);
+  /** @type {Record<string, string>} */
+  const policies = {};
+  for (const [name] of POLICY_BOXES) {
+    const box = /** @type {HTMLInputElement} */ (document.getElementById(`policy-${name}`));
+    if (!box.disabled && !box.checked) policies[name] = "off";
+  }
+  const body = {
+    title: String(data.get("title") || "").trim() || undefined,
+    lobby: String(data.get("lobby")),
+    passcode: String(data.get("passcode") || "") || undefined,
+    policies: Object.keys(policies).length ? policies : undefined,
+  };
+  try {
+    const m = await api("POST", "/api/meetings", body);
+    const created = el("created");
+    created.replaceChildren();
+    const p = document.createElement("p");
+    p.textContent = `Created “${m.title}”. Send the join link to participants; present with the agent using the presenter link (keep it to yourself), or open the meeting and press Present.`;
+    const open = document.createElement("a");
+    open.href = new URL(m.join_url).pathname;
+    open.textContent = "Open the meeting";
+    created.append(p, copyable("Join link", m.join_url), copyable("Presenter link", m.presenter_url), open);
+    created.hidden = false;
+    form.reset();
+    await listMeetings();
+  } catch (e) {
+    showError(e);
+  }
+});
+
+async function start() {
+  await loadErrorTable();
+  try {
+    const me = await api("GET", "/api/me");
+    if (me.admin_token) throw { code: "UNAUTHORIZED" };
+    await showSignedIn(me);
+  } catch (e) {
+    const err = /** @type {any} */ (e);
+    if (err.code !== "UNAUTHORIZED") showError(err);
+    el("sign-in-card").hidden = false;
+    el("whoami").textContent = "Not signed in";
+  }
+}
+
+start();
