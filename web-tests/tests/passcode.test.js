@@ -1,22 +1,16 @@
-// A guest asked for a meeting's passcode: a wrong one is refused with its code, the right
-// one lets them in.
+// A meeting with a passcode: the join form asks for it with the name; a wrong one is
+// refused with its code and the form asks again; the right one lets the guest in.
 
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { ARTIFACTS, BIN, browser, killAll, startServer, until, workdir } from "./harness.js";
+import { addUser, browser, killAll, shot, startServer, until, workdir } from "./harness.js";
 
 after(killAll);
 
-test("passcode prompt: wrong passcode refused with its code, right one joins", async () => {
+test("join form: wrong passcode refused with its code, right one joins", async () => {
   const dir = workdir("passcode");
   const server = await startServer(dir);
-  const token = readFileSync(join(dir, "data", "admin-token"), "utf8").trim();
-  execFileSync(BIN, ["admin", "user", "add", "olga", "--password-stdin", "--server", server.url, "--token", token, "--ca", server.ca], {
-    input: "olga-password\n",
-  });
+  addUser(server, dir, "olga", "olga-password", "Olga");
   const b = await browser();
   const organiser = await b.newContext({ ignoreHTTPSErrors: true });
   await organiser.request.post(`${server.url}api/login`, { data: { name: "olga", password: "olga-password" } });
@@ -24,19 +18,22 @@ test("passcode prompt: wrong passcode refused with its code, right one joins", a
   const meeting = await created.json();
 
   const guest = await (await b.newContext({ ignoreHTTPSErrors: true })).newPage();
-  await guest.goto(meeting.join_url);
-  const overlay = guest.locator("#overlay");
-  await until("passcode asked", async () => (await overlay.innerText()).includes("PASSCODE_INVALID") && (await guest.locator("#passcode").isVisible()));
-  await guest.screenshot({ path: join(ARTIFACTS, "passcode-1-asked.png") });
+  await guest.goto(`${meeting.join_url}?name=Pat`);
+  await until("passcode asked", () => guest.getByLabel("Passcode").isVisible());
+  assert.equal(await guest.getByLabel("Your name").inputValue(), "Pat", "the name from the link is kept");
+  await shot(guest, "passcode-1-asked");
 
-  await guest.locator("#passcode").fill("1111");
-  await guest.getByRole("button", { name: "Join" }).click();
-  await until("wrong passcode refused", async () => (await overlay.innerText()).includes("PASSCODE_INVALID") && (await guest.locator("#passcode").isVisible()));
+  await guest.getByLabel("Passcode").fill("1111");
+  await guest.getByRole("button", { name: "Join", exact: true }).click();
+  const error = guest.locator("#join-error");
+  await until("wrong passcode refused", async () => (await error.innerText()).includes("PASSCODE_INVALID") && (await guest.getByLabel("Passcode").isVisible()));
+  await shot(guest, "passcode-2-wrong");
 
-  await guest.locator("#passcode").fill("4711");
-  await guest.getByRole("button", { name: "Join" }).click();
-  await until("joined", async () => (await overlay.innerText()).includes("Waiting for the presenter"));
+  await guest.getByLabel("Passcode").fill("4711");
+  await guest.getByRole("button", { name: "Join", exact: true }).click();
+  await until("joined", async () => (await guest.locator("#overlay").innerText()).includes("Waiting for the presenter"));
   assert.match(await guest.locator("#status").innerText(), /Waiting for presenter/);
-  await guest.screenshot({ path: join(ARTIFACTS, "passcode-2-joined.png") });
+  assert.equal(await guest.locator("#join").isHidden(), true);
+  await shot(guest, "passcode-3-joined");
   await b.close();
 });

@@ -52,7 +52,7 @@ function showNotice(/** @type {string} */ code, /** @type {string} */ message) {
 }
 
 /** Identity failures after which joining as a guest may help. */
-const IDENTITY_CODES = new Set(["ACCOUNT_DISABLED", "UNAUTHORIZED"]);
+const IDENTITY_CODES = new Set(["ACCOUNT_DISABLED"]);
 /** Failures the join form can fix: a passcode, or another identity. */
 const ASK_AGAIN = new Set(["PASSCODE_INVALID", "ANONYMOUS_NOT_ALLOWED", ...IDENTITY_CODES]);
 /** @type {JoinForm | null} */
@@ -208,7 +208,8 @@ const presenter = new BrowserPresenter(meetingId, {
     showPresentBanner(state);
   },
   onViewers(count) {
-    presentViewers = count;
+    // This page's own viewer connection is one of them.
+    presentViewers = Math.max(0, count - 1);
     showPresentBanner("on");
   },
   onError(code, message) {

@@ -1,0 +1,103 @@
+// Presenting from the browser: the organiser makes a guest a presenter; the guest
+// presents with getDisplayMedia (Chromium's fake screen), encoded in a Worker and sent
+// with the agent's upload protocol; the organiser's browser shows exactly what was sent.
+// Demoting stops it, and the sharing policies apply as they do to the agent.
+
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { FAKE_CAPTURE_FLAGS, addUser, browser, canvasRgb, diffPixels, killAll, shot, startServer, until, workdir } from "./harness.js";
+
+after(killAll);
+
+/** What the presenting page last sent, as RGB. */
+async function sentRgb(page) {
+  const b64 = await page.evaluate(async () => {
+    const snap = await /** @type {any} */ (window).deskshare.presenterSnapshot();
+    if (!snap.rgba) return null;
+    const rgba = new Uint8Array(snap.rgba);
+    const rgb = new Uint8Array((rgba.length / 4) * 3);
+    for (let i = 0, o = 0; i < rgba.length; i += 4, o += 3) {
+      rgb[o] = rgba[i]; rgb[o + 1] = rgba[i + 1]; rgb[o + 2] = rgba[i + 2];
+    }
+    let s = "";
+    for (let i = 0; i < rgb.length; i += 0x8000) s += String.fromCharCode(...rgb.subarray(i, i + 0x8000));
+    return { width: snap.width, height: snap.height, data: btoa(s) };
+  });
+  return b64 && { width: b64.width, height: b64.height, rgb: Buffer.from(b64.data, "base64") };
+}
+
+test("a promoted guest presents from the browser; another browser sees exactly what was sent", async () => {
+  const dir = workdir("present");
+  const server = await startServer(dir);
+  addUser(server, dir, "olga", "olga-password", "Olga");
+  const orgBrowser = await browser();
+  const guestBrowser = await browser(FAKE_CAPTURE_FLAGS);
+  const errors = [];
+  const orgContext = await orgBrowser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1366, height: 768 } });
+  await orgContext.request.post(`${server.url}api/login`, { data: { name: "olga", password: "olga-password" } });
+  const meeting = await (await orgContext.request.post(`${server.url}api/meetings`, { data: { title: "Browser presenting" } })).json();
+  const org = await orgContext.newPage();
+  org.on("pageerror", (e) => errors.push(String(e)));
+  await org.goto(meeting.join_url);
+  const guest = await (await guestBrowser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1366, height: 768 } })).newPage();
+  guest.on("pageerror", (e) => errors.push(String(e)));
+  await guest.goto(`${meeting.join_url}?name=Gail`);
+  await until("both in", async () => (await org.locator("#roster").innerText()).includes("Gail"));
+  const present = guest.locator("#present");
+  assert.equal(await present.isVisible(), false, "attendees cannot present");
+
+  // Promoted, the guest presents.
+  await org.getByRole("button", { name: "Make presenter: Gail" }).click();
+  await until("Present offered", () => present.isVisible());
+  await present.click();
+  await until("presenting", async () => (await guest.locator("#present-banner").innerText()).includes("You are presenting"));
+  assert.match(await guest.locator("#present-banner").innerText(), /View-only: a browser cannot give others control/);
+  await until("organiser gets frames", () => org.evaluate(() => /** @type {any} */ (window).deskshare.stats.frames >= 3));
+  await until("Gail shown presenting", async () => /Gail\s*presenter\s*guest\s*presenting/.test(await org.locator("#roster").innerText()));
+  assert.equal((await org.locator("#roster").innerText()).match(/Gail/g)?.length, 1, "one Gail, not one per connection");
+  await until("the guest's banner counts the viewer", async () => (await guest.locator("#present-banner").innerText()).includes("to 1 viewer"));
+  await shot(guest, "present-1-presenter");
+  await shot(org, "present-2-viewer");
+
+  // Changes travel as deltas: after the keyframe, frames carry fewer tiles than the screen.
+  const stats = await org.evaluate(() => ({ .../** @type {any} */ (window).deskshare.stats }));
+  const sent = await sentRgb(guest);
+  const totalTiles = Math.ceil(sent.width / 64) * Math.ceil(sent.height / 64);
+  assert.ok(stats.tiles < stats.frames * totalTiles, `tiles ${stats.tiles} over ${stats.frames} frames of ${totalTiles}`);
+
+  // Paused, the picture stands still: the viewer's canvas equals what was sent, exactly.
+  await guest.locator("#pause").click();
+  assert.match(await guest.locator("#present-banner").innerText(), /Paused/);
+  let diff = Infinity;
+  await until("viewer canvas equals the presenter's last frame", async () => {
+    const [shown, last] = [await canvasRgb(org), await sentRgb(guest)];
+    diff = shown && last ? diffPixels(shown, last) : Infinity;
+    return diff === 0;
+  });
+  assert.equal(diff, 0);
+  const last = await sentRgb(guest);
+  assert.ok(last.width > 0 && last.height > 0);
+  await guest.locator("#pause").click();
+
+  // Made an attendee again: the share stops with its code; Present is no longer offered.
+  await org.getByRole("button", { name: "Make attendee: Gail" }).click();
+  await until("told why presenting stopped", async () => (await guest.locator("#notice").innerText()).includes("NOT_PRESENTER"));
+  await until("Present withdrawn", async () => !(await present.isVisible()));
+  await until("viewer sees the presenter leave", async () => (await org.locator("#overlay").innerText()).includes("presenter has left"));
+  await shot(guest, "present-3-demoted");
+
+  // Policies apply as to the agent: with desktop sharing off in this meeting, a screen is refused.
+  const patched = await orgContext.request.patch(`${server.url}api/meetings/${meeting.id}`, {
+    data: { policies: { "enable-desktop-sharing": "off" } },
+  });
+  assert.equal(patched.status(), 200);
+  await org.getByRole("button", { name: "Make presenter: Gail" }).click();
+  await until("Present offered again", () => present.isVisible());
+  await present.click();
+  await until("refused by policy", async () => (await guest.locator("#notice").innerText()).includes("SHARING_DISABLED"));
+  await until("presenting ended", async () => (await present.innerText()) === "Present");
+  await shot(guest, "present-4-policy");
+  assert.deepEqual(errors, []);
+  await orgBrowser.close();
+  await guestBrowser.close();
+});
