@@ -53,6 +53,8 @@ test("a promoted guest presents from the browser; another browser sees exactly w
   await until("presenting", async () => (await guest.locator("#present-banner").innerText()).includes("You are presenting"));
   assert.match(await guest.locator("#present-banner").innerText(), /View-only: a browser cannot give others control/);
   await until("organiser gets frames", () => org.evaluate(() => /** @type {any} */ (window).deskshare.stats.frames >= 3));
+  assert.equal(await guest.evaluate(() => /** @type {any} */ (window).deskshare.stats.frames), 0,
+    "the presenting browser is not sent its own screen back");
   await until("Gail shown presenting", async () => /Gail\s*presenter\s*guest\s*presenting/.test(await org.locator("#roster").innerText()));
   assert.equal((await org.locator("#roster").innerText()).match(/Gail/g)?.length, 1, "one Gail, not one per connection");
   await until("the guest's banner counts the viewer", async () => (await guest.locator("#present-banner").innerText()).includes("to 1 viewer"));
@@ -84,6 +86,11 @@ test("a promoted guest presents from the browser; another browser sees exactly w
   await until("told why presenting stopped", async () => (await guest.locator("#notice").innerText()).includes("NOT_PRESENTER"));
   await until("Present withdrawn", async () => !(await present.isVisible()));
   await until("viewer sees the presenter leave", async () => (await org.locator("#overlay").innerText()).includes("presenter has left"));
+  // No longer presenting, the guest's view catches up from the server's tile cache.
+  await until("guest view caught up", async () => {
+    const [mine, theirs] = [await canvasRgb(guest), await canvasRgb(org)];
+    return mine && theirs && diffPixels(mine, theirs) === 0;
+  });
   await shot(guest, "present-3-demoted");
 
   // Policies apply as to the agent: with desktop sharing off in this meeting, a screen is refused.

@@ -68,6 +68,9 @@ pub struct ParticipantInfo {
 pub struct Presence {
     /// Connection id of the current presenter, if one is connected.
     pub presenter: Option<u64>,
+    /// The participant that presenter connection presents for (the browser presenting
+    /// over a second connection): that participant's own view needs no screen updates.
+    pub presenting_for: Option<u64>,
     pub viewers: u32,
 }
 
@@ -134,7 +137,12 @@ impl LiveMeeting {
 
     /// Makes `conn` the presenter, replacing any other (the replaced task sees it and ends).
     pub fn set_presenter(&self, conn: u64) {
-        self.presence.send_modify(|p| p.presenter = Some(conn));
+        let presenting_for =
+            self.participants.lock().expect("participants lock").get(&conn).and_then(|p| p.info.on_behalf_of);
+        self.presence.send_modify(|p| {
+            p.presenter = Some(conn);
+            p.presenting_for = presenting_for;
+        });
     }
 
     /// Clears the presenter if it is still `conn`; says whether it was.
@@ -143,6 +151,7 @@ impl LiveMeeting {
             let was = p.presenter == Some(conn);
             if was {
                 p.presenter = None;
+                p.presenting_for = None;
             }
             was
         })

@@ -51,7 +51,7 @@ async fn pump_loop(
     let mut screen_rx = live.subscribe_screen();
     let mut presence_rx = live.subscribe_presence();
     let mut house = Housekeeping::new(live, state);
-    let mut told = Presence { presenter: None, viewers: 0 };
+    let mut told = Presence::default();
     let now = Instant::now();
     let mut budgets = Budgets {
         input: TokenBucket::new(INPUT_RATE, INPUT_BURST, now),
@@ -68,7 +68,10 @@ async fn pump_loop(
         }
         told = presence;
         // Send all the pump allows now. The lock is held only to copy tile handles out.
-        loop {
+        // A browser presenting over its second connection has the picture already; its
+        // viewer catches up from the cache when it stops.
+        let own_screen = presence.presenting_for == Some(conn.id);
+        while !own_screen {
             let out = pump.poll(&live.screen.lock().expect("screen lock"), Instant::now());
             let Some(out) = out else { break };
             let bytes: Vec<u8> = match out {
