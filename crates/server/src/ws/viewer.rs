@@ -71,7 +71,10 @@ async fn pump_loop(
         // A browser presenting over its second connection has the picture already; its
         // viewer catches up from the cache when it stops.
         let own_screen = presence.presenting_for == Some(conn.id);
-        while !own_screen {
+        loop {
+            if own_screen {
+                break;
+            }
             let out = pump.poll(&live.screen.lock().expect("screen lock"), Instant::now());
             let Some(out) = out else { break };
             let bytes: Vec<u8> = match out {
