@@ -67,22 +67,10 @@ async fn pump_loop(
             send_control(socket, &ServerMessage::Viewers { count: presence.viewers }).await?;
         }
         told = presence;
-        // Send all the pump allows now. The lock is held only to copy tile handles out.
         // A browser presenting over its second connection has the picture already; its
         // viewer catches up from the cache when it stops.
-        let own_screen = presence.presenting_for == Some(conn.id);
-        loop {
-            if own_screen {
-                break;
-            }
-            let out = pump.poll(&live.screen.lock().expect("screen lock"), Instant::now());
-            let Some(out) = out else { break };
-            let bytes: Vec<u8> = match out {
-                PumpOutput::Frame(f) => f.encode(),
-                PumpOutput::CursorShape(b) => b.to_vec(),
-                PumpOutput::CursorPosition(p) => p.encode().to_vec(),
-            };
-            send(socket, Message::Binary(bytes.into())).await?;
+        if presence.presenting_for != Some(conn.id) {
+            send_pending(socket, live, &mut pump).await?;
         }
         tokio::select! {
             input = recv_input(socket) => {
@@ -100,6 +88,20 @@ async fn pump_loop(
             _ = screen_rx.changed() => {}
             _ = presence_rx.changed() => presence = *presence_rx.borrow_and_update(),
         }
+    }
+}
+
+/// Sends all the pump allows now. The lock is held only to copy tile handles out.
+async fn send_pending(socket: &mut WebSocket, live: &LiveMeeting, pump: &mut ViewerPump) -> Result<(), WireError> {
+    loop {
+        let out = pump.poll(&live.screen.lock().expect("screen lock"), Instant::now());
+        let Some(out) = out else { return Ok(()) };
+        let bytes: Vec<u8> = match out {
+            PumpOutput::Frame(f) => f.encode(),
+            PumpOutput::CursorShape(b) => b.to_vec(),
+            PumpOutput::CursorPosition(p) => p.encode().to_vec(),
+        };
+        send(socket, Message::Binary(bytes.into())).await?;
     }
 }
 
