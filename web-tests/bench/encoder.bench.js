@@ -19,10 +19,10 @@ function desktop() {
 }
 
 function time(label, runs, f) {
-  f();
+  f(0);
   const t0 = performance.now();
   let out;
-  for (let i = 0; i < runs; i++) out = f(i);
+  for (let i = 1; i <= runs; i++) out = f(i);
   const ms = (performance.now() - t0) / runs;
   console.log(`${label}: ${ms.toFixed(2)} ms${out ? `, ${out}` : ""}`);
 }
