@@ -41,5 +41,17 @@ test("chat between two browsers survives a reload", async () => {
   await until("Ana sees the message after Bo's reload", async () => (await texts(ana)).length === 3);
   assert.deepEqual(await texts(ana), ["Hello from Ana <b>not bold</b>", "Hi Ana", "Back again"]);
   await shot(bo, "chat-2-after-reload");
+
+  // The server restarts: both browsers show that they reconnect, come back by themselves,
+  // and the history is neither lost nor doubled.
+  await server.stop();
+  await until("reconnecting shown", async () => (await ana.locator("#status").innerText()).includes("Reconnecting"));
+  assert.match(await ana.locator("#overlay").innerText(), /Reconnecting/);
+  await shot(ana, "chat-3-reconnecting");
+  await startServer(dir, server.listen);
+  await until("back in", async () => (await ana.locator("#status").innerText()).includes("Waiting for presenter"), 60000);
+  await until("Bo back in", async () => (await bo.locator("#status").innerText()).includes("Waiting for presenter"), 60000);
+  assert.deepEqual(await texts(ana), ["Hello from Ana <b>not bold</b>", "Hi Ana", "Back again"]);
+  assert.deepEqual(await texts(bo), ["Hello from Ana <b>not bold</b>", "Hi Ana", "Back again"]);
   await b.close();
 });

@@ -84,9 +84,10 @@ export function workdir(name) {
   return dir;
 }
 
-export async function startServer(dir) {
+/** Starts `deskshare serve` on `dir`'s data; `listen` to come back on the same address. */
+export async function startServer(dir, listen = "127.0.0.1:0") {
   const data = join(dir, "data");
-  const s = start(BIN, ["serve", "--listen", "127.0.0.1:0", "--data", data]);
+  const s = start(BIN, ["serve", "--listen", listen, "--data", data]);
   const line = await until("server URL", () => s.lines.find((l) => l.startsWith("deskshare serving ")));
   const url = line.split(" ")[2];
   const ca = join(data, "tls", "cert.pem");
@@ -94,6 +95,14 @@ export async function startServer(dir) {
   return {
     url,
     ca,
+    /** Stops the server (SIGTERM: it says goodbye to its sessions first). */
+    async stop() {
+      const exited = new Promise((r) => s.child.once("exit", r));
+      s.child.kill("SIGTERM");
+      await exited;
+    },
+    /** The address it listens on, to start it again there. */
+    listen: new URL(url).host,
     createMeeting(title) {
       const out = execFileSync(BIN, ["meeting", "create", "--server", url, "--title", title, "--json", "--ca", ca], {
         env: { ...process.env, DESKSHARE_TOKEN: token },

@@ -52,7 +52,7 @@ function showNotice(/** @type {string} */ code, /** @type {string} */ message) {
 }
 
 /** Identity failures after which joining as a guest may help. */
-const IDENTITY_CODES = new Set(["ACCOUNT_DISABLED"]);
+const IDENTITY_CODES = new Set(["ACCOUNT_DISABLED", "SESSION_EXPIRED"]);
 /** Failures the join form can fix: a passcode, or another identity. */
 const ASK_AGAIN = new Set(["PASSCODE_INVALID", "ANONYMOUS_NOT_ALLOWED", ...IDENTITY_CODES]);
 /** @type {JoinForm | null} */

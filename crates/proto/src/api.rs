@@ -59,7 +59,7 @@ pub struct MeetingInfo {
     pub title: String,
     pub presenter_online: bool,
     pub viewers: u32,
-    /// Joiners must give the meeting's passcode.
+    /// The caller must give the meeting's passcode (its organiser never does).
     pub passcode_required: bool,
     /// People who are not signed in may join.
     pub guests_allowed: bool,

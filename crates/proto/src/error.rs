@@ -75,6 +75,10 @@ error_codes! {
     AccountDisabled = "ACCOUNT_DISABLED", 403,
         "this account is disabled",
         "ask an administrator to enable it again";
+    /// The browser's sign-in no longer works.
+    SessionExpired = "SESSION_EXPIRED", 401,
+        "your sign-in has ended: it expired, you signed out elsewhere, or the account was disabled",
+        "sign in again, or join as a guest where the meeting allows guests";
     /// Too many sign-in attempts.
     LoginRateLimited = "LOGIN_RATE_LIMITED", 429,
         "too many sign-in attempts for this account from this address",

@@ -220,19 +220,28 @@ pub async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
         state.store.delete_session(&token_hash(token)).await.map_err(internal)?;
     }
     let mut res = Json(serde_json::json!({ "signed_out": true })).into_response();
-    let clear = format!("{SESSION_COOKIE}=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0");
-    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&clear).map_err(internal)?);
+    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static(CLEAR_COOKIE));
     Ok(res)
 }
 
-/// `GET /api/me`.
-#[utoipa::path(get, path = "/api/me", tag = "accounts", responses((status = 200, body = UserInfo), (status = 401, body = deskshare_proto::api::ErrorBody)))]
-pub async fn me(caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(match caller {
-        Caller::AdminToken => serde_json::json!({ "admin_token": true }),
-        Caller::User(u) => serde_json::to_value(user_info(&u)).map_err(internal)?,
+/// Removes the session cookie from the browser.
+const CLEAR_COOKIE: &str = "deskshare_session=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0";
+
+/// `GET /api/me`. A browser whose session cookie no longer works (expired, signed out
+/// elsewhere, account disabled) hears so, with `SESSION_EXPIRED` and the cookie cleared,
+/// rather than being quietly treated as a guest.
+#[utoipa::path(get, path = "/api/me", tag = "accounts", responses((status = 200, body = UserInfo), (status = 401, body = deskshare_proto::api::ErrorBody, description = "UNAUTHORIZED, or SESSION_EXPIRED for a stale cookie")))]
+pub async fn me(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    Ok(match caller(&state, &headers).await? {
+        Caller::AdminToken => Json(serde_json::json!({ "admin_token": true })).into_response(),
+        Caller::User(u) => Json(user_info(&u)).into_response(),
+        Caller::Anonymous if cookie(&headers, SESSION_COOKIE).is_some() => {
+            let mut res = ApiError(WireError::bare(ErrorCode::SessionExpired)).into_response();
+            res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static(CLEAR_COOKIE));
+            res
+        }
         Caller::Anonymous => return Err(WireError::new(ErrorCode::Unauthorized, "not signed in").into()),
-    }))
+    })
 }
 
 /// An argon2 hash of a random password, verified against for unknown names.

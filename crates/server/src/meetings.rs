@@ -164,7 +164,11 @@ async fn owned(state: &AppState, caller: &Caller, id: &str) -> Result<MeetingRec
 
 /// `GET /api/meetings/{id}`: public facts anyone with the link may see.
 #[utoipa::path(get, path = "/api/meetings/{id}", tag = "meetings", params(("id" = String, Path)), responses((status = 200, body = MeetingInfo), (status = 404, body = deskshare_proto::api::ErrorBody), (status = 410, body = deskshare_proto::api::ErrorBody, description = "MEETING_EXPIRED")))]
-pub async fn info(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<MeetingInfo>, ApiError> {
+pub async fn info(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Json<MeetingInfo>, ApiError> {
     let not_found = || ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such meeting"));
     let id = MeetingId::parse(&id).map_err(|_| not_found())?;
     let m = state.store.meeting(&id).await.map_err(internal)?.ok_or_else(not_found)?;
@@ -173,11 +177,14 @@ pub async fn info(State(state): State<Arc<AppState>>, Path(id): Path<String>) ->
     }
     let presence = state.hub.get(&id).map(|l| l.presence()).unwrap_or_default();
     let policies = crate::policy::effective(&state, &m, None).await?;
+    let caller = crate::auth::caller(&state, &headers).await.unwrap_or(Caller::Anonymous);
+    let organiser = caller.is_admin() || caller.user().is_some_and(|u| Some(u.id) == m.organiser_id);
     Ok(Json(MeetingInfo {
         id: id.to_string(),
         presenter_online: presence.presenter.is_some(),
         viewers: presence.viewers,
-        passcode_required: m.passcode_hash.is_some(),
+        // The organiser never needs the passcode; nobody else learns more than "needed".
+        passcode_required: m.passcode_hash.is_some() && !organiser,
         guests_allowed: policies.allow_anonymous,
         title: m.title,
     }))
