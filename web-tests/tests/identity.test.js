@@ -43,22 +43,29 @@ test("signed-in join, join as a guest instead, and a refused sign-in offering gu
 
   // A signed-in user may also choose to join as a guest, under another name.
   addUser(server, dir, "ed", "ed-password", "Ed");
+  const token2 = readFileSync(join(dir, "data", "admin-token"), "utf8").trim();
+  const locked = await (await context.request.post(`${server.url}api/meetings`, {
+    data: { title: "Locked", passcode: "9876" },
+    headers: { authorization: `Bearer ${token2}` },
+  })).json();
+  // Ed is not signed in yet: from the join page he signs in, and comes back to it.
   const edContext = await b.newContext({ ignoreHTTPSErrors: true });
-  await edContext.request.post(`${server.url}api/login`, { data: { name: "ed", password: "ed-password" } });
+  const edAsGuest = await edContext.newPage();
+  await edAsGuest.goto(locked.join_url);
+  await until("join form as a guest", () => edAsGuest.getByLabel("Your name").isVisible());
+  await edAsGuest.getByRole("link", { name: "Sign in" }).click();
+  await edAsGuest.getByLabel("Name").fill("ed");
+  await edAsGuest.getByLabel("Password").fill("ed-password");
+  await edAsGuest.getByRole("button", { name: "Sign in" }).click();
+  await until("back on the join page, signed in", async () =>
+    edAsGuest.url() === locked.join_url && (await edAsGuest.locator("#join-who").innerText()).includes("signed in as Ed"));
   const ed = await edContext.newPage();
   const created = await edContext.request.post(`${server.url}api/meetings`, { data: { title: "Ed's", passcode: "1234" } });
   const edMeeting = await created.json();
   // Ed's own meeting has a passcode, which its organiser never needs: in at once.
   await ed.goto(edMeeting.join_url);
   await until("Ed in as organiser", async () => /Ed \(you\)\s*organiser/.test(await ed.locator("#roster").innerText()));
-  // Asked for a passcode elsewhere, Ed chooses to join as a guest, under another name.
-  const token2 = readFileSync(join(dir, "data", "admin-token"), "utf8").trim();
-  const locked = await (await context.request.post(`${server.url}api/meetings`, {
-    data: { title: "Locked", passcode: "9876" },
-    headers: { authorization: `Bearer ${token2}` },
-  })).json();
-  const edAsGuest = await edContext.newPage();
-  await edAsGuest.goto(locked.join_url);
+  // Asked for the passcode of the locked meeting, Ed chooses to join as a guest instead.
   await until("join form for Ed", () => edAsGuest.getByLabel("Passcode").isVisible());
   assert.match(await edAsGuest.locator("#join-who").innerText(), /signed in as Ed/);
   assert.equal(await edAsGuest.getByLabel("Your name").isVisible(), false, "signed in: no name asked");

@@ -149,19 +149,23 @@ async fn a_promoted_guest_presents_for_itself_until_demoted() {
     let mut screen = Session::open(&link, &tls, &present(&key)).await.expect("a presenter may present");
     screen.send_binary(solid_keyframe(0x00c0_3050)).await.unwrap();
 
-    // The roster shows one Gail, presenting; the organiser gets her screen.
-    let roster = roster_where(&mut org, |r| r.iter().any(|p| p.presenting)).await;
+    // The roster shows one Gail, presenting; the organiser gets her screen (in either order).
+    let (mut roster, mut frame) = (None, None);
+    while roster.is_none() || frame.is_none() {
+        match tokio::time::timeout(Duration::from_secs(15), org.recv()).await.unwrap().unwrap() {
+            Incoming::Control(ServerMessage::Roster { participants }) if participants.iter().any(|p| p.presenting) => {
+                roster = Some(participants)
+            }
+            Incoming::Media(deskshare_proto::MediaMessage::Frame(f)) => frame = Some(f),
+            _ => {}
+        }
+    }
+    let (roster, frame) = (roster.unwrap(), frame.unwrap());
     let gails: Vec<_> = roster.iter().filter(|p| p.name == "Gail").collect();
     assert_eq!(gails.len(), 1, "{roster:?}");
     assert!(gails[0].presenting && gails[0].guest && gails[0].participant == gail);
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(15), org.recv()).await.unwrap().unwrap();
-        if let Incoming::Media(deskshare_proto::MediaMessage::Frame(f)) = msg {
-            assert_eq!((f.header.width, f.header.height, f.tiles.len()), (100, 70, 4));
-            assert!(f.tiles.iter().all(|t| t.data[..] == [0xc0, 0x30, 0x50]));
-            break;
-        }
-    }
+    assert_eq!((frame.header.width, frame.header.height, frame.tiles.len()), (100, 70, 4));
+    assert!(frame.tiles.iter().all(|t| t.data[..] == [0xc0, 0x30, 0x50]));
 
     // Made an attendee again: the share ends with its code; watching goes on.
     org.send_control(&ClientMessage::Participant { participant: gail, action: "demote".into() }).await.unwrap();
