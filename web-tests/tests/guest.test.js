@@ -35,6 +35,8 @@ test("guest joins, waits in the lobby, is admitted and sees the exact screen; de
   await home.getByRole("button", { name: "Create meeting" }).click();
   await until("meeting listed", async () => (await home.locator("#meetings").innerText()).includes("Quarterly review"));
   assert.match(await home.locator("#meetings").innerText(), /lobby: guests/);
+  assert.equal(await home.getByLabel("Guests (people without an account) may join").isChecked(), true,
+    "the form is ready for the next meeting with the same defaults");
   await shot(home, "guest-0-home-created");
   const joinUrl = await home.locator("#meetings input").first().inputValue();
   const presenterUrl = await home.getByLabel("Presenter link", { exact: true }).inputValue();

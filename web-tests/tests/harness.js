@@ -13,10 +13,17 @@ const TOOL = (/** @type {string} */ name) => join(TARGET, "debug", name);
 
 /** @type {import("node:child_process").ChildProcess[]} */
 const children = [];
-export function killAll() {
+/** Browsers launched by this test file; closed even when a test fails, so it cannot hang. */
+const browsers = [];
+function killChildren() {
   for (const c of children.splice(0)) c.kill("SIGKILL");
 }
-process.on("exit", killAll);
+/** Ends everything a test started: browsers, servers, agents, Xvfb. Use with `after`. */
+export async function killAll() {
+  await Promise.all(browsers.splice(0).map((b) => b.close().catch(() => {})));
+  killChildren();
+}
+process.on("exit", killChildren);
 
 /** Spawns a process and collects its stdout lines. */
 export function start(cmd, args, opts = {}) {
@@ -126,7 +133,9 @@ export const FAKE_CAPTURE_FLAGS = [
 ];
 
 export async function browser(extraFlags = []) {
-  return chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: [...CHROMIUM_FLAGS, ...extraFlags] });
+  const b = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: [...CHROMIUM_FLAGS, ...extraFlags] });
+  browsers.push(b);
+  return b;
 }
 
 /** Adds a user with the admin token. */

@@ -88,7 +88,8 @@ async function showSignedIn(/** @type {any} */ me) {
     input.type = "checkbox";
     input.id = `policy-${name}`;
     input.name = name;
-    input.checked = limits[name] === "on";
+    // The default too, so the form's reset after creating a meeting restores it.
+    input.checked = input.defaultChecked = limits[name] === "on";
     // An organiser may tighten a policy, never loosen it past their own.
     input.disabled = limits[name] !== "on";
     const l = document.createElement("label");
