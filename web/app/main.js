@@ -206,6 +206,8 @@ const presenter = new BrowserPresenter(meetingId, {
     preview.srcObject = on ? presenter.stream : null;
     if (on) preview.play().catch(() => {});
     showPresentBanner(state);
+    // The role may have changed while presenting (a demotion ends the share).
+    updatePresentButton();
   },
   onViewers(count) {
     // This page's own viewer connection is one of them.

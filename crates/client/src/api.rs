@@ -109,6 +109,11 @@ impl Api {
         self.call(Method::GET, &format!("api/meetings/{id}/roster"), None::<&()>).await
     }
 
+    /// The meeting's chat as kept.
+    pub async fn chat(&self, id: &str) -> Result<Vec<deskshare_proto::ChatLine>, WireError> {
+        self.call(Method::GET, &format!("api/meetings/{id}/chat"), None::<&()>).await
+    }
+
     /// admit, deny, promote, demote or remove a participant of a live meeting.
     pub async fn act(
         &self,

@@ -102,4 +102,17 @@ async fn chat_reaches_everyone_and_is_kept_with_the_meeting() {
     let mut dee = Session::connect(&link, &tls, Role::Viewer, Some("Dee".into())).await.unwrap();
     let after = next_chat(&mut dee).await;
     assert_eq!(after, history, "same messages after a restart");
+
+    // The organiser (here: the admin token) reads it after the meeting, from the CLI.
+    drop(dee);
+    let cfg = dir.join("cfg");
+    let id = join_url.rsplit('/').next().unwrap();
+    let token = server.token();
+    let args = ["meeting", "chat", id, "--server", &server.url, "--token", &token];
+    let printed = ok(cli(&cfg, &server, &args, None));
+    assert_eq!(printed.lines().count(), history.len());
+    assert!(printed.lines().next().unwrap().ends_with("] Ana (guest): hello Bo"), "{printed}");
+    let as_json: Vec<ChatLine> =
+        serde_json::from_str(&ok(cli(&cfg, &server, &[&args[..], &["--json"]].concat(), None))).unwrap();
+    assert_eq!(as_json, history);
 }

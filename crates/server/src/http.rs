@@ -40,6 +40,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/meetings/{id}", get(meetings::info).patch(meetings::update).delete(meetings::delete))
         .route("/api/meetings/{id}/details", get(meetings::details))
         .route("/api/meetings/{id}/roster", get(meetings::roster))
+        .route("/api/meetings/{id}/chat", get(meetings::chat))
         .route("/api/meetings/{id}/participants/{participant}/{action}", post(meetings::act))
         .route("/api/meetings/{id}/end", post(meetings::end))
         .route("/api/meetings/{id}/ws", get(ws::upgrade))

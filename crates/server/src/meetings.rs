@@ -292,6 +292,18 @@ pub async fn roster(
     Ok(Json(live.roster(true)))
 }
 
+/// `GET /api/meetings/{id}/chat`: the meeting's chat as kept (latest 500, oldest first),
+/// for the organiser to read or export after the meeting.
+#[utoipa::path(get, path = "/api/meetings/{id}/chat", tag = "meetings", params(("id" = String, Path)), responses((status = 200, body = Vec<deskshare_proto::ChatLine>), (status = 403, body = deskshare_proto::api::ErrorBody, description = "NOT_ORGANISER")))]
+pub async fn chat(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<deskshare_proto::ChatLine>>, ApiError> {
+    let m = owned(&state, &caller, &id).await?;
+    Ok(Json(state.store.chat_history(&m.id).await.map_err(internal)?))
+}
+
 /// `POST /api/meetings/{id}/participants/{participant}/{action}` with action one of
 /// admit, deny, promote, demote, remove.
 #[utoipa::path(post, path = "/api/meetings/{id}/participants/{participant}/{action}", tag = "meetings", params(("id" = String, Path), ("participant" = u64, Path), ("action" = String, Path, description = "admit, deny, promote, demote or remove")), responses((status = 200, body = Vec<deskshare_proto::RosterEntry>), (status = 403, body = deskshare_proto::api::ErrorBody), (status = 404, body = deskshare_proto::api::ErrorBody, description = "PARTICIPANT_NOT_FOUND")))]

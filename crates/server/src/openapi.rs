@@ -20,7 +20,7 @@ use crate::{auth, meetings, policy, users};
         users::create, users::list, users::update,
         policy::show, policy::set, policy::mine,
         meetings::create, meetings::list, meetings::info, meetings::details, meetings::update,
-        meetings::delete, meetings::roster, meetings::act, meetings::end,
+        meetings::delete, meetings::roster, meetings::chat, meetings::act, meetings::end,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session_cookie" = []))

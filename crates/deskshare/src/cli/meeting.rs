@@ -99,6 +99,14 @@ pub enum MeetingCommand {
         #[command(flatten)]
         server: ServerArgs,
     },
+    /// Print the meeting's chat, as kept with it (also after the meeting).
+    Chat {
+        id: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
     /// Let someone in from the lobby.
     Admit {
         id: String,
@@ -215,6 +223,18 @@ pub async fn run(command: MeetingCommand) -> Result<(), WireError> {
         MeetingCommand::Roster { id, json: as_json, server } => {
             let roster = server.api()?.roster(&id).await?;
             if as_json { json(&roster) } else { print_roster(&roster) }
+        }
+        MeetingCommand::Chat { id, json: as_json, server } => {
+            let lines = server.api()?.chat(&id).await?;
+            if as_json {
+                json(&lines)
+            } else {
+                for l in &lines {
+                    let guest = if l.guest { " (guest)" } else { "" };
+                    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(l.at.max(0) as u64);
+                    println!("[{}] {}{guest}: {}", httpdate::fmt_http_date(at), l.from, l.text);
+                }
+            }
         }
         MeetingCommand::Admit { id, participant, server } => {
             print_roster(&server.api()?.act(&id, participant, "admit").await?)
