@@ -57,8 +57,10 @@ async fn pump_loop(
         input: TokenBucket::new(INPUT_RATE, INPUT_BURST, now),
         chat: TokenBucket::new(CHAT_RATE, CHAT_BURST, now),
     };
-    let mut presence = *presence_rx.borrow_and_update();
     loop {
+        // Read presence afresh on every turn, whichever wake-up came first: a presenter is
+        // registered before its first frame, so a new frame is never judged by old presence.
+        let presence = *presence_rx.borrow_and_update();
         // Tell the viewer about presence changes it has not seen.
         if presence.presenter.is_some() != told.presenter.is_some() {
             send_control(socket, &ServerMessage::Presenter { online: presence.presenter.is_some() }).await?;
@@ -86,7 +88,7 @@ async fn pump_loop(
             }
             chore = house.next(conn) => if let Some(msg) = chore? { send(socket, msg).await? },
             _ = screen_rx.changed() => {}
-            _ = presence_rx.changed() => presence = *presence_rx.borrow_and_update(),
+            _ = presence_rx.changed() => {}
         }
     }
 }
