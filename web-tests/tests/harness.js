@@ -151,10 +151,13 @@ export function shot(page, name) {
   return page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
 
-/** The page's screen pixels as RGB (from the render worker's canvas). */
-export async function canvasRgb(page) {
-  const b64 = await page.evaluate(async () => {
-    const snap = await /** @type {any} */ (window).deskshare.snapshot();
+/**
+ * Pixels from one of the page's snapshot hooks (`window.deskshare[hook]()`, which answers
+ * `{width, height, rgba}`), as RGB.
+ */
+async function snapshotRgb(page, hook) {
+  const b64 = await page.evaluate(async (hook) => {
+    const snap = await /** @type {any} */ (window).deskshare[hook]();
     if (!snap.rgba) return null;
     const rgba = new Uint8Array(snap.rgba);
     const rgb = new Uint8Array((rgba.length / 4) * 3);
@@ -164,9 +167,15 @@ export async function canvasRgb(page) {
     let s = "";
     for (let i = 0; i < rgb.length; i += 0x8000) s += String.fromCharCode(...rgb.subarray(i, i + 0x8000));
     return { width: snap.width, height: snap.height, data: btoa(s) };
-  });
+  }, hook);
   return b64 && { width: b64.width, height: b64.height, rgb: Buffer.from(b64.data, "base64") };
 }
+
+/** The page's screen pixels as RGB (from the render worker's canvas). */
+export const canvasRgb = (page) => snapshotRgb(page, "snapshot");
+
+/** What the page, presenting, last sent (the encoder's copy of what viewers have), as RGB. */
+export const sentRgb = (page) => snapshotRgb(page, "presenterSnapshot");
 
 /** Number of pixels that differ between two RGB images of the same size. */
 export function diffPixels(a, b) {

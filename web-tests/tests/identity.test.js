@@ -43,10 +43,9 @@ test("signed-in join, join as a guest instead, and a refused sign-in offering gu
 
   // A signed-in user may also choose to join as a guest, under another name.
   addUser(server, dir, "ed", "ed-password", "Ed");
-  const token2 = readFileSync(join(dir, "data", "admin-token"), "utf8").trim();
   const locked = await (await context.request.post(`${server.url}api/meetings`, {
     data: { title: "Locked", passcode: "9876" },
-    headers: { authorization: `Bearer ${token2}` },
+    headers: { authorization: `Bearer ${token}` },
   })).json();
   // Ed is not signed in yet: from the join page he signs in, and comes back to it.
   const edContext = await b.newContext({ ignoreHTTPSErrors: true });

@@ -5,26 +5,11 @@
 
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { FAKE_CAPTURE_FLAGS, addUser, browser, canvasRgb, diffPixels, killAll, shot, startServer, until, workdir } from "./harness.js";
+import {
+  FAKE_CAPTURE_FLAGS, addUser, browser, canvasRgb, diffPixels, killAll, sentRgb, shot, startServer, until, workdir,
+} from "./harness.js";
 
 after(killAll);
-
-/** What the presenting page last sent, as RGB. */
-async function sentRgb(page) {
-  const b64 = await page.evaluate(async () => {
-    const snap = await /** @type {any} */ (window).deskshare.presenterSnapshot();
-    if (!snap.rgba) return null;
-    const rgba = new Uint8Array(snap.rgba);
-    const rgb = new Uint8Array((rgba.length / 4) * 3);
-    for (let i = 0, o = 0; i < rgba.length; i += 4, o += 3) {
-      rgb[o] = rgba[i]; rgb[o + 1] = rgba[i + 1]; rgb[o + 2] = rgba[i + 2];
-    }
-    let s = "";
-    for (let i = 0; i < rgb.length; i += 0x8000) s += String.fromCharCode(...rgb.subarray(i, i + 0x8000));
-    return { width: snap.width, height: snap.height, data: btoa(s) };
-  });
-  return b64 && { width: b64.width, height: b64.height, rgb: Buffer.from(b64.data, "base64") };
-}
 
 test("a promoted guest presents from the browser; another browser sees exactly what was sent", async () => {
   const dir = workdir("present");
