@@ -11,11 +11,17 @@ import {
 
 after(killAll);
 
+/** Whether the page shows that it presents (a hidden banner keeps its last text). */
+async function presenting(page) {
+  const banner = page.locator("#present-banner");
+  return (await banner.isVisible()) && (await banner.innerText()).includes("You are presenting");
+}
+
 test("a promoted guest presents from the browser; another browser sees exactly what was sent", async () => {
   const dir = workdir("present");
   const server = await startServer(dir);
   addUser(server, dir, "olga", "olga-password", "Olga");
-  const orgBrowser = await browser();
+  const orgBrowser = await browser(FAKE_CAPTURE_FLAGS);
   const guestBrowser = await browser(FAKE_CAPTURE_FLAGS);
   const errors = [];
   const orgContext = await orgBrowser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1366, height: 768 } });
@@ -35,7 +41,7 @@ test("a promoted guest presents from the browser; another browser sees exactly w
   await org.getByRole("button", { name: "Make presenter: Gail" }).click();
   await until("Present offered", () => present.isVisible());
   await present.click();
-  await until("presenting", async () => (await guest.locator("#present-banner").innerText()).includes("You are presenting"));
+  await until("presenting", () => presenting(guest));
   assert.match(await guest.locator("#present-banner").innerText(), /View-only: a browser cannot give others control/);
   await until("organiser gets frames", () => org.evaluate(() => /** @type {any} */ (window).deskshare.stats.frames >= 3));
   assert.equal(await guest.evaluate(() => /** @type {any} */ (window).deskshare.stats.frames), 0,
@@ -89,6 +95,26 @@ test("a promoted guest presents from the browser; another browser sees exactly w
   await until("refused by policy", async () => (await guest.locator("#notice").innerText()).includes("SHARING_DISABLED"));
   await until("presenting ended", async () => (await present.innerText()) === "Present");
   await shot(guest, "present-4-policy");
+
+  // The organiser presents, and the server restarts mid-presentation: both browsers
+  // reconnect by themselves, and the presentation goes on without anyone pressing a key.
+  const unset = await orgContext.request.patch(`${server.url}api/meetings/${meeting.id}`, {
+    data: { policies: { "enable-desktop-sharing": "unset" } },
+  });
+  assert.equal(unset.status(), 200);
+  await org.locator("#present").click();
+  await until("organiser presenting", () => presenting(org));
+  await until("Gail sees it", () => guest.evaluate(() => /** @type {any} */ (window).deskshare.stats.frames > 0));
+  await server.stop();
+  await until("presenter reconnecting", async () => (await org.locator("#present-banner").innerText()).includes("Reconnecting"));
+  await shot(org, "present-5-reconnecting");
+  const framesBefore = await guest.evaluate(() => /** @type {any} */ (window).deskshare.stats.frames);
+  await startServer(dir, server.listen);
+  await until("presenting again", () => presenting(org), 60000);
+  await until("Gail gets frames again", () =>
+    guest.evaluate((n) => /** @type {any} */ (window).deskshare.stats.frames > n + 2, framesBefore), 60000);
+  await until("Olga shown presenting after the restart", async () => /Olga\s*organiser\s*presenting/.test(await guest.locator("#roster").innerText()), 60000);
+  await shot(guest, "present-6-after-restart");
   assert.deepEqual(errors, []);
   await orgBrowser.close();
   await guestBrowser.close();

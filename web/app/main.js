@@ -64,6 +64,7 @@ const session = new ViewerSession(meetingId, displayName, {
   onWelcome(w) {
     view.setTitle(w.title);
     identity = { participant: w.participant, key: w.key };
+    presenter.rejoin();
     chat.setEnabled(true);
     presenterOnline = w.presenter_online;
     control.setMe(w.participant);
@@ -107,6 +108,7 @@ const session = new ViewerSession(meetingId, displayName, {
   },
   onReconnecting(attempt) {
     if (fatal) return;
+    identity = null;
     view.setStatus(`Reconnecting (attempt ${attempt})…`, "warn");
     view.showOverlay("Reconnecting…", "The connection to the server dropped; trying again.");
   },

@@ -7,8 +7,9 @@ import { PROTOCOL_VERSION } from "./protocol.js";
 
 /** Bytes the socket may hold unsent before the encoder waits. */
 const SEND_BUFFER_LIMIT = 1 << 20;
-/** Codes after which presenting again cannot help without a person doing something. */
-const RETRYABLE = new Set(["CONNECTION_LOST", "SERVER_SHUTTING_DOWN", "SERVER_ERROR"]);
+/** Codes after which presenting again can help by itself. PARTICIPANT_NOT_FOUND: the
+ * viewer session is joining again (after a restart); its new welcome brings a new key. */
+const RETRYABLE = new Set(["CONNECTION_LOST", "SERVER_SHUTTING_DOWN", "SERVER_ERROR", "PARTICIPANT_NOT_FOUND"]);
 
 /**
  * @typedef {object} PresenterHooks
@@ -102,7 +103,12 @@ export class BrowserPresenter {
 
   connect() {
     const me = this.hooks.identity();
-    if (!me || !this.stream) return;
+    if (!this.stream) return;
+    if (!me) {
+      // The viewer session is reconnecting; its welcome calls rejoin().
+      this.hooks.onState("reconnecting");
+      return;
+    }
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(`${proto}//${location.host}/api/meetings/${encodeURIComponent(this.meetingId)}/ws`);
     ws.binaryType = "arraybuffer";
@@ -140,6 +146,15 @@ export class BrowserPresenter {
       this.hooks.onState("reconnecting");
       setTimeout(() => this.connect(), Math.min(5000, 200 * 2 ** Math.min(this.attempt, 5)));
     };
+  }
+
+  /** The viewer session joined again (new participant number and key): present for it. */
+  rejoin() {
+    if (!this.stream) return;
+    const old = this.ws;
+    this.ws = null;
+    old?.close(1000);
+    this.connect();
   }
 
   /** @param {any} msg */

@@ -178,9 +178,10 @@ impl LiveMeeting {
         Conn { id, outbox: rx, signal: signal_rx }
     }
 
-    /// How many are connected.
+    /// How many people are connected (a connection presenting for someone already in is
+    /// not another person).
     pub fn participant_count(&self) -> usize {
-        self.participants.lock().expect("participants lock").len()
+        self.participants.lock().expect("participants lock").values().filter(|p| p.info.on_behalf_of.is_none()).count()
     }
 
     pub fn is_external(&self, conn: u64) -> bool {
