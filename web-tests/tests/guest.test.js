@@ -31,10 +31,14 @@ test("guest joins, waits in the lobby, is admitted and sees the exact screen; de
   await until("signed in", async () => (await home.locator("#whoami").innerText()).includes("Signed in as Olga"));
   await home.getByLabel("Title").fill("Quarterly review");
   await home.getByLabel("Who waits in the lobby").selectOption("guests");
+  await home.getByLabel(/Most participants/).fill("50");
   assert.equal(await home.getByLabel("Guests (people without an account) may join").isChecked(), true);
   await home.getByRole("button", { name: "Create meeting" }).click();
   await until("meeting listed", async () => (await home.locator("#meetings").innerText()).includes("Quarterly review"));
   assert.match(await home.locator("#meetings").innerText(), /lobby: guests/);
+  const mine = await (await orgContext.request.get(`${server.url}api/meetings`)).json();
+  assert.equal(mine[0].policies["max-participants"], "50", "the capacity set in the form applies");
+  assert.equal(mine[0].policies["allow-anonymous"], "on");
   assert.equal(await home.getByLabel("Guests (people without an account) may join").isChecked(), true,
     "the form is ready for the next meeting with the same defaults");
   await shot(home, "guest-0-home-created");

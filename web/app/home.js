@@ -98,6 +98,20 @@ async function showSignedIn(/** @type {any} */ me) {
     p.append(input, l);
     box.append(p);
   }
+  // Capacity: up to the organiser's own limit.
+  const most = document.createElement("p");
+  most.className = "field";
+  const mostInput = document.createElement("input");
+  mostInput.type = "number";
+  mostInput.id = "policy-max-participants";
+  mostInput.min = "1";
+  mostInput.max = limits["max-participants"];
+  mostInput.value = mostInput.defaultValue = limits["max-participants"];
+  const mostLabel = document.createElement("label");
+  mostLabel.htmlFor = mostInput.id;
+  mostLabel.textContent = `Most participants (up to ${limits["max-participants"]})`;
+  most.append(mostLabel, mostInput);
+  box.append(most);
   await listMeetings();
 }
 
@@ -179,6 +193,8 @@ el("create").addEventListener("submit", async (ev) => {
     const box = /** @type {HTMLInputElement} */ (document.getElementById(`policy-${name}`));
     if (!box.disabled && !box.checked) policies[name] = "off";
   }
+  const most = /** @type {HTMLInputElement} */ (document.getElementById("policy-max-participants"));
+  if (most.value && most.value !== most.max) policies["max-participants"] = most.value;
   const body = {
     title: String(data.get("title") || "").trim() || undefined,
     lobby: String(data.get("lobby")),
