@@ -43,6 +43,8 @@ test("a promoted guest presents from the browser; another browser sees exactly w
   await present.click();
   await until("presenting", () => presenting(guest));
   assert.match(await guest.locator("#present-banner").innerText(), /View-only: a browser cannot give others control/);
+  assert.equal(await guest.locator("#overlay").isHidden(), true, "the preview is not covered by a waiting message");
+  assert.equal(await guest.locator("#control").isDisabled(), true, "a browser presenting never hands over control");
   await until("organiser gets frames", () => org.evaluate(() => /** @type {any} */ (window).deskshare.stats.frames >= 3));
   assert.equal(await guest.evaluate(() => /** @type {any} */ (window).deskshare.stats.frames), 0,
     "the presenting browser is not sent its own screen back");

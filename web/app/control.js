@@ -26,6 +26,8 @@ export class ControlPanel {
     this.wasMine = false;
     this.waiting = false;
     this.presenterOnline = false;
+    /** This page is presenting (view-only). */
+    this.selfPresenting = false;
     this.lastEscape = 0;
     /** @type {InputEvent | null} */
     this.pendingMove = null;
@@ -45,6 +47,12 @@ export class ControlPanel {
   /** @param {boolean} online */
   setPresenterOnline(online) {
     this.presenterOnline = online;
+    this.render(this.controller ?? null, this.queue ?? []);
+  }
+
+  /** @param {boolean} on */
+  setSelfPresenting(on) {
+    this.selfPresenting = on;
     this.render(this.controller ?? null, this.queue ?? []);
   }
 
@@ -81,7 +89,8 @@ export class ControlPanel {
   render(controller, queue) {
     const { button, state, banner, stage } = this.els;
     button.textContent = this.inControl ? "Release control" : this.waiting ? "Cancel request" : "Request control";
-    button.disabled = !this.presenterOnline && !this.inControl && !this.waiting;
+    // Nobody to ask, or this browser presents itself (and never hands over control).
+    button.disabled = (!this.presenterOnline || this.selfPresenting) && !this.inControl && !this.waiting;
     button.setAttribute("aria-pressed", String(this.inControl));
     let text = "";
     if (controller) text = this.inControl ? "You are in control" : `${controller.name} is in control`;

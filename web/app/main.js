@@ -23,7 +23,11 @@ let fatal = false;
 
 function showPresence() {
   if (fatal) return;
-  if (presenterOnline) {
+  if (presenter.active) {
+    // The preview stands in for the screen; this page is not sent its own picture.
+    view.showOverlay(null);
+    view.setStatus("Connected", "ok");
+  } else if (presenterOnline) {
     view.showOverlay(view.hasPicture ? null : "Connecting to the presenter's screen…");
     view.setStatus("Connected", "ok");
   } else if (view.hasPicture) {
@@ -210,6 +214,8 @@ const presenter = new BrowserPresenter(meetingId, {
     showPresentBanner(state);
     // The role may have changed while presenting (a demotion ends the share).
     updatePresentButton();
+    control.setSelfPresenting(on);
+    showPresence();
   },
   onViewers(count) {
     // This page's own viewer connection is one of them.
