@@ -109,6 +109,7 @@ test("a promoted guest presents from the browser; another browser sees exactly w
   await until("Gail sees it", () => guest.evaluate(() => /** @type {any} */ (window).deskshare.stats.frames > 0));
   await server.stop();
   await until("presenter reconnecting", async () => (await org.locator("#present-banner").innerText()).includes("Reconnecting"));
+  await until("status says so too", async () => (await org.locator("#status").innerText()).includes("Reconnecting"));
   await shot(org, "present-5-reconnecting");
   const framesBefore = await guest.evaluate(() => /** @type {any} */ (window).deskshare.stats.frames);
   await startServer(dir, server.listen);

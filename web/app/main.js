@@ -19,10 +19,13 @@ worker.postMessage({ type: "init", canvas: offscreen }, [offscreen]);
 /** Viewer statistics, shown in the status bar and readable by tests. */
 const stats = { frames: 0, bytes: 0, tiles: 0, skippedTiles: 0, lastFrame: 0, latencyMs: 0 };
 let presenterOnline = false;
+/** The viewer session is welcomed and not reconnecting. */
+let connected = false;
 let fatal = false;
 
 function showPresence() {
-  if (fatal) return;
+  // While (re)connecting, the connection's own state is what the page shows.
+  if (fatal || !connected) return;
   if (presenter.active) {
     // The preview stands in for the screen; this page is not sent its own picture.
     view.showOverlay(null);
@@ -68,6 +71,7 @@ const session = new ViewerSession(meetingId, displayName, {
   onWelcome(w) {
     view.setTitle(w.title);
     identity = { participant: w.participant, key: w.key };
+    connected = true;
     presenter.rejoin();
     chat.setEnabled(true);
     presenterOnline = w.presenter_online;
@@ -111,6 +115,7 @@ const session = new ViewerSession(meetingId, displayName, {
     }
   },
   onReconnecting(attempt) {
+    connected = false;
     if (fatal) return;
     identity = null;
     view.setStatus(`Reconnecting (attempt ${attempt})…`, "warn");
@@ -118,6 +123,7 @@ const session = new ViewerSession(meetingId, displayName, {
   },
   onFatal(code, message) {
     fatal = true;
+    connected = false;
     identity = null;
     chat.setEnabled(false);
     presenter.stop();
