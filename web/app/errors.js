@@ -20,3 +20,9 @@ export async function loadErrorTable() {
 export function explain(code) {
   return (table && table[code]) || { cause: "", remedy: "" };
 }
+
+/** One line for a failure: cause (or the message), code, remedy. @param {string} code @param {string} [message] */
+export function describe(code, message = "") {
+  const { cause, remedy } = explain(code);
+  return `${cause || message} (${code})${remedy ? ` — ${remedy}` : ""}`;
+}

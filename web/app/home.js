@@ -1,7 +1,8 @@
 // Home page: join with a link, sign in, create a meeting (title, lobby, passcode and the
 // policies the organiser may set), and the organiser's meetings with copyable links.
 
-import { loadErrorTable, explain } from "./errors.js";
+import { loadErrorTable, describe } from "./errors.js";
+import { api, el } from "./api.js";
 
 /** The policies an organiser sets per meeting, as the form shows them. */
 const POLICY_BOXES = [
@@ -12,27 +13,10 @@ const POLICY_BOXES = [
   ["enable-program-sharing", "Presenters may share a single program"],
 ];
 
-/** @param {string} id */
-const el = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-
-/** Calls the API; throws {code, message} for an error answer. */
-async function api(/** @type {string} */ method, /** @type {string} */ path, /** @type {any} */ body = undefined) {
-  const res = await fetch(path, {
-    method,
-    credentials: "same-origin",
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = res.status === 204 ? null : await res.json().catch(() => null);
-  if (!res.ok) throw data?.error ?? { code: "SERVER_ERROR", message: `HTTP ${res.status}` };
-  return data;
-}
-
 /** Shows a coded error at the top of the page. @param {any} err */
 function showError(err) {
   const box = el("home-error");
-  const { cause, remedy } = explain(err.code);
-  box.textContent = `${cause || err.message} (${err.code})${remedy ? ` — ${remedy}` : ""}`;
+  box.textContent = describe(err.code, err.message);
   box.hidden = false;
 }
 

@@ -2,7 +2,8 @@
 // the meeting has one. It asks only what it must: a signed-in user, or a guest whose
 // link carries ?name=, joins straight away unless a passcode is needed.
 
-import { explain } from "./errors.js";
+import { describe } from "./errors.js";
+import { el } from "./api.js";
 
 /**
  * @typedef {{title: string, passcode_required: boolean, guests_allowed: boolean}} MeetingInfo
@@ -13,13 +14,6 @@ import { explain } from "./errors.js";
 
 /** Where a person's chosen guest name is remembered between meetings. */
 const NAME_KEY = "deskshare.guest-name";
-
-/** @param {string} id */
-function el(id) {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`missing #${id}`);
-  return e;
-}
 
 export class JoinForm {
   /**
@@ -73,10 +67,7 @@ export class JoinForm {
   show(code, message) {
     if (code === "PASSCODE_INVALID") this.info.passcode_required = true;
     this.error.replaceChildren();
-    if (code) {
-      const { cause, remedy } = explain(code);
-      this.error.textContent = `${cause || message} (${code})${remedy ? ` — ${remedy}` : ""}`;
-    }
+    if (code) this.error.textContent = describe(code, message);
     this.render();
     this.form.hidden = false;
     const first = [this.name, this.passcode].find((i) => !i.closest("[hidden]") && !i.value) ?? this.submit;

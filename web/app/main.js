@@ -3,7 +3,8 @@
 import { KIND_FRAME, KIND_CURSOR_SHAPE, KIND_CURSOR_POSITION, parseCursorShape, parseCursorPosition } from "./protocol.js";
 import { ViewerSession } from "./session.js";
 import { MeetingView } from "./view.js";
-import { loadErrorTable, explain } from "./errors.js";
+import { loadErrorTable, describe } from "./errors.js";
+import { api } from "./api.js";
 import { ControlPanel } from "./control.js";
 import { RosterPanel } from "./roster.js";
 import { ChatPanel } from "./chat.js";
@@ -51,8 +52,7 @@ let noticeTimer;
 
 /** Shows a coded message for a few seconds, without ending anything. */
 function showNotice(/** @type {string} */ code, /** @type {string} */ message) {
-  const { cause, remedy } = explain(code);
-  notice.textContent = `${cause || message} (${code})${remedy ? ` — ${remedy}` : ""}`;
+  notice.textContent = describe(code, message);
   notice.hidden = false;
   clearTimeout(noticeTimer);
   noticeTimer = setTimeout(() => (notice.hidden = true), 8000);
@@ -266,12 +266,9 @@ sideToggle.addEventListener("click", () => {
   sideToggle.setAttribute("aria-expanded", String(!side.hidden));
 });
 
-/** GETs JSON from the API; null for an error answer, with the error's code. */
-async function getJson(/** @type {string} */ path) {
-  const res = await fetch(path, { credentials: "same-origin" });
-  const body = await res.json().catch(() => null);
-  return res.ok ? { ok: body, error: null } : { ok: null, error: body?.error ?? { code: "SERVER_ERROR", message: "" } };
-}
+/** GETs from the API: the answer, or the error it gave. */
+const attempt = (/** @type {string} */ path) =>
+  api("GET", path).then((ok) => ({ ok, error: null }), (error) => ({ ok: null, error }));
 
 /** @param {import("./join.js").JoinChoice} choice */
 function join(choice) {
@@ -291,7 +288,7 @@ async function prepare() {
     view.showError("MEETING_NOT_FOUND", "This link does not contain a meeting id.");
     return;
   }
-  const [info, me] = await Promise.all([getJson(`/api/meetings/${meetingId}`), getJson("/api/me")]);
+  const [info, me] = await Promise.all([attempt(`/api/meetings/${meetingId}`), attempt("/api/me")]);
   if (!info.ok) {
     fatal = true;
     view.showError(info.error.code, info.error.message);

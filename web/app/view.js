@@ -1,13 +1,7 @@
 // The page around the screen: status banner, state overlay, cursor layer, zoom.
 
 import { explain } from "./errors.js";
-
-/** @param {string} id */
-function el(id) {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`missing #${id}`);
-  return e;
-}
+import { el } from "./api.js";
 
 export class MeetingView {
   constructor() {

@@ -20,7 +20,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::http::{ApiError, AppState, internal};
-use crate::store::{UserRecord, unix_now};
+use crate::store::{MeetingRecord, UserRecord, unix_now};
 
 /// Name of the browser's session cookie.
 pub const SESSION_COOKIE: &str = "deskshare_session";
@@ -53,6 +53,11 @@ impl Caller {
             Caller::User(u) => Some(u),
             _ => None,
         }
+    }
+
+    /// Whether the caller organises `m` (administrators organise every meeting).
+    pub fn organises(&self, m: &MeetingRecord) -> bool {
+        self.is_admin() || self.user().is_some_and(|u| Some(u.id) == m.organiser_id)
     }
 
     /// Refuses callers that are not administrators.

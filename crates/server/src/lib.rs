@@ -2,6 +2,7 @@
 //! WebSocket sessions, with the tile cache and per-viewer pumps inside.
 
 pub mod auth;
+mod chat;
 mod control;
 pub mod http;
 pub mod hub;

@@ -149,15 +149,19 @@ pub async fn list(State(state): State<Arc<AppState>>, caller: Caller) -> Result<
     Ok(Json(out))
 }
 
-/// Loads a meeting the caller organises (or any, for administrators).
-async fn owned(state: &AppState, caller: &Caller, id: &str) -> Result<MeetingRecord, ApiError> {
+/// Loads a meeting by the id in a URL; `MEETING_NOT_FOUND` for a malformed or unknown one.
+pub(crate) async fn load(state: &AppState, id: &str) -> Result<MeetingRecord, ApiError> {
     let not_found = || ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such meeting"));
     let id = MeetingId::parse(id).map_err(|_| not_found())?;
-    let m = state.store.meeting(&id).await.map_err(internal)?.ok_or_else(not_found)?;
-    let mine = caller.user().is_some_and(|u| Some(u.id) == m.organiser_id);
+    state.store.meeting(&id).await.map_err(internal)?.ok_or_else(not_found)
+}
+
+/// Loads a meeting the caller organises (or any, for administrators).
+async fn owned(state: &AppState, caller: &Caller, id: &str) -> Result<MeetingRecord, ApiError> {
+    let m = load(state, id).await?;
     match caller {
         Caller::Anonymous => Err(WireError::new(ErrorCode::Unauthorized, "sign in first").into()),
-        c if mine || c.is_admin() => Ok(m),
+        c if c.organises(&m) => Ok(m),
         _ => Err(WireError::bare(ErrorCode::NotOrganiser).into()),
     }
 }
@@ -169,18 +173,17 @@ pub async fn info(
     Path(id): Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Result<Json<MeetingInfo>, ApiError> {
-    let not_found = || ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such meeting"));
-    let id = MeetingId::parse(&id).map_err(|_| not_found())?;
-    let m = state.store.meeting(&id).await.map_err(internal)?.ok_or_else(not_found)?;
+    let m = load(&state, &id).await?;
     if m.is_expired(unix_now()) {
         return Err(WireError::bare(ErrorCode::MeetingExpired).into());
     }
-    let presence = state.hub.get(&id).map(|l| l.presence()).unwrap_or_default();
+    let presence = state.hub.get(&m.id).map(|l| l.presence()).unwrap_or_default();
     let policies = crate::policy::effective(&state, &m, None).await?;
+    // A refused sign-in only means this answer is the one a guest gets.
     let caller = crate::auth::caller(&state, &headers).await.unwrap_or(Caller::Anonymous);
-    let organiser = caller.is_admin() || caller.user().is_some_and(|u| Some(u.id) == m.organiser_id);
+    let organiser = caller.organises(&m);
     Ok(Json(MeetingInfo {
-        id: id.to_string(),
+        id: m.id.to_string(),
         presenter_online: presence.presenter.is_some(),
         viewers: presence.viewers,
         // The organiser never needs the passcode; nobody else learns more than "needed".
@@ -254,7 +257,7 @@ pub async fn delete(
 /// Who may act on a live meeting's participants: the organiser and administrators for
 /// everything; presenters (signed-in users with the role) to admit and deny.
 async fn may_act(state: &AppState, caller: &Caller, m: &MeetingRecord, admit_only: bool) -> Result<(), ApiError> {
-    let organiser = caller.is_admin() || caller.user().is_some_and(|u| Some(u.id) == m.organiser_id);
+    let organiser = caller.organises(m);
     let presenter = match caller.user() {
         Some(u) => state.store.is_presenter(&m.id, u.id).await.map_err(internal)?,
         None => false,
@@ -270,12 +273,10 @@ async fn live_meeting(
     state: &AppState,
     id: &str,
 ) -> Result<(MeetingRecord, std::sync::Arc<crate::hub::LiveMeeting>), ApiError> {
-    let not_found = || ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such meeting"));
-    let id = MeetingId::parse(id).map_err(|_| not_found())?;
-    let m = state.store.meeting(&id).await.map_err(internal)?.ok_or_else(not_found)?;
+    let m = load(state, id).await?;
     let live = state
         .hub
-        .get(&id)
+        .get(&m.id)
         .ok_or_else(|| ApiError(WireError::new(ErrorCode::ParticipantNotFound, "nobody is in the meeting")))?;
     Ok((m, live))
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use deskshare_meeting::{MeetingId, Policies, PolicyName};
+use deskshare_meeting::{Policies, PolicyName};
 use deskshare_proto::api::{PolicyLine, PolicyReport, SetPolicy};
 use deskshare_proto::{ErrorCode, WireError};
 use serde::Deserialize;
@@ -62,10 +62,8 @@ async fn scope(
             Ok((format!("user:{}", u.id), None, Some(u.id)))
         }
         (None, Some(id)) => {
-            let not_found = || ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such meeting"));
-            let id = MeetingId::parse(id).map_err(|_| not_found())?;
-            let m = state.store.meeting(&id).await.map_err(internal)?.ok_or_else(not_found)?;
-            Ok((format!("meeting:{id}"), Some(m), None))
+            let m = crate::meetings::load(state, id).await?;
+            Ok((format!("meeting:{}", m.id), Some(m), None))
         }
         (None, None) => Ok(("global".to_string(), None, None)),
     }
@@ -78,16 +76,9 @@ async fn report(
     user: Option<i64>,
 ) -> Result<PolicyReport, ApiError> {
     let set = state.store.policy_set(&key).await.map_err(internal)?;
-    let global = state.store.policy_set("global").await.map_err(internal)?;
     let effective = match &meeting {
         Some(m) => effective(state, m, None).await?,
-        None => {
-            let user_set = match user {
-                Some(id) => state.store.policy_set(&format!("user:{id}")).await.map_err(internal)?,
-                None => Default::default(),
-            };
-            Policies::resolve(&global, &user_set, &Default::default())
-        }
+        None => of_user(state, user).await?,
     };
     let policies = PolicyName::ALL
         .iter()
@@ -122,12 +113,7 @@ pub async fn set(
     Json(req): Json<SetPolicy>,
 ) -> Result<Json<PolicyReport>, ApiError> {
     caller.require_admin()?;
-    let bad = |e: deskshare_meeting::PolicyError| ApiError(WireError::new(ErrorCode::ArgumentInvalid, e.to_string()));
-    let name: PolicyName = req.name.parse().map_err(bad)?;
-    let value = match req.value.as_deref() {
-        None | Some("unset") => None,
-        Some(v) => Some(name.parse_value(v).map_err(bad)?),
-    };
+    let (name, value) = parse_setting(&req.name, req.value.as_deref())?;
     let (key, meeting, user) = scope(&state, req.user.as_deref(), req.meeting.as_deref()).await?;
     state.store.set_policy(&key, name, value).await.map_err(internal)?;
     tracing::info!(scope = key, policy = %name, value = ?value, "policy set");
@@ -143,6 +129,17 @@ pub async fn reapply(state: &AppState) -> Result<(), WireError> {
         }
     }
     Ok(())
+}
+
+/// A policy setting as given: its name, and its value (`None`, or `unset`, removes it).
+fn parse_setting(name: &str, value: Option<&str>) -> Result<(PolicyName, Option<u32>), ApiError> {
+    let bad = |e: deskshare_meeting::PolicyError| ApiError(WireError::new(ErrorCode::ArgumentInvalid, e.to_string()));
+    let name: PolicyName = name.parse().map_err(bad)?;
+    let value = match value {
+        None | Some("unset") => None,
+        Some(v) => Some(name.parse_value(v).map_err(bad)?),
+    };
+    Ok((name, value))
 }
 
 /// What a user's meetings get where the meeting sets nothing: the global level bounded
@@ -169,15 +166,10 @@ pub async fn meeting_settings(
     wanted: Option<&BTreeMap<String, String>>,
 ) -> Result<Vec<(PolicyName, Option<u32>)>, ApiError> {
     let Some(wanted) = wanted else { return Ok(Vec::new()) };
-    let bad = |e: deskshare_meeting::PolicyError| ApiError(WireError::new(ErrorCode::ArgumentInvalid, e.to_string()));
     let limits = of_user(state, caller.user().map(|u| u.id)).await?;
     let mut out = Vec::with_capacity(wanted.len());
     for (name, value) in wanted {
-        let name: PolicyName = name.parse().map_err(bad)?;
-        let value = match value.as_str() {
-            "unset" => None,
-            v => Some(name.parse_value(v).map_err(bad)?),
-        };
+        let (name, value) = parse_setting(name, Some(value))?;
         if let Some(v) = value
             && !caller.is_admin()
             && !limits.allows(name, v)

@@ -1,11 +1,9 @@
 //! The roster of a live meeting: who is in, in which role, who waits in the lobby, and
 //! the organiser's actions on them.
 
-use deskshare_proto::{ErrorCode, MeetingRole, Role, RosterEntry, ServerMessage, WireError};
+use deskshare_proto::{MeetingRole, Role, RosterEntry, ServerMessage};
 
-use crate::http::{AppState, internal};
 use crate::hub::{LiveMeeting, Participant, Signal};
-use crate::store::{ChatAuthor, unix_now};
 
 impl LiveMeeting {
     /// Everyone connected; with `include_lobby` also those waiting. A connection that
@@ -40,24 +38,6 @@ impl LiveMeeting {
             let list = if sees_lobby { full.clone() } else { public.clone() };
             let _ = p.outbox.try_send(ServerMessage::Roster { participants: list });
         }
-    }
-
-    /// Stores a chat message from `conn`, then sends it to everyone watching.
-    pub async fn chat(&self, state: &AppState, conn: u64, text: &str) -> Result<(), WireError> {
-        let (name, user_id, guest) = {
-            let ps = self.participants.lock().expect("participants lock");
-            let p = ps.get(&conn).ok_or_else(|| WireError::bare(ErrorCode::ParticipantNotFound))?;
-            (p.info.name.clone(), p.info.user_id, p.info.external)
-        };
-        let author = ChatAuthor { name: &name, user_id, guest };
-        let line = state.store.insert_chat(&self.id, author, text, unix_now()).await.map_err(internal)?;
-        let ps = self.participants.lock().expect("participants lock");
-        for p in ps.values().filter(|p| !p.info.in_lobby && p.info.role == Role::Viewer) {
-            if p.outbox.try_send(ServerMessage::Chat { messages: vec![line.clone()] }).is_err() {
-                tracing::warn!(meeting = %self.id, "outbox full; chat message not delivered live");
-            }
-        }
-        Ok(())
     }
 
     /// Admits (or turns away) someone waiting in the lobby. False if nobody by that

@@ -33,6 +33,7 @@ web_files!(
     "app/control.js",
     "app/keys.js",
     "app/roster.js",
+    "app/api.js",
     "app/chat.js",
     "app/join.js",
     "app/home.js",

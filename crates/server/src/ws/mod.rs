@@ -249,7 +249,7 @@ async fn handshake(
         }
         return present_for(state, meeting, on_behalf, control, share).await;
     }
-    let organiser = caller.is_admin() || caller.user().is_some_and(|u| Some(u.id) == meeting.organiser_id);
+    let organiser = caller.organises(&meeting);
     let has_secret = secret.is_some_and(|s| meeting.presenter_secret.matches(&PresenterSecret::from_string(s)));
     // A signed-in user the organiser promoted in this meeting (kept across restarts).
     let presenter_user = match caller.user() {
