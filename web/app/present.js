@@ -110,7 +110,7 @@ export class BrowserPresenter {
       return;
     }
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(`${proto}//${location.host}/api/meetings/${encodeURIComponent(this.meetingId)}/ws`);
+    const ws = new WebSocket(`${proto}//${location.host}/api/meetings/${encodeURIComponent(this.meetingId)}/ws?role=presenter`);
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     /** @type {{code: string, message: string} | null} */

@@ -34,10 +34,18 @@ impl MeetingLink {
         Ok(MeetingLink { base, id, secret })
     }
 
-    /// The WebSocket URL of this meeting.
+    /// The WebSocket URL of this meeting, for watching.
     pub fn ws_url(&self) -> Url {
         let mut url = self.base.join(&format!("api/meetings/{}/ws", self.id)).expect("path joins");
         url.set_scheme("wss").expect("wss is a valid scheme");
+        url
+    }
+
+    /// The WebSocket URL for presenting: `?role=presenter` tells the server to accept
+    /// screen-sized messages on this connection (others carry control messages only).
+    pub fn presenter_ws_url(&self) -> Url {
+        let mut url = self.ws_url();
+        url.set_query(Some("role=presenter"));
         url
     }
 

@@ -72,7 +72,7 @@ impl Session {
 
     /// Dials the meeting as `join` says: role, name, sign-in token, passcode.
     pub async fn open(link: &MeetingLink, tls: &TlsOptions, join: &Join) -> Result<Session, WireError> {
-        let url = link.ws_url();
+        let url = if join.role == Role::Presenter { link.presenter_ws_url() } else { link.ws_url() };
         let mut config = WebSocketConfig::default();
         config.max_message_size = Some(MAX_MESSAGE_BYTES + 1024);
         config.max_frame_size = Some(MAX_MESSAGE_BYTES + 1024);

@@ -181,8 +181,29 @@ async fn browser_sign_in_sets_a_locked_down_cookie_that_the_api_accepts() {
     let api: serde_json::Value =
         http.get(format!("{}api/openapi.json", server.url)).send().await.unwrap().json().await.unwrap();
     assert!(api["paths"]["/api/login"]["post"].is_object());
-    // After sign-out the cookie is cleared and no longer works.
-    let out = http.post(format!("{}api/logout", server.url)).header("cookie", &session).send().await.unwrap();
+    // A page on another origin cannot sign the user out with the cookie, nor can a
+    // cookie request without any Origin (browsers always send one).
+    let origin = server.url.trim_end_matches('/').to_string();
+    for foreign in [Some("https://127.0.0.1:1"), None] {
+        let mut req = http.post(format!("{}api/logout", server.url)).header("cookie", &session);
+        if let Some(o) = foreign {
+            req = req.header("origin", o);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 403);
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "ORIGIN_NOT_ALLOWED", "{foreign:?}");
+    }
+    let me = http.get(format!("{}api/me", server.url)).header("cookie", &session).send().await.unwrap();
+    assert_eq!(me.status(), 200, "still signed in");
+    // After sign-out from the server's own origin the cookie is cleared and no longer works.
+    let out = http
+        .post(format!("{}api/logout", server.url))
+        .header("cookie", &session)
+        .header("origin", &origin)
+        .send()
+        .await
+        .unwrap();
     assert!(out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
     let me = http.get(format!("{}api/me", server.url)).header("cookie", &session).send().await.unwrap();
     assert_eq!(me.status(), 401);

@@ -22,12 +22,13 @@ fn insecure() -> TlsOptions {
     TlsOptions { ca: None, insecure: true }
 }
 
-async fn raw_ws(link: &MeetingLink) -> Ws {
+async fn raw_ws(link: &MeetingLink, role: Role) -> Ws {
+    let url = if role == Role::Presenter { link.presenter_ws_url() } else { link.ws_url() };
     let connector = tokio_tungstenite::Connector::Rustls(insecure().client_config().unwrap());
     let mut cfg = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default();
     cfg.max_message_size = None;
     cfg.max_frame_size = None;
-    tokio_tungstenite::connect_async_tls_with_config(link.ws_url().as_str(), Some(cfg), true, Some(connector))
+    tokio_tungstenite::connect_async_tls_with_config(url.as_str(), Some(cfg), true, Some(connector))
         .await
         .unwrap()
         .0
@@ -76,7 +77,7 @@ async fn expect_error(ws: &mut Ws) -> ErrorCode {
 
 /// A session that got its welcome, ready for bad input.
 async fn welcomed(link: &MeetingLink, role: Role) -> Ws {
-    let mut ws = raw_ws(link).await;
+    let mut ws = raw_ws(link, role).await;
     ws.send(hello(role, link.secret.clone())).await.unwrap();
     match ws.next().await.unwrap().unwrap() {
         Message::Text(t) => assert!(matches!(ServerMessage::from_json(&t).unwrap(), ServerMessage::Welcome { .. })),
@@ -114,34 +115,34 @@ async fn bad_input_is_rejected_with_codes_and_other_meetings_go_on() {
     // Handshake refusals.
     let mut unknown = a.clone();
     unknown.id = "0123456789abcdef01234567".into();
-    let mut ws = raw_ws(&unknown).await;
+    let mut ws = raw_ws(&unknown, Role::Viewer).await;
     ws.send(hello(Role::Viewer, None)).await.unwrap();
     assert_eq!(expect_error(&mut ws).await, ErrorCode::MeetingNotFound);
     unknown.id = "ALICE".into(); // a name is never an id
-    let mut ws = raw_ws(&unknown).await;
+    let mut ws = raw_ws(&unknown, Role::Viewer).await;
     ws.send(hello(Role::Viewer, None)).await.unwrap();
     assert_eq!(expect_error(&mut ws).await, ErrorCode::MeetingNotFound);
 
-    let mut ws = raw_ws(&a).await;
+    let mut ws = raw_ws(&a, Role::Presenter).await;
     ws.send(hello(Role::Presenter, Some("not-the-secret".into()))).await.unwrap();
     assert_eq!(expect_error(&mut ws).await, ErrorCode::PresenterSecretInvalid);
-    let mut ws = raw_ws(&a).await;
+    let mut ws = raw_ws(&a, Role::Presenter).await;
     ws.send(hello(Role::Presenter, None)).await.unwrap();
     assert_eq!(expect_error(&mut ws).await, ErrorCode::PresenterSecretInvalid);
 
-    let mut ws = raw_ws(&a).await;
+    let mut ws = raw_ws(&a, Role::Viewer).await;
     ws.send(Message::Text(r#"{"type":"hello","protocol":99,"role":"viewer"}"#.into())).await.unwrap();
     assert_eq!(expect_error(&mut ws).await, ErrorCode::ProtocolVersionMismatch);
 
-    let mut ws = raw_ws(&a).await;
+    let mut ws = raw_ws(&a, Role::Viewer).await;
     ws.send(Message::Text(r#"{"type":"teleport"}"#.into())).await.unwrap();
     assert_eq!(expect_error(&mut ws).await, ErrorCode::MessageUnknownType);
 
-    let mut ws = raw_ws(&a).await;
+    let mut ws = raw_ws(&a, Role::Viewer).await;
     ws.send(Message::Text(r#"{"type":"hello","protocol":1,"#.into())).await.unwrap();
     assert_eq!(expect_error(&mut ws).await, ErrorCode::MessageMalformed);
 
-    let mut ws = raw_ws(&a).await;
+    let mut ws = raw_ws(&a, Role::Viewer).await;
     ws.send(Message::Binary(frame(true, vec![tile(0, 1), tile(1, 1)]).into())).await.unwrap();
     assert_eq!(expect_error(&mut ws).await, ErrorCode::ProtocolViolation);
 

@@ -14,4 +14,4 @@ pub use admission::{AdmissionRule, Joiner, LobbyMode, must_wait};
 pub use floor::{ControlFloor, FloorOutput, ParticipantId, Refusal};
 pub use ids::{MeetingId, MeetingIdError, PresenterSecret, SecretHash};
 pub use policy::{Policies, PolicyError, PolicyName, PolicySet};
-pub use rate::TokenBucket;
+pub use rate::{KeyedLimiter, TokenBucket};

@@ -77,12 +77,36 @@ error_codes! {
         "ask an administrator to enable it again";
     /// The browser's sign-in no longer works.
     SessionExpired = "SESSION_EXPIRED", 401,
-        "your sign-in has ended: it expired, you signed out elsewhere, or the account was disabled",
+        "your sign-in has ended: it expired, you signed out elsewhere, an administrator reset your password, or the account was disabled",
         "sign in again, or join as a guest where the meeting allows guests";
     /// Too many sign-in attempts.
     LoginRateLimited = "LOGIN_RATE_LIMITED", 429,
-        "too many sign-in attempts for this account from this address",
+        "too many sign-in attempts from this address, or for this account from this address",
         "wait a minute, then try again";
+    /// Too many wrong passcodes for this meeting, or from this address.
+    PasscodeRateLimited = "PASSCODE_RATE_LIMITED", 429,
+        "too many wrong passcodes were tried for this meeting or from this address",
+        "wait the time the message names, then enter the passcode exactly as the organiser gave it";
+    /// Password hashing is at its bound.
+    ServerBusy = "SERVER_BUSY", 503,
+        "the server is checking as many passwords and passcodes as it allows at once",
+        "try again in a few seconds; if it persists, the server may be under a sign-in flood (see its log)";
+    /// A web page on another origin sent a request with the user's cookie.
+    OriginNotAllowed = "ORIGIN_NOT_ALLOWED", 403,
+        "the request came from a web page on another origin than this server's",
+        "open deskshare at its own address (the server's --public-url); an administrator can allow another origin with --allowed-origin";
+    /// Connection caps reached (reported in the server log; the connection is closed).
+    ConnectionLimit = "CONNECTION_LIMIT", 503,
+        "the server holds as many connections as it allows, in total or from this address",
+        "close unused tabs or clients; an administrator can raise --max-connections and --max-connections-per-address";
+    /// The peer did not take data for too long.
+    ConnectionStalled = "CONNECTION_STALLED", 0,
+        "the connection took no data for too long (the other side stopped reading), so it was closed to free its place",
+        "nothing to do if it recovers: clients reconnect on their own; if it repeats, check the network path to the server";
+    /// Meeting quota reached.
+    MeetingQuotaExceeded = "MEETING_QUOTA_EXCEEDED", 403,
+        "you have as many meetings as one organiser may keep",
+        "delete meetings you no longer need (`deskshare meeting list`, `deskshare meeting delete`), or ask an administrator to raise --max-meetings-per-user";
     /// The caller is signed in but not an administrator.
     AdminRequired = "ADMIN_REQUIRED", 403,
         "this needs an administrator",
@@ -283,6 +307,18 @@ error_codes! {
     ListenFailed = "LISTEN_FAILED", 0,
         "the server could not listen on the address",
         "choose another --listen address or stop the program using this port";
+    /// Another server uses the data directory.
+    DataDirInUse = "DATA_DIR_IN_USE", 0,
+        "another deskshare server is already running on this data directory",
+        "stop the other server (the message names its process), or give this one another --data directory";
+    /// The database file is damaged.
+    DatabaseCorrupt = "DATABASE_CORRUPT", 0,
+        "the database file failed SQLite's integrity check",
+        "restore DATA/deskshare.db from a backup; keep the damaged file for a bug report";
+    /// The database vanished under the running server.
+    StorageLost = "STORAGE_LOST", 503,
+        "the server's database file was deleted or replaced while the server ran, so it accepts no more changes",
+        "restore the data directory (or its backup) and restart the server; nothing was written after the loss";
     /// The server's certificate does not cover its public URL.
     CertificateMismatch = "CERTIFICATE_MISMATCH", 0,
         "the server certificate does not cover the host in --public-url",

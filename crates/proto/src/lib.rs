@@ -17,6 +17,7 @@ pub mod control;
 pub mod error;
 pub mod keys;
 pub mod media;
+pub mod text;
 
 pub use control::{
     ChatLine, ClientMessage, ControlPolicy, InputEvent, MAX_CHAT_CHARS, MAX_INPUT_EVENTS, MeetingRole, OnBehalf,

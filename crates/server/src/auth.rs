@@ -1,19 +1,15 @@
 //! Who is calling: the admin token, a signed-in user (session cookie for browsers, bearer
-//! token for the CLI), or nobody. Also passwords (argon2) and sign-in.
+//! token for the CLI), or nobody. Also sign-in (limits in `attempts`, hashing in `hashing`).
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use deskshare_meeting::TokenBucket;
 use deskshare_proto::api::{LoginRequest, LoginResponse, UserInfo};
 use deskshare_proto::{ErrorCode, WireError};
 use rand::RngCore;
@@ -83,6 +79,11 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }
 
+/// Whether the request carries the browser's session cookie.
+pub fn has_session_cookie(headers: &HeaderMap) -> bool {
+    cookie(headers, SESSION_COOKIE).is_some()
+}
+
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
@@ -120,27 +121,6 @@ impl FromRequestParts<Arc<AppState>> for Caller {
     }
 }
 
-/// Hashes a password with argon2id (on a blocking thread: it is slow on purpose).
-pub async fn hash_password(password: String) -> Result<String, WireError> {
-    tokio::task::spawn_blocking(move || {
-        let mut salt = [0u8; 16];
-        rand::rng().fill_bytes(&mut salt);
-        let salt = SaltString::encode_b64(&salt).map_err(internal)?;
-        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(internal)
-    })
-    .await
-    .map_err(internal)?
-}
-
-/// Checks a password against a stored argon2 hash.
-pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-    })
-    .await
-    .unwrap_or(false)
-}
-
 /// User names: 1–64 of lowercase letters, digits and `.-_@`; stored lowercase, so
 /// "Alice" and "alice" are one account.
 pub fn normalise_name(name: &str) -> Result<String, WireError> {
@@ -167,23 +147,6 @@ pub fn user_info(u: &UserRecord) -> UserInfo {
     UserInfo { name: u.name.clone(), display_name: u.display_name.clone(), admin: u.is_admin, disabled: u.disabled }
 }
 
-/// Sign-in attempts per (address, name): a burst of 5, then one every 10 s.
-#[derive(Default)]
-pub struct LoginLimiter {
-    buckets: Mutex<HashMap<(IpAddr, String), TokenBucket>>,
-}
-
-impl LoginLimiter {
-    fn allow(&self, ip: IpAddr, name: &str) -> bool {
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock().expect("limiter lock");
-        if buckets.len() > 10_000 {
-            buckets.clear(); // bounded memory under a spray of names
-        }
-        buckets.entry((ip, name.to_string())).or_insert_with(|| TokenBucket::new(0.1, 5.0, now)).try_take(1.0, now)
-    }
-}
-
 /// `POST /api/login`.
 #[utoipa::path(post, path = "/api/login", tag = "accounts", request_body = LoginRequest, responses((status = 200, body = LoginResponse, description = "signed in; also sets the session cookie"), (status = 401, body = deskshare_proto::api::ErrorBody, description = "BAD_CREDENTIALS"), (status = 403, body = deskshare_proto::api::ErrorBody, description = "ACCOUNT_DISABLED"), (status = 429, body = deskshare_proto::api::ErrorBody, description = "LOGIN_RATE_LIMITED")))]
 pub async fn login(
@@ -191,17 +154,23 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(req): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let name = req.name.trim().to_lowercase();
-    if !state.login_limiter.allow(peer.ip(), &name) {
-        return Err(WireError::bare(ErrorCode::LoginRateLimited).into());
+    let name: String = req.name.trim().to_lowercase().chars().take(64).collect();
+    let delay = state.attempts.before_login(peer.ip(), &name, Instant::now())?;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
     let user = state.store.user_by_name(&name).await.map_err(internal)?;
     // Verify even for unknown names, so timing does not tell which names exist.
-    let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_string());
-    let ok = verify_password(req.password, hash).await;
+    let ok = match &user {
+        Some(u) => state.hasher.verify(req.password, u.password_hash.clone()).await?,
+        None => state.hasher.verify_nothing(req.password).await?,
+    };
     let user = match user {
         Some(u) if ok => u,
-        _ => return Err(WireError::bare(ErrorCode::BadCredentials).into()),
+        _ => {
+            state.attempts.login_failed(&name, Instant::now());
+            return Err(WireError::bare(ErrorCode::BadCredentials).into());
+        }
     };
     if user.disabled {
         return Err(WireError::bare(ErrorCode::AccountDisabled).into());
@@ -249,24 +218,9 @@ pub async fn me(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Resul
     })
 }
 
-/// An argon2 hash of a random password, verified against for unknown names.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8zgBCQ8Zr7cZZXN3rXjzbdSv+eUrQq8sZaR9Ck7CEBc";
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn passwords_hash_and_verify() {
-        let h = hash_password("correct horse".into()).await.unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(!h.contains("correct horse"));
-        assert!(verify_password("correct horse".into(), h.clone()).await);
-        assert!(!verify_password("wrong horse".into(), h).await);
-        assert!(!verify_password("x".into(), "not a hash".into()).await);
-        assert!(PasswordHash::new(DUMMY_HASH).is_ok(), "the dummy hash parses, so unknown names cost a full verify");
-    }
 
     #[test]
     fn names_and_cookies() {

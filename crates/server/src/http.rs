@@ -21,9 +21,19 @@ pub struct AppState {
     pub hub: Hub,
     pub admin_token: String,
     pub public_url: Url,
-    pub login_limiter: crate::auth::LoginLimiter,
+    /// Pages of these origins may act with a user's cookie.
+    pub origins: crate::origin::Origins,
+    /// Sign-in and passcode guessing limits.
+    pub attempts: crate::attempts::Attempts,
+    /// The one bounded way to hash passwords and passcodes.
+    pub hasher: crate::hashing::SecretHasher,
+    /// Open connections, their caps and read budgets.
+    pub connections: std::sync::Arc<crate::connections::ConnectionTracker>,
+    pub max_meetings_per_user: u32,
     /// Becomes `true` when the server begins shutting down.
     pub shutdown: watch::Receiver<bool>,
+    /// Held while the server runs: one server per data directory.
+    pub(crate) _data_lock: crate::datadir::DataDirLock,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -48,6 +58,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/openapi.json", get(openapi::serve))
         .merge(web::routes())
         .fallback(|| async { ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such page")) })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::origin::guard))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
@@ -67,6 +78,43 @@ async fn security_headers(mut res: Response) -> Response {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Everything is served over TLS; a browser that saw this once never tries plain HTTP.
+    h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    let content_type = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    // API answers (tokens, rosters, chat) are personal: no cache keeps them.
+    if content_type.starts_with("application/json") && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    // axum's own rejections (a body that does not parse, too large, wrong type) are plain
+    // text; every error of this API is the documented JSON body.
+    let status = res.status();
+    if (status.is_client_error() || status.is_server_error()) && content_type.starts_with("text/plain") {
+        return rejection_as_json(res).await;
+    }
+    res
+}
+
+async fn rejection_as_json(res: Response) -> Response {
+    let status = res.status();
+    let detail = axum::body::to_bytes(res.into_body(), 4096).await.unwrap_or_default();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::MessageTooLarge,
+        StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
+        StatusCode::NOT_FOUND => ErrorCode::MeetingNotFound,
+        s if s.is_server_error() => ErrorCode::ServerError,
+        _ => ErrorCode::MessageMalformed,
+    };
+    let mut out = ApiError(WireError::new(code, String::from_utf8_lossy(&detail).into_owned())).into_response();
+    *out.status_mut() = status;
+    security_headers_only(out)
+}
+
+fn security_headers_only(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
     res
 }
 
@@ -87,8 +135,12 @@ impl From<WireError> for ApiError {
     }
 }
 
-/// Logs an internal failure and hides its detail from the client.
-pub fn internal(e: impl std::fmt::Display) -> WireError {
+/// Logs an internal failure and hides its detail from the client. A lost database is the
+/// one internal failure with its own code (`STORAGE_LOST`): the operator must act.
+pub fn internal<E: std::fmt::Display + 'static>(e: E) -> WireError {
+    if let Some(crate::store::StoreError::Lost(_)) = (&e as &dyn std::any::Any).downcast_ref() {
+        return WireError::bare(ErrorCode::StorageLost);
+    }
     tracing::error!("internal error: {e}");
     WireError::bare(ErrorCode::ServerError)
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use deskshare_fanout::Screen;
 use deskshare_meeting::{ControlFloor, MeetingId, Policies, SecretHash};
-use deskshare_proto::{MeetingRole, Role, ServerMessage};
+use deskshare_proto::{ErrorCode, MeetingRole, Role, ServerMessage};
 use tokio::sync::{mpsc, watch};
 
 /// Control messages queued for one connection. Bounded: a participant that cannot take
@@ -34,6 +34,8 @@ pub enum Signal {
     Removed,
     /// No longer a presenter: a connection that presents ends.
     Demoted,
+    /// The sign-in behind the connection ended (account disabled, password reset).
+    SignedOut(ErrorCode),
 }
 
 /// What a session task holds for its own participant.
@@ -260,6 +262,20 @@ impl Hub {
     /// the next join starts it afresh.
     pub fn remove(&self, id: &MeetingId) {
         self.meetings.lock().expect("hub lock").remove(id);
+    }
+
+    /// Ends every live connection of a signed-in user with `code`, in every meeting
+    /// (lobby included); returns how many.
+    pub fn disconnect_user(&self, user: i64, code: ErrorCode) -> usize {
+        let mut ended = 0;
+        for live in self.all() {
+            let ps = live.participants.lock().expect("participants lock");
+            for p in ps.values().filter(|p| p.info.user_id == Some(user)) {
+                p.signal.send_replace(Signal::SignedOut(code));
+                ended += 1;
+            }
+        }
+        ended
     }
 
     /// Drops the meeting from memory if nobody is connected. Its screen is forgotten; the

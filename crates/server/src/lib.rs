@@ -1,13 +1,18 @@
 //! The deskshare server: one TLS port serving the web client, the REST API and the
 //! WebSocket sessions, with the tile cache and per-viewer pumps inside.
 
+mod attempts;
 pub mod auth;
 mod chat;
+pub mod connections;
 mod control;
+mod datadir;
+pub mod hashing;
 pub mod http;
 pub mod hub;
 mod meetings;
 mod openapi;
+mod origin;
 pub mod policy;
 mod roster;
 pub mod store;
@@ -34,6 +39,28 @@ pub struct ServeOptions {
     pub data: PathBuf,
     /// The URL users reach the server at; defaults to `https://<listen address>/`.
     pub public_url: Option<Url>,
+    /// Origins besides the public URL's from which browser pages may act with a cookie.
+    pub allowed_origins: Vec<Url>,
+    pub connections: connections::ConnectionLimits,
+    /// Password and passcode hashes that may run at once.
+    pub hash_permits: usize,
+    /// Meetings one organiser may keep.
+    pub max_meetings_per_user: u32,
+}
+
+impl ServeOptions {
+    /// The defaults `deskshare serve` uses, for this address and data directory.
+    pub fn new(listen: SocketAddr, data: PathBuf) -> Self {
+        ServeOptions {
+            listen,
+            data,
+            public_url: None,
+            allowed_origins: Vec::new(),
+            connections: connections::ConnectionLimits::default(),
+            hash_permits: hashing::DEFAULT_HASH_PERMITS,
+            max_meetings_per_user: 500,
+        }
+    }
 }
 
 /// A server that is listening and ready to serve.
@@ -42,6 +69,10 @@ pub struct Running {
     pub fingerprint: String,
     pub local_addr: SocketAddr,
     pub cert_path: PathBuf,
+    /// The open-file limit in force (each connection is one file).
+    pub open_files: u64,
+    /// The connection caps in force (`max_total` lowered to fit the open-file limit).
+    pub connection_limits: connections::ConnectionLimits,
     listener: std::net::TcpListener,
     tls: Arc<rustls::ServerConfig>,
     state: Arc<http::AppState>,
@@ -55,10 +86,21 @@ fn coded(code: ErrorCode, msg: impl std::fmt::Display) -> WireError {
 /// Prepares the data directory, database, certificate and listener.
 pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
     let data = &opts.data;
-    std::fs::create_dir_all(data).map_err(|e| coded(ErrorCode::DataDirUnusable, format!("{}: {e}", data.display())))?;
-    let store = store::Store::open_sqlite(&data.join("deskshare.db"))
-        .await
-        .map_err(|e| coded(ErrorCode::DataDirUnusable, format!("{}: {e}", data.join("deskshare.db").display())))?;
+    let lock = datadir::open(data)?;
+    hashing::return_memory_after_use();
+    let db_path = data.join("deskshare.db");
+    let store = store::Store::open_sqlite(&db_path).await.map_err(|e| match e {
+        store::StoreError::Corrupt { .. } => coded(ErrorCode::DatabaseCorrupt, e),
+        other => coded(ErrorCode::DataDirUnusable, format!("{}: {other}", db_path.display())),
+    })?;
+    let open_files = connections::raise_open_file_limit();
+    let mut limits = opts.connections;
+    // Leave room for the database, the certificate and the log.
+    let fits = (open_files.saturating_sub(64) as usize).max(16);
+    if limits.max_total > fits {
+        tracing::warn!(open_files, "--max-connections {} lowered to {fits} to fit the open-file limit", limits.max_total);
+        limits.max_total = fits;
+    }
     let admin_token = admin_token(data)?;
 
     let listener = std::net::TcpListener::bind(opts.listen)
@@ -94,11 +136,18 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
         store,
         hub: hub::Hub::default(),
         admin_token,
+        origins: origin::Origins::new(&public_url, &opts.allowed_origins),
         public_url: public_url.clone(),
-        login_limiter: auth::LoginLimiter::default(),
+        attempts: attempts::Attempts::default(),
+        hasher: hashing::SecretHasher::new(opts.hash_permits, hashing::DEFAULT_QUEUE_WAIT),
+        connections: connections::ConnectionTracker::new(limits),
+        max_meetings_per_user: opts.max_meetings_per_user,
         shutdown: shutdown_rx,
+        _data_lock: lock,
     });
     Ok(Running {
+        open_files,
+        connection_limits: limits,
         url: public_url,
         fingerprint: identity.fingerprint,
         local_addr,
@@ -115,10 +164,30 @@ impl Running {
     pub async fn serve_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), WireError> {
         let handle = axum_server::Handle::new();
         let app = http::router(self.state.clone());
-        let server =
-            axum_server::from_tcp_rustls(self.listener, axum_server::tls_rustls::RustlsConfig::from_config(self.tls))
-                .map_err(|e| coded(ErrorCode::ListenFailed, e))?
-                .handle(handle.clone());
+        let limits = self.state.connections.limits();
+        let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(
+            axum_server::tls_rustls::RustlsConfig::from_config(self.tls),
+        )
+        .handshake_timeout(limits.handshake_timeout)
+        .acceptor(connections::LimitAcceptor { tracker: self.state.connections.clone() });
+        let mut server = axum_server::from_tcp(self.listener)
+            .map_err(|e| coded(ErrorCode::ListenFailed, e))?
+            .acceptor(acceptor)
+            .handle(handle.clone());
+        server
+            .http_builder()
+            .http1()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .max_buf_size(64 * 1024);
+        let watched = self.state.clone();
+        tokio::spawn(async move {
+            // Notices a deleted database even while nothing is written (logged once).
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            while watched.store.watch_file() {
+                tick.tick().await;
+            }
+        });
         let shutdown_tx = self.shutdown_tx;
         tokio::spawn(async move {
             shutdown.await;

@@ -10,7 +10,7 @@ use deskshare_proto::api::{CreateMeeting, CreatedMeeting, MeetingInfo, MeetingSu
 use deskshare_proto::{ErrorCode, WireError};
 use url::Url;
 
-use crate::auth::{Caller, hash_password};
+use crate::auth::Caller;
 use crate::http::{ApiError, AppState, internal};
 use crate::store::{MeetingRecord, unix_now};
 
@@ -40,7 +40,7 @@ fn parse_rules(rules: Option<&[String]>) -> Result<Option<Vec<AdmissionRule>>, W
 }
 
 fn clean_title(t: &str) -> String {
-    t.chars().filter(|c| !c.is_control()).take(200).collect()
+    deskshare_proto::text::clean_line(t, 200)
 }
 
 fn expiry(now: i64, seconds: u64) -> Option<i64> {
@@ -48,9 +48,12 @@ fn expiry(now: i64, seconds: u64) -> Option<i64> {
 }
 
 /// Passcodes are short and guessable, so they get a slow hash like passwords.
-async fn passcode_hash(p: Option<String>) -> Result<Option<String>, WireError> {
+async fn passcode_hash(state: &AppState, p: Option<String>) -> Result<Option<String>, WireError> {
     match p.filter(|p| !p.is_empty()) {
-        Some(p) => Ok(Some(hash_password(p).await?)),
+        Some(p) if p.chars().count() > 128 => {
+            Err(WireError::new(ErrorCode::ArgumentInvalid, "a passcode has at most 128 characters"))
+        }
+        Some(p) => Ok(Some(state.hasher.hash(p).await?)),
         None => Ok(None),
     }
 }
@@ -69,6 +72,16 @@ pub async fn create(
         Caller::Anonymous => return Err(WireError::new(ErrorCode::Unauthorized, "sign in to create meetings").into()),
     };
     let req = body.map(|Json(b)| b).unwrap_or_default();
+    if let Some(user) = organiser {
+        let have = state.store.count_meetings_of(user).await.map_err(internal)?;
+        if have >= i64::from(state.max_meetings_per_user) {
+            return Err(WireError::new(
+                ErrorCode::MeetingQuotaExceeded,
+                format!("{have} meetings; at most {} per organiser", state.max_meetings_per_user),
+            )
+            .into());
+        }
+    }
     let lobby = parse_lobby(req.lobby.as_deref())?.unwrap_or_default();
     let rules = parse_rules(req.admit.as_deref())?.unwrap_or_default();
     let policies = crate::policy::meeting_settings(&state, &caller, req.policies.as_ref()).await?;
@@ -82,7 +95,7 @@ pub async fn create(
         created_at: now,
         expires_at: req.expires_in.and_then(|s| expiry(now, s)),
         organiser_id: organiser,
-        passcode_hash: passcode_hash(req.passcode).await?,
+        passcode_hash: passcode_hash(&state, req.passcode).await?,
         lobby,
     };
     state.store.insert_meeting(&record).await.map_err(internal)?;
@@ -132,13 +145,31 @@ async fn set_policies(
     Ok(())
 }
 
-/// `GET /api/meetings`: the caller's meetings (every meeting for administrators).
-#[utoipa::path(get, path = "/api/meetings", tag = "meetings", responses((status = 200, body = Vec<MeetingSummary>), (status = 401, body = deskshare_proto::api::ErrorBody)))]
-pub async fn list(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Json<Vec<MeetingSummary>>, ApiError> {
+/// `?limit=&offset=` of a list.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct ListPage {
+    /// At most this many (1–500; 100 when not given).
+    limit: Option<u32>,
+    /// Skip this many first.
+    offset: Option<u32>,
+}
+
+/// `GET /api/meetings`: the caller's meetings (every meeting for administrators), newest
+/// first, one page at a time.
+#[utoipa::path(get, path = "/api/meetings", tag = "meetings", params(ListPage), responses((status = 200, body = Vec<MeetingSummary>), (status = 401, body = deskshare_proto::api::ErrorBody)))]
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    axum::extract::Query(page): axum::extract::Query<ListPage>,
+) -> Result<Json<Vec<MeetingSummary>>, ApiError> {
+    let page = crate::store::Page {
+        limit: i64::from(page.limit.unwrap_or(100).clamp(1, 500)),
+        offset: i64::from(page.offset.unwrap_or(0)),
+    };
     let rows = match &caller {
         Caller::Anonymous => return Err(WireError::new(ErrorCode::Unauthorized, "sign in to list meetings").into()),
-        c if c.is_admin() => state.store.meetings_of(None).await,
-        Caller::User(u) => state.store.meetings_of(Some(u.id)).await,
+        c if c.is_admin() => state.store.meetings_of(None, page).await,
+        Caller::User(u) => state.store.meetings_of(Some(u.id), page).await,
         Caller::AdminToken => unreachable!("admin handled above"),
     }
     .map_err(internal)?;
@@ -218,7 +249,7 @@ pub async fn update(
         m.title = clean_title(&t);
     }
     if let Some(p) = req.passcode {
-        m.passcode_hash = passcode_hash(Some(p)).await?;
+        m.passcode_hash = passcode_hash(&state, Some(p)).await?;
     }
     if let Some(s) = req.expires_in {
         m.expires_at = expiry(unix_now(), s);

@@ -8,9 +8,9 @@ use axum::http::StatusCode;
 use deskshare_proto::api::{CreateUser, UpdateUser, UserInfo};
 use deskshare_proto::{ErrorCode, WireError};
 
-use crate::auth::{Caller, check_password, hash_password, normalise_name, user_info};
+use crate::auth::{Caller, check_password, normalise_name, user_info};
 use crate::http::{ApiError, AppState, internal};
-use crate::store::StoreError;
+use crate::store::{Sessions, StoreError};
 
 /// `POST /api/admin/users`.
 #[utoipa::path(post, path = "/api/admin/users", tag = "admin", request_body = CreateUser, responses((status = 201, body = UserInfo), (status = 403, body = deskshare_proto::api::ErrorBody, description = "ADMIN_REQUIRED"), (status = 409, body = deskshare_proto::api::ErrorBody, description = "USER_EXISTS")))]
@@ -22,8 +22,8 @@ pub async fn create(
     caller.require_admin()?;
     let name = normalise_name(&req.name)?;
     check_password(&req.password)?;
-    let display = req.display_name.unwrap_or_else(|| req.name.trim().to_string());
-    let hash = hash_password(req.password).await?;
+    let display = clean_display_name(req.display_name.as_deref().unwrap_or(&req.name));
+    let hash = state.hasher.hash(req.password).await?;
     match state.store.insert_user(&name, &display, &hash, req.admin).await {
         Ok(u) => {
             tracing::info!(user = u.name, admin = u.is_admin, "user created");
@@ -57,20 +57,36 @@ pub async fn update(
         .await
         .map_err(internal)?
         .ok_or(ApiError(WireError::bare(ErrorCode::UserNotFound)))?;
+    let mut ends = None;
     if let Some(p) = req.password {
         check_password(&p)?;
-        user.password_hash = hash_password(p).await?;
+        user.password_hash = state.hasher.hash(p).await?;
+        ends = Some(ErrorCode::SessionExpired);
     }
     if let Some(d) = req.disabled {
         user.disabled = d;
+        if d {
+            ends = Some(ErrorCode::AccountDisabled);
+        }
     }
     if let Some(a) = req.admin {
         user.is_admin = a;
     }
     if let Some(d) = req.display_name {
-        user.display_name = d.chars().filter(|c| !c.is_control()).take(64).collect();
+        user.display_name = clean_display_name(&d);
     }
-    state.store.update_user(&user).await.map_err(internal)?;
+    let sessions = if ends.is_some() { Sessions::End } else { Sessions::Keep };
+    state.store.update_user(&user, sessions).await.map_err(internal)?;
     tracing::info!(user = user.name, disabled = user.disabled, admin = user.is_admin, "user updated");
+    // Ending the sign-ins also ends what they opened: every live connection of the user.
+    if let Some(code) = ends {
+        let ended = state.hub.disconnect_user(user.id, code);
+        tracing::info!(user = user.name, connections = ended, %code, "sign-ins and live connections ended");
+    }
     Ok(Json(user_info(&user)))
+}
+
+/// A person's display name as others see it.
+fn clean_display_name(name: &str) -> String {
+    deskshare_proto::text::clean_line(name, 64)
 }

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 pub use deskshare_testkit::{Image, PictureWindow, Xvfb, grab};
 
+pub mod attack;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_deskshare");
 
 /// A fresh directory for one test's files (kept after the run for a person to look at).
@@ -45,6 +47,20 @@ impl Proc {
             }
         });
         Proc { child, lines, stderr: Arc::default(), name: name.to_string() }
+    }
+
+    /// Like [`Proc::spawn`], also collecting stderr (and echoing it, for the test log).
+    pub fn spawn_logged(name: &str, cmd: &mut Command) -> Proc {
+        let mut p = Self::spawn_raw(name, cmd.stderr(Stdio::piped()));
+        let err = p.child.stderr.take().unwrap();
+        let sink = p.stderr.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                sink.lock().unwrap().push(line);
+            }
+        });
+        p
     }
 
     /// Where a caller that reads this process's stderr puts the lines.
@@ -122,11 +138,23 @@ impl Server {
     }
 
     pub fn start_on(dir: &Path, listen: &str) -> Server {
+        Server::start_with(dir, listen, &[], None)
+    }
+
+    /// Starts a server with extra `serve` flags, and optionally an open-file limit
+    /// (`ulimit -n`) for its process. Its log lines (stderr) are collected.
+    pub fn start_with(dir: &Path, listen: &str, flags: &[&str], open_files: Option<u32>) -> Server {
         let data = dir.join("data");
-        let proc = Proc::spawn(
-            "serve",
-            Command::new(BIN).args(["serve", "--listen", listen, "--data"]).arg(&data).env("DESKSHARE_LOG", "info"),
-        );
+        let mut cmd = match open_files {
+            Some(n) => {
+                let mut c = Command::new("bash");
+                c.args(["-c", &format!("ulimit -n {n} && exec \"$0\" \"$@\""), BIN]);
+                c
+            }
+            None => Command::new(BIN),
+        };
+        cmd.args(["serve", "--listen", listen, "--data"]).arg(&data).args(flags).env("DESKSHARE_LOG", "info");
+        let proc = Proc::spawn_logged("serve", &mut cmd);
         let url = proc.wait_for("with the URL", Duration::from_secs(20), |l| {
             l.strip_prefix("deskshare serving ").map(|r| r.split_whitespace().next().unwrap().to_string())
         });

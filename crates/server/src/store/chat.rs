@@ -36,7 +36,7 @@ impl Store {
         .bind(author.user_id)
         .bind(author.guest)
         .bind(text)
-        .fetch_one(&self.pool)
+        .fetch_one(self.pool()?)
         .await?;
         Ok(ChatLine { id: row.get(0), at, from: author.name.to_string(), guest: author.guest, text: text.to_string() })
     }
@@ -50,7 +50,7 @@ impl Store {
         )
         .bind(meeting.as_str())
         .bind(CHAT_HISTORY)
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool()?)
         .await?;
         Ok(rows
             .iter()

@@ -88,6 +88,24 @@ pub struct MeetingRecord {
     pub lobby: LobbyMode,
 }
 
+/// Whether changing a user ends their sign-ins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sessions {
+    Keep,
+    End,
+}
+
+/// A window of a list: at most `limit` rows after skipping `offset`.
+#[derive(Clone, Copy, Debug)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Page {
+    pub const ALL: Page = Page { limit: i64::MAX, offset: 0 };
+}
+
 /// A stored user account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserRecord {
@@ -115,6 +133,12 @@ pub enum StoreError {
     BadId(String),
     #[error("already exists")]
     Conflict,
+    /// The database file was deleted or replaced under the running server.
+    #[error("the database file {0} was deleted or replaced while the server ran")]
+    Lost(String),
+    /// The database failed its integrity check at start.
+    #[error("integrity check of {path}: {detail}")]
+    Corrupt { path: String, detail: String },
 }
 
 const MEETING_COLUMNS: &str =
@@ -158,6 +182,41 @@ fn conflict_or(e: sqlx::Error) -> StoreError {
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    file: std::sync::Arc<DbFile>,
+}
+
+/// The database file as opened: if the path later names another file or none, every
+/// later write would go to a file nobody will ever open again, so the store refuses
+/// them (`STORAGE_LOST`) instead of losing them silently.
+struct DbFile {
+    path: std::path::PathBuf,
+    identity: (u64, u64),
+    lost: std::sync::atomic::AtomicBool,
+}
+
+impl DbFile {
+    fn identity(path: &Path) -> std::io::Result<(u64, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path)?;
+        Ok((m.dev(), m.ino()))
+    }
+
+    /// Whether the path still names the file that was opened (one stat).
+    fn check(&self) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering;
+        let lost = || StoreError::Lost(self.path.display().to_string());
+        if self.lost.load(Ordering::Relaxed) {
+            return Err(lost());
+        }
+        if Self::identity(&self.path).ok() != Some(self.identity) {
+            if !self.lost.swap(true, Ordering::Relaxed) {
+                tracing::error!(code = %deskshare_proto::ErrorCode::StorageLost, path = %self.path.display(),
+                    "the database file was deleted or replaced; refusing every further change until a restart");
+            }
+            return Err(lost());
+        }
+        Ok(())
+    }
 }
 
 /// Seconds since the Unix epoch.
@@ -174,19 +233,47 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
-        let store = Store { pool };
+        if !path.exists() {
+            crate::datadir::precreate_private(path).map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
+        }
+        let corrupt = |detail: String| StoreError::Corrupt { path: path.display().to_string(), detail };
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(|e| match e {
+            // "file is not a database": garbage where the header should be.
+            sqlx::Error::Database(d) if d.code().as_deref() == Some("26") => corrupt(d.message().to_string()),
+            other => StoreError::Db(other),
+        })?;
+        let verdict: String = match sqlx::query("PRAGMA quick_check").fetch_one(&pool).await {
+            Ok(row) => row.get(0),
+            Err(e) => e.to_string(),
+        };
+        if verdict != "ok" {
+            return Err(corrupt(verdict));
+        }
+        let identity = DbFile::identity(path).map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
+        let file = DbFile { path: path.to_path_buf(), identity, lost: Default::default() };
+        let store = Store { pool, file: std::sync::Arc::new(file) };
         store.migrate().await?;
         Ok(store)
     }
 
+    /// The pool, once the database file is known to be the one opened.
+    fn pool(&self) -> Result<&SqlitePool, StoreError> {
+        self.file.check()?;
+        Ok(&self.pool)
+    }
+
+    /// Notices a lost database file even when nothing is written (logs it once).
+    pub fn watch_file(&self) -> bool {
+        self.file.check().is_ok()
+    }
+
     async fn migrate(&self) -> Result<(), StoreError> {
         sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY NOT NULL)")
-            .execute(&self.pool)
+            .execute(self.pool()?)
             .await?;
-        let done: i64 = sqlx::query("SELECT COUNT(*) FROM schema_migrations").fetch_one(&self.pool).await?.get(0);
+        let done: i64 = sqlx::query("SELECT COUNT(*) FROM schema_migrations").fetch_one(self.pool()?).await?.get(0);
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.pool()?.begin().await?;
             sqlx::query(sql).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO schema_migrations (version) VALUES (?)")
                 .bind(i as i64 + 1)
@@ -207,7 +294,7 @@ impl Store {
             .bind(m.organiser_id)
             .bind(&m.passcode_hash)
             .bind(m.lobby.as_str())
-            .execute(&self.pool)
+            .execute(self.pool()?)
             .await
             .map_err(conflict_or)?;
         Ok(())
@@ -216,26 +303,42 @@ impl Store {
     pub async fn meeting(&self, id: &MeetingId) -> Result<Option<MeetingRecord>, StoreError> {
         let row = sqlx::query(&format!("SELECT {MEETING_COLUMNS} FROM meetings WHERE id = ?"))
             .bind(id.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.pool()?)
             .await?;
         row.as_ref().map(meeting_from_row).transpose()
     }
 
     /// Meetings organised by `user` (every meeting with `None`), newest first.
-    pub async fn meetings_of(&self, user: Option<i64>) -> Result<Vec<MeetingRecord>, StoreError> {
+    /// How many meetings a user organises.
+    pub async fn count_meetings_of(&self, user: i64) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM meetings WHERE organiser_id = ?")
+            .bind(user)
+            .fetch_one(self.pool()?)
+            .await?
+            .get(0))
+    }
+
+    /// One page of a user's meetings (every meeting for `None`), newest first.
+    pub async fn meetings_of(&self, user: Option<i64>, page: Page) -> Result<Vec<MeetingRecord>, StoreError> {
         let rows = match user {
             Some(u) => {
                 sqlx::query(&format!(
-                    "SELECT {MEETING_COLUMNS} FROM meetings WHERE organiser_id = ? ORDER BY created_at DESC, id"
+                    "SELECT {MEETING_COLUMNS} FROM meetings WHERE organiser_id = ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
                 ))
                 .bind(u)
-                .fetch_all(&self.pool)
+                .bind(page.limit)
+                .bind(page.offset)
+                .fetch_all(self.pool()?)
                 .await?
             }
             None => {
-                sqlx::query(&format!("SELECT {MEETING_COLUMNS} FROM meetings ORDER BY created_at DESC, id"))
-                    .fetch_all(&self.pool)
-                    .await?
+                sqlx::query(&format!(
+                    "SELECT {MEETING_COLUMNS} FROM meetings ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
+                ))
+                .bind(page.limit)
+                .bind(page.offset)
+                .fetch_all(self.pool()?)
+                .await?
             }
         };
         rows.iter().map(meeting_from_row).collect()
@@ -249,14 +352,14 @@ impl Store {
             .bind(&m.passcode_hash)
             .bind(m.lobby.as_str())
             .bind(m.id.as_str())
-            .execute(&self.pool)
+            .execute(self.pool()?)
             .await?;
         Ok(())
     }
 
     pub async fn delete_meeting(&self, id: &MeetingId) -> Result<bool, StoreError> {
-        sqlx::query("DELETE FROM policies WHERE scope = ?").bind(format!("meeting:{id}")).execute(&self.pool).await?;
-        let r = sqlx::query("DELETE FROM meetings WHERE id = ?").bind(id.as_str()).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM policies WHERE scope = ?").bind(format!("meeting:{id}")).execute(self.pool()?).await?;
+        let r = sqlx::query("DELETE FROM meetings WHERE id = ?").bind(id.as_str()).execute(self.pool()?).await?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -276,7 +379,7 @@ impl Store {
         .bind(password_hash)
         .bind(i64::from(is_admin))
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.pool()?)
         .await
         .map_err(conflict_or)?;
         Ok(UserRecord {
@@ -293,7 +396,7 @@ impl Store {
     pub async fn user_by_name(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
         let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?"))
             .bind(name)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.pool()?)
             .await?;
         Ok(row.as_ref().map(user_from_row))
     }
@@ -301,20 +404,21 @@ impl Store {
     pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>, StoreError> {
         let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.pool()?)
             .await?;
         Ok(row.as_ref().map(user_from_row))
     }
 
     pub async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
         let rows =
-            sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name")).fetch_all(&self.pool).await?;
+            sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name")).fetch_all(self.pool()?).await?;
         Ok(rows.iter().map(user_from_row).collect())
     }
 
-    /// Writes a user's changeable fields. Disabling also ends the user's sessions.
-    pub async fn update_user(&self, u: &UserRecord) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+    /// Writes a user's changeable fields; with [`Sessions::End`] (a disabled account, a
+    /// reset password) every sign-in of the user ends in the same transaction.
+    pub async fn update_user(&self, u: &UserRecord, sessions: Sessions) -> Result<(), StoreError> {
+        let mut tx = self.pool()?.begin().await?;
         sqlx::query("UPDATE users SET display_name = ?, password_hash = ?, is_admin = ?, disabled = ? WHERE id = ?")
             .bind(&u.display_name)
             .bind(&u.password_hash)
@@ -323,7 +427,7 @@ impl Store {
             .bind(u.id)
             .execute(&mut *tx)
             .await?;
-        if u.disabled {
+        if u.disabled || sessions == Sessions::End {
             sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(u.id).execute(&mut *tx).await?;
         }
         tx.commit().await?;
@@ -336,7 +440,7 @@ impl Store {
             .bind(user_id)
             .bind(unix_now())
             .bind(expires_at)
-            .execute(&self.pool)
+            .execute(self.pool()?)
             .await?;
         Ok(())
     }
@@ -349,20 +453,20 @@ impl Store {
         ))
         .bind(token_sha256)
         .bind(unix_now())
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.pool()?)
         .await?;
         Ok(row.as_ref().map(user_from_row))
     }
 
     pub async fn delete_session(&self, token_sha256: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_sha256 = ?").bind(token_sha256).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_sha256 = ?").bind(token_sha256).execute(self.pool()?).await?;
         Ok(())
     }
 
     /// The policies set at one scope (`global`, `user:ID` or `meeting:ID`).
     pub async fn policy_set(&self, scope: &str) -> Result<PolicySet, StoreError> {
         let rows =
-            sqlx::query("SELECT name, value FROM policies WHERE scope = ?").bind(scope).fetch_all(&self.pool).await?;
+            sqlx::query("SELECT name, value FROM policies WHERE scope = ?").bind(scope).fetch_all(self.pool()?).await?;
         Ok(PolicySet(
             rows.iter()
                 .filter_map(|r| Some((r.get::<String, _>(0).parse::<PolicyName>().ok()?, r.get::<i64, _>(1) as u32)))
@@ -381,14 +485,14 @@ impl Store {
                 .bind(scope)
                 .bind(name.as_str())
                 .bind(i64::from(v))
-                .execute(&self.pool)
+                .execute(self.pool()?)
                 .await?;
             }
             None => {
                 sqlx::query("DELETE FROM policies WHERE scope = ? AND name = ?")
                     .bind(scope)
                     .bind(name.as_str())
-                    .execute(&self.pool)
+                    .execute(self.pool()?)
                     .await?;
             }
         }
@@ -399,14 +503,14 @@ impl Store {
     pub async fn rules(&self, id: &MeetingId) -> Result<Vec<AdmissionRule>, StoreError> {
         let rows = sqlx::query("SELECT rule FROM meeting_rules WHERE meeting_id = ? ORDER BY rule")
             .bind(id.as_str())
-            .fetch_all(&self.pool)
+            .fetch_all(self.pool()?)
             .await?;
         Ok(rows.iter().filter_map(|r| r.get::<String, _>(0).parse().ok()).collect())
     }
 
     /// Replaces a meeting's admission rules.
     pub async fn set_rules(&self, id: &MeetingId, rules: &[AdmissionRule]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool()?.begin().await?;
         sqlx::query("DELETE FROM meeting_rules WHERE meeting_id = ?").bind(id.as_str()).execute(&mut *tx).await?;
         for r in rules {
             sqlx::query("INSERT OR IGNORE INTO meeting_rules (meeting_id, rule) VALUES (?, ?)")
@@ -424,7 +528,7 @@ impl Store {
         let row = sqlx::query("SELECT 1 FROM meeting_presenters WHERE meeting_id = ? AND user_id = ?")
             .bind(id.as_str())
             .bind(user)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.pool()?)
             .await?;
         Ok(row.is_some())
     }
@@ -435,7 +539,7 @@ impl Store {
         } else {
             "DELETE FROM meeting_presenters WHERE meeting_id = ? AND user_id = ?"
         };
-        sqlx::query(sql).bind(id.as_str()).bind(user).execute(&self.pool).await?;
+        sqlx::query(sql).bind(id.as_str()).bind(user).execute(self.pool()?).await?;
         Ok(())
     }
 }

@@ -1,25 +1,29 @@
 //! WebSocket sessions: one task per connection, a thin async shell around the sans-IO
 //! state in `deskshare-fanout`.
 
+mod link;
 mod presenter;
 mod viewer;
+
+pub(crate) use link::Link;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::Response;
 use deskshare_meeting::{Joiner, Policies, must_wait};
 use deskshare_meeting::{MeetingId, PresenterSecret};
 use deskshare_proto::{
-    ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, MeetingRole, OnBehalf, PROTOCOL_VERSION, Role,
+    ClientMessage, ControlPolicy, ErrorCode, MAX_CONTROL_BYTES, MAX_MESSAGE_BYTES, MeetingRole, OnBehalf, PROTOCOL_VERSION, Role,
     ServerMessage, ShareKind, WireError,
 };
 
 use crate::auth::Caller;
+use crate::connections::ConnMeter;
 use crate::http::AppState;
 use crate::hub::{Conn, LiveMeeting, ParticipantInfo, Signal};
 use crate::store::unix_now;
@@ -30,34 +34,81 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// viewer never lingers in the roster.
 pub(crate) const PING_INTERVAL: Duration = Duration::from_secs(10);
 
+/// Bytes a connection may send before its hello is accepted: the hello itself is a few
+/// hundred; the budget is the control-message limit plus room for framing and TLS.
+const PRE_HELLO_BYTES: u64 = MAX_CONTROL_BYTES as u64 + 16 * 1024;
+
+/// `?role=presenter` on the upgrade: this connection will send media, so its frames
+/// may be as large as a screen update. Every other connection carries control messages
+/// only, and its transport refuses anything larger.
+#[derive(serde::Deserialize)]
+pub struct WsQuery {
+    role: Option<String>,
+}
+
+/// What the transport below the session knows.
+pub(crate) struct Transport {
+    pub peer: std::net::SocketAddr,
+    /// The connection's read budget (absent only for connections the tracker did not
+    /// admit, which cannot happen on the real listener).
+    pub meter: Option<Arc<ConnMeter>>,
+    /// Opened for presenting (`?role=presenter`).
+    pub media: bool,
+}
+
 /// `GET /api/meetings/{id}/ws`. Every check happens after the upgrade, so browsers (which
 /// cannot read the body of a failed handshake) get a coded error too.
 pub async fn upgrade(
     ws: WebSocketUpgrade,
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
+    Query(query): Query<WsQuery>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: axum::http::HeaderMap,
 ) -> Response {
+    // A page on another origin carrying the user's cookie must not act as the user.
+    let origin = state.origins.check(&headers);
     // Identity comes with the upgrade request (session cookie or bearer token); a bad
     // one is reported over the socket like every other refusal.
-    let caller = crate::auth::caller(&state, &headers).await;
+    let caller = match origin {
+        Ok(()) => crate::auth::caller(&state, &headers).await,
+        Err(e) => Err(e),
+    };
+    let media = query.role.as_deref() == Some("presenter");
+    let meter = state.connections.meter(peer);
+    if let Some(m) = &meter {
+        m.limit_reads(PRE_HELLO_BYTES);
+        m.mark_long_lived();
+    }
     // The transport accepts up to twice the protocol limit so that a message just over
     // the limit is read whole and refused with MESSAGE_TOO_LARGE on a clean close. Beyond
     // that the connection is cut at the frame header (and the code is logged).
-    ws.max_message_size(2 * MAX_MESSAGE_BYTES)
-        .max_frame_size(2 * MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| session(socket, state, id, caller))
+    let limit = if media { 2 * MAX_MESSAGE_BYTES } else { 2 * MAX_CONTROL_BYTES };
+    let transport = Transport { peer, meter, media };
+    ws.max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| session(socket, state, id, caller, transport))
 }
 
-async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String, caller: Result<Caller, WireError>) {
-    let hello = match handshake(&mut socket, &state, &id, caller).await {
+async fn session(
+    socket: WebSocket,
+    state: Arc<AppState>,
+    id: String,
+    caller: Result<Caller, WireError>,
+    transport: Transport,
+) {
+    let mut socket = Link::new(socket, state.connections.limits().stall_timeout);
+    let hello = match handshake(&mut socket, &state, &id, caller, &transport).await {
         Ok(h) => h,
         Err(err) => {
             tracing::info!(meeting = %id, code = %err.code, "session refused: {}", err.message);
-            close_with_error(&mut socket, &err).await;
+            socket.close_with_error(&err).await;
             return;
         }
     };
+    if let Some(m) = &transport.meter {
+        m.unlimit_reads();
+    }
     let Accepted {
         meeting,
         role,
@@ -80,7 +131,7 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String, caller
             ErrorCode::MeetingFull,
             format!("{} participants is the maximum", policies.max_participants),
         );
-        close_with_error(&mut socket, &err).await;
+        socket.close_with_error(&err).await;
         drop(live);
         state.hub.close_if_idle(&meeting.id);
         return;
@@ -118,14 +169,14 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String, caller
             role: live.meeting_role(id).unwrap_or(meeting_role),
             key: key.as_str().to_string(),
         };
-        send_control(&mut socket, &welcome).await?;
+        socket.send_control(&welcome)?;
         let public = live.meeting_role(id) == Some(MeetingRole::Attendee);
-        send_control(&mut socket, &ServerMessage::Roster { participants: live.roster(!public) }).await?;
+        socket.send_control(&ServerMessage::Roster { participants: live.roster(!public) })?;
         let state_now = live.with_floor(|f, _| live.control_state(f, None));
-        send_control(&mut socket, &state_now).await?;
+        socket.send_control(&state_now)?;
         if role == Role::Viewer {
             let history = state.store.chat_history(&meeting.id).await.map_err(crate::http::internal)?;
-            send_control(&mut socket, &ServerMessage::Chat { messages: history }).await?;
+            socket.send_control(&ServerMessage::Chat { messages: history })?;
         }
         match role {
             Role::Presenter => {
@@ -142,7 +193,7 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String, caller
         Ok(()) => tracing::info!(meeting = %meeting.id, conn, "left"),
         Err(err) => {
             tracing::info!(meeting = %meeting.id, conn, code = %err.code, "ended: {}", err.message);
-            close_with_error(&mut socket, &err).await;
+            socket.close_with_error(&err).await;
         }
     }
     drop(live);
@@ -151,12 +202,12 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, id: String, caller
 
 /// Waits until an organiser or presenter decides, the client leaves, or the meeting ends.
 async fn wait_in_lobby(
-    socket: &mut WebSocket,
+    socket: &mut Link,
     live: &LiveMeeting,
     conn: &mut Conn,
     state: &AppState,
 ) -> Result<(), WireError> {
-    send_control(socket, &ServerMessage::Lobby).await?;
+    socket.send_control(&ServerMessage::Lobby)?;
     let mut house = Housekeeping::new(live, state);
     loop {
         let decision = *conn.signal.borrow();
@@ -164,12 +215,14 @@ async fn wait_in_lobby(
             Signal::Admitted => return Ok(()),
             Signal::Denied => return Err(WireError::bare(ErrorCode::LobbyDenied)),
             Signal::Removed => return Err(WireError::bare(ErrorCode::RemovedByOrganiser)),
+            Signal::SignedOut(code) => return Err(WireError::bare(code)),
             Signal::None | Signal::Demoted => {}
         }
         tokio::select! {
-            input = recv_input(socket) => {
+            input = socket.next() => {
+                let Some(input) = input? else { continue };
                 house.heard();
-                match input? {
+                match input {
                     Input::Closed => return Err(WireError::new(ErrorCode::ConnectionLost, "left the lobby")),
                     Input::Heartbeat => {}
                     Input::Control(_) | Input::Media(_) => {
@@ -177,7 +230,7 @@ async fn wait_in_lobby(
                     }
                 }
             }
-            chore = house.next_without_outbox(conn) => if let Some(msg) = chore? { send(socket, msg).await? },
+            chore = house.next_without_outbox(conn) => if let Some(msg) = chore? { socket.send(msg)? },
         }
     }
 }
@@ -203,26 +256,31 @@ struct Accepted {
 }
 
 async fn handshake(
-    socket: &mut WebSocket,
+    socket: &mut Link,
     state: &AppState,
     id: &str,
     caller: Result<Caller, WireError>,
+    transport: &Transport,
 ) -> Result<Accepted, WireError> {
     let first = tokio::time::timeout(HELLO_TIMEOUT, socket.recv())
         .await
         .map_err(|_| WireError::new(ErrorCode::ProtocolViolation, "no hello within 10 s"))?;
-    let text = match first {
-        Some(Ok(Message::Text(t))) => t,
-        Some(Ok(_)) => {
+    let hello = match first {
+        Ok(Input::Control(hello)) => hello,
+        Ok(Input::Closed) => return Err(WireError::new(ErrorCode::ProtocolViolation, "closed before hello")),
+        Ok(_) => {
             return Err(WireError::new(ErrorCode::ProtocolViolation, "the first message must be a text hello"));
         }
-        Some(Err(e)) => return Err(read_error(e)),
-        None => {
-            return Err(WireError::new(ErrorCode::ProtocolViolation, "closed before hello"));
+        Err(_) if transport.meter.as_ref().is_some_and(|m| m.over_budget()) => {
+            return Err(WireError::new(
+                ErrorCode::MessageTooLarge,
+                format!("more than {PRE_HELLO_BYTES} bytes before hello"),
+            ));
         }
+        Err(e) => return Err(e),
     };
     let ClientMessage::Hello { protocol, role, name, secret, client: _, control, passcode, share, on_behalf, as_guest } =
-        ClientMessage::from_json(&text)?
+        hello
     else {
         return Err(WireError::new(ErrorCode::ProtocolViolation, "the first message must be hello"));
     };
@@ -230,6 +288,12 @@ async fn handshake(
         return Err(WireError::new(
             ErrorCode::ProtocolVersionMismatch,
             format!("client speaks protocol {protocol}, this server speaks {PROTOCOL_VERSION}"),
+        ));
+    }
+    if (role == Role::Presenter) != transport.media {
+        return Err(WireError::new(
+            ErrorCode::ProtocolViolation,
+            "a presenter connects with ?role=presenter, and only a presenter does",
         ));
     }
     // A refused sign-in matters only to someone who wants to join with it.
@@ -267,14 +331,21 @@ async fn handshake(
     if let Some(hash) = &meeting.passcode_hash
         && !(organiser || has_secret)
     {
-        let given = passcode.unwrap_or_default();
-        if given.is_empty() || !crate::auth::verify_password(given, hash.clone()).await {
+        let given: String = passcode.unwrap_or_default().chars().take(128).collect();
+        if given.is_empty() {
+            return Err(WireError::bare(ErrorCode::PasscodeInvalid));
+        }
+        let ip = transport.peer.ip();
+        state.attempts.before_passcode(&meeting.id, ip, Instant::now())?;
+        if !state.hasher.verify(given, hash.clone()).await? {
+            state.attempts.passcode_failed(&meeting.id, ip, Instant::now());
+            tracing::info!(meeting = %meeting.id, peer = %ip, "wrong passcode");
             return Err(WireError::bare(ErrorCode::PasscodeInvalid));
         }
     }
     let name = name
-        .map(|n| n.chars().filter(|c| !c.is_control()).take(64).collect::<String>())
-        .filter(|n| !n.trim().is_empty())
+        .map(|n| deskshare_proto::text::clean_line(&n, 64))
+        .filter(|n| !n.is_empty())
         .or_else(|| caller.user().map(|u| u.display_name.clone()));
     let external = matches!(caller, Caller::Anonymous);
     let policies = crate::policy::effective(state, &meeting, None).await?;
@@ -381,14 +452,6 @@ pub(crate) fn read_error(e: axum::Error) -> WireError {
     }
 }
 
-/// Sends the error as a message, then closes with its code as the close reason (4000 +
-/// the HTTP status), so even a client that missed the message learns the code.
-pub(crate) async fn close_with_error(socket: &mut WebSocket, err: &WireError) {
-    let _ = socket.send(Message::Text(ServerMessage::error(err).to_json().into())).await;
-    let frame = CloseFrame { code: 4000 + err.code.http_status(), reason: err.code.as_str().into() };
-    let _ = socket.send(Message::Close(Some(frame))).await;
-}
-
 /// What a client sent, after transport details are dealt with.
 pub(crate) enum Input {
     Control(ClientMessage),
@@ -396,27 +459,6 @@ pub(crate) enum Input {
     /// Ping or pong: only proves the peer is alive.
     Heartbeat,
     Closed,
-}
-
-/// Reads the next message. Cancel-safe: it awaits only the socket.
-pub(crate) async fn recv_input(socket: &mut WebSocket) -> Result<Input, WireError> {
-    Ok(match socket.recv().await {
-        None | Some(Ok(Message::Close(_))) => Input::Closed,
-        Some(Err(e)) => return Err(read_error(e)),
-        Some(Ok(Message::Text(text))) => Input::Control(ClientMessage::from_json(&text)?),
-        Some(Ok(Message::Binary(bytes))) => Input::Media(bytes),
-        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Input::Heartbeat,
-    })
-}
-
-/// Sends one message; a failure means the connection is gone.
-pub(crate) async fn send(socket: &mut WebSocket, msg: Message) -> Result<(), WireError> {
-    socket.send(msg).await.map_err(|e| WireError::new(ErrorCode::ConnectionLost, e.to_string()))
-}
-
-/// Sends a control message.
-pub(crate) async fn send_control(socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), WireError> {
-    send(socket, Message::Text(msg.to_json().into())).await
 }
 
 /// What every session loop waits on besides its own work: control messages queued for
@@ -444,9 +486,11 @@ impl Housekeeping {
     }
 
     /// Waits for the next chore. `Ok(Some)` is a message to send, `Err` ends the session.
-    /// Cancel-safe: it only awaits channels and the ping clock.
-    pub async fn next(&mut self, conn: &mut Conn) -> Result<Option<Message>, WireError> {
-        self.next_chore(conn, true).await
+    /// Queued control messages are taken only while `room` (nothing waits to be sent);
+    /// decisions, pings and endings always. Cancel-safe: it only awaits channels and the
+    /// ping clock.
+    pub async fn next(&mut self, conn: &mut Conn, room: bool) -> Result<Option<Message>, WireError> {
+        self.next_chore(conn, room).await
     }
 
     /// Like [`Housekeeping::next`], leaving queued control messages for later: the lobby
@@ -461,6 +505,7 @@ impl Housekeeping {
             _ = conn.signal.changed() => match *conn.signal.borrow() {
                 Signal::Removed => Err(WireError::bare(ErrorCode::RemovedByOrganiser)),
                 Signal::Demoted => Err(WireError::bare(ErrorCode::NotPresenter)),
+                Signal::SignedOut(code) => Err(WireError::bare(code)),
                 _ => Ok(None),
             },
             _ = self.ping.tick() => {

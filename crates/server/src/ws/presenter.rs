@@ -3,15 +3,14 @@
 
 use std::time::Instant;
 
-use axum::extract::ws::WebSocket;
 use deskshare_proto::{ClientMessage, ControlPolicy, ErrorCode, MediaMessage, ServerMessage, ShareKind, WireError};
 
-use super::{Housekeeping, Input, recv_input, send, send_control};
+use super::{Housekeeping, Input, Link};
 use crate::http::AppState;
 use crate::hub::{Conn, LiveMeeting};
 
 pub(super) async fn run(
-    socket: &mut WebSocket,
+    socket: &mut Link,
     live: &LiveMeeting,
     conn: &mut Conn,
     policy: ControlPolicy,
@@ -30,7 +29,7 @@ pub(super) async fn run(
 }
 
 async fn receive_loop(
-    socket: &mut WebSocket,
+    socket: &mut Link,
     live: &LiveMeeting,
     conn: &mut Conn,
     share: ShareKind,
@@ -46,7 +45,7 @@ async fn receive_loop(
             return Err(WireError::bare(ErrorCode::PresenterReplaced));
         }
         if told_viewers != Some(presence.viewers) {
-            send_control(socket, &ServerMessage::Viewers { count: presence.viewers }).await?;
+            socket.send_control(&ServerMessage::Viewers { count: presence.viewers })?;
             told_viewers = Some(presence.viewers);
         }
         // An unanswered control request expires at the floor's deadline.
@@ -57,10 +56,12 @@ async fn receive_loop(
                 None => std::future::pending().await,
             }
         };
+        let room = socket.has_room();
         tokio::select! {
-            input = recv_input(socket) => {
+            input = socket.next() => {
+                let Some(input) = input? else { continue };
                 house.heard();
-                match input? {
+                match input {
                     Input::Closed => return Ok(()),
                     Input::Heartbeat => {}
                     Input::Media(bytes) => apply(live, MediaMessage::decode(bytes)?)?,
@@ -76,7 +77,7 @@ async fn receive_loop(
                     }
                 }
             }
-            chore = house.next(conn) => if let Some(msg) = chore? { send(socket, msg).await? },
+            chore = house.next(conn, room) => if let Some(msg) = chore? { socket.send(msg)? },
             _ = ask_expired => live.with_floor(|f, now| f.handle_timeout(now)),
             _ = presence_rx.changed() => {}
             // A policy change that forbids what is being shared ends the share.

@@ -3,14 +3,14 @@
 
 use std::time::Instant;
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::Message;
 use deskshare_fanout::{DEFAULT_WINDOW, PumpOutput, ViewerPump};
 use deskshare_meeting::TokenBucket;
 use deskshare_proto::{
     ClientMessage, ErrorCode, InputEvent, MAX_CHAT_CHARS, MAX_INPUT_EVENTS, MeetingRole, ServerMessage, WireError,
 };
 
-use super::{Housekeeping, Input, recv_input, send, send_control};
+use super::{Housekeeping, Input, Link};
 use crate::http::AppState;
 use crate::hub::{Conn, LiveMeeting, Presence};
 use crate::meetings::{ParticipantAction, perform};
@@ -30,7 +30,7 @@ struct Budgets {
 }
 
 pub(super) async fn run(
-    socket: &mut WebSocket,
+    socket: &mut Link,
     live: &LiveMeeting,
     conn: &mut Conn,
     state: &AppState,
@@ -42,7 +42,7 @@ pub(super) async fn run(
 }
 
 async fn pump_loop(
-    socket: &mut WebSocket,
+    socket: &mut Link,
     live: &LiveMeeting,
     conn: &mut Conn,
     state: &AppState,
@@ -63,21 +63,24 @@ async fn pump_loop(
         let presence = *presence_rx.borrow_and_update();
         // Tell the viewer about presence changes it has not seen.
         if presence.presenter.is_some() != told.presenter.is_some() {
-            send_control(socket, &ServerMessage::Presenter { online: presence.presenter.is_some() }).await?;
+            socket.send_control(&ServerMessage::Presenter { online: presence.presenter.is_some() })?;
         }
         if presence.viewers != told.viewers {
-            send_control(socket, &ServerMessage::Viewers { count: presence.viewers }).await?;
+            socket.send_control(&ServerMessage::Viewers { count: presence.viewers })?;
         }
         told = presence;
         // A browser presenting over its second connection has the picture already; its
         // viewer catches up from the cache when it stops.
         if presence.presenting_for != Some(conn.id) {
-            send_pending(socket, live, &mut pump).await?;
+            send_pending(socket, live, &mut pump)?;
         }
+        let room = socket.has_room();
         tokio::select! {
-            input = recv_input(socket) => {
+            input = socket.next() => {
+                // `None`: the send in flight finished; the next turn sends more.
+                let Some(input) = input? else { continue };
                 house.heard();
-                match input? {
+                match input {
                     Input::Closed => return Ok(()),
                     Input::Heartbeat => {}
                     Input::Control(msg) => handle(socket, live, state, conn.id, &mut pump, &mut budgets, msg).await?,
@@ -86,30 +89,33 @@ async fn pump_loop(
                     }
                 }
             }
-            chore = house.next(conn) => if let Some(msg) = chore? { send(socket, msg).await? },
+            chore = house.next(conn, room) => if let Some(msg) = chore? { socket.send(msg)? },
             _ = screen_rx.changed() => {}
             _ = presence_rx.changed() => {}
         }
     }
 }
 
-/// Sends all the pump allows now. The lock is held only to copy tile handles out.
-async fn send_pending(socket: &mut WebSocket, live: &LiveMeeting, pump: &mut ViewerPump) -> Result<(), WireError> {
-    loop {
+/// Queues what the pump allows now, while nothing else waits to be sent: a slow viewer
+/// then gets the newest picture, not a backlog. The lock is held only to copy tile
+/// handles out.
+fn send_pending(socket: &mut Link, live: &LiveMeeting, pump: &mut ViewerPump) -> Result<(), WireError> {
+    while socket.has_room() {
         let out = pump.poll(&live.screen.lock().expect("screen lock"), Instant::now());
-        let Some(out) = out else { return Ok(()) };
+        let Some(out) = out else { break };
         let bytes: Vec<u8> = match out {
             PumpOutput::Frame(f) => f.encode(),
             PumpOutput::CursorShape(b) => b.to_vec(),
             PumpOutput::CursorPosition(p) => p.encode().to_vec(),
         };
-        send(socket, Message::Binary(bytes.into())).await?;
+        socket.send(Message::Binary(bytes.into()))?;
     }
+    Ok(())
 }
 
 /// One control message from a viewer.
 async fn handle(
-    socket: &mut WebSocket,
+    socket: &mut Link,
     live: &LiveMeeting,
     state: &AppState,
     conn: u64,
@@ -128,11 +134,11 @@ async fn handle(
             } else {
                 "policy does not allow control in this meeting"
             };
-            send_control(socket, &refused(WireError::new(ErrorCode::ControlDisabled, why))).await
+            socket.send_control(&refused(WireError::new(ErrorCode::ControlDisabled, why)))
         }
         ClientMessage::RequestControl => match live.with_floor(|f, now| f.request(conn, now)) {
             Ok(()) => Ok(()),
-            Err(why) => send_control(socket, &refused(crate::control::refusal_error(why))).await,
+            Err(why) => socket.send_control(&refused(crate::control::refusal_error(why))),
         },
         ClientMessage::ReleaseControl => {
             live.with_floor(|f, now| f.release(conn, now));
@@ -141,11 +147,11 @@ async fn handle(
         ClientMessage::Input { events } => {
             check_input(&events)?;
             if !budgets.input.try_take(events.len() as f64, Instant::now()) {
-                return send_control(socket, &refused(WireError::bare(ErrorCode::InputRateLimited))).await;
+                return socket.send_control(&refused(WireError::bare(ErrorCode::InputRateLimited)));
             }
             match live.forward_input(conn, events) {
                 Ok(()) => Ok(()),
-                Err(e) => send_control(socket, &refused(e)).await,
+                Err(e) => socket.send_control(&refused(e)),
             }
         }
         ClientMessage::Participant { participant, action } => {
@@ -162,7 +168,7 @@ async fn handle(
             };
             match result {
                 Ok(()) => Ok(()),
-                Err(e) => send_control(socket, &refused(e)).await,
+                Err(e) => socket.send_control(&refused(e)),
             }
         }
         ClientMessage::EndMeeting if live.meeting_role(conn) == Some(MeetingRole::Organiser) => {
@@ -171,14 +177,15 @@ async fn handle(
             state.hub.remove(&live.id);
             Ok(())
         }
-        ClientMessage::EndMeeting => send_control(socket, &refused(WireError::bare(ErrorCode::NotOrganiser))).await,
+        ClientMessage::EndMeeting => socket.send_control(&refused(WireError::bare(ErrorCode::NotOrganiser))),
         ClientMessage::Chat { text } => {
+            let text = deskshare_proto::text::clean_text(text.trim());
             let text = text.trim();
             if text.is_empty() || text.chars().count() > MAX_CHAT_CHARS {
-                return send_control(socket, &refused(WireError::bare(ErrorCode::ChatInvalid))).await;
+                return socket.send_control(&refused(WireError::bare(ErrorCode::ChatInvalid)));
             }
             if !budgets.chat.try_take(1.0, Instant::now()) {
-                return send_control(socket, &refused(WireError::bare(ErrorCode::ChatRateLimited))).await;
+                return socket.send_control(&refused(WireError::bare(ErrorCode::ChatRateLimited)));
             }
             live.chat(state, conn, text).await
         }
