@@ -28,10 +28,7 @@ async fn raw_ws(link: &MeetingLink, role: Role) -> Ws {
     let mut cfg = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default();
     cfg.max_message_size = None;
     cfg.max_frame_size = None;
-    tokio_tungstenite::connect_async_tls_with_config(url.as_str(), Some(cfg), true, Some(connector))
-        .await
-        .unwrap()
-        .0
+    tokio_tungstenite::connect_async_tls_with_config(url.as_str(), Some(cfg), true, Some(connector)).await.unwrap().0
 }
 
 fn hello(role: Role, secret: Option<String>) -> Message {

@@ -231,11 +231,25 @@ fn noise_frame(number: u64, width: u32, height: u32, seed: &mut u64) -> Vec<u8> 
                     *seed as u8
                 })
                 .collect();
-            tiles.push(TilePayload { col: col as u16, row: row as u16, encoding: TileEncoding::Raw, data: Bytes::from(data) });
+            tiles.push(TilePayload {
+                col: col as u16,
+                row: row as u16,
+                encoding: TileEncoding::Raw,
+                data: Bytes::from(data),
+            });
         }
     }
-    FrameMessage { header: FrameHeader { keyframe: true, frame: number, width: width as u16, height: height as u16, ..Default::default() }, tiles }
-        .encode()
+    FrameMessage {
+        header: FrameHeader {
+            keyframe: true,
+            frame: number,
+            width: width as u16,
+            height: height as u16,
+            ..Default::default()
+        },
+        tiles,
+    }
+    .encode()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -26,8 +26,14 @@ pub fn open(dir: &Path) -> Result<DataDirLock, WireError> {
     std::fs::create_dir_all(dir).map_err(unusable)?;
     make_private(dir, 0o700).map_err(unusable)?;
     let path = dir.join("deskshare.lock");
-    let mut file =
-        OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(&path).map_err(unusable)?;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(unusable)?;
     // SAFETY: flock on a file descriptor this function owns.
     if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
         let mut holder = String::new();

@@ -98,7 +98,11 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
     // Leave room for the database, the certificate and the log.
     let fits = (open_files.saturating_sub(64) as usize).max(16);
     if limits.max_total > fits {
-        tracing::warn!(open_files, "--max-connections {} lowered to {fits} to fit the open-file limit", limits.max_total);
+        tracing::warn!(
+            open_files,
+            "--max-connections {} lowered to {fits} to fit the open-file limit",
+            limits.max_total
+        );
         limits.max_total = fits;
     }
     let admin_token = admin_token(data)?;
@@ -165,11 +169,10 @@ impl Running {
         let handle = axum_server::Handle::new();
         let app = http::router(self.state.clone());
         let limits = self.state.connections.limits();
-        let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(
-            axum_server::tls_rustls::RustlsConfig::from_config(self.tls),
-        )
-        .handshake_timeout(limits.handshake_timeout)
-        .acceptor(connections::LimitAcceptor { tracker: self.state.connections.clone() });
+        let acceptor =
+            axum_server::tls_rustls::RustlsAcceptor::new(axum_server::tls_rustls::RustlsConfig::from_config(self.tls))
+                .handshake_timeout(limits.handshake_timeout)
+                .acceptor(connections::LimitAcceptor { tracker: self.state.connections.clone() });
         let mut server = axum_server::from_tcp(self.listener)
             .map_err(|e| coded(ErrorCode::ListenFailed, e))?
             .acceptor(acceptor)

@@ -41,7 +41,10 @@ impl Origins {
         let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
         let has_cookie = crate::auth::has_session_cookie(headers);
         match origin {
-            None if has_cookie => Err(WireError::new(ErrorCode::OriginNotAllowed, "a request with the session cookie and no Origin header")),
+            None if has_cookie => Err(WireError::new(
+                ErrorCode::OriginNotAllowed,
+                "a request with the session cookie and no Origin header",
+            )),
             None => Ok(()),
             Some(o) if self.allows(o, headers.get(header::HOST).and_then(|h| h.to_str().ok())) => Ok(()),
             Some(o) => Err(WireError::new(
@@ -53,7 +56,7 @@ impl Origins {
 
     fn allows(&self, origin: &str, host: Option<&str>) -> bool {
         let origin = origin.to_ascii_lowercase();
-        self.allowed.iter().any(|a| *a == origin)
+        self.allowed.contains(&origin)
             || host.is_some_and(|h| origin == format!("https://{}", h.to_ascii_lowercase()))
     }
 }
@@ -83,18 +86,30 @@ mod tests {
 
     #[test]
     fn own_origins_pass_foreign_ones_with_a_cookie_do_not() {
-        let o = Origins::new(&Url::parse("https://share.example.org/").unwrap(), &[Url::parse("https://intranet.example.org").unwrap()]);
+        let o = Origins::new(
+            &Url::parse("https://share.example.org/").unwrap(),
+            &[Url::parse("https://intranet.example.org").unwrap()],
+        );
         let cookie = (header::COOKIE, "deskshare_session=abc");
         let host = (header::HOST, "10.0.0.5:8443");
         assert!(o.check(&headers(&[cookie.clone(), (header::ORIGIN, "https://share.example.org")])).is_ok());
         assert!(o.check(&headers(&[cookie.clone(), (header::ORIGIN, "https://intranet.example.org")])).is_ok());
-        assert!(o.check(&headers(&[cookie.clone(), host.clone(), (header::ORIGIN, "https://10.0.0.5:8443")])).is_ok(), "the origin the request addressed");
-        for foreign in ["https://share.example.org:8444", "https://evil.example.org", "http://share.example.org", "null"] {
+        assert!(
+            o.check(&headers(&[cookie.clone(), host.clone(), (header::ORIGIN, "https://10.0.0.5:8443")])).is_ok(),
+            "the origin the request addressed"
+        );
+        for foreign in
+            ["https://share.example.org:8444", "https://evil.example.org", "http://share.example.org", "null"]
+        {
             let e = o.check(&headers(&[cookie.clone(), host.clone(), (header::ORIGIN, foreign)])).unwrap_err();
             assert_eq!(e.code, ErrorCode::OriginNotAllowed, "{foreign}");
         }
-        assert!(o.check(&headers(&[cookie.clone()])).is_err(), "a cookie without an Origin");
+        assert!(o.check(&headers(std::slice::from_ref(&cookie))).is_err(), "a cookie without an Origin");
         assert!(o.check(&headers(&[])).is_ok(), "no credential, no Origin: a plain client");
-        assert!(o.check(&headers(&[(header::AUTHORIZATION, "Bearer t"), (header::ORIGIN, "https://evil.example.org")])).is_ok(), "bearer clients are not checked");
+        assert!(
+            o.check(&headers(&[(header::AUTHORIZATION, "Bearer t"), (header::ORIGIN, "https://evil.example.org")]))
+                .is_ok(),
+            "bearer clients are not checked"
+        );
     }
 }

@@ -77,7 +77,8 @@ pub enum UserCommand {
         #[command(flatten)]
         server: ServerArgs,
     },
-    /// Disable a user: they can no longer sign in, and their sessions end.
+    /// Disable a user: they can no longer sign in, their sign-ins end and their open
+    /// connections close at once.
     Disable {
         name: String,
         #[command(flatten)]
@@ -89,7 +90,7 @@ pub enum UserCommand {
         #[command(flatten)]
         server: ServerArgs,
     },
-    /// Set a new password for a user.
+    /// Set a new password for a user; their sign-ins and open connections end.
     ResetPassword {
         name: String,
         /// Read the password from the first line of standard input.

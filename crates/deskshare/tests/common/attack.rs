@@ -66,10 +66,7 @@ pub async fn ws_with(tcp: TcpStream, server: &Server, path: &str, headers: &[(&s
     let url = format!("{}{path}", server.url.replacen("https://", "wss://", 1));
     let mut req = url.into_client_request().unwrap();
     for (k, v) in headers {
-        req.headers_mut().insert(
-            reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            v.parse().unwrap(),
-        );
+        req.headers_mut().insert(reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
     }
     let mut cfg = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default();
     cfg.max_message_size = None;

@@ -238,8 +238,11 @@ impl Store {
         }
         let corrupt = |detail: String| StoreError::Corrupt { path: path.display().to_string(), detail };
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(|e| match e {
-            // "file is not a database": garbage where the header should be.
-            sqlx::Error::Database(d) if d.code().as_deref() == Some("26") => corrupt(d.message().to_string()),
+            // SQLITE_CORRUPT (11) and "file is not a database" (26): garbage where pages or
+            // the header should be.
+            sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("11" | "26")) => {
+                corrupt(d.message().to_string())
+            }
             other => StoreError::Db(other),
         })?;
         let verdict: String = match sqlx::query("PRAGMA quick_check").fetch_one(&pool).await {

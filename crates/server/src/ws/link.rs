@@ -166,8 +166,8 @@ impl Link {
     }
 
     /// Sends the error as a message, then closes with its code as the close reason (4000
-    /// + the HTTP status), so even a client that missed the message learns the code. A
-    /// peer that takes nothing gets two seconds, then the connection is dropped.
+    /// plus the HTTP status), so even a client that missed the message learns the code.
+    /// A peer that takes nothing gets two seconds, then the connection is dropped.
     pub async fn close_with_error(mut self, err: &WireError) {
         let _ = self.send_control(&ServerMessage::error(err));
         let frame = CloseFrame { code: 4000 + err.code.http_status(), reason: err.code.as_str().into() };

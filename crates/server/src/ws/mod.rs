@@ -18,8 +18,8 @@ use axum::response::Response;
 use deskshare_meeting::{Joiner, Policies, must_wait};
 use deskshare_meeting::{MeetingId, PresenterSecret};
 use deskshare_proto::{
-    ClientMessage, ControlPolicy, ErrorCode, MAX_CONTROL_BYTES, MAX_MESSAGE_BYTES, MeetingRole, OnBehalf, PROTOCOL_VERSION, Role,
-    ServerMessage, ShareKind, WireError,
+    ClientMessage, ControlPolicy, ErrorCode, MAX_CONTROL_BYTES, MAX_MESSAGE_BYTES, MeetingRole, OnBehalf,
+    PROTOCOL_VERSION, Role, ServerMessage, ShareKind, WireError,
 };
 
 use crate::auth::Caller;

@@ -41,12 +41,7 @@ pub(super) async fn run(
     result
 }
 
-async fn pump_loop(
-    socket: &mut Link,
-    live: &LiveMeeting,
-    conn: &mut Conn,
-    state: &AppState,
-) -> Result<(), WireError> {
+async fn pump_loop(socket: &mut Link, live: &LiveMeeting, conn: &mut Conn, state: &AppState) -> Result<(), WireError> {
     let mut pump = ViewerPump::new(DEFAULT_WINDOW);
     let mut screen_rx = live.subscribe_screen();
     let mut presence_rx = live.subscribe_presence();
