@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every deskshare test on a fresh Debian machine: installs what the tests need
-# (Xvfb, X clients, Debian chromium, node packages), builds, then runs the Rust tests
-# (unit, property and end-to-end on real Xvfb), the web type check and the browser tests.
+# (Xvfb, X clients, Debian chromium, node packages, cargo-fuzz), builds, then runs the
+# Rust tests (unit, property and end-to-end on real Xvfb), the web type check, the
+# browser tests and a minute of fuzzing per network decoder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,7 +42,11 @@ cargo test --workspace --locked 2>&1 | tee -a "$log"
 echo "== browser tests (headless chromium)"
 (cd web-tests && node --test --test-concurrency=1 tests/) 2>&1 | tee -a "$log"
 
+echo "== fuzzing (every network decoder, 60 s each)"
+bash scripts/fuzz.sh 60 2>&1 | tee -a "$log"
+
 # One closing line for the whole run (each runner above fails the script on its own).
 rust=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
 web=$(grep -Eo '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
-echo "all tests: $((rust + web)) passed, 0 failed"
+fuzz=$(grep -Ec '^fuzz [a-z_]+: ok' "$log")
+echo "all tests: $((rust + web + fuzz)) passed, 0 failed"

@@ -6,7 +6,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  addUser, browser, canvasRgb, diffPixels, grab, killAll, paint, shot, startServer, startXvfb, until, workdir,
+  addUser, browser, canvasRgb, diffPixels, grab, killAll, paint, shot, startServer, startXvfb, until, workdir, asThePage,
 } from "./harness.js";
 
 after(killAll);
@@ -21,7 +21,7 @@ test("guest joins, waits in the lobby, is admitted and sees the exact screen; de
   const errors = [];
 
   // The organiser signs in on the home page and creates a meeting with a lobby for guests.
-  const orgContext = await b.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1366, height: 768 } });
+  const orgContext = await b.newContext(asThePage(server, { viewport: { width: 1366, height: 768 } }));
   const home = await orgContext.newPage();
   home.on("pageerror", (e) => errors.push(String(e)));
   await home.goto(server.url);

@@ -139,6 +139,17 @@ export async function browser(extraFlags = []) {
 }
 
 /** Adds a user with the admin token. */
+/**
+ * Context options for a person whose test also calls the REST API directly
+ * (`context.request`): those calls carry the server's Origin, as the page's own fetches
+ * do, because the server refuses cookie requests from any other origin.
+ * @param {{url: string}} server
+ * @param {object} [more] further context options
+ */
+export function asThePage(server, more = {}) {
+  return { ignoreHTTPSErrors: true, ...more, extraHTTPHeaders: { origin: server.url.replace(/\/$/, "") } };
+}
+
 export function addUser(server, dir, name, password, displayName) {
   const token = readFileSync(join(dir, "data", "admin-token"), "utf8").trim();
   execFileSync(BIN, ["admin", "user", "add", name, "--display-name", displayName, "--password-stdin", "--server", server.url, "--token", token, "--ca", server.ca], {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, addUser, browser, killAll, shot, startServer, until, workdir } from "./harness.js";
+import { BIN, addUser, browser, killAll, shot, startServer, until, workdir, asThePage } from "./harness.js";
 
 after(killAll);
 
@@ -17,7 +17,7 @@ test("signed-in join, join as a guest instead, and a refused sign-in offering gu
   addUser(server, dir, "dora", "dora-password", "Dora");
   const meeting = server.createMeeting("Identity");
   const b = await browser();
-  const context = await b.newContext({ ignoreHTTPSErrors: true });
+  const context = await b.newContext(asThePage(server));
   assert.equal((await context.request.post(`${server.url}api/login`, { data: { name: "dora", password: "dora-password" } })).status(), 200);
 
   // Signed in: no questions, her own name, not a guest.
@@ -48,7 +48,7 @@ test("signed-in join, join as a guest instead, and a refused sign-in offering gu
     headers: { authorization: `Bearer ${token}` },
   })).json();
   // Ed is not signed in yet: from the join page he signs in, and comes back to it.
-  const edContext = await b.newContext({ ignoreHTTPSErrors: true });
+  const edContext = await b.newContext(asThePage(server));
   const edAsGuest = await edContext.newPage();
   await edAsGuest.goto(locked.join_url);
   await until("join form as a guest", () => edAsGuest.getByLabel("Your name").isVisible());

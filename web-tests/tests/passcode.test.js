@@ -3,7 +3,7 @@
 
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { addUser, browser, killAll, shot, startServer, until, workdir } from "./harness.js";
+import { addUser, browser, killAll, shot, startServer, until, workdir, asThePage } from "./harness.js";
 
 after(killAll);
 
@@ -12,7 +12,7 @@ test("join form: wrong passcode refused with its code, right one joins", async (
   const server = await startServer(dir);
   addUser(server, dir, "olga", "olga-password", "Olga");
   const b = await browser();
-  const organiser = await b.newContext({ ignoreHTTPSErrors: true });
+  const organiser = await b.newContext(asThePage(server));
   await organiser.request.post(`${server.url}api/login`, { data: { name: "olga", password: "olga-password" } });
   const created = await organiser.request.post(`${server.url}api/meetings`, { data: { title: "Secret", passcode: "4711" } });
   const meeting = await created.json();

@@ -6,7 +6,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  FAKE_CAPTURE_FLAGS, addUser, browser, canvasRgb, diffPixels, killAll, sentRgb, shot, startServer, until, workdir,
+  FAKE_CAPTURE_FLAGS, addUser, browser, canvasRgb, diffPixels, killAll, sentRgb, shot, startServer, until, workdir, asThePage,
 } from "./harness.js";
 
 after(killAll);
@@ -24,7 +24,7 @@ test("a promoted guest presents from the browser; another browser sees exactly w
   const orgBrowser = await browser(FAKE_CAPTURE_FLAGS);
   const guestBrowser = await browser(FAKE_CAPTURE_FLAGS);
   const errors = [];
-  const orgContext = await orgBrowser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1366, height: 768 } });
+  const orgContext = await orgBrowser.newContext(asThePage(server, { viewport: { width: 1366, height: 768 } }));
   await orgContext.request.post(`${server.url}api/login`, { data: { name: "olga", password: "olga-password" } });
   const meeting = await (await orgContext.request.post(`${server.url}api/meetings`, { data: { title: "Browser presenting" } })).json();
   const org = await orgContext.newPage();

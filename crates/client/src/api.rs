@@ -88,8 +88,19 @@ impl Api {
         self.call(Method::POST, "api/meetings", Some(req)).await
     }
 
+    /// Every meeting of the caller, page by page (the server sends at most 500 at once).
     pub async fn meetings(&self) -> Result<Vec<MeetingSummary>, WireError> {
-        self.call(Method::GET, "api/meetings", None::<&()>).await
+        const PAGE: usize = 500;
+        let mut all = Vec::new();
+        loop {
+            let path = format!("api/meetings?limit={PAGE}&offset={}", all.len());
+            let page: Vec<MeetingSummary> = self.call(Method::GET, &path, None::<&()>).await?;
+            let last = page.len() < PAGE;
+            all.extend(page);
+            if last {
+                return Ok(all);
+            }
+        }
     }
 
     pub async fn meeting(&self, id: &str) -> Result<MeetingSummary, WireError> {

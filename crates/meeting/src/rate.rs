@@ -203,4 +203,33 @@ mod tests {
         assert!(l.check(&2, t + Duration::from_millis(5500)).is_err());
         assert_eq!(l.len(), 3);
     }
+
+    proptest::proptest! {
+        /// Whatever the sequence of keys and times: the limiter never remembers more than
+        /// its capacity, and no key is ever granted more than its burst plus its refill.
+        #[test]
+        fn bounded_and_never_more_than_the_rate(steps in proptest::collection::vec((0u8..40, 0u64..500), 1..400)) {
+            let start = Instant::now();
+            let mut l = KeyedLimiter::new(2.0, 3.0, 16);
+            let mut now = start;
+            let mut granted: HashMap<u8, u32> = HashMap::new();
+            let mut first_seen: HashMap<u8, Instant> = HashMap::new();
+            for (key, advance_ms) in steps {
+                now += Duration::from_millis(advance_ms);
+                if l.take(&key, now).is_ok() {
+                    *granted.entry(key).or_default() += 1;
+                }
+                first_seen.entry(key).or_insert(now);
+                proptest::prop_assert!(l.len() <= 16);
+            }
+            // With no more keys than the capacity nothing is forgotten, so a key gets at
+            // most its burst plus the rate × the time since its first use.
+            if first_seen.len() <= 16 {
+                for (key, n) in granted {
+                    let secs = now.duration_since(first_seen[&key]).as_secs_f64();
+                    proptest::prop_assert!(f64::from(n) <= 3.0 + 2.0 * secs + 1e-9, "key {key}: {n} in {secs} s");
+                }
+            }
+        }
+    }
 }

@@ -56,8 +56,7 @@ impl Origins {
 
     fn allows(&self, origin: &str, host: Option<&str>) -> bool {
         let origin = origin.to_ascii_lowercase();
-        self.allowed.contains(&origin)
-            || host.is_some_and(|h| origin == format!("https://{}", h.to_ascii_lowercase()))
+        self.allowed.contains(&origin) || host.is_some_and(|h| origin == format!("https://{}", h.to_ascii_lowercase()))
     }
 }
 
