@@ -93,8 +93,9 @@ pub fn hello(role: Role, secret: Option<String>, passcode: Option<&str>) -> Mess
 
 /// What the server answered a hello with: its welcome, or its error code.
 pub async fn answer(ws: &mut Ws) -> Result<ServerMessage, ErrorCode> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        match tokio::time::timeout(Duration::from_secs(20), ws.next()).await.expect("the server answers") {
+        match tokio::time::timeout_at(deadline, ws.next()).await.expect("the server answers within 20 s") {
             Some(Ok(Message::Text(t))) => match ServerMessage::from_json(&t).unwrap() {
                 ServerMessage::Error { code, .. } => return Err(code),
                 w @ ServerMessage::Welcome { .. } => return Ok(w),
@@ -113,9 +114,10 @@ pub async fn join(ws: &mut Ws, hello_msg: Message) -> Result<ServerMessage, Erro
     answer(ws).await
 }
 
-/// Reads until the server's error (or the end); returns the code.
+/// Reads until the server's error (or the end, or 30 s in all); returns the code.
 pub async fn error_code(ws: &mut Ws) -> Option<ErrorCode> {
-    while let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while let Ok(Some(Ok(msg))) = tokio::time::timeout_at(deadline, ws.next()).await {
         if let Message::Text(t) = msg
             && let Ok(ServerMessage::Error { code, .. }) = ServerMessage::from_json(&t)
         {
