@@ -11,7 +11,7 @@ use deskshare_client::session::{Incoming, Session};
 use deskshare_client::{MeetingLink, TlsOptions};
 use deskshare_proto::{
     ClientMessage, ErrorCode, FrameHeader, FrameMessage, InputEvent, MAX_INPUT_EVENTS, MAX_MESSAGE_BYTES, MediaMessage,
-    PROTOCOL_VERSION, Role, ServerMessage, TileEncoding, TilePayload,
+    Role, ServerMessage, TileEncoding, TilePayload,
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
@@ -32,22 +32,7 @@ async fn raw_ws(link: &MeetingLink, role: Role) -> Ws {
 }
 
 fn hello(role: Role, secret: Option<String>) -> Message {
-    Message::Text(
-        ClientMessage::Hello {
-            protocol: PROTOCOL_VERSION,
-            role,
-            name: None,
-            secret,
-            client: None,
-            control: None,
-            passcode: None,
-            share: None,
-            on_behalf: None,
-            as_guest: false,
-        }
-        .to_json()
-        .into(),
-    )
+    common::attack::hello_as(role, None, secret, None)
 }
 
 /// Reads until the server's error message; returns its code (and checks the close reason).

@@ -174,14 +174,7 @@ fn one_server_per_data_directory_and_a_lost_or_damaged_database_is_noticed() {
     let dir = workdir("data_dir");
     let server = Server::start(&dir);
     // A second server on the same directory is refused and names the first.
-    let out = std::process::Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(&server.data)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    assert!(stderr.contains("error DATA_DIR_IN_USE"), "{stderr}");
+    let stderr = serve_fails(&server.data, "DATA_DIR_IN_USE");
     assert!(stderr.contains(&format!("process {}", server.proc.child.id())), "{stderr}");
     // Private: the directory 0700, the database and its WAL 0600.
     use std::os::unix::fs::PermissionsExt;
@@ -216,22 +209,22 @@ fn one_server_per_data_directory_and_a_lost_or_damaged_database_is_noticed() {
         *b = 0xA5;
     }
     std::fs::write(&db, &bytes).unwrap();
-    let out = std::process::Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(damaged.join("data"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && stderr.contains("error DATABASE_CORRUPT"), "{stderr}");
+    serve_fails(&damaged.join("data"), "DATABASE_CORRUPT");
     // A header that is not SQLite's at all.
     std::fs::write(&db, vec![0x42u8; 16384]).unwrap();
+    serve_fails(&damaged.join("data"), "DATABASE_CORRUPT");
+}
+
+/// Runs `deskshare serve` on `data`, which must refuse to start with `code`; returns stderr.
+fn serve_fails(data: &std::path::Path, code: &str) -> String {
     let out = std::process::Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(damaged.join("data"))
+        .arg(data)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && stderr.contains("error DATABASE_CORRUPT"), "{stderr}");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success() && stderr.contains(&format!("error {code}")), "{stderr}");
+    stderr
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -272,19 +265,7 @@ async fn small_holes_are_closed() {
     let m = create(&server, &token, serde_json::json!({ "title": "Q4\u{202E}fdp.exe\u{2066}" })).await;
     assert_eq!(m["title"], "Q4fdp.exe");
     let mut ws = ws_from(host(1), &server, &format!("api/meetings/{}/ws", m["id"].as_str().unwrap()), &[]).await;
-    let hello = deskshare_proto::ClientMessage::Hello {
-        protocol: deskshare_proto::PROTOCOL_VERSION,
-        role: Role::Viewer,
-        name: Some("\u{202E}Guest\u{200F}".into()),
-        secret: None,
-        client: None,
-        control: None,
-        passcode: None,
-        share: None,
-        on_behalf: None,
-        as_guest: false,
-    };
-    join(&mut ws, tokio_tungstenite::tungstenite::Message::Text(hello.to_json().into())).await.unwrap();
+    join(&mut ws, hello_as(Role::Viewer, Some("\u{202E}Guest\u{200F}"), None, None)).await.unwrap();
     let roster: serde_json::Value = http
         .get(format!("{}api/meetings/{}/roster", server.url, m["id"].as_str().unwrap()))
         .bearer_auth(&token)

@@ -75,11 +75,17 @@ pub async fn ws_with(tcp: TcpStream, server: &Server, path: &str, headers: &[(&s
     tokio_tungstenite::client_async_tls_with_config(req, tcp, Some(cfg), Some(connector)).await.unwrap().0
 }
 
+/// A hello from "Tester".
 pub fn hello(role: Role, secret: Option<String>, passcode: Option<&str>) -> Message {
+    hello_as(role, Some("Tester"), secret, passcode)
+}
+
+/// A hello with the given display name (`None`: let the server name the participant).
+pub fn hello_as(role: Role, name: Option<&str>, secret: Option<String>, passcode: Option<&str>) -> Message {
     let msg = ClientMessage::Hello {
         protocol: PROTOCOL_VERSION,
         role,
-        name: Some("Tester".into()),
+        name: name.map(str::to_string),
         secret,
         client: None,
         control: None,
