@@ -4,7 +4,10 @@
 import { PROTOCOL_VERSION } from "./protocol.js";
 
 /** Codes after which dialling again cannot help. */
-const RETRYABLE = new Set(["CONNECTION_LOST", "SERVER_SHUTTING_DOWN", "SERVER_ERROR", "SERVER_UNREACHABLE"]);
+// The same list as ErrorCode::is_transient in crates/proto/src/error.rs.
+const RETRYABLE = new Set([
+  "CONNECTION_LOST", "CONNECTION_STALLED", "SERVER_SHUTTING_DOWN", "SERVER_ERROR", "SERVER_UNREACHABLE", "SERVER_BUSY",
+]);
 
 /**
  * @typedef {object} SessionHandlers

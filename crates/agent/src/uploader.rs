@@ -20,13 +20,7 @@ use crate::status::{ShareStats, StatusLine};
 
 /// Codes after which trying again cannot help.
 fn is_fatal(code: ErrorCode) -> bool {
-    !matches!(
-        code,
-        ErrorCode::ConnectionLost
-            | ErrorCode::ServerUnreachable
-            | ErrorCode::ServerShuttingDown
-            | ErrorCode::ServerError
-    )
+    !code.is_transient()
 }
 
 /// Everything the uploader loop owns besides the session.

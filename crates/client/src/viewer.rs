@@ -169,12 +169,7 @@ pub async fn run(opts: ViewOptions, shutdown: impl std::future::Future<Output = 
         match result {
             Ok(()) => return Ok(state.stats),
             // Worth retrying: the path or the server went away for a moment.
-            Err(e)
-                if matches!(
-                    e.code,
-                    ErrorCode::ConnectionLost | ErrorCode::ServerUnreachable | ErrorCode::ServerShuttingDown
-                ) =>
-            {
+            Err(e) if e.code.is_transient() => {
                 // `receive` returns Ok when shutdown resolves, so it is still pending here.
                 if shutdown_requested(shutdown.as_mut()) {
                     return Ok(state.stats);

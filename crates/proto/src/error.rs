@@ -333,6 +333,23 @@ error_codes! {
         "wait for it to come back; clients reconnect on their own";
 }
 
+impl ErrorCode {
+    /// Failures of the path, or of a busy or restarting server, after which a client
+    /// (viewer, agent, browser: `web/app/session.js` keeps the same list) tries again by
+    /// itself. Everything else needs a person to change something first.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::ConnectionLost
+                | ErrorCode::ConnectionStalled
+                | ErrorCode::ServerUnreachable
+                | ErrorCode::ServerShuttingDown
+                | ErrorCode::ServerError
+                | ErrorCode::ServerBusy
+        )
+    }
+}
+
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -377,6 +394,17 @@ mod tests {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert!(!code.cause().is_empty() && !code.remedy().is_empty());
+        }
+    }
+
+    #[test]
+    fn the_browser_retries_exactly_the_transient_codes() {
+        let js = include_str!("../../../web/app/session.js");
+        let start = js.find("const RETRYABLE = new Set([").expect("RETRYABLE in session.js");
+        let list = &js[start..start + js[start..].find("]);").expect("end of RETRYABLE")];
+        for &code in ErrorCode::ALL {
+            let listed = list.contains(&format!("\"{}\"", code.as_str()));
+            assert_eq!(listed, code.is_transient(), "{code}: session.js and is_transient disagree");
         }
     }
 
