@@ -63,23 +63,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Headers on every response: a strict CSP (no inline script, nothing from other
-/// origins, no framing), no sniffing, no referrer.
+/// Adds the security headers, keeps API answers out of caches, and turns axum's plain-
+/// text rejections into the documented JSON error.
 async fn security_headers(mut res: Response) -> Response {
+    set_security_headers(res.headers_mut());
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
-             connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; \
-             form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    // Everything is served over TLS; a browser that saw this once never tries plain HTTP.
-    h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     let content_type = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     // API answers (tokens, rosters, chat) are personal: no cache keeps them.
     if content_type.starts_with("application/json") && !h.contains_key(header::CACHE_CONTROL) {
@@ -106,16 +94,27 @@ async fn rejection_as_json(res: Response) -> Response {
     };
     let mut out = ApiError(WireError::new(code, String::from_utf8_lossy(&detail).into_owned())).into_response();
     *out.status_mut() = status;
-    security_headers_only(out)
+    set_security_headers(out.headers_mut());
+    out.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    out
 }
 
-fn security_headers_only(mut res: Response) -> Response {
-    let h = res.headers_mut();
+/// Headers on every response: a strict CSP (no inline script, nothing from other
+/// origins, no framing), no sniffing, no referrer, HSTS.
+fn set_security_headers(h: &mut axum::http::HeaderMap) {
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+             connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; \
+             form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Everything is served over TLS; a browser that saw this once never tries plain HTTP.
     h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
-    res
 }
 
 /// An error response: the HTTP status of the code, and a JSON body with code, message
