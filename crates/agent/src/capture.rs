@@ -1,12 +1,13 @@
-//! The capture loop: wait for change, grab, diff against the last frame sent, encode the
-//! changed tiles. Runs on its own thread; backends implement [`Capturer`].
+//! The capture loop: wait for change, grab, and let the encoder turn the difference from
+//! the last frame sent into copies and exact rectangles. Runs on its own thread; backends
+//! implement [`Capturer`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use deskshare_codec::{Framebuffer, changed_tiles, encode_tiles};
-use deskshare_proto::{CursorPosition, CursorShape, ErrorCode, FrameHeader, FrameMessage, MAX_SCREEN_EDGE, WireError};
+use deskshare_codec::{DEFAULT_LEVEL, Encoder, Framebuffer};
+use deskshare_proto::{CursorPosition, CursorShape, ErrorCode, FrameMessage, MAX_SCREEN_EDGE, WireError};
 use tokio::sync::mpsc;
 
 /// What changed since the last call to [`Capturer::wait`].
@@ -81,8 +82,7 @@ pub fn run(mut cap: impl Capturer, tx: mpsc::Sender<Captured>, control: Arc<Capt
             format!("shared area is {}x{}", area.width, area.height),
         ));
     }
-    let mut prev: Option<Framebuffer> = None;
-    let mut frame_no = 0u64;
+    let mut encoder = Encoder::new(DEFAULT_LEVEL);
     let mut pending = true; // capture once at start
     let mut last_grab = Instant::now() - SAFETY_INTERVAL;
     let mut last_pointer = None;
@@ -121,7 +121,7 @@ pub fn run(mut cap: impl Capturer, tx: mpsc::Sender<Captured>, control: Arc<Capt
         }
         let keyframe = control.keyframe.swap(false, Ordering::Relaxed);
         if keyframe {
-            prev = None;
+            encoder.force_keyframe();
         }
         let due = (pending && last_grab.elapsed() >= MIN_FRAME_INTERVAL)
             || last_grab.elapsed() >= SAFETY_INTERVAL
@@ -132,23 +132,7 @@ pub fn run(mut cap: impl Capturer, tx: mpsc::Sender<Captured>, control: Arc<Capt
         let fb = cap.grab()?;
         last_grab = Instant::now();
         pending = false;
-        let changed = changed_tiles(prev.as_ref(), &fb);
-        if changed.is_empty() {
-            continue;
-        }
-        let is_key = prev.as_ref().is_none_or(|p| p.width() != fb.width() || p.height() != fb.height());
-        frame_no += 1;
-        let frame = FrameMessage {
-            header: FrameHeader {
-                keyframe: is_key,
-                frame: frame_no,
-                width: fb.width() as u16,
-                height: fb.height() as u16,
-                ..Default::default()
-            },
-            tiles: encode_tiles(&fb, &changed),
-        };
-        prev = Some(fb);
+        let Some(frame) = encoder.encode(fb, &[]) else { continue };
         if !send(Captured::Frame(frame)) {
             return Ok(());
         }

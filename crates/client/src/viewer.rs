@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use deskshare_codec::{Framebuffer, decode_tile};
+use deskshare_codec::{Decoder, Framebuffer};
 use deskshare_proto::{ClientMessage, ErrorCode, FrameMessage, MediaMessage, Role, ServerMessage, WireError};
 
 use crate::controller::Controller;
@@ -39,8 +39,11 @@ pub struct ViewOptions {
 pub struct ViewStats {
     pub frames: u64,
     pub bytes: u64,
+    /// Rectangles received (a tile of a catch-up is one).
     pub tiles: u64,
     pub skipped_tiles: u64,
+    /// Copy ops (scrolls, moved windows) received.
+    pub copies: u64,
     /// Screen versions the server merged away before this viewer could get them.
     pub skipped_frames: u64,
     pub last_frame: u64,
@@ -54,10 +57,11 @@ impl ViewStats {
     /// The machine-readable line `--stats` prints.
     pub fn line(&self) -> String {
         format!(
-            "stats frames={} bytes={} tiles={} skipped_tiles={} skipped_frames={} last_frame={} latency_ms={} rtt_ms={} reconnects={}",
+            "stats frames={} bytes={} tiles={} copies={} skipped_tiles={} skipped_frames={} last_frame={} latency_ms={} rtt_ms={} reconnects={}",
             self.frames,
             self.bytes,
             self.tiles,
+            self.copies,
             self.skipped_tiles,
             self.skipped_frames,
             self.last_frame,
@@ -71,43 +75,42 @@ impl ViewStats {
 /// Viewer state: a framebuffer kept exact by applying whole frames.
 #[derive(Default)]
 pub struct ViewerState {
-    pub screen: Option<Framebuffer>,
+    decoder: Decoder,
     pub stats: ViewStats,
     pub presenter_online: bool,
 }
 
 impl ViewerState {
-    /// Applies a frame. A frame that fails to decode is refused whole: the framebuffer is
-    /// only replaced once every tile decoded.
+    /// The screen as drawn so far.
+    pub fn screen(&self) -> Option<&Framebuffer> {
+        self.decoder.screen()
+    }
+
+    /// Applies a frame. A frame that fails to decode is refused whole: the framebuffer
+    /// stays as it was.
     pub fn apply(&mut self, frame: &FrameMessage, wire_len: usize) -> Result<(), WireError> {
         let h = &frame.header;
-        let (w, hgt) = (u32::from(h.width), u32::from(h.height));
-        let mut next = match self.screen.take() {
-            Some(fb) if fb.width() == w && fb.height() == hgt && !h.keyframe => fb,
-            Some(_) | None if h.keyframe => Framebuffer::new(w, hgt),
-            other => {
-                self.screen = other;
-                return Err(WireError::new(
-                    ErrorCode::ProtocolViolation,
-                    "delta frame for a screen this viewer does not have",
-                ));
-            }
-        };
-        let backup = if h.keyframe { None } else { Some(next.clone()) };
-        for tile in &frame.tiles {
-            if let Err(e) = decode_tile(tile, &mut next) {
-                self.screen = backup;
-                return Err(WireError::new(ErrorCode::TileCorrupt, e.to_string()));
-            }
-        }
-        self.screen = Some(next);
+        self.decoder.apply(frame).map_err(|e| {
+            let code = match e {
+                deskshare_codec::ApplyError::NeedKeyframe { .. } | deskshare_codec::ApplyError::OutOfScreen { .. } => {
+                    ErrorCode::ProtocolViolation
+                }
+                _ => ErrorCode::TileCorrupt,
+            };
+            WireError::new(code, e.to_string())
+        })?;
         let s = &mut self.stats;
         if s.last_frame != 0 && h.frame > s.last_frame + 1 && !h.keyframe {
             s.skipped_frames += h.frame - s.last_frame - 1;
         }
         s.frames += 1;
         s.bytes += wire_len as u64;
-        s.tiles += frame.tiles.len() as u64;
+        for op in &frame.ops {
+            match op {
+                deskshare_proto::Op::Rect { .. } => s.tiles += 1,
+                deskshare_proto::Op::Copy { .. } => s.copies += 1,
+            }
+        }
         s.skipped_tiles += u64::from(h.skipped_tiles);
         s.last_frame = h.frame;
         s.rtt_ms = h.rtt_ms;
@@ -222,7 +225,7 @@ async fn receive(
         }
         // Wake for whichever comes first: a message, the snapshot settling, the timeout,
         // or the next stats line.
-        let settle_at = state.screen.as_ref().map(|_| last_update + opts.settle);
+        let settle_at = state.screen().map(|_| last_update + opts.settle);
         let mut wake = next_stats;
         if opts.snapshot.is_some() {
             wake = wake.min(deadline);
@@ -257,7 +260,7 @@ async fn receive(
                 if let Some(path) = &opts.snapshot {
                     let settled = settle_at.is_some_and(|s| now >= s);
                     if settled || now >= deadline {
-                        let Some(fb) = &state.screen else {
+                        let Some(fb) = state.screen() else {
                             return Err(WireError::new(
                                 ErrorCode::NoFrameTimeout,
                                 format!("no complete frame within {} s", opts.timeout.as_secs_f32()),
@@ -287,7 +290,7 @@ async fn receive(
                 }
             }
             Ok(Ok(Incoming::Media(MediaMessage::Frame(frame)))) => {
-                let len = frame.encoded_len();
+                let len = frame.encode().len();
                 state.apply(&frame, len)?;
                 last_update = Instant::now();
                 if let Some(t) = opts.throttle {
@@ -303,31 +306,31 @@ async fn receive(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
-    use deskshare_proto::{FrameHeader, TileEncoding, TilePayload};
-
-    fn frame(keyframe: bool, frame_no: u64, tiles: Vec<TilePayload>) -> FrameMessage {
-        FrameMessage {
-            header: FrameHeader { keyframe, frame: frame_no, width: 100, height: 64, ..Default::default() },
-            tiles,
-        }
-    }
-    fn solid(col: u16, v: u8) -> TilePayload {
-        TilePayload { col, row: 0, encoding: TileEncoding::Solid, data: Bytes::from(vec![v, v, v]) }
-    }
+    use deskshare_codec::Encoder;
+    use deskshare_proto::PixelRect;
 
     #[test]
     fn applies_whole_frames_and_counts_skips() {
+        let mut enc = Encoder::new(6);
+        let mut fb = Framebuffer::new(100, 64);
+        let first = enc.encode(fb.clone(), &[]).unwrap();
+        fb.fill(PixelRect::new(10, 10, 5, 5), 0x030303);
+        let mut second = enc.encode(fb.clone(), &[]).unwrap();
         let mut s = ViewerState::default();
-        assert_eq!(s.apply(&frame(false, 1, vec![solid(0, 1)]), 10).unwrap_err().code, ErrorCode::ProtocolViolation);
-        s.apply(&frame(true, 1, vec![solid(0, 1), solid(1, 2)]), 10).unwrap();
-        s.apply(&frame(false, 4, vec![solid(1, 3)]), 10).unwrap();
+        assert_eq!(s.apply(&second, 10).unwrap_err().code, ErrorCode::ProtocolViolation);
+        s.apply(&first, 10).unwrap();
+        second.header.frame = 4;
+        // A corrupt frame leaves the previous screen untouched.
+        let mut bad = second.clone();
+        bad.data = bytes::Bytes::from_static(&[0xff, 0xff]);
+        assert_eq!(s.apply(&bad, 10).unwrap_err().code, ErrorCode::TileCorrupt);
+        assert_eq!(s.screen(), Some(&Framebuffer::new(100, 64)));
+        // ... and the stream it broke needs a restart; a fresh viewer takes the good one.
+        let mut s = ViewerState::default();
+        s.apply(&first, 10).unwrap();
+        s.apply(&second, 10).unwrap();
         assert_eq!(s.stats.skipped_frames, 2);
-        assert_eq!(s.screen.as_ref().unwrap().pixels()[99], 0x030303);
-        // A corrupt tile leaves the previous screen untouched.
-        let bad = TilePayload { col: 0, row: 0, encoding: TileEncoding::Qoi, data: Bytes::from_static(&[0xfe]) };
-        assert_eq!(s.apply(&frame(false, 5, vec![solid(1, 9), bad]), 10).unwrap_err().code, ErrorCode::TileCorrupt);
-        assert_eq!(s.screen.as_ref().unwrap().pixels()[99], 0x030303);
-        assert_eq!(s.stats.frames, 2);
+        assert_eq!(s.screen(), Some(&fb));
+        assert_eq!((s.stats.frames, s.stats.tiles), (2, 2 + 1));
     }
 }

@@ -1,6 +1,6 @@
 //! A screen image in memory.
 
-use deskshare_proto::{TILE_SIZE, grid_dims, tile_dims};
+use deskshare_proto::{PixelRect, TILE_SIZE, grid_dims, tile_dims};
 
 /// A rectangle in pixels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +77,62 @@ impl Framebuffer {
             out.extend_from_slice(self.row(rect, y));
         }
         out
+    }
+
+    /// Row `y` (relative to the rectangle) of a protocol rectangle.
+    pub fn span(&self, r: PixelRect, y: u16) -> &[u32] {
+        let start = (u32::from(r.y + y) * self.width + u32::from(r.x)) as usize;
+        &self.pixels[start..start + usize::from(r.width)]
+    }
+
+    pub fn span_mut(&mut self, r: PixelRect, y: u16) -> &mut [u32] {
+        let start = (u32::from(r.y + y) * self.width + u32::from(r.x)) as usize;
+        &mut self.pixels[start..start + usize::from(r.width)]
+    }
+
+    /// Whether `r` lies inside this image.
+    pub fn contains(&self, r: PixelRect) -> bool {
+        r.width > 0
+            && r.height > 0
+            && u32::from(r.x) + u32::from(r.width) <= self.width
+            && u32::from(r.y) + u32::from(r.height) <= self.height
+    }
+
+    /// Fills `r` with one colour.
+    pub fn fill(&mut self, r: PixelRect, p: u32) {
+        for y in 0..r.height {
+            self.span_mut(r, y).fill(p);
+        }
+    }
+
+    /// Writes `pixels` (row by row, `r.width` a row) into `r`.
+    pub fn put(&mut self, r: PixelRect, pixels: &[u32]) {
+        for (y, src) in pixels.chunks_exact(usize::from(r.width)).take(usize::from(r.height)).enumerate() {
+            self.span_mut(r, y as u16).copy_from_slice(src);
+        }
+    }
+
+    /// Copies the pixels at (`from_x`, `from_y`) of `to`'s size to `to`, as if the source
+    /// were read whole before anything is written (overlap is the common case: a scroll).
+    pub fn copy_within(&mut self, from_x: u16, from_y: u16, to: PixelRect) {
+        let w = self.width as usize;
+        let row = |y: usize, x: u16| y * w + usize::from(x);
+        let copy_row = |px: &mut Vec<u32>, y: u16| {
+            let src = row(usize::from(from_y + y), from_x);
+            px.copy_within(src..src + usize::from(to.width), row(usize::from(to.y + y), to.x));
+        };
+        // Moving down: copy the bottom row first, so no source row is overwritten before
+        // it is read; moving up or sideways: top first (`copy_within` handles a row's own
+        // overlap).
+        if to.y > from_y {
+            for y in (0..to.height).rev() {
+                copy_row(&mut self.pixels, y);
+            }
+        } else {
+            for y in 0..to.height {
+                copy_row(&mut self.pixels, y);
+            }
+        }
     }
 
     /// Packed RGB bytes of the whole image (for PNG output).

@@ -1,14 +1,25 @@
-//! Screen coding: the framebuffer, change detection per tile, and the lossless tile
-//! encoders and decoders named in the protocol ([`deskshare_proto::TileEncoding`]).
+//! Screen coding: the framebuffer, change detection (exact rectangles and copies), the
+//! lossless rectangle encodings named in the protocol ([`deskshare_proto::RectEncoding`]),
+//! and the deflate stream on top of them.
 //!
-//! Pure functions over pixel buffers, no I/O; the agent, the CLI viewer and the
-//! benchmarks all use the same code.
+//! Pure, sans-IO: [`Encoder`] turns frames into [`deskshare_proto::FrameMessage`]s,
+//! [`Decoder`] applies them to a framebuffer. The agent, the server, the CLI viewer and
+//! the benchmarks all use the same code.
 
-mod diff;
+pub mod copies;
+mod decoder;
+mod dirty;
+mod encoder;
 mod framebuffer;
+pub mod palette;
 pub mod qoi;
-mod tile;
+mod rect;
+pub mod stream;
+pub mod synthetic;
 
-pub use diff::changed_tiles;
-pub use framebuffer::{Framebuffer, Rect};
-pub use tile::{TileError, decode_tile, encode_tile, encode_tiles};
+pub use copies::{CopyFinder, CopyRect};
+pub use decoder::{Applied, ApplyError, Decoder};
+pub use dirty::dirty_rects;
+pub use encoder::{DEFAULT_LEVEL, EncodeStats, Encoder, split};
+pub use framebuffer::{Framebuffer, Rect, rgb_word};
+pub use rect::{RectError, decode_rect, encode_rect};

@@ -11,7 +11,7 @@ use deskshare_client::session::{Incoming, Session};
 use deskshare_client::{MeetingLink, TlsOptions};
 use deskshare_proto::{
     ClientMessage, ErrorCode, FrameHeader, FrameMessage, InputEvent, MAX_INPUT_EVENTS, MAX_MESSAGE_BYTES, MediaMessage,
-    Role, ServerMessage, TileEncoding, TilePayload,
+    Op, PixelRect, RectEncoding, Role, ServerMessage,
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
@@ -68,13 +68,19 @@ async fn welcomed(link: &MeetingLink, role: Role) -> Ws {
     ws
 }
 
-fn tile(col: u16, v: u8) -> TilePayload {
-    TilePayload { col, row: 0, encoding: TileEncoding::Solid, data: Bytes::from(vec![v, v, v]) }
+/// A presenter's first frame of a 128x64 screen, and a delta that paints a 9x19 cell.
+fn frames() -> (Vec<u8>, Vec<u8>) {
+    let mut enc = deskshare_codec::Encoder::new(6);
+    let mut fb = deskshare_codec::Framebuffer::from_pixels(128, 64, vec![0x010101; 128 * 64]);
+    let key = enc.encode(fb.clone(), &[]).unwrap().encode();
+    fb.fill(PixelRect::new(70, 20, 9, 19), 0x090909);
+    (key, enc.encode(fb, &[]).unwrap().encode())
 }
 
-fn frame(keyframe: bool, tiles: Vec<TilePayload>) -> Vec<u8> {
-    FrameMessage { header: FrameHeader { keyframe, frame: 1, width: 128, height: 64, ..Default::default() }, tiles }
-        .encode()
+/// A frame of hand-made ops and data.
+fn frame(keyframe: bool, ops: Vec<Op>, data: &[u8]) -> Vec<u8> {
+    let header = FrameHeader { keyframe, restart: keyframe, frame: 1, width: 128, height: 64, ..Default::default() };
+    FrameMessage { header, ops, data: Bytes::copy_from_slice(data) }.encode()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -88,7 +94,8 @@ async fn bad_input_is_rejected_with_codes_and_other_meetings_go_on() {
 
     // Meeting B runs normally throughout.
     let mut presenter = Session::connect(&pb, &insecure(), Role::Presenter, None).await.unwrap();
-    presenter.send_binary(frame(true, vec![tile(0, 1), tile(1, 1)])).await.unwrap();
+    let (key, delta) = frames();
+    presenter.send_binary(key.clone()).await.unwrap();
     let mut viewer = Session::connect(&b, &insecure(), Role::Viewer, None).await.unwrap();
     let first = next_frame(&mut viewer).await;
     assert!(first.header.keyframe);
@@ -121,39 +128,41 @@ async fn bad_input_is_rejected_with_codes_and_other_meetings_go_on() {
     assert_eq!(expect_error(&mut ws).await, ErrorCode::MessageUnknownType);
 
     let mut ws = raw_ws(&a, Role::Viewer).await;
-    ws.send(Message::Text(r#"{"type":"hello","protocol":1,"#.into())).await.unwrap();
+    ws.send(Message::Text(r#"{"type":"hello","protocol":2,"#.into())).await.unwrap();
     assert_eq!(expect_error(&mut ws).await, ErrorCode::MessageMalformed);
 
     let mut ws = raw_ws(&a, Role::Viewer).await;
-    ws.send(Message::Binary(frame(true, vec![tile(0, 1), tile(1, 1)]).into())).await.unwrap();
+    ws.send(Message::Binary(key.clone().into())).await.unwrap();
     assert_eq!(expect_error(&mut ws).await, ErrorCode::ProtocolViolation);
 
     // Bad media from an authenticated presenter.
-    let good = frame(true, vec![tile(0, 1), tile(1, 1)]);
+    let good = key.clone();
+    let solid = |x, y, w, h| Op::Rect { rect: PixelRect::new(x, y, w, h), encoding: RectEncoding::Solid, len: 3 };
+    let deflated = deskshare_codec::stream::Deflater::new(6).segment(&[1, 2, 3]);
     let cases: Vec<(&str, Vec<u8>, ErrorCode)> = vec![
         ("truncated frame", good[..good.len() - 2].to_vec(), ErrorCode::MessageMalformed),
         ("unknown kind", vec![0x7f, 0, 0, 0], ErrorCode::MessageUnknownType),
         ("empty message", vec![], ErrorCode::MessageMalformed),
         ("oversized", vec![0x01; MAX_MESSAGE_BYTES + 4096], ErrorCode::MessageTooLarge),
         (
-            "raw tile of the wrong size",
-            FrameMessage {
-                header: FrameHeader { keyframe: false, frame: 1, width: 128, height: 64, ..Default::default() },
-                tiles: vec![TilePayload { col: 0, row: 0, encoding: TileEncoding::Raw, data: Bytes::from(vec![0; 7]) }],
-            }
-            .encode(),
+            "raw rect of the wrong size",
+            frame(true, vec![Op::Rect { rect: PixelRect::new(0, 0, 4, 4), encoding: RectEncoding::Raw, len: 7 }], &[1]),
             ErrorCode::TileCorrupt,
         ),
+        ("rect outside the screen", frame(true, vec![solid(120, 0, 9, 9)], &deflated), ErrorCode::MessageMalformed),
+        ("corrupt deflate data", frame(true, vec![solid(0, 0, 9, 9)], &[0xff, 0xff, 0xff]), ErrorCode::TileCorrupt),
+        ("data shorter than declared", frame(true, vec![solid(0, 0, 9, 9), solid(9, 0, 9, 9)], &deflated), ErrorCode::TileCorrupt),
         (
             "screen too large",
             {
-                let mut f = frame(false, vec![]);
-                f[12..14].copy_from_slice(&9000u16.to_le_bytes());
+                let mut f = vec![0x01, 0, 1];
+                deskshare_proto::media::put_varint(&mut f, 9000);
+                f.extend([1, 0, 0, 0, 0, 0, 0]);
                 f
             },
             ErrorCode::ScreenTooLarge,
         ),
-        ("delta before any keyframe", frame(false, vec![tile(0, 2)]), ErrorCode::ProtocolViolation),
+        ("delta before any keyframe", delta.clone(), ErrorCode::ProtocolViolation),
     ];
     for (what, bytes, code) in cases {
         let mut ws = welcomed(&pa, Role::Presenter).await;
@@ -195,9 +204,10 @@ async fn bad_input_is_rejected_with_codes_and_other_meetings_go_on() {
     assert_eq!(expect_error(&mut ws).await, ErrorCode::ProtocolViolation, "viewers send no media");
 
     // Meeting B never noticed: its viewer, on the same connection, gets the next frame.
-    presenter.send_binary(frame(false, vec![tile(1, 9)])).await.unwrap();
+    presenter.send_binary(delta).await.unwrap();
     let next = next_frame(&mut viewer).await;
-    assert_eq!((next.header.frame, next.tiles.clone()), (2, vec![tile(1, 9)]));
+    let painted = next.ops.iter().map(|op| match op { Op::Rect { rect, .. } => *rect, Op::Copy { to, .. } => *to }).collect::<Vec<_>>();
+    assert_eq!((next.header.frame, painted), (2, vec![PixelRect::new(70, 20, 9, 19)]));
 }
 
 async fn next_frame(session: &mut Session) -> FrameMessage {

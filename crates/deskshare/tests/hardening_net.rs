@@ -6,15 +6,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use common::attack::*;
 use common::*;
 use deskshare_client::session::{Incoming, Session};
 use deskshare_client::{MeetingLink, TlsOptions};
-use deskshare_proto::{
-    ClientMessage, ErrorCode, FrameHeader, FrameMessage, MediaMessage, Role, TileEncoding, TilePayload, grid_dims,
-    tile_dims,
-};
+use deskshare_proto::{ClientMessage, ErrorCode, MediaMessage, Role};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::AsyncReadExt;
 use tokio_tungstenite::tungstenite::Message;
@@ -249,40 +245,22 @@ async fn join_ok(ws: &mut Ws) -> bool {
     join(ws, hello(Role::Viewer, None, None)).await.is_ok()
 }
 
-/// A frame of incompressible pixels covering the whole screen (raw tiles).
+/// A keyframe of incompressible pixels covering the whole screen (RAW rectangles).
 fn noise_frame(number: u64, width: u32, height: u32, seed: &mut u64) -> Vec<u8> {
-    let (cols, rows) = grid_dims(width, height);
-    let mut tiles = Vec::new();
-    for row in 0..rows {
-        for col in 0..cols {
-            let (w, h) = tile_dims(width, height, col, row);
-            let data: Vec<u8> = (0..w * h * 3)
-                .map(|_| {
-                    *seed ^= *seed << 13;
-                    *seed ^= *seed >> 7;
-                    *seed ^= *seed << 17;
-                    *seed as u8
-                })
-                .collect();
-            tiles.push(TilePayload {
-                col: col as u16,
-                row: row as u16,
-                encoding: TileEncoding::Raw,
-                data: Bytes::from(data),
-            });
-        }
-    }
-    FrameMessage {
-        header: FrameHeader {
-            keyframe: true,
-            frame: number,
-            width: width as u16,
-            height: height as u16,
-            ..Default::default()
-        },
-        tiles,
-    }
-    .encode()
+    let pixels = (0..width * height)
+        .map(|_| {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            (*seed as u32) & 0x00ff_ffff
+        })
+        .collect();
+    // A fresh encoder: every frame is a keyframe that restarts the stream.
+    let mut frame = deskshare_codec::Encoder::new(1)
+        .encode(deskshare_codec::Framebuffer::from_pixels(width, height, pixels), &[])
+        .expect("a first frame");
+    frame.header.frame = number;
+    frame.encode()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -108,11 +108,7 @@ async fn organiser_acts_over_the_websocket() {
 /// A keyframe of a 100×70 screen in one colour, as any presenter would send it.
 fn solid_keyframe(colour: u32) -> Vec<u8> {
     let fb = deskshare_codec::Framebuffer::from_pixels(100, 70, vec![colour; 100 * 70]);
-    let (cols, rows) = fb.grid();
-    let all: Vec<(u32, u32)> = (0..rows).flat_map(|r| (0..cols).map(move |c| (c, r))).collect();
-    let header =
-        deskshare_proto::FrameHeader { keyframe: true, frame: 1, width: 100, height: 70, ..Default::default() };
-    deskshare_proto::FrameMessage { header, tiles: deskshare_codec::encode_tiles(&fb, &all) }.encode()
+    deskshare_codec::Encoder::new(6).encode(fb, &[]).expect("a first frame").encode()
 }
 
 /// How the browser presents: a second connection, on behalf of the participant, proven
@@ -164,8 +160,11 @@ async fn a_promoted_guest_presents_for_itself_until_demoted() {
     let gails: Vec<_> = roster.iter().filter(|p| p.name == "Gail").collect();
     assert_eq!(gails.len(), 1, "{roster:?}");
     assert!(gails[0].presenting && gails[0].guest && gails[0].participant == gail);
-    assert_eq!((frame.header.width, frame.header.height, frame.tiles.len()), (100, 70, 4));
-    assert!(frame.tiles.iter().all(|t| t.data[..] == [0xc0, 0x30, 0x50]));
+    let mut seen = deskshare_codec::Decoder::new();
+    seen.apply(&frame).unwrap();
+    let fb = seen.screen().unwrap();
+    assert_eq!((fb.width(), fb.height(), frame.ops.len()), (100, 70, 4));
+    assert!(fb.pixels().iter().all(|&p| p == 0xc0_3050));
 
     // Made an attendee again: the share ends with its code; watching goes on.
     org.send_control(&ClientMessage::Participant { participant: gail, action: "demote".into() }).await.unwrap();

@@ -4,9 +4,9 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use deskshare_proto::{CursorPosition, FrameMessage};
+use deskshare_proto::CursorPosition;
 
-use crate::Screen;
+use crate::{Screen, Update};
 
 /// Unacknowledged screen updates a viewer may have in flight. Two keeps a fast viewer's
 /// pipe busy (one being drawn, one on the wire) while a slow one skips ahead.
@@ -25,7 +25,7 @@ pub enum PumpOutput {
     /// An already encoded cursor shape message.
     CursorShape(Bytes),
     /// A screen update; send it whole.
-    Frame(FrameMessage),
+    Frame(Update),
     CursorPosition(CursorPosition),
 }
 
@@ -71,7 +71,7 @@ impl ViewerPump {
     }
 
     /// The next message for this viewer, if any may be sent now.
-    pub fn poll(&mut self, screen: &Screen, now: Instant) -> Option<PumpOutput> {
+    pub fn poll(&mut self, screen: &mut Screen, now: Instant) -> Option<PumpOutput> {
         if let Some((serial, bytes)) = screen.cursor_shape()
             && *serial > self.cursor_shape_sent
         {
@@ -82,10 +82,10 @@ impl ViewerPump {
             && let Some(mut frame) = screen.update_since(self.sent, now)
         {
             let updates = screen.tile_updates();
-            if !frame.header.keyframe {
+            if frame.kind == crate::UpdateKind::CatchUp && !frame.header.keyframe {
                 let superseded = updates - self.tile_updates_at_sent;
                 frame.header.skipped_tiles =
-                    superseded.saturating_sub(frame.tiles.len() as u64).min(u64::from(u32::MAX)) as u32;
+                    superseded.saturating_sub(frame.op_count as u64).min(u64::from(u32::MAX)) as u32;
             }
             self.tiles_skipped += u64::from(frame.header.skipped_tiles);
             frame.header.rtt_ms = self.rtt.map_or(0, |d| d.as_millis().min(u128::from(u32::MAX)) as u32);
@@ -129,6 +129,11 @@ impl ViewerPump {
     /// Updates sent but not yet acknowledged.
     pub fn in_flight(&self) -> usize {
         self.in_flight.len()
+    }
+
+    /// Newest screen version sent to this viewer.
+    pub fn sent(&self) -> u64 {
+        self.sent
     }
 
     /// Screen updates sent so far.

@@ -1,47 +1,151 @@
-//! The tile cache and cursor of one meeting's shared screen.
+//! The screen cache of one meeting: the presenter's current screen, how each part of it
+//! got there recently, and the cursor.
+//!
+//! The server decodes every presenter frame into one framebuffer (the same
+//! [`deskshare_codec::Decoder`] a viewer runs) and keeps:
+//!
+//! * a **log** of the latest frames as they came (ops and deflate segment, a few MiB): a
+//!   viewer a few versions behind gets them again, merged into one message, byte for
+//!   byte what the presenter encoded — copies included, nothing re-encoded;
+//! * per 64×64 tile, the version that last changed it, and lazily a **standalone unit**
+//!   (the tile encoded and deflated on its own, once per tile version): a viewer that
+//!   joined late, or fell further behind than the log reaches, or for whom the log would
+//!   cost more, gets a **catch-up** of the tiles changed since its version plus the
+//!   presenter stream's last 32 KiB as history, which puts its inflater in step with the
+//!   stream, so it follows the live frames from there.
+//!
+//! Either way the viewer ends exact, and the cost of compression grows with the
+//! presenter's changes, never with the number of viewers: a unit is made once per tile
+//! version and shared by everyone who needs it.
 
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::Bytes;
-use deskshare_proto::{CursorPosition, CursorShape, FrameHeader, FrameMessage, TilePayload, grid_dims};
+use deskshare_codec::{ApplyError as CodecError, Decoder, encode_rect, stream};
+use deskshare_proto::media::{SYNC_TRAILER, encode_frame_parts, encode_op};
+use deskshare_proto::{
+    CursorPosition, CursorShape, ErrorCode, FrameHeader, FrameMessage, Op, PixelRect, TILE_SIZE, WireError,
+    grid_dims, tile_dims,
+};
+
+/// Most bytes of frames the log keeps, and most frames.
+const LOG_BYTES: usize = 4 << 20;
+const LOG_FRAMES: usize = 1024;
+/// A replay is chosen while it costs at most this plus [`REPLAY_PER_TILE`] for each tile
+/// it changes: a catch-up sends every such tile whole.
+const REPLAY_BASE: usize = 64 << 10;
+const REPLAY_PER_TILE: usize = 2 << 10;
+/// Deflate level of catch-up units (made once each, so a good level is cheap).
+const UNIT_LEVEL: u32 = 6;
 
 /// Why a presenter's frame could not be applied.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ApplyError {
-    #[error("a {width}x{height} delta frame does not match the {cur_w}x{cur_h} screen; a keyframe is needed")]
-    NeedKeyframe { width: u16, height: u16, cur_w: u16, cur_h: u16 },
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+}
+
+impl ApplyError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ApplyError::Codec(CodecError::NeedKeyframe { .. } | CodecError::OutOfScreen { .. }) => {
+                ErrorCode::ProtocolViolation
+            }
+            ApplyError::Codec(_) => ErrorCode::TileCorrupt,
+        }
+    }
+}
+
+impl From<ApplyError> for WireError {
+    fn from(e: ApplyError) -> Self {
+        WireError::new(e.code(), e.to_string())
+    }
 }
 
 /// What applying a frame did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ApplyOutcome {
-    /// Tiles whose content changed (identical re-sent tiles are not counted).
+    /// Tiles whose content changed.
     pub changed_tiles: usize,
-    /// The screen's version after the frame (unchanged if nothing changed).
+    /// The screen's version after the frame.
     pub version: u64,
     /// The screen size changed, so every viewer will get a keyframe.
     pub resized: bool,
 }
 
-#[derive(Clone, Debug)]
-struct CachedTile {
+/// One presenter frame as it came, for replay.
+#[derive(Debug)]
+struct Entry {
     version: u64,
-    payload: TilePayload,
+    restart: bool,
+    op_count: usize,
+    ops: Vec<u8>,
+    /// Without the sync trailer.
+    data: Bytes,
 }
 
-/// One meeting's current screen: newest version of every tile, and the cursor.
-#[derive(Debug, Default)]
+impl Entry {
+    fn bytes(&self) -> usize {
+        self.ops.len() + self.data.len() + 8
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Unit {
+    version: u64,
+    op: Op,
+    /// Standalone deflate, sync trailer kept.
+    data: Bytes,
+}
+
+/// How an update brings a viewer to the newest version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateKind {
+    /// The frames since the viewer's version, as the presenter encoded them.
+    Replay,
+    /// Whole tiles from the cache, and the stream's history.
+    CatchUp,
+}
+
+/// A viewer's next screen update, ready to be written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Update {
+    pub header: FrameHeader,
+    pub kind: UpdateKind,
+    pub op_count: usize,
+    ops: Vec<u8>,
+    data: Vec<u8>,
+}
+
+impl Update {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_frame_parts(&mut out, &self.header, self.op_count, &self.ops, &self.data);
+        out
+    }
+}
+
+/// One meeting's current screen and the cursor.
+#[derive(Default)]
 pub struct Screen {
+    decoder: Decoder,
     width: u16,
     height: u16,
     cols: u32,
-    tiles: Vec<Option<CachedTile>>,
+    tile_versions: Vec<u64>,
+    units: Vec<Option<Unit>>,
     /// Newest version; 0 means nothing was ever shown.
     version: u64,
     /// Version at which the current size began; viewers older than this need a keyframe.
     size_version: u64,
+    /// The log holds every frame after this version.
+    log_start: u64,
+    log: VecDeque<Entry>,
+    log_bytes: usize,
     /// Tile versions applied so far, to count what each viewer skipped.
     tile_updates: u64,
+    history_unit: Option<(u64, u32, Bytes)>,
     /// When `version` last changed.
     updated_at: Option<Instant>,
     cursor_shape: Option<(u64, Bytes)>,
@@ -62,48 +166,88 @@ impl Screen {
         (self.width, self.height)
     }
 
-    /// Applies a presenter frame atomically: either all its tiles become the new version,
-    /// or (on error) nothing changes.
+    /// The current picture, as every viewer will end up seeing it.
+    pub fn picture(&self) -> Option<&deskshare_codec::Framebuffer> {
+        self.decoder.screen()
+    }
+
+    /// Applies a presenter frame atomically: either it all becomes the new version, or
+    /// (on error) nothing changes.
     pub fn apply(&mut self, frame: &FrameMessage, now: Instant) -> Result<ApplyOutcome, ApplyError> {
         let h = &frame.header;
         let resized = (h.width, h.height) != (self.width, self.height);
-        if resized && !h.keyframe {
-            return Err(ApplyError::NeedKeyframe {
-                width: h.width,
-                height: h.height,
-                cur_w: self.width,
-                cur_h: self.height,
-            });
-        }
+        // A keyframe of the same size (a presenter that reconnected) changes only the
+        // tiles whose pixels differ; the old picture tells which.
+        let before = (h.keyframe && !resized).then(|| self.decoder.screen().cloned()).flatten();
+        let applied = self.decoder.apply(frame)?;
         let next = self.version + 1;
         if resized {
             let (cols, rows) = grid_dims(h.width.into(), h.height.into());
-            self.width = h.width;
-            self.height = h.height;
-            self.cols = cols;
-            self.tiles = vec![None; (cols * rows) as usize];
+            (self.width, self.height, self.cols) = (h.width, h.height, cols);
+            self.tile_versions = vec![next; (cols * rows) as usize];
+            self.units = vec![None; (cols * rows) as usize];
             self.size_version = next;
         }
-        let mut changed = 0;
-        for t in &frame.tiles {
-            let slot = &mut self.tiles[t.row as usize * self.cols as usize + t.col as usize];
-            // A presenter that reconnects re-sends everything; tiles whose bytes did not
-            // change keep their version so viewers are not sent them again.
-            if let Some(c) = slot
-                && c.payload.encoding == t.encoding
-                && c.payload.data == t.data
-            {
-                continue;
+        let mut changed = vec![false; self.tile_versions.len()];
+        if let Some(before) = before {
+            let now_fb = self.decoder.screen().expect("just applied");
+            for (i, c) in changed.iter_mut().enumerate() {
+                let (col, row) = (i as u32 % self.cols, i as u32 / self.cols);
+                let t = now_fb.tile_rect(col, row);
+                *c = (0..t.height).any(|y| before.row(t, y) != now_fb.row(t, y));
             }
-            *slot = Some(CachedTile { version: next, payload: t.clone() });
-            changed += 1;
+        } else if resized {
+            changed.iter_mut().for_each(|c| *c = true);
+        } else {
+            for r in &applied.changed {
+                self.mark(&mut changed, *r);
+            }
         }
-        if changed > 0 || resized {
-            self.version = next;
-            self.tile_updates += changed as u64;
-            self.updated_at = Some(now);
+        let mut count = 0;
+        for (i, _) in changed.iter().enumerate().filter(|(_, c)| **c) {
+            self.tile_versions[i] = next;
+            count += 1;
         }
-        Ok(ApplyOutcome { changed_tiles: changed, version: self.version, resized })
+        // Every frame is a version, even one that changed no pixel: it moved the stream,
+        // and viewers must follow the stream to read what comes next.
+        self.version = next;
+        self.tile_updates += count as u64;
+        self.updated_at = Some(now);
+        if h.keyframe {
+            // A keyframe is never replayed (a catch-up is smaller): the log starts after it.
+            self.log.clear();
+            self.log_bytes = 0;
+            self.log_start = next;
+        } else {
+            let mut ops = Vec::with_capacity(frame.ops.len() * 10);
+            for op in &frame.ops {
+                encode_op(&mut ops, op);
+            }
+            let entry = Entry {
+                version: next,
+                restart: h.restart,
+                op_count: frame.ops.len(),
+                ops,
+                data: frame.data.clone(),
+            };
+            self.log_bytes += entry.bytes();
+            self.log.push_back(entry);
+            while self.log_bytes > LOG_BYTES || self.log.len() > LOG_FRAMES {
+                let old = self.log.pop_front().expect("non-empty");
+                self.log_bytes -= old.bytes();
+                self.log_start = old.version;
+            }
+        }
+        Ok(ApplyOutcome { changed_tiles: count, version: next, resized })
+    }
+
+    fn mark(&self, changed: &mut [bool], r: PixelRect) {
+        let t = TILE_SIZE as u16;
+        for row in r.y / t..=(r.y + r.height - 1) / t {
+            for col in r.x / t..=(r.x + r.width - 1) / t {
+                changed[usize::from(row) * self.cols as usize + usize::from(col)] = true;
+            }
+        }
     }
 
     /// Stores a new cursor image.
@@ -135,25 +279,101 @@ impl Screen {
 
     /// The update that brings a viewer holding version `have` to the newest version, or
     /// `None` if it is current. A viewer from before the last resize gets a keyframe.
-    pub(crate) fn update_since(&self, have: u64, now: Instant) -> Option<FrameMessage> {
+    /// Takes `&mut self` to fill the unit cache.
+    pub fn update_since(&mut self, have: u64, now: Instant) -> Option<Update> {
         if self.version == 0 || have >= self.version {
             return None;
         }
-        let keyframe = have < self.size_version;
-        let tiles: Vec<TilePayload> =
-            self.tiles.iter().flatten().filter(|t| keyframe || t.version > have).map(|t| t.payload.clone()).collect();
         let delay = self.updated_at.map_or(0, |at| now.saturating_duration_since(at).as_millis());
-        Some(FrameMessage {
-            header: FrameHeader {
-                keyframe,
-                frame: self.version,
-                width: self.width,
-                height: self.height,
-                skipped_tiles: 0,
-                server_delay_ms: delay.min(u128::from(u32::MAX)) as u32,
-                rtt_ms: 0,
-            },
-            tiles,
-        })
+        let header = FrameHeader {
+            frame: self.version,
+            width: self.width,
+            height: self.height,
+            server_delay_ms: delay.min(u128::from(u32::MAX)) as u32,
+            ..Default::default()
+        };
+        self.replay(have, header).or_else(|| Some(self.catch_up(have, header)))
+    }
+
+    /// The log's frames after `have` merged into one, if the log reaches back that far,
+    /// no frame but the first restarts the stream, and it costs less than a catch-up.
+    fn replay(&self, have: u64, mut header: FrameHeader) -> Option<Update> {
+        if have < self.log_start || have < self.size_version {
+            return None;
+        }
+        let entries: Vec<&Entry> = self.log.iter().filter(|e| e.version > have).collect();
+        if entries.first()?.version != have + 1 || entries.iter().skip(1).any(|e| e.restart) {
+            return None;
+        }
+        let bytes: usize = entries.iter().map(|e| e.bytes()).sum();
+        let tiles = self.tile_versions.iter().filter(|&&v| v > have).count();
+        if bytes > REPLAY_BASE + tiles * REPLAY_PER_TILE {
+            return None;
+        }
+        header.restart = entries[0].restart;
+        let mut ops = Vec::with_capacity(bytes);
+        let mut data = Vec::with_capacity(bytes);
+        let mut op_count = 0;
+        for e in &entries {
+            op_count += e.op_count;
+            ops.extend_from_slice(&e.ops);
+            if !e.data.is_empty() {
+                if !data.is_empty() {
+                    // The previous segment's stripped trailer goes back between them.
+                    data.extend_from_slice(&SYNC_TRAILER);
+                }
+                data.extend_from_slice(&e.data);
+            }
+        }
+        Some(Update { header, kind: UpdateKind::Replay, op_count, ops, data })
+    }
+
+    /// Every tile changed after `have` (all of them for a keyframe), from the unit cache,
+    /// then the stream's history.
+    fn catch_up(&mut self, have: u64, mut header: FrameHeader) -> Update {
+        header.keyframe = have < self.size_version;
+        header.restart = true;
+        let fb = self.decoder.screen().expect("a version implies a picture");
+        let (mut ops, mut data, mut op_count) = (Vec::new(), Vec::new(), 0);
+        for i in 0..self.tile_versions.len() {
+            let version = self.tile_versions[i];
+            if !header.keyframe && version <= have {
+                continue;
+            }
+            let unit = match &self.units[i] {
+                Some(u) if u.version == version => u.clone(),
+                _ => {
+                    let (col, row) = (i as u32 % self.cols, i as u32 / self.cols);
+                    let (w, h) = tile_dims(self.width.into(), self.height.into(), col, row);
+                    let rect = PixelRect::new((col * TILE_SIZE) as u16, (row * TILE_SIZE) as u16, w as u16, h as u16);
+                    let mut payload = Vec::new();
+                    let encoding = encode_rect(fb, rect, &mut payload);
+                    let op = Op::Rect { rect, encoding, len: payload.len() as u32 };
+                    let unit = Unit { version, op, data: stream::standalone_unit(&payload, UNIT_LEVEL).into() };
+                    self.units[i] = Some(unit.clone());
+                    unit
+                }
+            };
+            encode_op(&mut ops, &unit.op);
+            op_count += 1;
+            data.extend_from_slice(&unit.data);
+        }
+        let history = if self.decoder.stream_ended() { &[][..] } else { self.decoder.history() };
+        if !history.is_empty() {
+            let unit = match &self.history_unit {
+                Some((v, len, d)) if *v == self.version => (*len, d.clone()),
+                _ => {
+                    let d: Bytes = stream::standalone_unit(history, UNIT_LEVEL).into();
+                    self.history_unit = Some((self.version, history.len() as u32, d.clone()));
+                    (history.len() as u32, d)
+                }
+            };
+            header.history_len = unit.0;
+            data.extend_from_slice(&unit.1);
+        }
+        if data.ends_with(&SYNC_TRAILER) {
+            data.truncate(data.len() - SYNC_TRAILER.len());
+        }
+        Update { header, kind: UpdateKind::CatchUp, op_count, ops, data }
     }
 }

@@ -323,7 +323,7 @@ mod tests {
     #[test]
     fn hello_round_trips() {
         let hello = ClientMessage::Hello {
-            protocol: 1,
+            protocol: 2,
             role: Role::Presenter,
             name: Some("Ana".into()),
             secret: Some("s3cret".into()),
@@ -337,7 +337,7 @@ mod tests {
         let json = hello.to_json();
         assert_eq!(
             json,
-            r#"{"type":"hello","protocol":1,"role":"presenter","name":"Ana","secret":"s3cret","control":"ask"}"#
+            r#"{"type":"hello","protocol":2,"role":"presenter","name":"Ana","secret":"s3cret","control":"ask"}"#
         );
         assert_eq!(ClientMessage::from_json(&json).unwrap(), hello);
     }

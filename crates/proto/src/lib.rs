@@ -4,7 +4,8 @@
 //!
 //! * **text** messages are JSON control messages ([`control`]): hello, welcome, acks,
 //!   presence, errors. They are rare, small and easy to read in a browser's dev tools.
-//! * **binary** messages are media ([`media`]): screen frames made of encoded tiles, the
+//! * **binary** messages are media ([`media`]): screen frames made of drawing ops (exact rectangles,
+//!   copies) over one compressed segment of pixels, the
 //!   cursor shape and the cursor position. They are frequent and large, so they have a
 //!   compact little-endian layout that a browser can parse with a `DataView`.
 //!
@@ -25,15 +26,16 @@ pub use control::{
 };
 pub use error::{ErrorCode, WireError};
 pub use media::{
-    CursorPosition, CursorShape, DecodeError, FrameHeader, FrameMessage, MediaMessage, TileEncoding, TilePayload,
+    CursorPosition, CursorShape, DecodeError, FrameHeader, FrameMessage, MediaMessage, Op, PixelRect, RectEncoding,
     grid_dims, tile_dims,
 };
 
 /// Version of the protocol spoken by this build. A peer whose hello carries another
 /// version is refused with [`ErrorCode::ProtocolVersionMismatch`].
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
-/// Edge length of a screen tile in pixels. Fixed for protocol version 1.
+/// Edge length of a tile of the server's screen cache in pixels: the unit in which it
+/// tracks versions and builds catch-ups. Frames themselves carry exact rectangles.
 pub const TILE_SIZE: u32 = 64;
 
 /// Largest WebSocket message either side accepts. A full 8192×8192 keyframe of

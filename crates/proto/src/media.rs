@@ -1,13 +1,20 @@
 //! Binary media messages: screen frames, cursor shape, cursor position.
 //!
-//! All integers are little-endian. The first byte of every binary WebSocket message is
-//! its kind. Tile payloads are kept as [`Bytes`] slices of the received buffer, so the
-//! server can cache and forward them without copying.
+//! The first byte of every binary WebSocket message is its kind. A frame's numbers are
+//! LEB128 varints (a keystroke's whole frame is a few dozen bytes, so fixed 4- and 8-byte
+//! fields would be a third of it); cursor messages keep fixed little-endian fields. A
+//! frame is a list of ops (RECT, COPY) and one deflate segment holding every RECT's
+//! pixels; the data stays a [`Bytes`] slice of the received buffer, so the server can
+//! keep and forward it without copying.
 
 use bytes::{BufMut, Bytes};
 
 use crate::error::{ErrorCode, WireError};
 use crate::{MAX_CURSOR_EDGE, MAX_MESSAGE_BYTES, MAX_SCREEN_EDGE, TILE_SIZE};
+
+mod wire;
+use wire::Reader;
+pub use wire::{put_varint, varint_len};
 
 /// Kind byte of a frame message.
 pub const KIND_FRAME: u8 = 0x01;
@@ -16,13 +23,25 @@ pub const KIND_CURSOR_SHAPE: u8 = 0x02;
 /// Kind byte of a cursor position message.
 pub const KIND_CURSOR_POSITION: u8 = 0x03;
 
-/// Frame flag: the frame carries every tile of the screen; drop what you had.
+/// Frame flag: start from a black screen of the frame's size; drop what you had.
 pub const FLAG_KEYFRAME: u8 = 0x01;
+/// Frame flag: reset the stream decompressor before this frame's data: the data starts a
+/// new deflate stream (a presenter's first frame, a server's catch-up).
+pub const FLAG_RESTART: u8 = 0x02;
 
-/// Size of the fixed frame header, before the first tile.
-pub const FRAME_HEADER_LEN: usize = 32;
-/// Size of a tile's header (col, row, encoding, length), before its payload.
-pub const TILE_HEADER_LEN: usize = 9;
+/// Op tag of a COPY (rect tags are their encoding, 0..=3).
+pub const OP_COPY: u8 = 0x10;
+
+/// Most ops in one frame.
+pub const MAX_OPS: u64 = 1 << 20;
+/// Largest deflate window: a frame's history part is at most this long.
+pub const MAX_HISTORY: u32 = 32 * 1024;
+
+/// The four bytes of an empty stored block that end every sync-flushed deflate segment.
+/// Senders leave them off the end of a frame's data and receivers put them back, as
+/// permessage-deflate (RFC 7692) does: four bytes a frame is 10 % of a keystroke.
+pub const SYNC_TRAILER: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
 const CURSOR_SHAPE_HEADER_LEN: usize = 14;
 const CURSOR_POSITION_LEN: usize = 10;
 
@@ -41,22 +60,22 @@ pub enum DecodeError {
     Trailing(usize),
     #[error("unknown flags 0x{0:02x}")]
     UnknownFlags(u8),
-    #[error("tile size {0} is not the protocol's {TILE_SIZE}")]
-    TileSize(u16),
+    #[error("malformed varint at offset {offset}")]
+    BadVarint { offset: usize },
+    #[error("value {value} at offset {offset} exceeds {max}")]
+    OutOfRange { offset: usize, value: u64, max: u64 },
     #[error("screen {width}x{height} is outside 1..={MAX_SCREEN_EDGE}")]
-    ScreenSize { width: u16, height: u16 },
-    #[error("{count} tiles exceed the {max} tiles of the screen")]
-    TooManyTiles { count: u32, max: u32 },
-    #[error("tile ({col},{row}) lies outside the {cols}x{rows} grid")]
-    TileOutOfGrid { col: u16, row: u16, cols: u32, rows: u32 },
-    #[error("tile ({col},{row}) appears twice in one frame")]
-    DuplicateTile { col: u16, row: u16 },
-    #[error("keyframe carries {count} of the screen's {expected} tiles")]
-    IncompleteKeyframe { count: u32, expected: u32 },
-    #[error("unknown tile encoding {0}")]
-    UnknownEncoding(u8),
-    #[error("tile ({col},{row}) payload of {len} bytes is invalid for encoding {encoding:?}")]
-    PayloadSize { col: u16, row: u16, encoding: TileEncoding, len: usize },
+    ScreenSize { width: u64, height: u64 },
+    #[error("{kind} {rect:?} lies outside the {width}x{height} screen or is empty")]
+    OutOfScreen { kind: &'static str, rect: PixelRect, width: u16, height: u16 },
+    #[error("unknown op 0x{0:02x}")]
+    UnknownOp(u8),
+    #[error("{encoding:?} payload of {len} bytes cannot encode a {width}x{height} rectangle")]
+    PayloadSize { encoding: RectEncoding, len: u64, width: u16, height: u16 },
+    #[error("the frame's pixel data would inflate to {total} bytes, more than {max}")]
+    InflatedTooLarge { total: u64, max: u64 },
+    #[error("a frame with {expected} bytes of pixel data carries {len} compressed bytes")]
+    DataMismatch { expected: u64, len: usize },
     #[error("cursor {width}x{height} is outside 1..={MAX_CURSOR_EDGE} or hotspot outside it")]
     CursorSize { width: u16, height: u16 },
 }
@@ -68,7 +87,9 @@ impl DecodeError {
             DecodeError::TooLarge(_) => ErrorCode::MessageTooLarge,
             DecodeError::UnknownKind(_) => ErrorCode::MessageUnknownType,
             DecodeError::ScreenSize { .. } | DecodeError::CursorSize { .. } => ErrorCode::ScreenTooLarge,
-            DecodeError::PayloadSize { .. } => ErrorCode::TileCorrupt,
+            DecodeError::PayloadSize { .. } | DecodeError::InflatedTooLarge { .. } | DecodeError::DataMismatch { .. } => {
+                ErrorCode::TileCorrupt
+            }
             _ => ErrorCode::MessageMalformed,
         }
     }
@@ -80,40 +101,71 @@ impl From<DecodeError> for WireError {
     }
 }
 
-/// How a tile's pixels are encoded. Every encoding is lossless; see docs/PROTOCOL.md.
+/// How a rectangle's pixels are written in the frame's (inflated) pixel data. All are
+/// lossless; see docs/PROTOCOL.md, "Rectangle encodings".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
-pub enum TileEncoding {
-    /// One RGB colour (3 bytes) fills the tile.
+pub enum RectEncoding {
+    /// One RGB colour (3 bytes) fills the rectangle.
     Solid = 0,
     /// Uncompressed RGB, 3 bytes a pixel, rows top to bottom.
     Raw = 1,
-    /// A QOI op stream (RGB ops only, no header or end marker) of the tile's pixels.
+    /// A QOI op stream (RGB ops only, no header or end marker) of the rectangle's pixels.
     Qoi = 2,
+    /// `n - 1` (u8), `n` RGB colours, then each row's colour indices packed at 1, 2, 4
+    /// or 8 bits (by `n`), rows padded to a byte.
+    Palette = 3,
 }
 
-impl TileEncoding {
+impl RectEncoding {
     pub fn from_u8(v: u8) -> Option<Self> {
         match v {
-            0 => Some(TileEncoding::Solid),
-            1 => Some(TileEncoding::Raw),
-            2 => Some(TileEncoding::Qoi),
+            0 => Some(RectEncoding::Solid),
+            1 => Some(RectEncoding::Raw),
+            2 => Some(RectEncoding::Qoi),
+            3 => Some(RectEncoding::Palette),
             _ => None,
         }
     }
 
-    /// Whether `len` bytes can be a valid payload for a tile of `pixels` pixels. Exact for
-    /// fixed-size encodings; an upper bound for QOI (4 bytes for an RGB op per pixel).
-    pub fn payload_len_ok(self, len: usize, pixels: usize) -> bool {
+    /// Whether `len` bytes can be a payload for a `width`×`height` rectangle. Exact for
+    /// SOLID and RAW; bounds for QOI (an RGB op of 4 bytes a pixel at most) and PALETTE
+    /// (whose exact length depends on its colour count, checked once inflated).
+    pub fn payload_len_ok(self, len: u64, width: u16, height: u16) -> bool {
+        let pixels = u64::from(width) * u64::from(height);
         match self {
-            TileEncoding::Solid => len == 3,
-            TileEncoding::Raw => len == pixels * 3,
-            TileEncoding::Qoi => len >= 1 && len <= pixels * 4,
+            RectEncoding::Solid => len == 3,
+            RectEncoding::Raw => len == pixels * 3,
+            RectEncoding::Qoi => len >= 1 && len <= pixels * 4,
+            RectEncoding::Palette => {
+                let (lo, _) = palette_len_bounds(width, height);
+                len >= lo && len <= palette_len(256, width, height)
+            }
         }
     }
 }
 
-/// Number of tile columns and rows for a screen.
+/// Bits a palette index takes with `colours` colours: 1, 2, 4 or 8.
+pub fn palette_bits(colours: usize) -> u32 {
+    match colours {
+        0..=2 => 1,
+        3..=4 => 2,
+        5..=16 => 4,
+        _ => 8,
+    }
+}
+
+/// Exact payload length of a PALETTE rectangle with `colours` colours.
+pub fn palette_len(colours: usize, width: u16, height: u16) -> u64 {
+    let row = (u64::from(width) * u64::from(palette_bits(colours))).div_ceil(8);
+    1 + 3 * colours as u64 + row * u64::from(height)
+}
+
+fn palette_len_bounds(width: u16, height: u16) -> (u64, u64) {
+    (palette_len(1, width, height), palette_len(256, width, height))
+}
+
+/// Number of tile columns and rows for a screen (the server's cache grid).
 pub fn grid_dims(width: u32, height: u32) -> (u32, u32) {
     (width.div_ceil(TILE_SIZE), height.div_ceil(TILE_SIZE))
 }
@@ -125,60 +177,101 @@ pub fn tile_dims(width: u32, height: u32, col: u32, row: u32) -> (u32, u32) {
     (w, h)
 }
 
-/// One encoded tile.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TilePayload {
-    pub col: u16,
-    pub row: u16,
-    pub encoding: TileEncoding,
-    pub data: Bytes,
+/// A rectangle of the screen, in pixels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PixelRect {
+    pub x: u16,
+    pub y: u16,
+    pub width: u16,
+    pub height: u16,
+}
+
+impl PixelRect {
+    pub fn new(x: u16, y: u16, width: u16, height: u16) -> Self {
+        PixelRect { x, y, width, height }
+    }
+
+    /// Non-empty and inside a `width`×`height` screen.
+    pub fn fits(&self, width: u16, height: u16) -> bool {
+        self.width > 0
+            && self.height > 0
+            && u32::from(self.x) + u32::from(self.width) <= u32::from(width)
+            && u32::from(self.y) + u32::from(self.height) <= u32::from(height)
+    }
+
+    pub fn area(&self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
+}
+
+/// One drawing operation of a frame. Ops apply in order, each to the result of the
+/// ones before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Paint `rect` with the next `len` bytes of the frame's pixel data.
+    Rect { rect: PixelRect, encoding: RectEncoding, len: u32 },
+    /// Copy the pixels at (`from_x`, `from_y`) of `to`'s size to `to` (a scroll, a moved
+    /// window). Source and destination may overlap: the copy reads before it writes.
+    Copy { from_x: u16, from_y: u16, to: PixelRect },
 }
 
 /// The fixed part of a frame message.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FrameHeader {
-    /// Every tile of the screen is present: the receiver replaces what it had.
+    /// Start from a black screen of this size; drop what you had.
     pub keyframe: bool,
+    /// Reset the stream decompressor before this frame's data.
+    pub restart: bool,
     /// Frame number. From a presenter: its own counter. To a viewer: the version of the
-    /// server's tile cache this update brings the viewer up to; acks name it.
+    /// server's screen this update brings the viewer up to; acks name it.
     pub frame: u64,
     pub width: u16,
     pub height: u16,
     /// To a viewer: tile versions that were superseded before this viewer could get them.
     pub skipped_tiles: u32,
-    /// To a viewer: how long the newest tile waited in the server before this send.
+    /// To a viewer: how long the newest change waited in the server before this send.
     pub server_delay_ms: u32,
     /// To a viewer: its last round-trip time (send to ack) as the server measured it.
     pub rtt_ms: u32,
+    /// Inflated bytes after the last rectangle's payload that only fill the decompressor's
+    /// window (a catch-up puts the presenter's stream history there), then are dropped.
+    pub history_len: u32,
 }
 
-/// A screen update: the header and the tiles that changed.
+/// A screen update: the header, the ops, and the compressed pixel data of the rects.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FrameMessage {
     pub header: FrameHeader,
-    pub tiles: Vec<TilePayload>,
+    pub ops: Vec<Op>,
+    /// Raw deflate (RFC 1951): inflates to every RECT's payload in op order, then
+    /// `history_len` bytes. Sync-flushed, without the final [`SYNC_TRAILER`]; or ending
+    /// in a final block. Empty when nothing is to be inflated.
+    pub data: Bytes,
 }
 
-/// The cursor image, sent when it changes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CursorShape {
-    /// Changes whenever the image changes.
-    pub serial: u32,
-    pub width: u16,
-    pub height: u16,
-    pub hot_x: u16,
-    pub hot_y: u16,
-    /// Straight-alpha RGBA, 4 bytes a pixel, rows top to bottom.
-    pub rgba: Bytes,
-}
+impl FrameMessage {
+    /// Bytes the data inflates to: the RECT payloads plus the history.
+    pub fn inflated_len(&self) -> u64 {
+        self.payload_len() + u64::from(self.header.history_len)
+    }
 
-/// Where the presenter's cursor is, relative to the shared area's top-left corner.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CursorPosition {
-    pub x: i32,
-    pub y: i32,
-    /// False when the cursor is hidden or outside the shared area.
-    pub visible: bool,
+    /// Bytes of the RECT payloads.
+    pub fn payload_len(&self) -> u64 {
+        self.ops
+            .iter()
+            .map(|op| match op {
+                Op::Rect { len, .. } => u64::from(*len),
+                Op::Copy { .. } => 0,
+            })
+            .sum()
+    }
+
+    /// Most inflated bytes a frame of this size may declare: four bytes a pixel of the
+    /// screen, plus a window of history. Bounds what a small message can make a receiver
+    /// allocate (a deflate stream can expand 1000-fold).
+    pub fn max_inflated(width: u16, height: u16) -> u64 {
+        u64::from(width) * u64::from(height) * 4 + u64::from(MAX_HISTORY)
+    }
 }
 
 /// Any binary message.
@@ -213,60 +306,37 @@ impl MediaMessage {
     }
 }
 
-/// Bounds-checked little-endian reader over a message.
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
+/// The cursor image, sent when it changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CursorShape {
+    /// Changes whenever the image changes.
+    pub serial: u32,
+    pub width: u16,
+    pub height: u16,
+    pub hot_x: u16,
+    pub hot_y: u16,
+    /// Straight-alpha RGBA, 4 bytes a pixel, rows top to bottom.
+    pub rgba: Bytes,
 }
 
-impl<'a> Reader<'a> {
-    fn new(buf: &'a [u8]) -> Self {
-        Reader { buf, pos: 0 }
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or(DecodeError::Truncated {
-            offset: self.pos,
-            needed: n,
-            len: self.buf.len(),
-        })?;
-        let s = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(s)
-    }
-
-    fn u8(&mut self) -> Result<u8, DecodeError> {
-        Ok(self.take(1)?[0])
-    }
-    fn u16(&mut self) -> Result<u16, DecodeError> {
-        Ok(u16::from_le_bytes(self.take(2)?.try_into().unwrap()))
-    }
-    fn u32(&mut self) -> Result<u32, DecodeError> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().unwrap()))
-    }
-    fn i32(&mut self) -> Result<i32, DecodeError> {
-        Ok(i32::from_le_bytes(self.take(4)?.try_into().unwrap()))
-    }
-    fn u64(&mut self) -> Result<u64, DecodeError> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().unwrap()))
-    }
-    fn finish(&self) -> Result<(), DecodeError> {
-        match self.buf.len() - self.pos {
-            0 => Ok(()),
-            n => Err(DecodeError::Trailing(n)),
-        }
-    }
+/// Where the presenter's cursor is, relative to the shared area's top-left corner.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CursorPosition {
+    pub x: i32,
+    pub y: i32,
+    /// False when the cursor is hidden or outside the shared area.
+    pub visible: bool,
 }
 
 impl FrameMessage {
-    /// Encoded size, to size the output buffer once.
-    pub fn encoded_len(&self) -> usize {
-        FRAME_HEADER_LEN + self.tiles.iter().map(|t| TILE_HEADER_LEN + t.data.len()).sum::<usize>()
-    }
-
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.encoded_len());
-        encode_frame_into(&mut out, &self.header, self.tiles.iter());
+        let mut out = Vec::with_capacity(24 + self.ops.len() * 12 + self.data.len());
+        encode_frame_head(&mut out, &self.header, self.ops.len());
+        for op in &self.ops {
+            encode_op(&mut out, op);
+        }
+        put_varint(&mut out, self.data.len() as u64);
+        out.put_slice(&self.data);
         out
     }
 
@@ -275,86 +345,136 @@ impl FrameMessage {
         let kind = r.u8()?;
         debug_assert_eq!(kind, KIND_FRAME);
         let flags = r.u8()?;
-        if flags & !FLAG_KEYFRAME != 0 {
+        if flags & !(FLAG_KEYFRAME | FLAG_RESTART) != 0 {
             return Err(DecodeError::UnknownFlags(flags));
         }
-        let tile_size = r.u16()?;
-        if u32::from(tile_size) != TILE_SIZE {
-            return Err(DecodeError::TileSize(tile_size));
+        let frame = r.varint(u64::MAX)?;
+        let (width, height) = (r.varint(u64::from(u16::MAX))?, r.varint(u64::from(u16::MAX))?);
+        let edge = u64::from(MAX_SCREEN_EDGE);
+        if !(1..=edge).contains(&width) || !(1..=edge).contains(&height) {
+            return Err(DecodeError::ScreenSize { width, height });
         }
+        let (width, height) = (width as u16, height as u16);
+        let u32max = u64::from(u32::MAX);
         let header = FrameHeader {
             keyframe: flags & FLAG_KEYFRAME != 0,
-            frame: r.u64()?,
-            width: r.u16()?,
-            height: r.u16()?,
-            skipped_tiles: r.u32()?,
-            server_delay_ms: r.u32()?,
-            rtt_ms: r.u32()?,
+            restart: flags & FLAG_RESTART != 0,
+            frame,
+            width,
+            height,
+            skipped_tiles: r.varint(u32max)? as u32,
+            server_delay_ms: r.varint(u32max)? as u32,
+            rtt_ms: r.varint(u32max)? as u32,
+            history_len: r.varint(u64::from(MAX_HISTORY))? as u32,
         };
-        let (width, height) = (u32::from(header.width), u32::from(header.height));
-        if !(1..=MAX_SCREEN_EDGE).contains(&width) || !(1..=MAX_SCREEN_EDGE).contains(&height) {
-            return Err(DecodeError::ScreenSize { width: header.width, height: header.height });
-        }
-        let (cols, rows) = grid_dims(width, height);
-        let count = r.u32()?;
-        if count > cols * rows {
-            return Err(DecodeError::TooManyTiles { count, max: cols * rows });
-        }
-        if header.keyframe && count != cols * rows {
-            return Err(DecodeError::IncompleteKeyframe { count, expected: cols * rows });
-        }
-        let mut seen = vec![false; (cols * rows) as usize];
-        let mut tiles = Vec::with_capacity(count as usize);
+        let count = r.varint(MAX_OPS)?;
+        // Every op takes at least 6 bytes, so the count cannot make us reserve more than
+        // the message could hold.
+        let mut ops = Vec::with_capacity((count as usize).min((buf.len() - r.pos) / 6));
+        let max_inflated = FrameMessage::max_inflated(width, height);
+        let mut total = u64::from(header.history_len);
+        let u16max = u64::from(u16::MAX);
         for _ in 0..count {
-            let col = r.u16()?;
-            let row = r.u16()?;
-            let enc = r.u8()?;
-            let len = r.u32()? as usize;
-            let (c, rw) = (u32::from(col), u32::from(row));
-            if c >= cols || rw >= rows {
-                return Err(DecodeError::TileOutOfGrid { col, row, cols, rows });
-            }
-            let idx = (rw * cols + c) as usize;
-            if std::mem::replace(&mut seen[idx], true) {
-                return Err(DecodeError::DuplicateTile { col, row });
-            }
-            let encoding = TileEncoding::from_u8(enc).ok_or(DecodeError::UnknownEncoding(enc))?;
-            let (tw, th) = tile_dims(width, height, c, rw);
-            if !encoding.payload_len_ok(len, (tw * th) as usize) {
-                return Err(DecodeError::PayloadSize { col, row, encoding, len });
-            }
-            let start = r.pos;
-            r.take(len)?;
-            tiles.push(TilePayload { col, row, encoding, data: buf.slice(start..start + len) });
+            let tag = r.u8()?;
+            let op = if tag == OP_COPY {
+                let (from_x, from_y) = (r.varint(u16max)? as u16, r.varint(u16max)? as u16);
+                let to = read_rect(&mut r)?;
+                let from = PixelRect { x: from_x, y: from_y, ..to };
+                for (kind, rect) in [("copy source", from), ("copy", to)] {
+                    if !rect.fits(width, height) {
+                        return Err(DecodeError::OutOfScreen { kind, rect, width, height });
+                    }
+                }
+                Op::Copy { from_x, from_y, to }
+            } else {
+                let encoding = RectEncoding::from_u8(tag).ok_or(DecodeError::UnknownOp(tag))?;
+                let rect = read_rect(&mut r)?;
+                if !rect.fits(width, height) {
+                    return Err(DecodeError::OutOfScreen { kind: "rect", rect, width, height });
+                }
+                let len = r.varint(u32max)?;
+                if !encoding.payload_len_ok(len, rect.width, rect.height) {
+                    return Err(DecodeError::PayloadSize { encoding, len, width: rect.width, height: rect.height });
+                }
+                total += len;
+                if total > max_inflated {
+                    return Err(DecodeError::InflatedTooLarge { total, max: max_inflated });
+                }
+                Op::Rect { rect, encoding, len: len as u32 }
+            };
+            ops.push(op);
         }
+        let data_len = r.varint(MAX_MESSAGE_BYTES as u64)? as usize;
+        let start = r.pos;
+        r.take(data_len)?;
         r.finish()?;
-        Ok(FrameMessage { header, tiles })
+        if (total == 0) != (data_len == 0) {
+            return Err(DecodeError::DataMismatch { expected: total, len: data_len });
+        }
+        Ok(FrameMessage { header, ops, data: buf.slice(start..start + data_len) })
     }
 }
 
-/// Writes a frame message from borrowed tiles. The server uses this to build each viewer's
-/// update straight from its tile cache.
-pub fn encode_frame_into<'a>(
-    out: &mut Vec<u8>,
-    header: &FrameHeader,
-    tiles: impl ExactSizeIterator<Item = &'a TilePayload>,
-) {
+fn read_rect(r: &mut Reader<'_>) -> Result<PixelRect, DecodeError> {
+    let m = u64::from(u16::MAX);
+    Ok(PixelRect {
+        x: r.varint(m)? as u16,
+        y: r.varint(m)? as u16,
+        width: r.varint(m)? as u16,
+        height: r.varint(m)? as u16,
+    })
+}
+
+fn put_rect(out: &mut Vec<u8>, rect: &PixelRect) {
+    for v in [rect.x, rect.y, rect.width, rect.height] {
+        put_varint(out, u64::from(v));
+    }
+}
+
+/// Writes a frame from parts already encoded: `ops` holds `op_count` ops written with
+/// [`encode_op`]. The server builds a viewer's update this way from the ops and data
+/// segments it keeps, without decoding them again.
+pub fn encode_frame_parts(out: &mut Vec<u8>, header: &FrameHeader, op_count: usize, ops: &[u8], data: &[u8]) {
+    out.reserve(24 + ops.len() + data.len());
+    encode_frame_head(out, header, op_count);
+    out.put_slice(ops);
+    put_varint(out, data.len() as u64);
+    out.put_slice(data);
+}
+
+/// Writes a frame's kind, flags, header fields and op count; the ops and data follow.
+pub fn encode_frame_head(out: &mut Vec<u8>, header: &FrameHeader, op_count: usize) {
+    let flags = if header.keyframe { FLAG_KEYFRAME } else { 0 } | if header.restart { FLAG_RESTART } else { 0 };
     out.put_u8(KIND_FRAME);
-    out.put_u8(if header.keyframe { FLAG_KEYFRAME } else { 0 });
-    out.put_u16_le(TILE_SIZE as u16);
-    out.put_u64_le(header.frame);
-    out.put_u16_le(header.width);
-    out.put_u16_le(header.height);
-    out.put_u32_le(header.skipped_tiles);
-    out.put_u32_le(header.server_delay_ms);
-    out.put_u32_le(header.rtt_ms);
-    out.put_u32_le(tiles.len() as u32);
-    for t in tiles {
-        out.put_u16_le(t.col);
-        out.put_u16_le(t.row);
-        out.put_u8(t.encoding as u8);
-        out.put_u32_le(t.data.len() as u32);
-        out.put_slice(&t.data);
+    out.put_u8(flags);
+    for v in [
+        header.frame,
+        u64::from(header.width),
+        u64::from(header.height),
+        u64::from(header.skipped_tiles),
+        u64::from(header.server_delay_ms),
+        u64::from(header.rtt_ms),
+        u64::from(header.history_len),
+        op_count as u64,
+    ] {
+        put_varint(out, v);
+    }
+}
+
+/// Appends one op.
+pub fn encode_op(out: &mut Vec<u8>, op: &Op) {
+    match op {
+        Op::Rect { rect, encoding, len } => {
+            out.put_u8(*encoding as u8);
+            put_rect(out, rect);
+            put_varint(out, u64::from(*len));
+        }
+        Op::Copy { from_x, from_y, to } => {
+            out.put_u8(OP_COPY);
+            put_varint(out, u64::from(*from_x));
+            put_varint(out, u64::from(*from_y));
+            put_rect(out, to);
+        }
     }
 }
 

@@ -1,126 +1,182 @@
 use super::*;
-use bytes::Bytes;
-use deskshare_proto::{FrameHeader, TileEncoding, TilePayload};
+use deskshare_codec::synthetic::{Change, apply_change, paint};
+use deskshare_codec::{Decoder, Encoder, Framebuffer};
+use crate::UpdateKind;
+use deskshare_proto::{FrameMessage, MediaMessage, PixelRect};
+use proptest::prelude::*;
 use std::time::Duration;
 
-fn tile(col: u16, row: u16, v: u8) -> TilePayload {
-    TilePayload { col, row, encoding: TileEncoding::Solid, data: Bytes::from(vec![v, v, v]) }
+/// A presenter: a screen it changes, and the encoder that sends it.
+struct Presenter {
+    screen: Framebuffer,
+    encoder: Encoder,
 }
 
-/// A 128x64 screen (2 tiles) frame.
-fn frame(keyframe: bool, tiles: Vec<TilePayload>) -> FrameMessage {
-    FrameMessage { header: FrameHeader { keyframe, width: 128, height: 64, ..Default::default() }, tiles }
-}
+impl Presenter {
+    fn new(width: u32, height: u32) -> Self {
+        let mut screen = Framebuffer::new(width, height);
+        paint(&mut screen, PixelRect::new(0, 0, width as u16, height as u16), 3, 6);
+        Presenter { screen, encoder: Encoder::new(6) }
+    }
 
-fn expect_frame(out: Option<PumpOutput>) -> FrameMessage {
-    match out {
-        Some(PumpOutput::Frame(f)) => f,
-        other => panic!("expected a frame, got {other:?}"),
+    fn frame(&mut self, changes: &[Change]) -> Option<FrameMessage> {
+        for c in changes {
+            apply_change(&mut self.screen, c);
+        }
+        self.encoder.encode(self.screen.clone(), &[])
     }
 }
 
+/// A viewer: its pump on the server and its decoder at the other end of the wire.
+struct Viewer {
+    pump: ViewerPump,
+    decoder: Decoder,
+    kinds: Vec<UpdateKind>,
+}
+
+impl Viewer {
+    fn new(window: usize) -> Self {
+        Viewer { pump: ViewerPump::new(window), decoder: Decoder::new(), kinds: Vec::new() }
+    }
+
+    /// Takes everything the pump allows; acks if `ack`. Returns the versions received.
+    fn drain(&mut self, screen: &mut Screen, now: Instant, ack: bool) -> Vec<u64> {
+        let mut got = Vec::new();
+        while let Some(out) = self.pump.poll(screen, now) {
+            if let PumpOutput::Frame(u) = out {
+                let MediaMessage::Frame(f) = MediaMessage::decode(u.encode().into()).unwrap() else { panic!() };
+                self.decoder.apply(&f).unwrap();
+                self.kinds.push(u.kind);
+                got.push(f.header.frame);
+                if ack {
+                    self.pump.on_ack(f.header.frame, now).unwrap();
+                }
+            }
+        }
+        got
+    }
+}
+
+fn scroll(i: u32) -> Vec<Change> {
+    vec![Change::Scroll { rect: (0, 0, 300, 200), dy: -19, seed: i }]
+}
+
 #[test]
-fn late_joiner_gets_keyframe_from_cache() {
+fn late_joiner_gets_the_whole_screen_from_the_cache() {
     let t0 = Instant::now();
     let mut screen = Screen::new();
-    screen.apply(&frame(true, vec![tile(0, 0, 1), tile(1, 0, 2)]), t0).unwrap();
-    screen.apply(&frame(false, vec![tile(1, 0, 3)]), t0).unwrap();
-    let mut late = ViewerPump::new(2);
-    let f = expect_frame(late.poll(&screen, t0));
-    assert!(f.header.keyframe);
-    assert_eq!(f.header.frame, 2);
-    assert_eq!(f.tiles, vec![tile(0, 0, 1), tile(1, 0, 3)]);
-    assert_eq!(late.poll(&screen, t0), None, "nothing more to send");
+    let mut p = Presenter::new(300, 200);
+    for i in 0..5 {
+        if let Some(f) = p.frame(&scroll(i)) {
+            screen.apply(&f, t0).unwrap();
+        }
+    }
+    let mut late = Viewer::new(2);
+    assert_eq!(late.drain(&mut screen, t0, true), vec![screen.version()]);
+    assert_eq!(late.kinds, vec![UpdateKind::CatchUp]);
+    assert_eq!(late.decoder.screen(), Some(&p.screen));
+    // And follows the live stream from there: the next scroll comes as a replay.
+    screen.apply(&p.frame(&scroll(9)).unwrap(), t0).unwrap();
+    late.drain(&mut screen, t0, true);
+    assert_eq!(late.kinds.last(), Some(&UpdateKind::Replay));
+    assert_eq!(late.decoder.screen(), Some(&p.screen));
 }
 
 #[test]
 fn fast_viewer_gets_every_frame_slow_viewer_skips() {
     let t0 = Instant::now();
     let mut screen = Screen::new();
-    let mut fast = ViewerPump::new(2);
-    let mut slow = ViewerPump::new(2);
-    screen.apply(&frame(true, vec![tile(0, 0, 0), tile(1, 0, 0)]), t0).unwrap();
-    let mut fast_frames = vec![expect_frame(fast.poll(&screen, t0))];
-    fast.on_ack(1, t0).unwrap();
-    let mut slow_frames = vec![expect_frame(slow.poll(&screen, t0))];
-    for i in 1..=10u8 {
+    let mut p = Presenter::new(300, 200);
+    let mut fast = Viewer::new(2);
+    let mut slow = Viewer::new(2);
+    screen.apply(&p.frame(&[]).unwrap(), t0).unwrap();
+    let mut fast_versions = fast.drain(&mut screen, t0, true);
+    let mut slow_versions = slow.drain(&mut screen, t0, false);
+    for i in 1..=10u32 {
         let now = t0 + Duration::from_millis(u64::from(i) * 100);
-        screen.apply(&frame(false, vec![tile(0, 0, i)]), now).unwrap();
-        // The fast viewer drains and acks at once.
-        while let Some(out) = fast.poll(&screen, now) {
-            let f = expect_frame(Some(out));
-            fast.on_ack(f.header.frame, now + Duration::from_millis(5)).unwrap();
-            fast_frames.push(f);
-        }
-        // The slow viewer takes what the window allows and acks only every third frame.
-        while let Some(out) = slow.poll(&screen, now) {
-            slow_frames.push(expect_frame(Some(out)));
-        }
+        screen.apply(&p.frame(&scroll(i)).unwrap(), now).unwrap();
+        fast_versions.extend(fast.drain(&mut screen, now, true));
+        slow_versions.extend(slow.drain(&mut screen, now, false));
         if i % 3 == 0 {
-            let last = slow_frames.last().unwrap().header.frame;
-            slow.on_ack(last, now).unwrap();
+            slow.pump.on_ack(*slow_versions.last().unwrap(), now).unwrap();
         }
     }
-    let fast_versions: Vec<u64> = fast_frames.iter().map(|f| f.header.frame).collect();
     assert_eq!(fast_versions, (1..=11).collect::<Vec<_>>(), "fast viewer sees every version");
-    assert!(fast_frames.iter().all(|f| f.header.skipped_tiles == 0));
-    assert_eq!(fast.rtt(), Some(Duration::from_millis(5)));
-    assert!(slow_frames.len() < fast_frames.len(), "slow viewer skipped versions");
-    assert!(slow.tiles_skipped() > 0);
-    assert!(slow.in_flight() <= 2, "window bounds in-flight");
-    // Once the slow viewer acks, it catches up to the exact final content in one frame.
-    let last = slow_frames.last().unwrap().header.frame;
-    slow.on_ack(last, t0 + Duration::from_secs(5)).unwrap();
-    if let Some(out) = slow.poll(&screen, t0 + Duration::from_secs(5)) {
-        slow_frames.push(expect_frame(Some(out)));
-    }
-    let final_frame = slow_frames.last().unwrap();
-    assert_eq!(final_frame.header.frame, 11);
-    assert!(slow_frames.iter().flat_map(|f| &f.tiles).any(|t| *t == tile(0, 0, 10)));
-    assert_eq!(slow.poll(&screen, t0 + Duration::from_secs(5)), None);
+    assert!(fast.kinds[1..].iter().all(|k| *k == UpdateKind::Replay), "{:?}", fast.kinds);
+    assert!(slow_versions.len() < fast_versions.len(), "slow viewer skipped versions");
+    assert!(slow.pump.in_flight() <= 2, "window bounds in-flight");
+    // Once the slow viewer acks, it catches up to the exact final content.
+    slow.pump.on_ack(*slow_versions.last().unwrap(), t0 + Duration::from_secs(5)).unwrap();
+    slow.drain(&mut screen, t0 + Duration::from_secs(5), true);
+    assert_eq!(slow.decoder.screen(), Some(&p.screen));
+    assert_eq!(fast.decoder.screen(), Some(&p.screen));
+    assert_eq!(fast.pump.rtt(), Some(Duration::ZERO));
 }
 
 #[test]
 fn window_limits_unacked_updates() {
     let t0 = Instant::now();
     let mut screen = Screen::new();
-    let mut p = ViewerPump::new(2);
-    screen.apply(&frame(true, vec![tile(0, 0, 0), tile(1, 0, 0)]), t0).unwrap();
-    assert!(p.poll(&screen, t0).is_some());
-    screen.apply(&frame(false, vec![tile(0, 0, 1)]), t0).unwrap();
-    assert!(p.poll(&screen, t0).is_some());
-    screen.apply(&frame(false, vec![tile(0, 0, 2)]), t0).unwrap();
-    assert_eq!(p.poll(&screen, t0), None, "window of 2 is full");
-    assert_eq!(p.on_ack(9, t0), Err(PumpError::AckUnsent { acked: 9, sent: 2 }));
-    p.on_ack(1, t0).unwrap();
-    let f = expect_frame(p.poll(&screen, t0));
-    assert_eq!((f.header.frame, f.tiles.len()), (3, 1));
+    let mut p = Presenter::new(300, 200);
+    let mut v = ViewerPump::new(2);
+    screen.apply(&p.frame(&[]).unwrap(), t0).unwrap();
+    assert!(v.poll(&mut screen, t0).is_some());
+    screen.apply(&p.frame(&scroll(1)).unwrap(), t0).unwrap();
+    assert!(v.poll(&mut screen, t0).is_some());
+    screen.apply(&p.frame(&scroll(2)).unwrap(), t0).unwrap();
+    assert_eq!(v.poll(&mut screen, t0), None, "window of 2 is full");
+    assert_eq!(v.on_ack(9, t0), Err(PumpError::AckUnsent { acked: 9, sent: 2 }));
+    v.on_ack(1, t0).unwrap();
+    let Some(PumpOutput::Frame(u)) = v.poll(&mut screen, t0) else { panic!("a frame") };
+    assert_eq!((u.header.frame, u.kind), (3, UpdateKind::Replay));
 }
 
 #[test]
-fn resize_sends_keyframe_and_identical_resend_sends_nothing() {
+fn presenter_reconnect_costs_only_changed_tiles_and_resize_sends_keyframe() {
     let t0 = Instant::now();
     let mut screen = Screen::new();
-    let mut p = ViewerPump::new(4);
-    screen.apply(&frame(true, vec![tile(0, 0, 1), tile(1, 0, 1)]), t0).unwrap();
-    p.poll(&screen, t0).unwrap();
-    // A presenter that reconnects re-sends a keyframe; unchanged tiles are not re-sent.
-    let out = screen.apply(&frame(true, vec![tile(0, 0, 1), tile(1, 0, 2)]), t0).unwrap();
-    assert_eq!(out.changed_tiles, 1);
-    let f = expect_frame(p.poll(&screen, t0));
-    assert_eq!((f.header.keyframe, f.tiles.clone()), (false, vec![tile(1, 0, 2)]));
+    let mut p = Presenter::new(300, 200);
+    let mut v = Viewer::new(4);
+    screen.apply(&p.frame(&[]).unwrap(), t0).unwrap();
+    v.drain(&mut screen, t0, true);
+    // A presenter that reconnects sends a keyframe of a screen where one tile changed.
+    p.encoder.force_keyframe();
+    let f = p.frame(&[Change::Text { rect: (70, 70, 20, 20), seed: 1 }]).unwrap();
+    assert!(f.header.keyframe && f.header.restart);
+    assert_eq!(screen.apply(&f, t0).unwrap().changed_tiles, 1);
+    v.drain(&mut screen, t0, true);
+    assert_eq!(v.kinds.last(), Some(&UpdateKind::CatchUp));
+    assert_eq!(v.decoder.screen(), Some(&p.screen));
     // A delta of another size is refused and changes nothing.
-    let mut small = frame(false, vec![tile(0, 0, 7)]);
-    small.header.width = 64;
-    assert!(screen.apply(&small, t0).is_err());
+    let mut other = Presenter::new(100, 64);
+    let key = other.frame(&[]).unwrap();
+    let mut delta = other.frame(&[Change::Text { rect: (0, 0, 5, 5), seed: 2 }]).unwrap();
+    let err = screen.apply(&delta, t0).unwrap_err();
+    assert_eq!(err.code(), deskshare_proto::ErrorCode::ProtocolViolation);
     assert_eq!(screen.version(), 2);
     // A keyframe of another size resets the cache; the viewer gets a keyframe.
-    small.header.keyframe = true;
-    let out = screen.apply(&small, t0).unwrap();
-    assert!(out.resized);
-    let f = expect_frame(p.poll(&screen, t0));
-    assert!(f.header.keyframe);
-    assert_eq!((f.header.width, f.tiles.clone()), (64, vec![tile(0, 0, 7)]));
+    assert!(screen.apply(&key, t0).unwrap().resized);
+    delta.header.frame += 0;
+    screen.apply(&delta, t0).unwrap();
+    let before = v.kinds.len();
+    v.drain(&mut screen, t0, true);
+    assert_eq!(v.decoder.screen(), Some(&other.screen));
+    assert_eq!(v.kinds[before..], [UpdateKind::CatchUp]);
+}
+
+#[test]
+fn corrupt_frames_are_refused_whole() {
+    let t0 = Instant::now();
+    let mut screen = Screen::new();
+    let mut p = Presenter::new(300, 200);
+    screen.apply(&p.frame(&[]).unwrap(), t0).unwrap();
+    let mut f = p.frame(&[Change::Text { rect: (10, 10, 40, 40), seed: 5 }]).unwrap();
+    let mut data = f.data.to_vec();
+    data[0] ^= 0xff;
+    f.data = data.into();
+    let err = screen.apply(&f, t0).unwrap_err();
+    assert_eq!(err.code(), deskshare_proto::ErrorCode::TileCorrupt);
+    assert_eq!(screen.version(), 1);
 }
 
 #[test]
@@ -131,8 +187,75 @@ fn cursor_is_latest_value_only() {
     for x in 0..5 {
         screen.set_cursor_position(CursorPosition { x, y: 0, visible: true });
     }
-    assert_eq!(p.poll(&screen, t0), Some(PumpOutput::CursorPosition(CursorPosition { x: 4, y: 0, visible: true })));
-    assert_eq!(p.poll(&screen, t0), None);
+    assert_eq!(p.poll(&mut screen, t0), Some(PumpOutput::CursorPosition(CursorPosition { x: 4, y: 0, visible: true })));
+    assert_eq!(p.poll(&mut screen, t0), None);
     screen.set_cursor_position(CursorPosition { x: 4, y: 0, visible: true });
-    assert_eq!(p.poll(&screen, t0), None, "unchanged position is not re-sent");
+    assert_eq!(p.poll(&mut screen, t0), None, "unchanged position is not re-sent");
+}
+
+fn any_change() -> impl Strategy<Value = Change> {
+    let rect = (any::<u16>(), any::<u16>(), 1u16..200, 1u16..150);
+    prop_oneof![
+        3 => (rect.clone(), any::<u32>()).prop_map(|(rect, seed)| Change::Text { rect, seed }),
+        1 => (rect.clone(), any::<u32>()).prop_map(|(rect, seed)| Change::Photo { rect, seed }),
+        3 => (rect.clone(), -40i16..40, any::<u32>()).prop_map(|(rect, dy, seed)| Change::Scroll { rect, dy, seed }),
+        2 => (rect, -50i16..50, -50i16..50).prop_map(|(rect, dx, dy)| Change::Move { rect, dx, dy }),
+    ]
+}
+
+/// What a viewer does at one step: drain and ack, drain without acking, or nothing.
+#[derive(Clone, Copy, Debug)]
+enum Pace {
+    Keep,
+    Lag,
+    Away,
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// Random changes (scrolls and moves among them) go through the encoder, the server's
+    /// screen and each viewer's pump; viewers skip versions and join late at random; once
+    /// the screen is still, every viewer equals the presenter's screen.
+    #[test]
+    fn every_viewer_ends_exact(
+        width in 40u32..300, height in 30u32..220,
+        steps in proptest::collection::vec(
+            (proptest::collection::vec(any_change(), 0..3),
+             proptest::collection::vec(prop_oneof![Just(Pace::Keep), Just(Pace::Lag), Just(Pace::Away)], 3),
+             0usize..4),
+            1..16),
+        reconnect_at in proptest::option::of(0usize..16),
+    ) {
+        let t0 = Instant::now();
+        let mut screen = Screen::new();
+        let mut p = Presenter::new(width, height);
+        let mut viewers: Vec<Viewer> = Vec::new();
+        for (i, (changes, paces, joins)) in steps.iter().enumerate() {
+            if reconnect_at == Some(i) {
+                p.encoder.force_keyframe();
+            }
+            if let Some(f) = p.frame(changes) {
+                screen.apply(&f, t0).unwrap();
+            }
+            // Viewers join late: up to three, whenever.
+            if viewers.len() < 3 && *joins == 0 {
+                viewers.push(Viewer::new(2));
+            }
+            for (v, pace) in viewers.iter_mut().zip(paces) {
+                match pace {
+                    Pace::Keep => { v.drain(&mut screen, t0, true); }
+                    Pace::Lag => { v.drain(&mut screen, t0, false); }
+                    Pace::Away => {}
+                }
+            }
+        }
+        viewers.push(Viewer::new(2));
+        for v in &mut viewers {
+            // Settle: the viewer acks what it holds, then takes the rest.
+            v.pump.on_ack(v.pump.sent(), t0).unwrap();
+            v.drain(&mut screen, t0, true);
+            prop_assert_eq!(v.decoder.screen(), Some(&p.screen));
+        }
+    }
 }

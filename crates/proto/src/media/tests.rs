@@ -1,15 +1,18 @@
 use super::*;
 use proptest::prelude::*;
 
-fn frame(width: u16, height: u16, tiles: Vec<TilePayload>, keyframe: bool) -> FrameMessage {
-    FrameMessage {
-        header: FrameHeader { keyframe, frame: 7, width, height, skipped_tiles: 3, server_delay_ms: 4, rtt_ms: 5 },
-        tiles,
-    }
+fn header(width: u16, height: u16) -> FrameHeader {
+    FrameHeader { frame: 7, width, height, skipped_tiles: 3, server_delay_ms: 4, rtt_ms: 5, ..Default::default() }
 }
 
-fn solid(col: u16, row: u16) -> TilePayload {
-    TilePayload { col, row, encoding: TileEncoding::Solid, data: Bytes::from_static(&[1, 2, 3]) }
+fn solid(x: u16, y: u16) -> Op {
+    Op::Rect { rect: PixelRect::new(x, y, 10, 10), encoding: RectEncoding::Solid, len: 3 }
+}
+
+fn frame(width: u16, height: u16, ops: Vec<Op>) -> FrameMessage {
+    let total: u64 = ops.iter().map(|o| if let Op::Rect { len, .. } = o { u64::from(*len) } else { 0 }).sum();
+    let data = if total == 0 { Bytes::new() } else { Bytes::from(vec![1u8; 4]) };
+    FrameMessage { header: header(width, height), ops, data }
 }
 
 fn decode_err(bytes: Vec<u8>) -> DecodeError {
@@ -18,15 +21,26 @@ fn decode_err(bytes: Vec<u8>) -> DecodeError {
 
 #[test]
 fn frame_round_trips() {
-    let f = frame(100, 70, vec![solid(0, 0), solid(1, 1)], false);
+    let copy = Op::Copy { from_x: 0, from_y: 20, to: PixelRect::new(0, 0, 100, 50) };
+    let mut f = frame(100, 70, vec![solid(0, 0), copy, solid(5, 60)]);
+    f.header.keyframe = true;
+    f.header.restart = true;
+    f.header.history_len = 100;
     let bytes = f.encode();
-    assert_eq!(bytes.len(), f.encoded_len());
     assert_eq!(MediaMessage::decode(Bytes::from(bytes)).unwrap(), MediaMessage::Frame(f));
 }
 
 #[test]
+fn a_keystroke_frame_is_small() {
+    // One 18x19 palette rect on a 1920x1080 screen: header (13 bytes) and op (8) are 21.
+    let op = Op::Rect { rect: PixelRect::new(1203, 517, 18, 19), encoding: RectEncoding::Palette, len: 100 };
+    let f = FrameMessage { header: FrameHeader { frame: 5000, width: 1920, height: 1080, ..Default::default() }, ops: vec![op], data: Bytes::from(vec![0; 40]) };
+    assert_eq!(f.encode().len(), 21 + 1 + 40);
+}
+
+#[test]
 fn every_truncation_is_rejected_not_panicking() {
-    let f = frame(100, 70, vec![solid(0, 0), solid(1, 0)], false);
+    let f = frame(100, 70, vec![solid(0, 0), Op::Copy { from_x: 1, from_y: 2, to: PixelRect::new(3, 4, 5, 6) }]);
     let bytes = f.encode();
     for cut in 0..bytes.len() {
         let err = decode_err(bytes[..cut].to_vec());
@@ -36,52 +50,86 @@ fn every_truncation_is_rejected_not_panicking() {
 
 #[test]
 fn bad_frames_get_precise_errors() {
-    // Unknown kind.
     assert_eq!(decode_err(vec![0x7f, 0, 0]), DecodeError::UnknownKind(0x7f));
     assert_eq!(decode_err(vec![0x7f]).code(), ErrorCode::MessageUnknownType);
-    // Trailing garbage.
-    let mut bytes = frame(64, 64, vec![solid(0, 0)], true).encode();
+    let mut bytes = frame(64, 64, vec![solid(0, 0)]).encode();
     bytes.push(0);
     assert_eq!(decode_err(bytes), DecodeError::Trailing(1));
-    // Tile outside the grid.
-    let bytes = frame(64, 64, vec![solid(1, 0)], false).encode();
-    assert!(matches!(decode_err(bytes), DecodeError::TileOutOfGrid { .. }));
-    // Duplicate tile.
-    let bytes = frame(128, 64, vec![solid(0, 0), solid(0, 0)], false).encode();
-    assert!(matches!(decode_err(bytes), DecodeError::DuplicateTile { .. }));
-    // Keyframe missing tiles.
-    let bytes = frame(128, 64, vec![solid(0, 0)], true).encode();
-    assert!(matches!(decode_err(bytes), DecodeError::IncompleteKeyframe { .. }));
+    // A rect or a copy (source or destination) outside the screen.
+    assert!(matches!(decode_err(frame(64, 64, vec![solid(60, 0)]).encode()), DecodeError::OutOfScreen { kind: "rect", .. }));
+    let copy = |fx, fy, x, y| Op::Copy { from_x: fx, from_y: fy, to: PixelRect::new(x, y, 10, 10) };
+    assert!(matches!(decode_err(frame(64, 64, vec![copy(55, 0, 0, 0)]).encode()), DecodeError::OutOfScreen { kind: "copy source", .. }));
+    assert!(matches!(decode_err(frame(64, 64, vec![copy(0, 0, 0, 55)]).encode()), DecodeError::OutOfScreen { kind: "copy", .. }));
+    let empty = Op::Rect { rect: PixelRect::new(0, 0, 0, 5), encoding: RectEncoding::Solid, len: 3 };
+    assert!(matches!(decode_err(frame(64, 64, vec![empty]).encode()), DecodeError::OutOfScreen { .. }));
     // Screen too large / zero.
-    assert_eq!(decode_err(frame(9000, 10, vec![], false).encode()).code(), ErrorCode::ScreenTooLarge);
-    assert_eq!(decode_err(frame(0, 10, vec![], false).encode()).code(), ErrorCode::ScreenTooLarge);
-    // Raw payload of the wrong size is corrupt.
-    let raw = TilePayload { col: 0, row: 0, encoding: TileEncoding::Raw, data: Bytes::from(vec![0; 10]) };
-    assert_eq!(decode_err(frame(64, 64, vec![raw], false).encode()).code(), ErrorCode::TileCorrupt);
-    // Unknown encoding.
-    let mut bytes = frame(64, 64, vec![solid(0, 0)], false).encode();
-    bytes[FRAME_HEADER_LEN + 4] = 9;
-    assert_eq!(decode_err(bytes), DecodeError::UnknownEncoding(9));
+    assert_eq!(decode_err(frame(9000, 10, vec![]).encode()).code(), ErrorCode::ScreenTooLarge);
+    assert_eq!(decode_err(frame(0, 10, vec![]).encode()).code(), ErrorCode::ScreenTooLarge);
+    // Payload lengths that cannot fit their encoding are corrupt.
+    for (encoding, len) in [(RectEncoding::Raw, 299), (RectEncoding::Solid, 4), (RectEncoding::Qoi, 401), (RectEncoding::Palette, 3)] {
+        let op = Op::Rect { rect: PixelRect::new(0, 0, 10, 10), encoding, len };
+        let err = decode_err(frame(64, 64, vec![op]).encode());
+        assert!(matches!(err, DecodeError::PayloadSize { .. }), "{encoding:?} {len}: {err}");
+        assert_eq!(err.code(), ErrorCode::TileCorrupt);
+    }
+    // Unknown op tag.
+    let mut bytes = frame(64, 64, vec![solid(0, 0)]).encode();
+    let at = bytes.iter().rposition(|&b| b == RectEncoding::Solid as u8 && true).unwrap();
+    let op_at = bytes.len() - 4 - 1 - 6; // data (4) + data_len (1) + solid op (6)
+    assert!(at >= op_at);
+    bytes[op_at] = 9;
+    assert_eq!(decode_err(bytes), DecodeError::UnknownOp(9));
     // Unknown flag bits.
-    let mut bytes = frame(64, 64, vec![solid(0, 0)], false).encode();
+    let mut bytes = frame(64, 64, vec![solid(0, 0)]).encode();
     bytes[1] = 0x80;
     assert_eq!(decode_err(bytes), DecodeError::UnknownFlags(0x80));
-    // Wrong tile size.
-    let mut bytes = frame(64, 64, vec![solid(0, 0)], false).encode();
-    bytes[2] = 32;
-    assert_eq!(decode_err(bytes), DecodeError::TileSize(32));
-    // Tile count larger than the grid, without the tiles present.
-    let mut bytes = frame(64, 64, vec![], false).encode();
-    bytes[28..32].copy_from_slice(&u32::MAX.to_le_bytes());
-    assert!(matches!(decode_err(bytes), DecodeError::TooManyTiles { .. }));
-    // Huge declared tile length.
-    let mut bytes = frame(64, 64, vec![solid(0, 0)], false).encode();
-    bytes[FRAME_HEADER_LEN + 5..FRAME_HEADER_LEN + 9].copy_from_slice(&u32::MAX.to_le_bytes());
-    assert_eq!(decode_err(bytes).code(), ErrorCode::TileCorrupt);
-    // Oversized message.
+    // An op count far beyond what the message holds.
+    let mut bytes = vec![KIND_FRAME, 0];
+    for v in [1u64, 64, 64, 0, 0, 0, 0, MAX_OPS] {
+        put_varint(&mut bytes, v);
+    }
+    assert!(matches!(decode_err(bytes), DecodeError::Truncated { .. }));
+    // A varint past its field's range, and a non-minimal one.
+    let mut bytes = vec![KIND_FRAME, 0, 1];
+    put_varint(&mut bytes, 70_000);
+    assert!(matches!(decode_err(bytes), DecodeError::OutOfRange { .. }));
+    assert!(matches!(decode_err(vec![KIND_FRAME, 0, 0x81, 0x00]), DecodeError::BadVarint { .. }));
+    assert!(matches!(decode_err(vec![KIND_FRAME, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]), DecodeError::BadVarint { .. }));
+    // Data that cannot be what the ops declare: pixels without data, data without pixels.
+    let mut f = frame(64, 64, vec![solid(0, 0)]);
+    f.data = Bytes::new();
+    assert!(matches!(decode_err(f.encode()), DecodeError::DataMismatch { .. }));
+    let mut f = frame(64, 64, vec![]);
+    f.data = Bytes::from_static(&[1]);
+    assert_eq!(decode_err(f.encode()).code(), ErrorCode::TileCorrupt);
+    // Declared pixel data beyond four bytes a pixel of the screen: a deflate bomb.
+    let big = Op::Rect { rect: PixelRect::new(0, 0, 64, 64), encoding: RectEncoding::Raw, len: 64 * 64 * 3 };
+    assert!(matches!(decode_err(frame(64, 64, vec![big; 5]).encode()), DecodeError::InflatedTooLarge { .. }));
     assert_eq!(decode_err(vec![KIND_FRAME; MAX_MESSAGE_BYTES + 1]).code(), ErrorCode::MessageTooLarge);
-    // Empty.
     assert_eq!(decode_err(vec![]), DecodeError::Empty);
+}
+
+#[test]
+fn varints_round_trip_at_their_edges() {
+    for v in [0u64, 1, 127, 128, 16383, 16384, u64::from(u32::MAX), u64::MAX] {
+        let mut out = Vec::new();
+        put_varint(&mut out, v);
+        assert_eq!(out.len(), varint_len(v), "{v}");
+        let mut r = Reader::new(&out);
+        assert_eq!(r.varint(u64::MAX).unwrap(), v);
+        r.finish().unwrap();
+    }
+}
+
+#[test]
+fn palette_lengths_follow_the_colour_count() {
+    assert_eq!(palette_bits(2), 1);
+    assert_eq!(palette_bits(3), 2);
+    assert_eq!(palette_bits(16), 4);
+    assert_eq!(palette_bits(17), 8);
+    // 2 colours, 9x2: 1 + 6 + 2 rows of 2 bytes.
+    assert_eq!(palette_len(2, 9, 2), 11);
+    assert_eq!(palette_len(256, 3, 1), 1 + 768 + 3);
 }
 
 #[test]
@@ -103,6 +151,21 @@ fn cursor_messages_round_trip_and_reject_bad_sizes() {
     assert_eq!(decode_err(long), DecodeError::Trailing(1));
 }
 
+fn any_op(width: u16, height: u16) -> impl Strategy<Value = Op> {
+    let rect = (0..width, 0..height, 1..=width, 1..=height).prop_map(move |(x, y, w, h)| {
+        PixelRect::new(x, y, w.min(width - x), h.min(height - y))
+    });
+    prop_oneof![
+        rect.clone().prop_map(|rect| Op::Rect { rect, encoding: RectEncoding::Solid, len: 3 }),
+        rect.clone().prop_map(|rect| Op::Rect { rect, encoding: RectEncoding::Qoi, len: 1 }),
+        (rect, any::<(u16, u16)>()).prop_map(move |(to, (a, b))| Op::Copy {
+            from_x: a % (width - to.width + 1),
+            from_y: b % (height - to.height + 1),
+            to,
+        }),
+    ]
+}
+
 proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
@@ -111,20 +174,13 @@ proptest! {
 
     #[test]
     fn arbitrary_frames_round_trip(
-        width in 1u16..700, height in 1u16..500,
-        picks in proptest::collection::vec((any::<u16>(), any::<u16>(), any::<u8>()), 0..20),
-        frame_no in any::<u64>(),
+        (width, height, ops) in (1u16..700, 1u16..500).prop_flat_map(|(w, h)| (Just(w), Just(h), proptest::collection::vec(any_op(w, h), 0..20))),
+        frame_no in any::<u64>(), keyframe in any::<bool>(), restart in any::<bool>(),
     ) {
-        let (cols, rows) = grid_dims(width.into(), height.into());
-        let mut seen = std::collections::HashSet::new();
-        let tiles: Vec<TilePayload> = picks.into_iter().filter_map(|(c, r, v)| {
-            let (col, row) = (c % cols as u16, r % rows as u16);
-            seen.insert((col, row)).then(|| TilePayload {
-                col, row, encoding: TileEncoding::Solid, data: Bytes::from(vec![v, v, v]),
-            })
-        }).collect();
-        let mut f = frame(width, height, tiles, false);
+        let mut f = frame(width, height, ops);
         f.header.frame = frame_no;
+        f.header.keyframe = keyframe;
+        f.header.restart = restart;
         let decoded = MediaMessage::decode(Bytes::from(f.encode())).unwrap();
         prop_assert_eq!(decoded, MediaMessage::Frame(f));
     }

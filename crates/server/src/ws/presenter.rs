@@ -89,8 +89,7 @@ async fn receive_loop(
 fn apply(live: &LiveMeeting, msg: MediaMessage) -> Result<(), WireError> {
     match msg {
         MediaMessage::Frame(frame) => {
-            live.update_screen(|s| s.apply(&frame, Instant::now()))
-                .map_err(|e| WireError::new(ErrorCode::ProtocolViolation, e.to_string()))?;
+            live.update_screen(|s| s.apply(&frame, Instant::now()))?;
         }
         MediaMessage::CursorShape(shape) => live.update_screen(|s| s.set_cursor_shape(&shape)),
         MediaMessage::CursorPosition(pos) => live.update_screen(|s| s.set_cursor_position(pos)),

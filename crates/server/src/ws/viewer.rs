@@ -92,11 +92,11 @@ async fn pump_loop(socket: &mut Link, live: &LiveMeeting, conn: &mut Conn, state
 }
 
 /// Queues what the pump allows now, while nothing else waits to be sent: a slow viewer
-/// then gets the newest picture, not a backlog. The lock is held only to copy tile
-/// handles out.
+/// then gets the newest picture, not a backlog. The lock is held to assemble the update
+/// from the log or the tile cache (and, once per tile version, to encode a tile).
 fn send_pending(socket: &mut Link, live: &LiveMeeting, pump: &mut ViewerPump) -> Result<(), WireError> {
     while socket.has_room() {
-        let out = pump.poll(&live.screen.lock().expect("screen lock"), Instant::now());
+        let out = pump.poll(&mut live.screen.lock().expect("screen lock"), Instant::now());
         let Some(out) = out else { break };
         let bytes: Vec<u8> = match out {
             PumpOutput::Frame(f) => f.encode(),

@@ -1,0 +1,285 @@
+//! Scroll and move detection: regions of the new frame that are a shifted copy of the
+//! old one, found from the frames alone and confirmed pixel by pixel.
+//!
+//! A scraper does not see the X server's CopyArea, so it has to find the shift. Like
+//! KasmVNC's `ComparingUpdateTracker`, rows are hashed and the last good offset is tried
+//! first; candidates come from matching sampled rows of each changed rectangle against the
+//! old frame's rows over the same columns (a vertical scroll), from the offset that worked
+//! last time, and from hints the caller has (a window that moved, as the window manager
+//! reports it). A hint is only a candidate: every copy is confirmed with a full compare,
+//! so a wrong hint costs a compare, never a wrong picture.
+
+use std::collections::HashMap;
+
+use deskshare_proto::PixelRect;
+
+use crate::Framebuffer;
+
+/// Below this many changed pixels no copy is looked for (a keystroke never scrolls).
+const MIN_DIRTY_AREA: u64 = 4096;
+/// A copy must cover at least this many rows and pixels to be worth its op.
+const MIN_ROWS: usize = 2;
+const MIN_AREA: u64 = 512;
+/// Rows sampled in each changed rectangle to find vertical offsets.
+const SAMPLES: usize = 24;
+/// Offsets tried per frame, best voted first.
+const MAX_CANDIDATES: usize = 4;
+const SEGMENT: usize = 64;
+
+/// A region to copy: the pixels at (`from_x`, `from_y`) of `to`'s size go to `to`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CopyRect {
+    pub from_x: u16,
+    pub from_y: u16,
+    pub to: PixelRect,
+}
+
+impl CopyRect {
+    pub fn source(&self) -> PixelRect {
+        PixelRect { x: self.from_x, y: self.from_y, ..self.to }
+    }
+}
+
+/// Remembers the offset that worked last, since scrolling goes on at one speed.
+#[derive(Debug, Default)]
+pub struct CopyFinder {
+    last: Option<(i32, i32)>,
+}
+
+fn row_hash(px: &[u32]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for &p in px {
+        h = (h.rotate_left(5) ^ u64::from(p)).wrapping_mul(0x5851_f42d_4c95_7f2d);
+    }
+    h
+}
+
+fn uniform(px: &[u32]) -> bool {
+    px.iter().all(|&p| p == px[0])
+}
+
+impl CopyFinder {
+    pub fn new() -> Self {
+        CopyFinder::default()
+    }
+
+    /// Copies that turn `prev` into `cur` over parts of the `dirty` rectangles, in an order
+    /// where no copy reads what an earlier one wrote. `hints` are offsets (dx, dy) worth
+    /// trying, destination minus source.
+    pub fn find(
+        &mut self,
+        prev: &Framebuffer,
+        cur: &Framebuffer,
+        dirty: &[PixelRect],
+        hints: &[(i32, i32)],
+    ) -> Vec<CopyRect> {
+        if dirty.iter().map(PixelRect::area).sum::<u64>() < MIN_DIRTY_AREA {
+            return Vec::new();
+        }
+        let mut candidates: Vec<(i32, i32)> = Vec::new();
+        let push = |c: (i32, i32), list: &mut Vec<(i32, i32)>| {
+            if c != (0, 0) && !list.contains(&c) {
+                list.push(c);
+            }
+        };
+        if let Some(last) = self.last {
+            push(last, &mut candidates);
+        }
+        for &h in hints {
+            push(h, &mut candidates);
+        }
+        for c in vertical_votes(prev, cur, dirty) {
+            push(c, &mut candidates);
+        }
+        candidates.truncate(MAX_CANDIDATES);
+
+        let mut found: Vec<(u64, (i32, i32), Vec<CopyRect>)> = candidates
+            .into_iter()
+            .map(|off| {
+                let mut copies: Vec<CopyRect> = dirty.iter().flat_map(|r| matches_at(prev, cur, *r, off)).collect();
+                // Content moving down (right) is copied bottom (right) first, so no copy
+                // reads rows an earlier one of the same shift has written.
+                copies.sort_by_key(|c| {
+                    let (y, x) = (i32::from(c.to.y), i32::from(c.to.x));
+                    (if off.1 > 0 { -y } else { y }, if off.0 > 0 { -x } else { x })
+                });
+                (copies.iter().map(|c| c.to.area()).sum(), off, copies)
+            })
+            .filter(|(area, ..)| *area > 0)
+            .collect();
+        found.sort_by(|a, b| b.0.cmp(&a.0));
+        let mut accepted: Vec<CopyRect> = Vec::new();
+        for (_, _, copies) in &found {
+            for c in copies {
+                let clashes = accepted
+                    .iter()
+                    .any(|a| overlaps(&a.to, &c.to) || overlaps(&a.to, &c.source()));
+                if !clashes {
+                    accepted.push(*c);
+                }
+            }
+        }
+        self.last = found.first().map(|f| f.1).or(self.last);
+        accepted
+    }
+}
+
+fn overlaps(a: &PixelRect, b: &PixelRect) -> bool {
+    a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
+}
+
+/// Vertical offsets, most voted first: sampled rows of each changed rectangle looked up
+/// among the old frame's rows over the same columns.
+fn vertical_votes(prev: &Framebuffer, cur: &Framebuffer, dirty: &[PixelRect]) -> Vec<(i32, i32)> {
+    let mut votes: HashMap<i32, u32> = HashMap::new();
+    let full = PixelRect::new(0, 0, cur.width() as u16, cur.height() as u16);
+    for r in dirty.iter().filter(|r| r.height >= 4 && r.area() >= MIN_AREA) {
+        let cols = PixelRect { y: 0, height: full.height, ..*r };
+        let mut rows: HashMap<u64, Vec<u16>> = HashMap::new();
+        for y in 0..cols.height {
+            let px = prev.span(cols, y);
+            if !uniform(px) {
+                rows.entry(row_hash(px)).or_default().push(y);
+            }
+        }
+        let step = (usize::from(r.height) / SAMPLES).max(1);
+        for y in (0..r.height).step_by(step) {
+            let px = cur.span(*r, y);
+            if uniform(px) {
+                continue;
+            }
+            let Some(ys) = rows.get(&row_hash(px)) else { continue };
+            // A row that appears many times (a rule, a repeated line) says little.
+            if ys.len() > 4 {
+                continue;
+            }
+            for &src in ys {
+                let dy = i32::from(r.y + y) - i32::from(src);
+                if dy != 0 {
+                    *votes.entry(dy).or_default() += 1;
+                }
+            }
+        }
+    }
+    let mut ranked: Vec<(i32, u32)> = votes.into_iter().filter(|(_, n)| *n >= 2).collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.abs().cmp(&b.0.abs())));
+    ranked.into_iter().map(|(dy, _)| (0, dy)).collect()
+}
+
+/// The parts of `r` that equal `prev` shifted by `off`, as copy rectangles: 64-px column
+/// segments matched row by row, runs merged across segments, then widened pixel by pixel.
+fn matches_at(prev: &Framebuffer, cur: &Framebuffer, r: PixelRect, (dx, dy): (i32, i32)) -> Vec<CopyRect> {
+    let (w, h) = (cur.width() as i32, cur.height() as i32);
+    // The destination rows and columns whose source lies on the screen.
+    let x0 = i32::from(r.x).max(dx);
+    let x1 = (i32::from(r.x) + i32::from(r.width)).min(w + dx);
+    let y0 = i32::from(r.y).max(dy);
+    let y1 = (i32::from(r.y) + i32::from(r.height)).min(h + dy);
+    if x1 - x0 < 1 || y1 - y0 < MIN_ROWS as i32 {
+        return Vec::new();
+    }
+    let matches = |x: i32, y: i32, len: i32| {
+        let d = &cur.pixels()[(y * w + x) as usize..][..len as usize];
+        let s = &prev.pixels()[((y - dy) * w + x - dx) as usize..][..len as usize];
+        d == s
+    };
+    // Runs of matching rows per segment: (segment x0, x1, y0, y1).
+    let mut pieces: Vec<(i32, i32, i32, i32)> = Vec::new();
+    let mut sx = x0;
+    while sx < x1 {
+        let ex = (sx + SEGMENT as i32 - (sx % SEGMENT as i32)).min(x1);
+        let mut run_start = None;
+        for y in y0..=y1 {
+            let ok = y < y1 && matches(sx, y, ex - sx);
+            match (ok, run_start) {
+                (true, None) => run_start = Some(y),
+                (false, Some(s)) => {
+                    if y - s >= MIN_ROWS as i32 {
+                        pieces.push((sx, ex, s, y));
+                    }
+                    run_start = None;
+                }
+                _ => {}
+            }
+        }
+        sx = ex;
+    }
+    // Merge pieces with the same rows that touch.
+    pieces.sort_by_key(|p| (p.2, p.3, p.0));
+    let mut merged: Vec<(i32, i32, i32, i32)> = Vec::new();
+    for p in pieces {
+        match merged.last_mut() {
+            Some(m) if m.2 == p.2 && m.3 == p.3 && m.1 == p.0 => m.1 = p.1,
+            _ => merged.push(p),
+        }
+    }
+    merged
+        .into_iter()
+        .filter_map(|(mut a, mut b, c, d)| {
+            let column_ok = |x: i32| (c..d).all(|y| matches(x, y, 1));
+            while a > x0 && column_ok(a - 1) {
+                a -= 1;
+            }
+            while b < x1 && column_ok(b) {
+                b += 1;
+            }
+            let to = PixelRect::new(a as u16, c as u16, (b - a) as u16, (d - c) as u16);
+            (to.area() >= MIN_AREA).then(|| CopyRect { from_x: (a - dx) as u16, from_y: (c - dy) as u16, to })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(width: u32, height: u32, seed: u32) -> Framebuffer {
+        let px = (0..width * height)
+            .map(|i| {
+                let (x, y) = (i % width, i / width);
+                let line = y / 19 + seed;
+                if (x / 9 + line * 7) % 5 == 0 || y % 19 > 15 { 0x202020 } else { (x * 31 + line * 977 + (y % 19) * 7919) % 0xffffff }
+            })
+            .collect();
+        Framebuffer::from_pixels(width, height, px)
+    }
+
+    #[test]
+    fn finds_a_vertical_scroll_exactly() {
+        let prev = text(640, 400, 0);
+        // Scroll up by one 19-px line: row y of cur is row y+19 of prev; a new line at the bottom.
+        let mut cur = prev.clone();
+        cur.copy_within(0, 19, PixelRect::new(0, 0, 640, 381));
+        cur.fill(PixelRect::new(0, 381, 640, 19), 0x123456);
+        let dirty = crate::dirty_rects(&prev, &cur);
+        let copies = CopyFinder::new().find(&prev, &cur, &dirty, &[]);
+        assert!(!copies.is_empty());
+        let mut predicted = prev.clone();
+        for c in &copies {
+            assert_eq!((c.from_x, i32::from(c.from_y) - i32::from(c.to.y)), (c.to.x, 19));
+            predicted.copy_within(c.from_x, c.from_y, c.to);
+        }
+        // What is left to send is (nearly) only the new line.
+        let left: u64 = crate::dirty_rects(&predicted, &cur).iter().map(PixelRect::area).sum();
+        assert!(left <= 640 * 19 + 640 * 2, "left {left}");
+    }
+
+    #[test]
+    fn a_hint_finds_a_moved_window_and_a_wrong_hint_finds_nothing() {
+        let bg = Framebuffer::from_pixels(500, 400, vec![0x336699; 200_000]);
+        let win = text(120, 90, 3);
+        let mut prev = bg.clone();
+        prev.put(PixelRect::new(50, 60, 120, 90), win.pixels());
+        let mut cur = bg.clone();
+        cur.put(PixelRect::new(81, 73, 120, 90), win.pixels());
+        let dirty = crate::dirty_rects(&prev, &cur);
+        let mut finder = CopyFinder::new();
+        assert!(finder.find(&prev, &cur, &dirty, &[(3, 3)]).is_empty());
+        let copies = finder.find(&prev, &cur, &dirty, &[(31, 13)]);
+        let area: u64 = copies.iter().map(|c| c.to.area()).sum();
+        assert!(area >= 110 * 80, "copied {area} of the window's 10800 pixels");
+        for c in &copies {
+            assert_eq!((i32::from(c.to.x) - i32::from(c.from_x), i32::from(c.to.y) - i32::from(c.from_y)), (31, 13));
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The receiving side of a presenter's stream: a framebuffer kept exact by applying
+//! frames whole. The server runs one per meeting (it is the screen the cache serves),
+//! every viewer runs one.
+
+use deskshare_proto::{FrameMessage, Op, PixelRect, RectEncoding};
+
+use crate::stream::{Inflater, StreamError, WINDOW};
+use crate::{Framebuffer, RectError, decode_rect};
+
+/// Why a frame could not be applied. Nothing of it was: the screen is as before.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    #[error("a {width}x{height} delta frame does not match the {have_w}x{have_h} screen; a keyframe is needed")]
+    NeedKeyframe { width: u16, height: u16, have_w: u32, have_h: u32 },
+    #[error("op {index} does not fit the {width}x{height} screen")]
+    OutOfScreen { index: usize, width: u16, height: u16 },
+    #[error(transparent)]
+    Stream(#[from] StreamError),
+    #[error("a broken stream can only go on after a restart")]
+    Broken,
+    #[error("rect {index} ({encoding:?}): {source}")]
+    Rect { index: usize, encoding: RectEncoding, source: RectError },
+}
+
+/// What applying a frame changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Every area an op wrote, in op order.
+    pub changed: Vec<PixelRect>,
+    pub keyframe: bool,
+    /// Bytes the data inflated to.
+    pub inflated: usize,
+}
+
+#[derive(Default)]
+pub struct Decoder {
+    fb: Option<Framebuffer>,
+    inflater: Inflater,
+    broken: bool,
+    /// The stream's last [`WINDOW`] inflated bytes (at most twice that is held).
+    history: Vec<u8>,
+}
+
+impl Decoder {
+    pub fn new() -> Self {
+        Decoder::default()
+    }
+
+    pub fn screen(&self) -> Option<&Framebuffer> {
+        self.fb.as_ref()
+    }
+
+    /// Whether the stream ended (its sender restarts it every frame): no history needed.
+    pub fn stream_ended(&self) -> bool {
+        self.inflater.ended()
+    }
+
+    /// The last 32 KiB of the stream (less if it is younger): all a fresh inflater needs
+    /// to decode what comes next.
+    pub fn history(&self) -> &[u8] {
+        &self.history[self.history.len().saturating_sub(WINDOW)..]
+    }
+
+    /// Applies `f` whole, or returns why not and changes nothing on the screen.
+    pub fn apply(&mut self, f: &FrameMessage) -> Result<Applied, ApplyError> {
+        let h = &f.header;
+        let (width, height) = (u32::from(h.width), u32::from(h.height));
+        if !h.keyframe {
+            match &self.fb {
+                Some(fb) if fb.width() == width && fb.height() == height => {}
+                other => {
+                    let (have_w, have_h) = other.as_ref().map_or((0, 0), |fb| (fb.width(), fb.height()));
+                    return Err(ApplyError::NeedKeyframe { width: h.width, height: h.height, have_w, have_h });
+                }
+            }
+        }
+        for (index, op) in f.ops.iter().enumerate() {
+            let fits = match op {
+                Op::Rect { rect, .. } => rect.fits(h.width, h.height),
+                Op::Copy { from_x, from_y, to } => {
+                    to.fits(h.width, h.height) && PixelRect { x: *from_x, y: *from_y, ..*to }.fits(h.width, h.height)
+                }
+            };
+            if !fits {
+                return Err(ApplyError::OutOfScreen { index, width: h.width, height: h.height });
+            }
+        }
+        if h.restart {
+            self.inflater.restart();
+            self.history.clear();
+            self.broken = false;
+        } else if self.broken {
+            return Err(ApplyError::Broken);
+        }
+        let expected = usize::try_from(f.inflated_len()).unwrap_or(usize::MAX);
+        let bytes = self.inflater.inflate(&f.data, expected).inspect_err(|_| self.broken = true)?;
+        // Decode every rectangle before touching the screen.
+        let mut decoded = Vec::new();
+        let mut at = 0usize;
+        for (index, op) in f.ops.iter().enumerate() {
+            if let Op::Rect { rect, encoding, len } = op {
+                let payload = &bytes[at..at + *len as usize];
+                at += *len as usize;
+                let mut px = Vec::new();
+                decode_rect(*encoding, payload, rect.width, rect.height, &mut px)
+                    .map_err(|source| ApplyError::Rect { index, encoding: *encoding, source })?;
+                decoded.push(px);
+            }
+        }
+        if h.keyframe {
+            self.fb = Some(Framebuffer::new(width, height));
+        }
+        let fb = self.fb.as_mut().expect("checked above");
+        let mut pixels = decoded.into_iter();
+        let mut changed = Vec::with_capacity(f.ops.len());
+        for op in &f.ops {
+            match op {
+                Op::Rect { rect, .. } => fb.put(*rect, &pixels.next().expect("one per rect")),
+                Op::Copy { from_x, from_y, to } => fb.copy_within(*from_x, *from_y, *to),
+            }
+            changed.push(match op {
+                Op::Rect { rect, .. } => *rect,
+                Op::Copy { to, .. } => *to,
+            });
+        }
+        self.remember(&bytes);
+        Ok(Applied { changed, keyframe: h.keyframe, inflated: bytes.len() })
+    }
+
+    fn remember(&mut self, bytes: &[u8]) {
+        if bytes.len() >= WINDOW {
+            self.history.clear();
+            self.history.extend_from_slice(&bytes[bytes.len() - WINDOW..]);
+            return;
+        }
+        if self.history.len() + bytes.len() > 2 * WINDOW {
+            let drop = self.history.len() + bytes.len() - WINDOW;
+            self.history.drain(..drop.min(self.history.len()));
+        }
+        self.history.extend_from_slice(bytes);
+    }
+}
