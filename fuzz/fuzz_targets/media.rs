@@ -1,6 +1,7 @@
 //! Binary media messages from the network (a presenter's frames, cursor shape and
-//! position), and what the server does with a frame that decodes: apply it to the tile
-//! cache. Nothing may panic; everything must be refused with a code or accepted.
+//! position), and what the server does with a frame that decodes: apply it to the screen
+//! cache (inflate, decode every rectangle, copy), then serve a late viewer from it.
+//! Nothing may panic; everything must be refused with a code or accepted.
 #![no_main]
 
 use std::time::Instant;
@@ -13,7 +14,10 @@ fuzz_target!(|data: &[u8]| {
     let mut screen = deskshare_fanout::Screen::new();
     match msg {
         MediaMessage::Frame(frame) => {
-            let _ = screen.apply(&frame, Instant::now());
+            if screen.apply(&frame, Instant::now()).is_ok() {
+                let mut viewer = deskshare_fanout::ViewerPump::new(2);
+                let _ = viewer.poll(&mut screen, Instant::now());
+            }
             // What decodes re-encodes to a message that decodes again.
             let again = frame.encode();
             assert!(MediaMessage::decode(bytes::Bytes::from(again)).is_ok());

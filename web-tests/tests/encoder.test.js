@@ -1,16 +1,12 @@
-// The browser presenter's tile encoder, in node: every frame it makes parses with the
-// viewer's parser, decodes with the viewer's decoders to the exact pixels, and a delta
-// carries exactly the tiles that changed.
+// The browser presenter's rectangle encoder, in node: every frame it makes parses with
+// the viewer's parser and decodes with the viewer's decoder to the exact pixels, and a
+// delta carries exactly the rectangles that changed.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { TileEncoder } from "../../web/app/encoders/tiles.js";
-import { parseFrame, TILE_SIZE, ENCODING_SOLID, ENCODING_RAW, ENCODING_QOI } from "../../web/app/protocol.js";
-import { decodeSolid } from "../../web/app/decoders/solid.js";
-import { decodeRaw } from "../../web/app/decoders/raw.js";
-import { decodeQoi } from "../../web/app/decoders/qoi.js";
-
-const DECODERS = { [ENCODING_SOLID]: decodeSolid, [ENCODING_RAW]: decodeRaw, [ENCODING_QOI]: decodeQoi };
+import { RectEncoder, dirtyRects } from "../../web/app/encoders/rects.js";
+import { parseFrame, ENCODING_SOLID, ENCODING_RAW, ENCODING_QOI, ENCODING_PALETTE } from "../../web/app/protocol.js";
+import { ScreenDecoder } from "../../web/app/decoders/screen.js";
 
 /** A deterministic picture: flat areas, a gradient, text-like strokes and noise. */
 function picture(width, height, seed) {
@@ -31,58 +27,56 @@ function picture(width, height, seed) {
   return rgba;
 }
 
-/** Applies a frame message to `screen` (RGBA) with the viewer's own code. */
-function apply(buffer, screen, width) {
-  const f = parseFrame(buffer);
-  for (const t of f.tiles) {
-    const x0 = t.col * TILE_SIZE, y0 = t.row * TILE_SIZE;
-    const w = Math.min(TILE_SIZE, f.width - x0), h = Math.min(TILE_SIZE, f.height - y0);
-    const out = new Uint8ClampedArray(w * h * 4);
-    DECODERS[t.encoding](t.data, out);
-    for (let y = 0; y < h; y++) screen.set(out.subarray(y * w * 4, (y + 1) * w * 4), ((y0 + y) * width + x0) * 4);
-  }
-  return f;
-}
+const painted = (f) => f.ops.map((o) => [o.rect.x, o.rect.y, o.rect.width, o.rect.height]);
 
-test("keyframe and deltas decode to the exact pixels", () => {
+test("keyframe and deltas decode to the exact pixels", async () => {
   const [width, height] = [333, 250]; // not tile multiples: edge tiles are cut
-  const enc = new TileEncoder();
-  const screen = new Uint8ClampedArray(width * height * 4);
+  const enc = new RectEncoder();
+  const viewer = new ScreenDecoder();
   const first = picture(width, height, 1);
-  const key = enc.encode(first, width, height);
+  const key = await enc.encode(first, width, height);
   assert.ok(key);
-  const f = apply(key.buffer, screen, width);
+  const f = parseFrame(key.buffer);
+  viewer.apply(f);
   assert.equal(f.keyframe, true);
-  assert.equal(f.tiles.length, Math.ceil(width / 64) * Math.ceil(height / 64));
-  assert.deepEqual(new Set(f.tiles.map((t) => t.encoding)), new Set([ENCODING_SOLID, ENCODING_QOI, ENCODING_RAW]));
-  assert.deepEqual(screen, first);
+  assert.equal(f.restart, true, "every browser frame is its own deflate stream");
+  assert.equal(f.ops.length, Math.ceil(width / 64) * Math.ceil(height / 64));
+  assert.deepEqual(new Set(f.ops.map((o) => o.encoding)), new Set([ENCODING_SOLID, ENCODING_PALETTE, ENCODING_QOI, ENCODING_RAW]));
+  assert.deepEqual(viewer.pixels, first);
 
   // Nothing changed: nothing to send.
-  assert.equal(enc.encode(first.slice(), width, height), null);
+  assert.equal(await enc.encode(first.slice(), width, height), null);
 
-  // One pixel in tile (2,1) and one in the cut corner tile (5,3) change.
+  // A 9x19 glyph cell and one pixel in the cut corner change: two exact rectangles.
   const second = first.slice();
-  second.set([255, 0, 0, 255], (70 * width + 130) * 4);
+  for (let y = 70; y < 89; y++) for (let x = 130; x < 139; x++) second.set([255, 0, 0, 255], (y * width + x) * 4);
   second.set([0, 0, 255, 255], (249 * width + 332) * 4);
-  const delta = enc.encode(second, width, height);
-  assert.ok(delta);
-  const d = apply(delta.buffer, screen, width);
+  const delta = await enc.encode(second, width, height);
+  const d = parseFrame(delta.buffer);
+  viewer.apply(d);
   assert.equal(d.keyframe, false);
   assert.equal(d.frame, 2);
-  assert.deepEqual(d.tiles.map((t) => [t.col, t.row]), [[2, 1], [5, 3]]);
-  assert.deepEqual(screen, second);
+  assert.deepEqual(painted(d), [[130, 70, 9, 19], [332, 249, 1, 1]]);
+  assert.deepEqual(viewer.pixels, second);
 
   // A new size needs a keyframe; so does a reconnect.
   const small = picture(100, 60, 2);
-  const resized = enc.encode(small, 100, 60);
-  assert.equal(parseFrame(resized.buffer).keyframe, true);
+  assert.equal(parseFrame((await enc.encode(small, 100, 60)).buffer).keyframe, true);
   enc.forceKeyframe();
-  assert.equal(parseFrame(enc.encode(small, 100, 60).buffer).tiles.length, 2);
+  assert.equal(parseFrame((await enc.encode(small, 100, 60)).buffer).ops.length, 2);
 });
 
-test("bad sizes are refused with a clear error", () => {
-  const enc = new TileEncoder();
-  assert.throws(() => enc.encode(new Uint8ClampedArray(4), 0, 1), RangeError);
-  assert.throws(() => enc.encode(new Uint8ClampedArray(16), 2, 3), /does not match/);
-  assert.throws(() => enc.encode(new Uint8ClampedArray(4 * 9000), 9000, 1), /outside/);
+test("dirty rectangles merge a line across tiles into one", () => {
+  const [w, h] = [300, 200];
+  const a = new Uint32Array(w * h), b = new Uint32Array(w * h);
+  for (let y = 60; y < 70; y++) for (let x = 3; x < 293; x++) b[y * w + x] = 7;
+  assert.deepEqual(dirtyRects(a, b, w, h), [{ x: 3, y: 60, width: 290, height: 10 }]);
+  assert.deepEqual(dirtyRects(a, a, w, h), []);
+});
+
+test("bad sizes are refused with a clear error", async () => {
+  const enc = new RectEncoder();
+  await assert.rejects(enc.encode(new Uint8ClampedArray(4), 0, 1), RangeError);
+  await assert.rejects(enc.encode(new Uint8ClampedArray(16), 2, 3), /does not match/);
+  await assert.rejects(enc.encode(new Uint8ClampedArray(4 * 9000), 9000, 1), /outside/);
 });

@@ -3,7 +3,7 @@
 // when the page says the socket has room, always the newest picture, so a slow link
 // lowers the frame rate instead of building a queue.
 
-import { TileEncoder } from "./encoders/tiles.js";
+import { RectEncoder } from "./encoders/rects.js";
 
 /** Most pictures encoded per second. */
 const MAX_FPS = 15;
@@ -13,7 +13,7 @@ const post = /** @type {(msg: any, transfer?: Transferable[]) => void} */ (
   /** @type {any} */ (self).postMessage.bind(self)
 );
 
-const encoder = new TileEncoder();
+const encoder = new RectEncoder();
 /** @type {OffscreenCanvas | null} */
 let canvas = null;
 /** @type {OffscreenCanvasRenderingContext2D | null} */
@@ -31,8 +31,11 @@ function offer(picture) {
   pump();
 }
 
-function pump() {
-  if (!pending || !ready || paused) return;
+/** An encode is under way (compression is asynchronous). */
+let busy = false;
+
+async function pump() {
+  if (!pending || !ready || paused || busy) return;
   const wait = lastEncoded + 1000 / MAX_FPS - performance.now();
   if (wait > 0) {
     setTimeout(pump, wait);
@@ -40,6 +43,7 @@ function pump() {
   }
   const picture = pending;
   pending = null;
+  busy = true;
   try {
     const width = "displayWidth" in picture ? picture.displayWidth : picture.width;
     const height = "displayHeight" in picture ? picture.displayHeight : picture.height;
@@ -51,7 +55,7 @@ function pump() {
     c.drawImage(picture, 0, 0);
     const image = c.getImageData(0, 0, width, height);
     lastEncoded = performance.now();
-    const out = encoder.encode(image.data, width, height);
+    const out = await encoder.encode(image.data, width, height);
     if (out) {
       ready = false;
       post({ type: "encoded", ...out }, [out.buffer]);
@@ -59,8 +63,10 @@ function pump() {
   } catch (e) {
     post({ type: "error", code: "SCREEN_TOO_LARGE", message: String(/** @type {any} */ (e)?.message || e) });
   } finally {
+    busy = false;
     picture.close();
   }
+  pump();
 }
 
 /** Reads a track's frames as they come (Chrome's MediaStreamTrackProcessor). @param {ReadableStream<VideoFrame>} stream */

@@ -1,18 +1,23 @@
 // Wire format, browser side: mirrors crates/proto (see docs/PROTOCOL.md).
-// Binary messages are little-endian; the first byte is the kind.
+// The first byte of a binary message is its kind; a frame's numbers are LEB128 varints,
+// cursor messages are fixed little-endian fields.
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+/** Edge of the server's cache tiles; frames carry exact rectangles. */
 export const TILE_SIZE = 64;
 export const KIND_FRAME = 0x01;
 export const KIND_CURSOR_SHAPE = 0x02;
 export const KIND_CURSOR_POSITION = 0x03;
 export const FLAG_KEYFRAME = 0x01;
-export const FRAME_HEADER_LEN = 32;
-export const TILE_HEADER_LEN = 9;
+export const FLAG_RESTART = 0x02;
 export const ENCODING_SOLID = 0;
 export const ENCODING_RAW = 1;
 export const ENCODING_QOI = 2;
+export const ENCODING_PALETTE = 3;
+export const OP_COPY = 0x10;
 export const MAX_SCREEN_EDGE = 8192;
+export const MAX_OPS = 1 << 20;
+export const MAX_HISTORY = 32768;
 
 /** A protocol error with its stable code (docs/ERRORS.md). */
 export class ProtocolError extends Error {
@@ -24,59 +29,111 @@ export class ProtocolError extends Error {
 }
 
 /**
- * @typedef {{col: number, row: number, encoding: number, data: Uint8Array}} Tile
- * @typedef {{keyframe: boolean, frame: number, width: number, height: number,
- *   skippedTiles: number, serverDelayMs: number, rttMs: number, tiles: Tile[]}} Frame
+ * @typedef {{x: number, y: number, width: number, height: number}} PixelRect
+ * @typedef {{op: "rect", rect: PixelRect, encoding: number, len: number}
+ *   | {op: "copy", fromX: number, fromY: number, rect: PixelRect}} Op
+ * @typedef {{keyframe: boolean, restart: boolean, frame: number, width: number, height: number,
+ *   skippedTiles: number, serverDelayMs: number, rttMs: number, historyLen: number,
+ *   ops: Op[], data: Uint8Array}} Frame
  */
 
+/** Bits a palette index takes with `n` colours. @param {number} n */
+export const paletteBits = (n) => (n <= 2 ? 1 : n <= 4 ? 2 : n <= 16 ? 4 : 8);
+
+/** Exact PALETTE payload length. @param {number} n @param {number} w @param {number} h */
+export const paletteLen = (n, w, h) => 1 + 3 * n + Math.ceil((w * paletteBits(n)) / 8) * h;
+
 /**
- * Parses a frame message, checking every length like the Rust decoder does.
+ * Whether `len` can be the payload of a `w`×`h` rectangle in `encoding` (as the Rust side).
+ * @param {number} encoding @param {number} len @param {number} w @param {number} h
+ */
+export function payloadLenOk(encoding, len, w, h) {
+  const px = w * h;
+  if (encoding === ENCODING_SOLID) return len === 3;
+  if (encoding === ENCODING_RAW) return len === px * 3;
+  if (encoding === ENCODING_QOI) return len >= 1 && len <= px * 4;
+  if (encoding === ENCODING_PALETTE) return len >= paletteLen(1, w, h) && len <= paletteLen(256, w, h);
+  return false;
+}
+
+/**
+ * Parses a frame message (docs/PROTOCOL.md, "FRAME"), checking every length and bound
+ * like the Rust decoder does.
  * @param {ArrayBuffer} buf
  * @returns {Frame}
  */
 export function parseFrame(buf) {
-  const v = new DataView(buf);
+  const bytes = new Uint8Array(buf);
   const bad = (/** @type {string} */ why) => new ProtocolError("MESSAGE_MALFORMED", why);
-  if (buf.byteLength < FRAME_HEADER_LEN) throw bad("frame header truncated");
-  if (v.getUint8(0) !== KIND_FRAME) throw bad("not a frame");
-  const flags = v.getUint8(1);
-  if (flags & ~FLAG_KEYFRAME) throw bad("unknown frame flags");
-  if (v.getUint16(2, true) !== TILE_SIZE) throw bad("unexpected tile size");
-  const frame = Number(v.getBigUint64(4, true));
-  const width = v.getUint16(12, true);
-  const height = v.getUint16(14, true);
+  let pos = 0;
+  const u8 = () => {
+    if (pos >= bytes.length) throw bad("frame truncated");
+    return bytes[pos++];
+  };
+  /** An LEB128 number of at most `max` (minimal form, at most 2^53). @param {number} max */
+  const varint = (max) => {
+    let v = 0, mul = 1;
+    for (let i = 0; i < 8; i++) {
+      const b = u8();
+      v += (b & 0x7f) * mul;
+      if (!(b & 0x80)) {
+        if (i > 0 && b === 0) throw bad("non-minimal varint");
+        if (v > max) throw bad(`value ${v} exceeds ${max}`);
+        return v;
+      }
+      mul *= 128;
+    }
+    throw bad("varint too long");
+  };
+  if (u8() !== KIND_FRAME) throw bad("not a frame");
+  const flags = u8();
+  if (flags & ~(FLAG_KEYFRAME | FLAG_RESTART)) throw bad("unknown frame flags");
+  const frame = varint(Number.MAX_SAFE_INTEGER);
+  const width = varint(0xffff), height = varint(0xffff);
   if (width < 1 || height < 1 || width > MAX_SCREEN_EDGE || height > MAX_SCREEN_EDGE) {
     throw new ProtocolError("SCREEN_TOO_LARGE", `screen ${width}x${height}`);
   }
-  const cols = Math.ceil(width / TILE_SIZE);
-  const rows = Math.ceil(height / TILE_SIZE);
-  const count = v.getUint32(28, true);
-  if (count > cols * rows) throw bad("more tiles than the screen has");
-  /** @type {Tile[]} */
-  const tiles = [];
-  let pos = FRAME_HEADER_LEN;
+  const U32 = 0xffffffff;
+  const skippedTiles = varint(U32), serverDelayMs = varint(U32), rttMs = varint(U32);
+  const historyLen = varint(MAX_HISTORY);
+  const count = varint(MAX_OPS);
+  const maxInflated = width * height * 4 + MAX_HISTORY;
+  let total = historyLen;
+  const rect = () => ({ x: varint(0xffff), y: varint(0xffff), width: varint(0xffff), height: varint(0xffff) });
+  const fits = (/** @type {PixelRect} */ r) =>
+    r.width > 0 && r.height > 0 && r.x + r.width <= width && r.y + r.height <= height;
+  /** @type {Op[]} */
+  const ops = [];
   for (let i = 0; i < count; i++) {
-    if (pos + TILE_HEADER_LEN > buf.byteLength) throw bad("tile header truncated");
-    const col = v.getUint16(pos, true);
-    const row = v.getUint16(pos + 2, true);
-    const encoding = v.getUint8(pos + 4);
-    const len = v.getUint32(pos + 5, true);
-    pos += TILE_HEADER_LEN;
-    if (col >= cols || row >= rows) throw bad("tile outside the screen");
-    if (pos + len > buf.byteLength) throw bad("tile payload truncated");
-    tiles.push({ col, row, encoding, data: new Uint8Array(buf, pos, len) });
-    pos += len;
+    const tag = u8();
+    if (tag === OP_COPY) {
+      const fromX = varint(0xffff), fromY = varint(0xffff);
+      const r = rect();
+      if (!fits(r) || !fits({ ...r, x: fromX, y: fromY })) throw bad("copy outside the screen");
+      ops.push({ op: "copy", fromX, fromY, rect: r });
+    } else if (tag <= ENCODING_PALETTE) {
+      const r = rect();
+      if (!fits(r)) throw bad("rect outside the screen");
+      const len = varint(U32);
+      if (!payloadLenOk(tag, len, r.width, r.height)) {
+        throw new ProtocolError("TILE_CORRUPT", `payload of ${len} bytes cannot encode a ${r.width}x${r.height} rect`);
+      }
+      total += len;
+      if (total > maxInflated) throw new ProtocolError("TILE_CORRUPT", "pixel data larger than the screen allows");
+      ops.push({ op: "rect", rect: r, encoding: tag, len });
+    } else {
+      throw bad(`unknown op ${tag}`);
+    }
   }
-  if (pos !== buf.byteLength) throw bad("trailing bytes");
+  const dataLen = varint(bytes.length);
+  if (pos + dataLen !== bytes.length) throw bad(pos + dataLen > bytes.length ? "data truncated" : "trailing bytes");
+  if ((total === 0) !== (dataLen === 0)) throw new ProtocolError("TILE_CORRUPT", "data does not match the ops");
   return {
     keyframe: (flags & FLAG_KEYFRAME) !== 0,
-    frame,
-    width,
-    height,
-    skippedTiles: v.getUint32(16, true),
-    serverDelayMs: v.getUint32(20, true),
-    rttMs: v.getUint32(24, true),
-    tiles,
+    restart: (flags & FLAG_RESTART) !== 0,
+    frame, width, height, skippedTiles, serverDelayMs, rttMs, historyLen,
+    ops,
+    data: bytes.subarray(pos, pos + dataLen),
   };
 }
 

@@ -1,10 +1,9 @@
-// Render worker: owns the screen canvas (an OffscreenCanvas), decodes each frame's tiles
-// and draws them within one task, so a viewer never sees half a frame.
+// Render worker: owns the screen canvas (an OffscreenCanvas), applies each frame to its
+// picture (decoders/screen.js) and puts the changed areas on the canvas within one task,
+// so a viewer never sees half a frame.
 
-import { parseFrame, TILE_SIZE, ENCODING_SOLID, ENCODING_RAW, ENCODING_QOI, ProtocolError } from "./protocol.js";
-import { decodeSolid } from "./decoders/solid.js";
-import { decodeRaw } from "./decoders/raw.js";
-import { decodeQoi } from "./decoders/qoi.js";
+import { parseFrame, ProtocolError } from "./protocol.js";
+import { ScreenDecoder } from "./decoders/screen.js";
 
 /** The worker's postMessage (the DOM typings describe `self` as a Window). */
 const post = /** @type {(msg: any, transfer?: Transferable[]) => void} */ (
@@ -15,58 +14,35 @@ const post = /** @type {(msg: any, transfer?: Transferable[]) => void} */ (
 let canvas = null;
 /** @type {OffscreenCanvasRenderingContext2D | null} */
 let ctx = null;
-
-const DECODERS = {
-  [ENCODING_SOLID]: decodeSolid,
-  [ENCODING_RAW]: decodeRaw,
-  [ENCODING_QOI]: decodeQoi,
-};
-
-/** Reusable tile buffers by pixel size (edge tiles are smaller). */
-/** @type {Map<string, ImageData>} */
-const tileImages = new Map();
-
-/** @param {number} w @param {number} h */
-function tileImage(w, h) {
-  const key = `${w}x${h}`;
-  let img = tileImages.get(key);
-  if (!img) {
-    img = new ImageData(w, h);
-    tileImages.set(key, img);
-  }
-  return img;
-}
+const screen = new ScreenDecoder();
+/** The picture as an ImageData (shares the decoder's pixels). @type {ImageData | null} */
+let image = null;
 
 /** @param {ArrayBuffer} buf */
 function drawFrame(buf) {
   if (!canvas || !ctx) return;
   const f = parseFrame(buf);
-  const resized = canvas.width !== f.width || canvas.height !== f.height;
-  if (resized && !f.keyframe) throw new ProtocolError("PROTOCOL_VIOLATION", "delta frame for another screen size");
-  // Decode every tile before drawing any, so a corrupt tile leaves the screen untouched.
-  const decoded = f.tiles.map((t) => {
-    const w = Math.min(TILE_SIZE, f.width - t.col * TILE_SIZE);
-    const h = Math.min(TILE_SIZE, f.height - t.row * TILE_SIZE);
-    const decode = DECODERS[/** @type {0|1|2} */ (t.encoding)];
-    if (!decode) throw new ProtocolError("MESSAGE_MALFORMED", `unknown tile encoding ${t.encoding}`);
-    const out = new Uint8ClampedArray(w * h * 4);
-    try {
-      decode(t.data, out);
-    } catch (e) {
-      throw new ProtocolError("TILE_CORRUPT", `tile ${t.col},${t.row}: ${/** @type {Error} */ (e).message}`);
+  const changed = screen.apply(f);
+  if (!image || image.data !== screen.pixels) {
+    image = new ImageData(screen.pixels, screen.width, screen.height);
+  }
+  if (canvas.width !== screen.width || canvas.height !== screen.height) {
+    canvas.width = screen.width;
+    canvas.height = screen.height;
+  }
+  if (f.keyframe) {
+    ctx.putImageData(image, 0, 0);
+  } else {
+    // One put of the changed areas' bounding box: fewer, larger puts are cheaper than
+    // one per rectangle, and copies move areas the box covers anyway.
+    let x0 = Infinity, y0 = Infinity, x1 = 0, y1 = 0;
+    for (const r of changed) {
+      x0 = Math.min(x0, r.x); y0 = Math.min(y0, r.y);
+      x1 = Math.max(x1, r.x + r.width); y1 = Math.max(y1, r.y + r.height);
     }
-    return { t, w, h, out };
-  });
-  if (resized) {
-    canvas.width = f.width;
-    canvas.height = f.height;
+    if (x1 > x0) ctx.putImageData(image, 0, 0, x0, y0, x1 - x0, y1 - y0);
   }
-  for (const { t, w, h, out } of decoded) {
-    const img = tileImage(w, h);
-    img.data.set(out);
-    ctx.putImageData(img, t.col * TILE_SIZE, t.row * TILE_SIZE);
-  }
-  return f;
+  return { f, rects: f.ops.filter((o) => o.op === "rect").length, copies: f.ops.filter((o) => o.op === "copy").length };
 }
 
 self.onmessage = (/** @type {MessageEvent} */ ev) => {
@@ -76,11 +52,13 @@ self.onmessage = (/** @type {MessageEvent} */ ev) => {
     ctx = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas?.getContext("2d", { alpha: false }));
   } else if (msg.type === "frame") {
     try {
-      const f = drawFrame(msg.buffer);
-      if (f) {
+      const bytes = msg.buffer.byteLength;
+      const drawn = drawFrame(msg.buffer);
+      if (drawn) {
+        const { f, rects, copies } = drawn;
         post({
-          type: "drawn", frame: f.frame, width: f.width, height: f.height, tiles: f.tiles.length,
-          bytes: msg.buffer.byteLength, skippedTiles: f.skippedTiles, latencyMs: f.serverDelayMs + f.rttMs / 2,
+          type: "drawn", frame: f.frame, width: f.width, height: f.height, tiles: rects, copies,
+          bytes, skippedTiles: f.skippedTiles, latencyMs: f.serverDelayMs + f.rttMs / 2,
         });
       }
     } catch (e) {

@@ -52,7 +52,9 @@ impl Deflater {
         }
         let mut out = Vec::with_capacity(input.len() / 2 + 64);
         compress_all(&mut self.inner, input, &mut out);
-        debug_assert!(out.ends_with(&SYNC_TRAILER));
+        // `compress_all` completes the flush, whatever the input (not input-driven: a
+        // failure here is a bug in this file, and a corrupt stream would be worse).
+        assert!(out.ends_with(&SYNC_TRAILER), "a sync flush ends with an empty stored block");
         out.truncate(out.len() - SYNC_TRAILER.len());
         out
     }
@@ -70,19 +72,28 @@ pub fn standalone_unit(input: &[u8], level: u32) -> Vec<u8> {
 }
 
 fn compress_all(c: &mut Compress, input: &[u8], out: &mut Vec<u8>) {
+    // Room for the worst case (stored blocks: 5 bytes per 16 KiB, plus the flush) up front,
+    // so one call consumes everything and completes its flush.
+    out.reserve(input.len() + input.len() / 1024 + 1024);
     let start_in = c.total_in();
-    loop {
-        if out.capacity() - out.len() < 64 {
-            out.reserve(out.capacity().max(256));
+    // An in-memory compressor only fails on misuse; nothing here can misuse it.
+    let mut sync = |c: &mut Compress, input: &[u8], out: &mut Vec<u8>| {
+        if out.capacity() - out.len() < 1024 {
+            out.reserve(out.capacity().max(4096));
         }
+        c.compress_vec(input, out, FlushCompress::Sync).expect("deflate of a buffer");
+    };
+    while ((c.total_in() - start_in) as usize) < input.len() {
         let consumed = (c.total_in() - start_in) as usize;
-        // An in-memory compressor only fails on misuse; nothing here can misuse it.
-        c.compress_vec(&input[consumed..], out, FlushCompress::Sync).expect("deflate of a buffer");
-        // zlib's rule: the flush is complete once all input is in and a call returned
-        // with output space to spare.
-        if (c.total_in() - start_in) as usize == input.len() && out.len() < out.capacity() {
+        sync(c, &input[consumed..], out);
+    }
+    // Should the flush still be incomplete, another one completes it (an empty stored
+    // block more in the stream costs nothing but its five bytes).
+    for _ in 0..16 {
+        if out.ends_with(&SYNC_TRAILER) && out.len() < out.capacity() {
             break;
         }
+        sync(c, &[], out);
     }
 }
 
@@ -177,6 +188,26 @@ mod tests {
         assert_eq!(i.inflate(&s2, a.len()).unwrap(), a);
         // The second segment alone does not decode to the text in a fresh stream.
         assert_ne!(Inflater::default().inflate(&s2, a.len()).ok(), Some(a.clone()));
+    }
+
+    #[test]
+    fn every_segment_is_complete_whatever_its_size() {
+        // Incompressible and compressible inputs of many sizes through one stream: each
+        // segment decodes on its own given the ones before (miniz can stop a flush early;
+        // the compressor must finish it).
+        let (mut d, mut i) = (Deflater::new(6), Inflater::default());
+        let mut s = 7u64;
+        for n in [1usize, 3, 100, 4095, 65_536, 91_457, 300_001, 17] {
+            let input: Vec<u8> = (0..n)
+                .map(|k| {
+                    s ^= s << 13;
+                    s ^= s >> 7;
+                    s ^= s << 17;
+                    if k % 3 == 0 { s as u8 } else { (s % 5) as u8 }
+                })
+                .collect();
+            assert_eq!(i.inflate(&d.segment(&input), n).unwrap(), input, "{n} bytes");
+        }
     }
 
     #[test]

@@ -30,6 +30,9 @@ web_files!(
     "app/decoders/solid.js",
     "app/decoders/raw.js",
     "app/decoders/qoi.js",
+    "app/decoders/palette.js",
+    "app/decoders/inflate.js",
+    "app/decoders/screen.js",
     "app/control.js",
     "app/keys.js",
     "app/roster.js",
@@ -40,7 +43,8 @@ web_files!(
     "app/present.js",
     "app/encode-worker.js",
     "app/encoders/qoi.js",
-    "app/encoders/tiles.js",
+    "app/encoders/palette.js",
+    "app/encoders/rects.js",
     "app/icon.svg",
 );
 

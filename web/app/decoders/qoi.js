@@ -1,5 +1,5 @@
-// QOI tile: a QOI op stream of RGB pixels without header or end marker, starting from
-// opaque black; the tile size says how many pixels to expect. Mirrors crates/codec/src/qoi.rs.
+// QOI rectangle: a QOI op stream of RGB pixels without header or end marker, starting from
+// opaque black; the rectangle size says how many pixels to expect. Mirrors crates/codec/src/qoi.rs.
 
 const OP_RGB = 0xfe;
 const OP_RGBA = 0xff;
@@ -7,8 +7,9 @@ const OP_RGBA = 0xff;
 /**
  * @param {Uint8Array} data
  * @param {Uint8ClampedArray} out RGBA, width*height*4
+ * @param {number} [_w] @param {number} [_h] (the size is out's)
  */
-export function decodeQoi(data, out) {
+export function decodeQoi(data, out, _w, _h) {
   const index = new Uint8Array(64 * 3);
   let r = 0, g = 0, b = 0;
   let i = 0;
@@ -41,7 +42,7 @@ export function decodeQoi(data, out) {
         b = (b + dg - 8 + (b2 & 0x0f)) & 0xff;
       } else {
         const run = (op & 0x3f) + 1;
-        if (o + run * 4 > end) throw new RangeError("qoi run past the tile");
+        if (o + run * 4 > end) throw new RangeError("qoi run past the rectangle");
         for (let n = 0; n < run; n++, o += 4) {
           out[o] = r; out[o + 1] = g; out[o + 2] = b; out[o + 3] = 255;
         }

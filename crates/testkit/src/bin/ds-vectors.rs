@@ -1,0 +1,134 @@
+//! `ds-vectors OUT_DIR`: writes test vectors for the browser's decoders, made by the Rust
+//! encoder and the server's screen cache, so both sides are checked against one another.
+//!
+//! Each scenario is a folder of frame messages (`0001.bin`, …, in the order a viewer gets
+//! them) and `final.rgb` (the screen they must end at, RGB) with `size` (`WxH`):
+//! `live` is the presenter's own stream (rectangles, copies for scrolls and moved
+//! windows); `lagging` is what a viewer that acks late gets from the server (merged
+//! replays and catch-ups); `late` is a late joiner's catch-up, then the live frames.
+use std::path::Path;
+use std::time::Instant;
+
+use deskshare_codec::synthetic::{Change, apply_change, paint};
+use deskshare_codec::{Decoder, Encoder, Framebuffer};
+use deskshare_fanout::{PumpOutput, Screen, ViewerPump};
+use deskshare_proto::{MediaMessage, PixelRect};
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 16) as u32
+    }
+}
+
+fn change(rng: &mut Rng) -> Change {
+    let rect = (rng.next() as u16, rng.next() as u16, 1 + (rng.next() % 200) as u16, 1 + (rng.next() % 150) as u16);
+    match rng.next() % 9 {
+        0..=2 => Change::Text { rect, seed: rng.next() },
+        3 => Change::Photo { rect, seed: rng.next() },
+        4..=6 => Change::Scroll { rect, dy: (rng.next() % 80) as i16 - 40, seed: rng.next() },
+        _ => Change::Move { rect, dx: (rng.next() % 100) as i16 - 50, dy: (rng.next() % 100) as i16 - 50 },
+    }
+}
+
+struct Out {
+    dir: std::path::PathBuf,
+    n: usize,
+    check: Decoder,
+}
+
+impl Out {
+    fn new(root: &Path, name: &str) -> Self {
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        Out { dir, n: 0, check: Decoder::new() }
+    }
+    fn frame(&mut self, bytes: Vec<u8>) {
+        let MediaMessage::Frame(f) = MediaMessage::decode(bytes.clone().into()).unwrap() else { panic!() };
+        self.check.apply(&f).expect("the vector decodes in Rust");
+        self.n += 1;
+        std::fs::write(self.dir.join(format!("{:04}.bin", self.n)), bytes).unwrap();
+    }
+    fn finish(self, screen: &Framebuffer) {
+        assert_eq!(self.check.screen(), Some(screen), "{}: the Rust decoder ends exact", self.dir.display());
+        std::fs::write(self.dir.join("final.rgb"), screen.to_rgb()).unwrap();
+        std::fs::write(self.dir.join("size"), format!("{}x{}", screen.width(), screen.height())).unwrap();
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    assert_eq!(args.len(), 2, "usage: ds-vectors OUT_DIR");
+    let root = Path::new(&args[1]);
+    let (width, height) = (333u32, 250u32);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut screen = Framebuffer::new(width, height);
+    paint(&mut screen, PixelRect::new(0, 0, width as u16, height as u16), 11, 6);
+    let mut encoder = Encoder::new(6);
+    let mut frames = Vec::new();
+    for step in 0..60 {
+        let mut hints = Vec::new();
+        for _ in 0..1 + rng.next() % 3 {
+            let c = change(&mut rng);
+            if let Change::Move { dx, dy, .. } = c {
+                hints.push((i32::from(dx), i32::from(dy)));
+            }
+            apply_change(&mut screen, &c);
+        }
+        // Scrolls of the whole screen too, the terminal's case.
+        if step % 5 == 0 {
+            apply_change(&mut screen, &Change::Scroll { rect: (0, 0, 333, 250), dy: -19, seed: step });
+        }
+        if let Some(f) = encoder.encode(screen.clone(), &hints) {
+            frames.push(f);
+        }
+    }
+    assert!(frames.iter().any(|f| f.ops.iter().any(|o| matches!(o, deskshare_proto::Op::Copy { .. }))));
+
+    let mut live = Out::new(root, "live");
+    for f in &frames {
+        live.frame(f.encode());
+    }
+    live.finish(&screen);
+
+    let t0 = Instant::now();
+    let mut cache = Screen::new();
+    let mut lagging = Out::new(root, "lagging");
+    let mut slow = ViewerPump::new(2);
+    let mut late: Option<(Out, ViewerPump)> = None;
+    for (i, f) in frames.iter().enumerate() {
+        cache.apply(f, t0).unwrap();
+        while let Some(out) = slow.poll(&mut cache, t0) {
+            if let PumpOutput::Frame(u) = out {
+                lagging.frame(u.encode());
+            }
+        }
+        if i % 4 == 3 {
+            slow.on_ack(slow.sent(), t0).unwrap();
+        }
+        if i == 30 {
+            late = Some((Out::new(root, "late"), ViewerPump::new(2)));
+        }
+        if let Some((out, pump)) = &mut late {
+            while let Some(o) = pump.poll(&mut cache, t0) {
+                if let PumpOutput::Frame(u) = o {
+                    out.frame(u.encode());
+                    pump.on_ack(u.header.frame, t0).unwrap();
+                }
+            }
+        }
+    }
+    slow.on_ack(slow.sent(), t0).unwrap();
+    while let Some(out) = slow.poll(&mut cache, t0) {
+        if let PumpOutput::Frame(u) = out {
+            lagging.frame(u.encode());
+            slow.on_ack(u.header.frame, t0).unwrap();
+        }
+    }
+    lagging.finish(&screen);
+    late.expect("a late joiner").0.finish(&screen);
+    println!("{}", root.display());
+}
