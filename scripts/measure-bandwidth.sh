@@ -1,44 +1,195 @@
 #!/usr/bin/env bash
-# Measures what the presenter sends for two workloads on a 1920x1080 Xvfb with one xterm
-# (as in DESIGN.md's peer comparison): typing 10 characters a second, and text scrolling
-# at 20 lines a second. Prints kB/s from the agent's own byte counter. Not a test: the
-# figures go to docs/PERFORMANCE.md.
+# Side by side, in one run: what deskshare and TigerVNC's Xvnc send a viewer for the same
+# workloads on the same 1920x1080 screen, counted the same way.
+#
+#   bash scripts/measure-bandwidth.sh [SECONDS]      (default 15 s a workload)
+#
+# Workloads, each on a fresh screen: typing 10 characters a second and text scrolling at
+# 20 lines a second in a 200x58 xterm in DejaVu Sans Mono 11 (antialiased TrueType), and
+# a 640x360 continuous-tone animation at 25 fps (ffplay of lavfi's mandelbrot) in a window.
+#
+# deskshare: an Xvfb with the X clients, `deskshare share` on it, `deskshare serve`, one
+# `deskshare view`. Xvnc: the same X clients on Xvnc itself, the real TigerVNC viewer
+# (on a second Xvfb), TLS (VeNCrypt TLSNone), ZRLE for text; for the animation also
+# Tight + JPEG quality 6, its best lossy setting. Counters: the kernel's bytes on the
+# viewer's TCP connection (`ss -ti`: received and sent, TLS included), updates the viewer
+# drew, and CPU (% of one core) of the agent, the server and Xvnc. Not a test: the figures
+# go to docs/PERFORMANCE.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SECS=${1:-15}
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+need=()
+for p in tigervnc-standalone-server tigervnc-viewer ffmpeg xvfb xterm xdotool fonts-dejavu-core iproute2; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
 cargo build --release --bins -q
-B=./target/release/deskshare
+B=$PWD/target/release/deskshare
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
-Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp 3>"$work/display" 2>/dev/null &
-until [ -s "$work/display" ]; do sleep 0.1; done
-D=":$(cat "$work/display")"
-$B serve --listen 127.0.0.1:0 --data "$work/data" >"$work/serve.log" 2>/dev/null &
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$work"; }
+trap cleanup EXIT
+bg() { "$@" & pids+=($!); }
+
+FONT=(-fa "DejaVu Sans Mono" -fs 11 -geometry 200x58+0+0 +sb -bg white -fg black)
+TYPE_TEXT=$(printf 'the quick brown fox jumps over the lazy dog %.0s' $(seq 1 40))
+SCROLL='i=0; while true; do i=$((i+1)); echo "line $i: the quick brown fox jumps over the lazy dog $RANDOM"; sleep 0.05; done'
+
+# Bytes on the TCP connection of process $1: "received sent".
+conn_bytes() {
+  ss -tinpH state established 2>/dev/null | python3 -c '
+import re, sys
+pid = sys.argv[1]; rx = tx = 0; hit = False
+for line in sys.stdin:
+    if "users:" in line:
+        hit = ("pid=%s," % pid) in line
+    if hit:
+        m = re.search(r"bytes_received:(\d+)", line); rx += int(m.group(1)) if m else 0
+        m = re.search(r"bytes_acked:(\d+)", line); tx += int(m.group(1)) if m else 0
+print(rx, tx)' "$1"
+}
+# CPU ticks (user+system) of a process.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+HZ=$(getconf CLK_TCK)
+
+# Starts the workload $1 on display $2; prints the pids to stop afterwards.
+workload() {
+  local what=$1 d=$2
+  case $what in
+    typing)
+      DISPLAY=$d xterm "${FONT[@]}" -e cat & echo $!
+      ;;
+    scrolling)
+      DISPLAY=$d xterm "${FONT[@]}" -e bash -c "sleep 3; $SCROLL" & echo $!
+      ;;
+    animation)
+      DISPLAY=$d xterm "${FONT[@]}" -e bash -c 'ls -l /usr/bin | head -50; exec cat' & echo $!
+      SDL_AUDIODRIVER=dummy DISPLAY=$d ffplay -loglevel quiet -an -noborder -left 600 -top 300 \
+        -f lavfi -i "mandelbrot=size=640x360:rate=25" & echo $!
+      ;;
+  esac
+}
+
+# Runs typing input during the window (for the typing workload).
+drive() {
+  local what=$1 d=$2
+  if [ "$what" = typing ]; then
+    DISPLAY=$d xdotool mousemove 300 300
+    DISPLAY=$d timeout "$((SECS + 1))" xdotool type --delay 100 "$TYPE_TEXT" &
+    pids+=($!)
+  fi
+}
+
+# Measures one window: $1 viewer pid, $2.. pids whose CPU to report. Prints
+# "rx_bytes tx_bytes cpu%..." over SECS seconds.
+window() {
+  local viewer=$1; shift
+  read -r rx0 tx0 < <(conn_bytes "$viewer")
+  local t0=() p
+  for p in "$@"; do t0+=("$(ticks "$p")"); done
+  sleep "$SECS"
+  read -r rx1 tx1 < <(conn_bytes "$viewer")
+  local out="$((rx1 - rx0)) $((tx1 - tx0))" i=0
+  for p in "$@"; do
+    out="$out $(python3 -c "print(f'{($(ticks "$p") - ${t0[$i]}) * 100 / $HZ / $SECS:.1f}')")"
+    i=$((i + 1))
+  done
+  echo "$out"
+}
+
+new_xvfb() { # prints the display
+  local f=$work/displayfd.$RANDOM
+  Xvfb -displayfd 3 -screen 0 "$1" -nolisten tcp 3>"$f" 2>/dev/null & pids+=($!)
+  until [ -s "$f" ]; do sleep 0.1; done
+  echo ":$(cat "$f")"
+}
+
+$B serve --listen 127.0.0.1:0 --data "$work/data" >"$work/serve.log" 2>&1 & SERVER=$!
+pids+=($SERVER)
 until grep -q serving "$work/serve.log" 2>/dev/null; do sleep 0.1; done
 URL=$(awk '/serving/{print $3}' "$work/serve.log")
-export DESKSHARE_TOKEN=$(cat "$work/data/admin-token")
-$B meeting create --server "$URL" --ca "$work/data/tls/cert.pem" --json >"$work/meeting.json"
-J=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["join_url"])' "$work/meeting.json")
-P=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["presenter_url"])' "$work/meeting.json")
+export DESKSHARE_TOKEN; DESKSHARE_TOKEN=$(cat "$work/data/admin-token")
+CA=(--ca "$work/data/tls/cert.pem")
 
-measure() { # name, seconds, command run in the xterm
-  local name=$1 secs=$2 cmd=$3
-  xterm -display "$D" -geometry 100x40+0+0 +bc -e bash -c "$cmd" &
-  local xt=$!
-  sleep 1.5
-  $B share "$P" --display "$D" --ca "$work/data/tls/cert.pem" >"$work/$name.log" 2>/dev/null &
-  local sh=$!
-  $B view "$J" --ca "$work/data/tls/cert.pem" --stats >/dev/null 2>&1 &
-  local vw=$!
-  sleep 3
-  local b0; b0=$(tail -1 "$work/$name.log" | sed 's/.*bytes=\([0-9]*\).*/\1/')
-  if [ "$name" = typing ]; then
-    DISPLAY=$D xdotool mousemove 200 200
-    DISPLAY=$D xdotool type --delay 100 "$(printf 'the quick brown fox jumps over the lazy dog %.0s' $(seq 1 3))" &
-  fi
-  sleep "$secs"
-  local b1; b1=$(tail -1 "$work/$name.log" | sed 's/.*bytes=\([0-9]*\).*/\1/')
-  echo "$name: $(( (b1 - b0) / secs / 1000 )) kB/s over ${secs}s ($(( b1 - b0 )) bytes)"
-  kill $sh $vw $xt 2>/dev/null; wait $sh $vw $xt 2>/dev/null || true
+results=$work/results
+deskshare_run() {
+  local what=$1
+  $B meeting create --server "$URL" "${CA[@]}" --json >"$work/m.json"
+  local J P
+  J=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["join_url"])' "$work/m.json")
+  P=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["presenter_url"])' "$work/m.json")
+  local d; d=$(new_xvfb 1920x1080x24)
+  local wl; wl=$(workload "$what" "$d" | tr '\n' ' ')
+  sleep 2
+  $B share "$P" --display "$d" "${CA[@]}" --allow-control never >"$work/share.log" 2>&1 & local sh=$!
+  $B view "$J" "${CA[@]}" --stats >"$work/view.log" 2>/dev/null & local vw=$!
+  sleep 4
+  drive "$what" "$d"
+  local f0; f0=$(tail -1 "$work/view.log" | sed -n 's/.*frames=\([0-9]*\).*/\1/p')
+  local c0; c0=$(tail -1 "$work/view.log" | sed -n 's/.*copies=\([0-9]*\).*/\1/p')
+  read -r rx tx cpu_agent cpu_server < <(window "$vw" "$sh" "$SERVER")
+  local f1; f1=$(tail -1 "$work/view.log" | sed -n 's/.*frames=\([0-9]*\).*/\1/p')
+  local c1; c1=$(tail -1 "$work/view.log" | sed -n 's/.*copies=\([0-9]*\).*/\1/p')
+  echo "deskshare $what $rx $tx $(((f1 - f0)))/$SECS agent=$cpu_agent server=$cpu_server copies=$((c1 - c0))" >>"$results"
+  kill $sh $vw $wl 2>/dev/null || true
+  wait $sh $vw 2>/dev/null || true
 }
-measure typing 10 "exec cat"
-measure scrolling 10 "sleep 4.5; i=0; while true; do i=\$((i+1)); echo \"line \$i: the quick brown fox jumps over the lazy dog \$RANDOM\"; sleep 0.05; done"
+
+xvnc_run() {
+  local what=$1 enc=$2 label=$3
+  local port=$((5900 + RANDOM % 1000))
+  local n=$((40 + RANDOM % 100))
+  Xvnc ":$n" -geometry 1920x1080 -depth 24 -rfbport "$port" -SecurityTypes TLSNone \
+    -nolisten tcp -AlwaysShared >"$work/xvnc.log" 2>&1 & local xv=$!
+  pids+=($xv)
+  sleep 1.5
+  local wl; wl=$(workload "$what" ":$n" | tr '\n' ' ')
+  sleep 2
+  local vd; vd=$(new_xvfb 1920x1080x24)
+  DISPLAY=$vd xtigervncviewer -SecurityTypes TLSNone -AutoSelect=0 $enc -Shared \
+    -Log '*:stderr:100' "127.0.0.1::$port" >"$work/vncviewer.log" 2>&1 & local vw=$!
+  sleep 4
+  drive "$what" ":$n"
+  local u0; u0=$(grep -c "framebufferUpdateEnd\|FramebufferUpdate" "$work/vncviewer.log" || true)
+  read -r rx tx cpu_xvnc < <(window "$vw" "$xv")
+  local u1; u1=$(grep -c "framebufferUpdateEnd\|FramebufferUpdate" "$work/vncviewer.log" || true)
+  echo "xvnc-$label $what $rx $tx $((u1 - u0))/$SECS xvnc=$cpu_xvnc" >>"$results"
+  kill $vw $wl $xv 2>/dev/null || true
+  wait $vw $xv 2>/dev/null || true
+}
+
+for what in typing scrolling animation; do
+  deskshare_run "$what"
+  xvnc_run "$what" "-PreferredEncoding=ZRLE -FullColor" zrle
+  if [ "$what" = animation ]; then
+    xvnc_run "$what" "-PreferredEncoding=Tight -QualityLevel=6 -NoJPEG=0" tight-jpeg6
+  fi
+done
+
+python3 - "$results" "$SECS" <<'EOF'
+import sys
+rows = [l.split() for l in open(sys.argv[1])]
+secs = int(sys.argv[2])
+def rate(b): 
+    b = int(b) / secs
+    return f"{b/1e6:.2f} MB/s" if b >= 1e6 else f"{b/1e3:.2f} kB/s"
+print(f"\nover {secs} s a workload, 1920x1080; bytes on the viewer's TCP connection (TLS included)\n")
+print("| workload | product | to viewer | from viewer | updates/s | CPU (% of a core) |")
+print("|---|---|---|---|---|---|")
+by = {}
+for r in rows:
+    who, what, rx, tx, upd = r[:5]
+    n, s = upd.split("/")
+    print(f"| {what} | {who} | {rate(rx)} | {rate(tx)} | {int(n)/int(s):.1f} | {' '.join(r[5:])} |")
+    by[(what, who)] = int(rx) + int(tx)
+print()
+for what in ["typing", "scrolling", "animation"]:
+    d, z = by.get((what, "deskshare")), by.get((what, "xvnc-zrle"))
+    if d and z:
+        print(f"{what}: deskshare / Xvnc ZRLE = {d / z:.2f} (both directions)")
+EOF
