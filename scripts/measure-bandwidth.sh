@@ -57,22 +57,24 @@ print(rx, tx)' "$1"
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 HZ=$(getconf CLK_TCK)
 
-# Starts the workload $1 on display $2; prints the pids to stop afterwards.
+# Starts the workload $1 on display $2; its pids go to WL.
 workload() {
   local what=$1 d=$2
+  WL=()
   case $what in
     typing)
-      DISPLAY=$d xterm "${FONT[@]}" -e cat & echo $!
+      DISPLAY=$d xterm "${FONT[@]}" -e cat >/dev/null 2>&1 & WL+=($!)
       ;;
     scrolling)
-      DISPLAY=$d xterm "${FONT[@]}" -e bash -c "sleep 3; $SCROLL" & echo $!
+      DISPLAY=$d xterm "${FONT[@]}" -e bash -c "sleep 3; $SCROLL" >/dev/null 2>&1 & WL+=($!)
       ;;
     animation)
-      DISPLAY=$d xterm "${FONT[@]}" -e bash -c 'ls -l /usr/bin | head -50; exec cat' & echo $!
+      DISPLAY=$d xterm "${FONT[@]}" -e bash -c 'ls -l /usr/bin | head -50; exec cat' >/dev/null 2>&1 & WL+=($!)
       SDL_AUDIODRIVER=dummy DISPLAY=$d ffplay -loglevel quiet -an -noborder -left 600 -top 300 \
-        -f lavfi -i "mandelbrot=size=640x360:rate=25" & echo $!
+        -f lavfi -i "mandelbrot=size=640x360:rate=25" >/dev/null 2>&1 & WL+=($!)
       ;;
   esac
+  pids+=("${WL[@]}")
 }
 
 # Runs typing input during the window (for the typing workload).
@@ -102,14 +104,14 @@ window() {
   echo "$out"
 }
 
-new_xvfb() { # prints the display
+new_xvfb() { # sets XD to the new display
   local f=$work/displayfd.$RANDOM
-  Xvfb -displayfd 3 -screen 0 "$1" -nolisten tcp 3>"$f" 2>/dev/null & pids+=($!)
+  Xvfb -displayfd 3 -screen 0 "$1" -nolisten tcp 3>"$f" >/dev/null 2>&1 & pids+=($!)
   until [ -s "$f" ]; do sleep 0.1; done
-  echo ":$(cat "$f")"
+  XD=":$(cat "$f")"
 }
 
-$B serve --listen 127.0.0.1:0 --data "$work/data" >"$work/serve.log" 2>&1 & SERVER=$!
+$B serve --listen 127.0.0.1:0 --data "$work/data" >"$work/serve.log" 2>&1 </dev/null & SERVER=$!
 pids+=($SERVER)
 until grep -q serving "$work/serve.log" 2>/dev/null; do sleep 0.1; done
 URL=$(awk '/serving/{print $3}' "$work/serve.log")
@@ -123,20 +125,24 @@ deskshare_run() {
   local J P
   J=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["join_url"])' "$work/m.json")
   P=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["presenter_url"])' "$work/m.json")
-  local d; d=$(new_xvfb 1920x1080x24)
-  local wl; wl=$(workload "$what" "$d" | tr '\n' ' ')
+  new_xvfb 1920x1080x24
+  local d=$XD
+  workload "$what" "$d"
+  local wl=("${WL[@]}")
   sleep 2
   $B share "$P" --display "$d" "${CA[@]}" --allow-control never >"$work/share.log" 2>&1 & local sh=$!
   $B view "$J" "${CA[@]}" --stats >"$work/view.log" 2>/dev/null & local vw=$!
+  local started; started=$(date +%s.%N)
   sleep 4
   drive "$what" "$d"
-  local f0; f0=$(tail -1 "$work/view.log" | sed -n 's/.*frames=\([0-9]*\).*/\1/p')
-  local c0; c0=$(tail -1 "$work/view.log" | sed -n 's/.*copies=\([0-9]*\).*/\1/p')
+  local c0; c0=$(grep '^stats ' "$work/view.log" | tail -1 | sed -n 's/.* copies=\([0-9]*\).*/\1/p')
   read -r rx tx cpu_agent cpu_server < <(window "$vw" "$sh" "$SERVER")
-  local f1; f1=$(tail -1 "$work/view.log" | sed -n 's/.*frames=\([0-9]*\).*/\1/p')
-  local c1; c1=$(tail -1 "$work/view.log" | sed -n 's/.*copies=\([0-9]*\).*/\1/p')
-  echo "deskshare $what $rx $tx $(((f1 - f0)))/$SECS agent=$cpu_agent server=$cpu_server copies=$((c1 - c0))" >>"$results"
-  kill $sh $vw $wl 2>/dev/null || true
+  local c1; c1=$(grep '^stats ' "$work/view.log" | tail -1 | sed -n 's/.* copies=\([0-9]*\).*/\1/p')
+  # Updates over the whole connection, counted the way Xvnc's are (its log has only a total).
+  local frames; frames=$(grep '^stats ' "$work/view.log" | tail -1 | sed -n 's/^stats frames=\([0-9]*\).*/\1/p')
+  local secs; secs=$(python3 -c "import time; print(f'{time.time() - $started:.1f}')")
+  echo "deskshare $what $rx $tx $frames/$secs agent=$cpu_agent server=$cpu_server copies=$((c1 - c0))" >>"$results"
+  kill $sh $vw "${wl[@]}" 2>/dev/null || true
   wait $sh $vw 2>/dev/null || true
 }
 
@@ -145,22 +151,30 @@ xvnc_run() {
   local port=$((5900 + RANDOM % 1000))
   local n=$((40 + RANDOM % 100))
   Xvnc ":$n" -geometry 1920x1080 -depth 24 -rfbport "$port" -SecurityTypes TLSNone \
-    -nolisten tcp -AlwaysShared >"$work/xvnc.log" 2>&1 & local xv=$!
+    -nolisten tcp -AlwaysShared -Log '*:stderr:30' >"$work/xvnc.log" 2>&1 & local xv=$!
   pids+=($xv)
   sleep 1.5
-  local wl; wl=$(workload "$what" ":$n" | tr '\n' ' ')
+  workload "$what" ":$n"
+  local wl=("${WL[@]}")
   sleep 2
-  local vd; vd=$(new_xvfb 1920x1080x24)
-  DISPLAY=$vd xtigervncviewer -SecurityTypes TLSNone -AutoSelect=0 $enc -Shared \
-    -Log '*:stderr:100' "127.0.0.1::$port" >"$work/vncviewer.log" 2>&1 & local vw=$!
+  new_xvfb 1920x1080x24
+  local vd=$XD
+  # RemoteResize off: the viewer would otherwise shrink the remote screen to its window.
+  DISPLAY=$vd xtigervncviewer -SecurityTypes TLSNone -AutoSelect=0 $enc -Shared -RemoteResize=0 \
+    "127.0.0.1::$port" >"$work/vncviewer.log" 2>&1 & local vw=$!
+  local started; started=$(date +%s.%N)
   sleep 4
   drive "$what" ":$n"
-  local u0; u0=$(grep -c "framebufferUpdateEnd\|FramebufferUpdate" "$work/vncviewer.log" || true)
   read -r rx tx cpu_xvnc < <(window "$vw" "$xv")
-  local u1; u1=$(grep -c "framebufferUpdateEnd\|FramebufferUpdate" "$work/vncviewer.log" || true)
-  echo "xvnc-$label $what $rx $tx $((u1 - u0))/$SECS xvnc=$cpu_xvnc" >>"$results"
-  kill $vw $wl $xv 2>/dev/null || true
-  wait $vw $xv 2>/dev/null || true
+  kill $vw 2>/dev/null || true
+  wait $vw 2>/dev/null || true
+  local secs; secs=$(python3 -c "import time; print(f'{time.time() - $started:.1f}')")
+  sleep 1 # Xvnc logs the connection's totals when it closes
+  local updates; updates=$(sed -n 's/.*Framebuffer updates: \([0-9]*\).*/\1/p' "$work/xvnc.log" | tail -1)
+  local copyrects; copyrects=$(sed -n 's/.*Cop[a-zA-Z]*: \([0-9]*\) rects.*/\1/p' "$work/xvnc.log" | tail -1)
+  echo "xvnc-$label $what $rx $tx ${updates:-0}/$secs xvnc=$cpu_xvnc copyrects=${copyrects:-0}" >>"$results"
+  kill "${wl[@]}" $xv 2>/dev/null || true
+  wait $xv 2>/dev/null || true
 }
 
 for what in typing scrolling animation; do
@@ -179,13 +193,13 @@ def rate(b):
     b = int(b) / secs
     return f"{b/1e6:.2f} MB/s" if b >= 1e6 else f"{b/1e3:.2f} kB/s"
 print(f"\nover {secs} s a workload, 1920x1080; bytes on the viewer's TCP connection (TLS included)\n")
-print("| workload | product | to viewer | from viewer | updates/s | CPU (% of a core) |")
+print("| workload | product | to viewer | from viewer | updates/s (whole connection) | CPU (% of a core), copies |")
 print("|---|---|---|---|---|---|")
 by = {}
 for r in rows:
     who, what, rx, tx, upd = r[:5]
     n, s = upd.split("/")
-    print(f"| {what} | {who} | {rate(rx)} | {rate(tx)} | {int(n)/int(s):.1f} | {' '.join(r[5:])} |")
+    print(f"| {what} | {who} | {rate(rx)} | {rate(tx)} | {int(n or 0)/float(s):.1f} | {' '.join(r[5:])} |")
     by[(what, who)] = int(rx) + int(tx)
 print()
 for what in ["typing", "scrolling", "animation"]:

@@ -35,7 +35,7 @@ impl Changes {
     }
 }
 
-/// A screen source. X11 today; other platforms implement the same four calls.
+/// A screen source. X11 today; other platforms implement the same calls.
 pub trait Capturer: Send {
     /// Where the shared area is, in root coordinates.
     fn area(&self) -> Area;
@@ -45,6 +45,11 @@ pub trait Capturer: Send {
     fn grab(&mut self) -> Result<Framebuffer, WireError>;
     fn cursor_shape(&mut self) -> Result<Option<CursorShape>, WireError>;
     fn pointer(&mut self) -> Result<CursorPosition, WireError>;
+    /// Offsets (dx, dy) by which windows moved since the last call: hints for the copy
+    /// search, which confirms every copy against the pixels.
+    fn move_hints(&mut self) -> Vec<(i32, i32)> {
+        Vec::new()
+    }
 }
 
 /// One item for the uploader.
@@ -132,7 +137,8 @@ pub fn run(mut cap: impl Capturer, tx: mpsc::Sender<Captured>, control: Arc<Capt
         let fb = cap.grab()?;
         last_grab = Instant::now();
         pending = false;
-        let Some(frame) = encoder.encode(fb, &[]) else { continue };
+        let hints = cap.move_hints();
+        let Some(frame) = encoder.encode(fb, &hints) else { continue };
         if !send(Captured::Frame(frame)) {
             return Ok(());
         }

@@ -2,6 +2,7 @@
 //! DAMAGE as the hint, XFIXES for the cursor, RandR and ConfigureNotify for size changes,
 //! Composite so a shared window's own pixels are read even where others cover it.
 
+use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::Duration;
 
@@ -90,6 +91,11 @@ pub struct X11Capture {
     shm: Option<ShmSegment>,
     use_shm: bool,
     damage: damage::Damage,
+    /// Top-level windows where the X server last put them, and where they were at the
+    /// last grab: a window that moved between two grabs is a hint for the encoder's copy
+    /// search (confirmed pixel by pixel there, never trusted).
+    windows: HashMap<xproto::Window, (i16, i16)>,
+    windows_at_grab: HashMap<xproto::Window, (i16, i16)>,
 }
 
 // The raw pointer in ShmSegment is only touched by the thread that owns the capture.
@@ -121,11 +127,22 @@ impl X11Capture {
         conn.xfixes_query_version(5, 0).map_err(lost)?.reply().map_err(lost)?;
         conn.damage_query_version(1, 1).map_err(lost)?.reply().map_err(lost)?;
         conn.xfixes_select_cursor_input(root, xfixes::CursorNotifyMask::DISPLAY_CURSOR).map_err(lost)?;
+        // Substructure too: the top-level windows' moves are hints for copies.
         conn.change_window_attributes(
             root,
-            &xproto::ChangeWindowAttributesAux::new().event_mask(xproto::EventMask::STRUCTURE_NOTIFY),
+            &xproto::ChangeWindowAttributesAux::new()
+                .event_mask(xproto::EventMask::STRUCTURE_NOTIFY | xproto::EventMask::SUBSTRUCTURE_NOTIFY),
         )
         .map_err(lost)?;
+        let mut windows = HashMap::new();
+        // Sharing one program, its own moves are the area's, not hints.
+        if matches!(target, Target::Screen | Target::Monitor(_)) {
+            for w in conn.query_tree(root).map_err(lost)?.reply().map_err(lost)?.children {
+                if let Ok(Ok(g)) = conn.get_geometry(w).map(|c| c.reply()) {
+                    windows.insert(w, (g.x, g.y));
+                }
+            }
+        }
         if conn.extension_information(randr::X11_EXTENSION_NAME).map_err(lost)?.is_some() {
             conn.randr_query_version(1, 5).map_err(lost)?.reply().map_err(lost)?;
             conn.randr_select_input(root, randr::NotifyMask::SCREEN_CHANGE).map_err(lost)?;
@@ -167,6 +184,8 @@ impl X11Capture {
             shm: None,
             use_shm,
             damage,
+            windows_at_grab: windows.clone(),
+            windows,
         };
         cap.refresh_area()?;
         Ok(cap)
@@ -259,6 +278,20 @@ impl Capturer for X11Capture {
         self.area
     }
 
+    fn move_hints(&mut self) -> Vec<(i32, i32)> {
+        let mut hints = Vec::new();
+        for (w, &(x, y)) in &self.windows {
+            if let Some(&(x0, y0)) = self.windows_at_grab.get(w) {
+                let d = (i32::from(x) - i32::from(x0), i32::from(y) - i32::from(y0));
+                if d != (0, 0) && !hints.contains(&d) {
+                    hints.push(d);
+                }
+            }
+        }
+        self.windows_at_grab.clone_from(&self.windows);
+        hints
+    }
+
     fn wait(&mut self, timeout: Duration) -> Result<Changes, WireError> {
         let mut changes = Changes::default();
         let mut waited = false;
@@ -270,6 +303,14 @@ impl Capturer for X11Capture {
             match self.conn.poll_for_event().map_err(lost)? {
                 Some(Event::DamageNotify(_)) => changes.damaged = true,
                 Some(Event::XfixesCursorNotify(_)) => changes.cursor_shape = true,
+                Some(Event::ConfigureNotify(e)) if e.window != self.root && e.window != window.unwrap_or(0) => {
+                    if matches!(self.target, Target::Screen | Target::Monitor(_)) {
+                        self.windows.insert(e.window, (e.x, e.y));
+                    }
+                }
+                Some(Event::DestroyNotify(e)) if self.windows.remove(&e.window).is_some() => {
+                    self.windows_at_grab.remove(&e.window);
+                }
                 Some(Event::RandrScreenChangeNotify(_)) | Some(Event::ConfigureNotify(_)) => changes.resized = true,
                 Some(Event::DestroyNotify(e)) if Some(e.window) == window => {
                     return Err(WireError::new(ErrorCode::WindowGone, format!("window 0x{:x} was closed", e.window)));

@@ -88,7 +88,10 @@ impl CopyFinder {
         for &h in hints {
             push(h, &mut candidates);
         }
-        for c in vertical_votes(prev, cur, dirty) {
+        // Matched over the changed area's bounding box, not rectangle by rectangle: a scroll
+        // changes lines of different lengths, and one copy should move them all.
+        let bounds = dirty.iter().skip(1).fold(dirty[0], |a, b| union(&a, b));
+        for c in vertical_votes(prev, cur, bounds) {
             push(c, &mut candidates);
         }
         candidates.truncate(MAX_CANDIDATES);
@@ -96,27 +99,38 @@ impl CopyFinder {
         let mut found: Vec<(u64, (i32, i32), Vec<CopyRect>)> = candidates
             .into_iter()
             .map(|off| {
-                let mut copies: Vec<CopyRect> = dirty.iter().flat_map(|r| matches_at(prev, cur, *r, off)).collect();
-                // Content moving down (right) is copied bottom (right) first, so no copy
-                // reads rows an earlier one of the same shift has written.
-                copies.sort_by_key(|c| {
-                    let (y, x) = (i32::from(c.to.y), i32::from(c.to.x));
-                    (if off.1 > 0 { -y } else { y }, if off.0 > 0 { -x } else { x })
-                });
+                let copies: Vec<CopyRect> = matches_at(prev, cur, bounds, off)
+                    .into_iter()
+                    .filter(|c| dirty.iter().any(|d| overlaps(d, &c.to)))
+                    .collect();
                 (copies.iter().map(|c| c.to.area()).sum(), off, copies)
             })
             .filter(|(area, ..)| *area > 0)
             .collect();
         found.sort_by(|a, b| b.0.cmp(&a.0));
-        let mut accepted: Vec<CopyRect> = Vec::new();
+        // Choose: the best offset's copies first, the largest first, none writing where a
+        // chosen one writes.
+        let mut chosen: Vec<CopyRect> = Vec::new();
         for (_, _, copies) in &found {
-            for c in copies {
-                let clashes = accepted
-                    .iter()
-                    .any(|a| overlaps(&a.to, &c.to) || overlaps(&a.to, &c.source()));
-                if !clashes {
-                    accepted.push(*c);
+            let mut by_area = copies.clone();
+            by_area.sort_by_key(|c| std::cmp::Reverse(c.to.area()));
+            for c in by_area {
+                if !chosen.iter().any(|a| overlaps(&a.to, &c.to)) {
+                    chosen.push(c);
                 }
+            }
+        }
+        // Order: content moving down (right) is copied bottom (right) first, so a copy does
+        // not read rows another of its shift has written; one that still would is dropped.
+        chosen.sort_by_key(|c| {
+            let (dx, dy) = (i32::from(c.to.x) - i32::from(c.from_x), i32::from(c.to.y) - i32::from(c.from_y));
+            let (x, y) = (i32::from(c.to.x), i32::from(c.to.y));
+            (if dy > 0 { -y } else { y }, if dx > 0 { -x } else { x })
+        });
+        let mut accepted: Vec<CopyRect> = Vec::new();
+        for c in chosen {
+            if !accepted.iter().any(|a| overlaps(&a.to, &c.source())) {
+                accepted.push(c);
             }
         }
         self.last = found.first().map(|f| f.1).or(self.last);
@@ -124,40 +138,49 @@ impl CopyFinder {
     }
 }
 
+fn union(a: &PixelRect, b: &PixelRect) -> PixelRect {
+    let (x0, y0) = (a.x.min(b.x), a.y.min(b.y));
+    let x1 = (a.x + a.width).max(b.x + b.width);
+    let y1 = (a.y + a.height).max(b.y + b.height);
+    PixelRect::new(x0, y0, x1 - x0, y1 - y0)
+}
+
 fn overlaps(a: &PixelRect, b: &PixelRect) -> bool {
     a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
 }
 
-/// Vertical offsets, most voted first: sampled rows of each changed rectangle looked up
-/// among the old frame's rows over the same columns.
-fn vertical_votes(prev: &Framebuffer, cur: &Framebuffer, dirty: &[PixelRect]) -> Vec<(i32, i32)> {
-    let mut votes: HashMap<i32, u32> = HashMap::new();
-    let full = PixelRect::new(0, 0, cur.width() as u16, cur.height() as u16);
-    for r in dirty.iter().filter(|r| r.height >= 4 && r.area() >= MIN_AREA) {
-        let cols = PixelRect { y: 0, height: full.height, ..*r };
-        let mut rows: HashMap<u64, Vec<u16>> = HashMap::new();
-        for y in 0..cols.height {
-            let px = prev.span(cols, y);
-            if !uniform(px) {
-                rows.entry(row_hash(px)).or_default().push(y);
-            }
+/// Vertical offsets, most voted first: sampled rows of the changed area looked up among
+/// the old frame's rows over the same columns. The rows span the whole changed area, so
+/// a terminal line is hashed with its line number and text together: lines that repeat
+/// part of their neighbours still have one place in the old frame.
+fn vertical_votes(prev: &Framebuffer, cur: &Framebuffer, bounds: PixelRect) -> Vec<(i32, i32)> {
+    if bounds.height < 4 || bounds.area() < MIN_AREA {
+        return Vec::new();
+    }
+    let cols = PixelRect { y: 0, height: cur.height() as u16, ..bounds };
+    let mut rows: HashMap<u64, Vec<u16>> = HashMap::new();
+    for y in 0..cols.height {
+        let px = prev.span(cols, y);
+        if !uniform(px) {
+            rows.entry(row_hash(px)).or_default().push(y);
         }
-        let step = (usize::from(r.height) / SAMPLES).max(1);
-        for y in (0..r.height).step_by(step) {
-            let px = cur.span(*r, y);
-            if uniform(px) {
-                continue;
-            }
-            let Some(ys) = rows.get(&row_hash(px)) else { continue };
-            // A row that appears many times (a rule, a repeated line) says little.
-            if ys.len() > 4 {
-                continue;
-            }
-            for &src in ys {
-                let dy = i32::from(r.y + y) - i32::from(src);
-                if dy != 0 {
-                    *votes.entry(dy).or_default() += 1;
-                }
+    }
+    let mut votes: HashMap<i32, u32> = HashMap::new();
+    let step = (usize::from(bounds.height) / (SAMPLES * 4)).max(1);
+    for y in (0..bounds.height).step_by(step) {
+        let px = cur.span(bounds, y);
+        if uniform(px) {
+            continue;
+        }
+        let Some(ys) = rows.get(&row_hash(px)) else { continue };
+        // A row that appears many times (a rule, a repeated line) says little.
+        if ys.len() > 4 {
+            continue;
+        }
+        for &src in ys {
+            let dy = i32::from(bounds.y + y) - i32::from(src);
+            if dy != 0 {
+                *votes.entry(dy).or_default() += 1;
             }
         }
     }
@@ -238,7 +261,11 @@ mod tests {
             .map(|i| {
                 let (x, y) = (i % width, i / width);
                 let line = y / 19 + seed;
-                if (x / 9 + line * 7) % 5 == 0 || y % 19 > 15 { 0x202020 } else { (x * 31 + line * 977 + (y % 19) * 7919) % 0xffffff }
+                if (x / 9 + line * 7) % 5 == 0 || y % 19 > 15 {
+                    0x202020
+                } else {
+                    (x * 31 + line * 977 + (y % 19) * 7919) % 0xffffff
+                }
             })
             .collect();
         Framebuffer::from_pixels(width, height, px)
@@ -281,5 +308,32 @@ mod tests {
         for c in &copies {
             assert_eq!((i32::from(c.to.x) - i32::from(c.from_x), i32::from(c.to.y) - i32::from(c.from_y)), (31, 13));
         }
+    }
+
+    #[test]
+    fn a_window_moved_over_text_is_one_copy() {
+        // Text behind and in the window: the strips the move uncovers must not break the
+        // window's copy into pieces (widened strips of blank rows once did).
+        let behind = (0..800u32 * 600)
+            .map(|i| {
+                let (x, y) = (i % 800, i / 800);
+                if (x / 9 + y / 19) % 3 == 0 && y % 19 < 14 { (x * 7 + y * 13) & 0xff } else { 0xffffff }
+            })
+            .collect();
+        let bg = Framebuffer::from_pixels(800, 600, behind);
+        let win: Vec<u32> = (0..300u32 * 200)
+            .map(|i| {
+                let (x, y) = (i % 300, i / 300);
+                if (x / 9 * 7 + y / 19) % 4 == 0 && y % 19 < 14 { (x * 3 + y * 5) % 200 } else { 0xeeeeee }
+            })
+            .collect();
+        let mut prev = bg.clone();
+        prev.put(PixelRect::new(100, 100, 300, 200), &win);
+        let mut cur = bg.clone();
+        cur.put(PixelRect::new(112, 107, 300, 200), &win);
+        let dirty = crate::dirty_rects(&prev, &cur);
+        let copies = CopyFinder::new().find(&prev, &cur, &dirty, &[(12, 7)]);
+        assert_eq!(copies.len(), 1, "{copies:?}");
+        assert_eq!(copies[0].to, PixelRect::new(112, 107, 300, 200));
     }
 }

@@ -57,9 +57,10 @@ pub fn dirty_rects(prev: &Framebuffer, cur: &Framebuffer) -> Vec<PixelRect> {
         }
         // Stack this band's rectangles on the ones ending just above with the same columns.
         for r in band_rects.drain(..) {
-            let above = out.iter_mut().rev().take(cols).find(|a| {
-                a.x == r.x && a.width == r.width && u32::from(a.y) + u32::from(a.height) == u32::from(r.y)
-            });
+            let above =
+                out.iter_mut().rev().take(cols).find(|a| {
+                    a.x == r.x && a.width == r.width && u32::from(a.y) + u32::from(a.height) == u32::from(r.y)
+                });
             match above {
                 Some(a) => a.height += r.height,
                 None => out.push(r),

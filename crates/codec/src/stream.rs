@@ -77,7 +77,7 @@ fn compress_all(c: &mut Compress, input: &[u8], out: &mut Vec<u8>) {
     out.reserve(input.len() + input.len() / 1024 + 1024);
     let start_in = c.total_in();
     // An in-memory compressor only fails on misuse; nothing here can misuse it.
-    let mut sync = |c: &mut Compress, input: &[u8], out: &mut Vec<u8>| {
+    let sync = |c: &mut Compress, input: &[u8], out: &mut Vec<u8>| {
         if out.capacity() - out.len() < 1024 {
             out.reserve(out.capacity().max(4096));
         }

@@ -86,4 +86,3 @@ pub fn apply_change(fb: &mut Framebuffer, c: &Change) {
         }
     }
 }
-

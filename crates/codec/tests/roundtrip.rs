@@ -45,15 +45,15 @@ fn run(width: u32, height: u32, steps: &[Vec<Change>], hints: bool) -> usize {
 
 #[test]
 fn scrolling_text_is_sent_as_copies() {
-    let steps: Vec<Vec<Change>> = (0..10)
-        .map(|i| vec![Change::Scroll { rect: (0, 0, 400, 300), dy: -19, seed: i }])
-        .collect();
+    let steps: Vec<Vec<Change>> =
+        (0..10).map(|i| vec![Change::Scroll { rect: (0, 0, 400, 300), dy: -19, seed: i }]).collect();
     assert!(run(400, 300, &steps, false) >= 10);
 }
 
 #[test]
 fn moved_windows_are_copies_with_a_hint() {
-    let steps: Vec<Vec<Change>> = (0..5).map(|_| vec![Change::Move { rect: (40, 40, 150, 100), dx: 17, dy: 9 }]).collect();
+    let steps: Vec<Vec<Change>> =
+        (0..5).map(|_| vec![Change::Move { rect: (40, 40, 150, 100), dx: 17, dy: 9 }]).collect();
     assert!(run(400, 300, &steps, true) >= 5);
 }
 

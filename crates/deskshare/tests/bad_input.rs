@@ -151,7 +151,11 @@ async fn bad_input_is_rejected_with_codes_and_other_meetings_go_on() {
         ),
         ("rect outside the screen", frame(true, vec![solid(120, 0, 9, 9)], &deflated), ErrorCode::MessageMalformed),
         ("corrupt deflate data", frame(true, vec![solid(0, 0, 9, 9)], &[0xff, 0xff, 0xff]), ErrorCode::TileCorrupt),
-        ("data shorter than declared", frame(true, vec![solid(0, 0, 9, 9), solid(9, 0, 9, 9)], &deflated), ErrorCode::TileCorrupt),
+        (
+            "data shorter than declared",
+            frame(true, vec![solid(0, 0, 9, 9), solid(9, 0, 9, 9)], &deflated),
+            ErrorCode::TileCorrupt,
+        ),
         (
             "screen too large",
             {
@@ -206,7 +210,14 @@ async fn bad_input_is_rejected_with_codes_and_other_meetings_go_on() {
     // Meeting B never noticed: its viewer, on the same connection, gets the next frame.
     presenter.send_binary(delta).await.unwrap();
     let next = next_frame(&mut viewer).await;
-    let painted = next.ops.iter().map(|op| match op { Op::Rect { rect, .. } => *rect, Op::Copy { to, .. } => *to }).collect::<Vec<_>>();
+    let painted = next
+        .ops
+        .iter()
+        .map(|op| match op {
+            Op::Rect { rect, .. } => *rect,
+            Op::Copy { to, .. } => *to,
+        })
+        .collect::<Vec<_>>();
     assert_eq!((next.header.frame, painted), (2, vec![PixelRect::new(70, 20, 9, 19)]));
 }
 

@@ -25,8 +25,8 @@ use bytes::Bytes;
 use deskshare_codec::{ApplyError as CodecError, Decoder, encode_rect, stream};
 use deskshare_proto::media::{SYNC_TRAILER, encode_frame_parts, encode_op};
 use deskshare_proto::{
-    CursorPosition, CursorShape, ErrorCode, FrameHeader, FrameMessage, Op, PixelRect, TILE_SIZE, WireError,
-    grid_dims, tile_dims,
+    CursorPosition, CursorShape, ErrorCode, FrameHeader, FrameMessage, Op, PixelRect, TILE_SIZE, WireError, grid_dims,
+    tile_dims,
 };
 
 /// Most bytes of frames the log keeps, and most frames.
@@ -223,13 +223,8 @@ impl Screen {
             for op in &frame.ops {
                 encode_op(&mut ops, op);
             }
-            let entry = Entry {
-                version: next,
-                restart: h.restart,
-                op_count: frame.ops.len(),
-                ops,
-                data: frame.data.clone(),
-            };
+            let entry =
+                Entry { version: next, restart: h.restart, op_count: frame.ops.len(), ops, data: frame.data.clone() };
             self.log_bytes += entry.bytes();
             self.log.push_back(entry);
             while self.log_bytes > LOG_BYTES || self.log.len() > LOG_FRAMES {

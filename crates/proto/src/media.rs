@@ -87,9 +87,9 @@ impl DecodeError {
             DecodeError::TooLarge(_) => ErrorCode::MessageTooLarge,
             DecodeError::UnknownKind(_) => ErrorCode::MessageUnknownType,
             DecodeError::ScreenSize { .. } | DecodeError::CursorSize { .. } => ErrorCode::ScreenTooLarge,
-            DecodeError::PayloadSize { .. } | DecodeError::InflatedTooLarge { .. } | DecodeError::DataMismatch { .. } => {
-                ErrorCode::TileCorrupt
-            }
+            DecodeError::PayloadSize { .. }
+            | DecodeError::InflatedTooLarge { .. }
+            | DecodeError::DataMismatch { .. } => ErrorCode::TileCorrupt,
             _ => ErrorCode::MessageMalformed,
         }
     }

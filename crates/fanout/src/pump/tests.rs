@@ -1,7 +1,7 @@
 use super::*;
+use crate::UpdateKind;
 use deskshare_codec::synthetic::{Change, apply_change, paint};
 use deskshare_codec::{Decoder, Encoder, Framebuffer};
-use crate::UpdateKind;
 use deskshare_proto::{FrameMessage, MediaMessage, PixelRect};
 use proptest::prelude::*;
 use std::time::Duration;

@@ -34,7 +34,11 @@ fn frame_round_trips() {
 fn a_keystroke_frame_is_small() {
     // One 18x19 palette rect on a 1920x1080 screen: header (13 bytes) and op (8) are 21.
     let op = Op::Rect { rect: PixelRect::new(1203, 517, 18, 19), encoding: RectEncoding::Palette, len: 100 };
-    let f = FrameMessage { header: FrameHeader { frame: 5000, width: 1920, height: 1080, ..Default::default() }, ops: vec![op], data: Bytes::from(vec![0; 40]) };
+    let f = FrameMessage {
+        header: FrameHeader { frame: 5000, width: 1920, height: 1080, ..Default::default() },
+        ops: vec![op],
+        data: Bytes::from(vec![0; 40]),
+    };
     assert_eq!(f.encode().len(), 21 + 1 + 40);
 }
 
@@ -56,17 +60,28 @@ fn bad_frames_get_precise_errors() {
     bytes.push(0);
     assert_eq!(decode_err(bytes), DecodeError::Trailing(1));
     // A rect or a copy (source or destination) outside the screen.
-    assert!(matches!(decode_err(frame(64, 64, vec![solid(60, 0)]).encode()), DecodeError::OutOfScreen { kind: "rect", .. }));
+    assert!(matches!(
+        decode_err(frame(64, 64, vec![solid(60, 0)]).encode()),
+        DecodeError::OutOfScreen { kind: "rect", .. }
+    ));
     let copy = |fx, fy, x, y| Op::Copy { from_x: fx, from_y: fy, to: PixelRect::new(x, y, 10, 10) };
-    assert!(matches!(decode_err(frame(64, 64, vec![copy(55, 0, 0, 0)]).encode()), DecodeError::OutOfScreen { kind: "copy source", .. }));
-    assert!(matches!(decode_err(frame(64, 64, vec![copy(0, 0, 0, 55)]).encode()), DecodeError::OutOfScreen { kind: "copy", .. }));
+    assert!(matches!(
+        decode_err(frame(64, 64, vec![copy(55, 0, 0, 0)]).encode()),
+        DecodeError::OutOfScreen { kind: "copy source", .. }
+    ));
+    assert!(matches!(
+        decode_err(frame(64, 64, vec![copy(0, 0, 0, 55)]).encode()),
+        DecodeError::OutOfScreen { kind: "copy", .. }
+    ));
     let empty = Op::Rect { rect: PixelRect::new(0, 0, 0, 5), encoding: RectEncoding::Solid, len: 3 };
     assert!(matches!(decode_err(frame(64, 64, vec![empty]).encode()), DecodeError::OutOfScreen { .. }));
     // Screen too large / zero.
     assert_eq!(decode_err(frame(9000, 10, vec![]).encode()).code(), ErrorCode::ScreenTooLarge);
     assert_eq!(decode_err(frame(0, 10, vec![]).encode()).code(), ErrorCode::ScreenTooLarge);
     // Payload lengths that cannot fit their encoding are corrupt.
-    for (encoding, len) in [(RectEncoding::Raw, 299), (RectEncoding::Solid, 4), (RectEncoding::Qoi, 401), (RectEncoding::Palette, 3)] {
+    for (encoding, len) in
+        [(RectEncoding::Raw, 299), (RectEncoding::Solid, 4), (RectEncoding::Qoi, 401), (RectEncoding::Palette, 3)]
+    {
         let op = Op::Rect { rect: PixelRect::new(0, 0, 10, 10), encoding, len };
         let err = decode_err(frame(64, 64, vec![op]).encode());
         assert!(matches!(err, DecodeError::PayloadSize { .. }), "{encoding:?} {len}: {err}");
@@ -94,7 +109,10 @@ fn bad_frames_get_precise_errors() {
     put_varint(&mut bytes, 70_000);
     assert!(matches!(decode_err(bytes), DecodeError::OutOfRange { .. }));
     assert!(matches!(decode_err(vec![KIND_FRAME, 0, 0x81, 0x00]), DecodeError::BadVarint { .. }));
-    assert!(matches!(decode_err(vec![KIND_FRAME, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]), DecodeError::BadVarint { .. }));
+    assert!(matches!(
+        decode_err(vec![KIND_FRAME, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]),
+        DecodeError::BadVarint { .. }
+    ));
     // Data that cannot be what the ops declare: pixels without data, data without pixels.
     let mut f = frame(64, 64, vec![solid(0, 0)]);
     f.data = Bytes::new();
@@ -152,9 +170,8 @@ fn cursor_messages_round_trip_and_reject_bad_sizes() {
 }
 
 fn any_op(width: u16, height: u16) -> impl Strategy<Value = Op> {
-    let rect = (0..width, 0..height, 1..=width, 1..=height).prop_map(move |(x, y, w, h)| {
-        PixelRect::new(x, y, w.min(width - x), h.min(height - y))
-    });
+    let rect = (0..width, 0..height, 1..=width, 1..=height)
+        .prop_map(move |(x, y, w, h)| PixelRect::new(x, y, w.min(width - x), h.min(height - y)));
     prop_oneof![
         rect.clone().prop_map(|rect| Op::Rect { rect, encoding: RectEncoding::Solid, len: 3 }),
         rect.clone().prop_map(|rect| Op::Rect { rect, encoding: RectEncoding::Qoi, len: 1 }),

@@ -1,0 +1,195 @@
+//! The encoder on frame sequences recorded from a real 1920×1080 Xvfb: typing and
+//! scrolling in a full-screen xterm in an antialiased TrueType font, a dragged window, and
+//! a continuous-tone animation. Reports time per frame (criterion) and bytes per frame
+//! (printed once per sequence: ops + deflate data, keyframe excluded).
+//!
+//! Run: `cargo bench -p deskshare-codec` (needs Xvfb, xterm, xdotool, ffmpeg's ffplay).
+//! Figures go to docs/PERFORMANCE.md.
+
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use deskshare_codec::{Encoder, Framebuffer, rgb_word};
+
+const FRAMES: usize = 30;
+
+struct Kill(Vec<Child>);
+impl Drop for Kill {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn grab(display: &str) -> Framebuffer {
+    let img = deskshare_testkit::grab(display).expect("grab");
+    let px = img.rgb.chunks_exact(3).map(|c| rgb_word(c[0], c[1], c[2])).collect();
+    Framebuffer::from_pixels(img.width, img.height, px)
+}
+
+fn xdotool(display: &str, args: &[&str]) -> String {
+    let out = Command::new("xdotool").env("DISPLAY", display).args(args).output().expect("xdotool");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn xterm(display: &str, geometry: &str, cmd: &str) -> Child {
+    Command::new("xterm")
+        .env("DISPLAY", display)
+        .args(["-fa", "DejaVu Sans Mono", "-fs", "11", "-geometry", geometry, "+sb", "-bg", "white", "-fg", "black"])
+        .args(["-e", "bash", "-c", cmd])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("xterm")
+}
+
+/// Records `FRAMES` frames (plus the first) of each workload.
+fn record() -> Vec<(&'static str, Vec<Framebuffer>)> {
+    let mut out = Vec::new();
+    let pause = Duration::from_millis(60);
+    {
+        let x = deskshare_testkit::Xvfb::start(1920, 1080).expect("Xvfb");
+        let _t = Kill(vec![xterm(&x.display, "200x58+0+0", "ls -l /usr/bin | head -40; exec cat")]);
+        sleep(Duration::from_secs(2));
+        xdotool(&x.display, &["mousemove", "500", "500"]);
+        let mut frames = vec![grab(&x.display)];
+        for c in "the quick brown fox jumps over".chars().take(FRAMES) {
+            xdotool(&x.display, &["type", "--delay", "0", &c.to_string()]);
+            sleep(pause);
+            frames.push(grab(&x.display));
+        }
+        out.push(("typing", frames));
+    }
+    {
+        let x = deskshare_testkit::Xvfb::start(1920, 1080).expect("Xvfb");
+        let _t = Kill(vec![xterm(&x.display, "200x58+0+0", "seq 1 100; exec bash --norc")]);
+        sleep(Duration::from_secs(2));
+        xdotool(&x.display, &["mousemove", "500", "500"]);
+        let mut frames = vec![grab(&x.display)];
+        for i in 0..FRAMES {
+            xdotool(
+                &x.display,
+                &["type", "--delay", "0", &format!("echo line {i}: the quick brown fox jumps over the lazy dog\n")],
+            );
+            sleep(Duration::from_millis(150));
+            frames.push(grab(&x.display));
+        }
+        out.push(("scrolling", frames));
+    }
+    {
+        let x = deskshare_testkit::Xvfb::start(1920, 1080).expect("Xvfb");
+        let _t = Kill(vec![
+            xterm(&x.display, "200x58+0+0", "ls -l /usr/lib | head -60; exec cat"),
+            xterm(&x.display, "80x24+300+200", "ls -l /usr/bin | head -24; exec cat"),
+        ]);
+        sleep(Duration::from_secs(2));
+        let ids = xdotool(&x.display, &["search", "--onlyvisible", "--class", "XTerm"]);
+        let win = ids.lines().last().expect("a window").to_string();
+        let mut frames = vec![grab(&x.display)];
+        for i in 1..=FRAMES {
+            let (x0, y0) = (300 + 12 * i, 200 + 7 * i);
+            xdotool(&x.display, &["windowmove", &win, &x0.to_string(), &y0.to_string()]);
+            sleep(pause);
+            frames.push(grab(&x.display));
+        }
+        out.push(("window drag", frames));
+    }
+    {
+        let x = deskshare_testkit::Xvfb::start(1920, 1080).expect("Xvfb");
+        let ff = Command::new("ffplay")
+            .env("DISPLAY", &x.display)
+            .env("SDL_AUDIODRIVER", "dummy")
+            .args(["-loglevel", "quiet", "-an", "-noborder", "-left", "600", "-top", "300"])
+            .args(["-f", "lavfi", "-i", "mandelbrot=size=640x360:rate=25"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ffplay (package ffmpeg)");
+        let _t = Kill(vec![ff, xterm(&x.display, "200x58+0+0", "ls -l /usr/bin | head -50; exec cat")]);
+        sleep(Duration::from_secs(3));
+        let mut frames = vec![grab(&x.display)];
+        for _ in 0..FRAMES {
+            sleep(Duration::from_millis(40));
+            frames.push(grab(&x.display));
+        }
+        out.push(("video", frames));
+    }
+    out
+}
+
+/// The agent's hints: for a dragged window, the offset the window manager reports (the
+/// X11 capturer takes it from ConfigureNotify); none otherwise.
+fn hints(name: &str) -> &'static [(i32, i32)] {
+    if name == "window drag" { &[(12, 7)] } else { &[] }
+}
+
+fn sequences(c: &mut Criterion) {
+    let recorded = record();
+    let mut group = c.benchmark_group("encode");
+    group.sample_size(10);
+    for (name, frames) in &recorded {
+        // Bytes once, outside the timing.
+        let mut enc = Encoder::new(deskshare_codec::DEFAULT_LEVEL);
+        let key = enc.encode(frames[0].clone(), &[]).map_or(0, |f| f.encode().len());
+        let (mut bytes, mut sent, mut copies, mut rects) = (0usize, 0usize, 0usize, 0usize);
+        for fb in &frames[1..] {
+            if let Some(f) = enc.encode(fb.clone(), hints(name)) {
+                if std::env::var_os("DESKSHARE_BENCH_OPS").is_some() {
+                    println!("  {} B: {:?}", f.encode().len(), f.ops);
+                }
+                bytes += f.encode().len();
+                sent += 1;
+                copies += enc.last.copies;
+                rects += enc.last.rects;
+            }
+        }
+        if std::env::var_os("DESKSHARE_BENCH_PROBE").is_some() && *name == "window drag" {
+            // Which shift makes a block in the middle of the change match the last frame?
+            let (a, b) = (&frames[10], &frames[11]);
+            let dirty = deskshare_codec::dirty_rects(a, b);
+            let bx = dirty.iter().max_by_key(|r| r.area()).unwrap();
+            let (cx, cy) = (i32::from(bx.x) + i32::from(bx.width) / 2, i32::from(bx.y) + i32::from(bx.height) / 2);
+            let w = a.width() as i32;
+            let mut best = (0, (0, 0));
+            for dy in -40..=40 {
+                for dx in -40..=40 {
+                    let mut ok = 0;
+                    for y in cy - 16..cy + 16 {
+                        for x in cx - 16..cx + 16 {
+                            if b.pixels()[(y * w + x) as usize] == a.pixels()[((y - dy) * w + x - dx) as usize] {
+                                ok += 1;
+                            }
+                        }
+                    }
+                    if ok > best.0 {
+                        best = (ok, (dx, dy));
+                    }
+                }
+            }
+            println!("probe: biggest change {bx:?}; best shift {:?} matches {}/1024", best.1, best.0);
+        }
+        let n = frames.len() - 1;
+        println!(
+            "{name}: {n} frames, {sent} changed, {} B/frame (keyframe {key} B), {rects} rects, {copies} copies",
+            bytes / n.max(1)
+        );
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                let mut enc = Encoder::new(deskshare_codec::DEFAULT_LEVEL);
+                enc.encode(frames[0].clone(), &[]);
+                for fb in &frames[1..] {
+                    std::hint::black_box(enc.encode(fb.clone(), hints(name)));
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, sequences);
+criterion_main!(benches);
