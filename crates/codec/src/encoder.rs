@@ -3,8 +3,9 @@
 use deskshare_proto::{FrameHeader, FrameMessage, Op, PixelRect, TILE_SIZE};
 
 use crate::copies::{CopyFinder, CopyRect};
+use crate::palette::StickyPalette;
 use crate::stream::Deflater;
-use crate::{Framebuffer, dirty_rects, encode_rect};
+use crate::{Framebuffer, dirty_rects, encode_rect_in_stream};
 
 /// Deflate level of the presenter's stream. 6 is zlib's default; docs/PERFORMANCE.md has
 /// bytes and time for others.
@@ -35,6 +36,7 @@ pub struct Encoder {
     restart: bool,
     frame: u64,
     finder: CopyFinder,
+    palette: StickyPalette,
     pub last: EncodeStats,
 }
 
@@ -47,6 +49,7 @@ impl Encoder {
             restart: true,
             frame: 0,
             finder: CopyFinder::new(),
+            palette: StickyPalette::default(),
             last: EncodeStats::default(),
         }
     }
@@ -98,10 +101,13 @@ impl Encoder {
                 dirty_rects(&predicted, &cur)
             }
         };
+        if self.restart {
+            self.palette = StickyPalette::default();
+        }
         let mut payload = Vec::new();
         for r in rects.iter().flat_map(|r| split(*r)) {
             let start = payload.len();
-            let encoding = encode_rect(&cur, r, &mut payload);
+            let encoding = encode_rect_in_stream(&cur, r, &mut payload, Some(&mut self.palette));
             ops.push(Op::Rect { rect: r, encoding, len: (payload.len() - start) as u32 });
             stats.rects += 1;
         }

@@ -22,4 +22,4 @@ pub use decoder::{Applied, ApplyError, Decoder};
 pub use dirty::dirty_rects;
 pub use encoder::{DEFAULT_LEVEL, EncodeStats, Encoder, split};
 pub use framebuffer::{Framebuffer, Rect, rgb_word};
-pub use rect::{RectError, decode_rect, encode_rect};
+pub use rect::{RectError, decode_rect, encode_rect, encode_rect_in_stream};

@@ -32,7 +32,7 @@ pub fn colours(fb: &Framebuffer, r: PixelRect, max: usize) -> Option<Vec<u32>> {
                 continue;
             }
             last = p;
-            let mut i = (p.wrapping_mul(0x9e37_79b1) >> 22) as usize;
+            let mut i = slot(p);
             loop {
                 if slots[i] == p {
                     break;
@@ -53,7 +53,72 @@ pub fn colours(fb: &Framebuffer, r: PixelRect, max: usize) -> Option<Vec<u32>> {
     Some(found)
 }
 
-/// Appends the PALETTE payload of `r` with `palette` (sorted, all of `r`'s colours).
+/// Colour → index for up to 256 colours, by open addressing (a pixel costs one multiply
+/// and, almost always, one compare).
+struct IndexTable {
+    keys: [u32; 1024],
+    values: [u8; 1024],
+}
+
+impl IndexTable {
+    fn new(palette: &[u32]) -> Self {
+        let mut t = IndexTable { keys: [EMPTY; 1024], values: [0; 1024] };
+        for (i, &c) in palette.iter().enumerate() {
+            let mut k = slot(c);
+            while t.keys[k] != EMPTY && t.keys[k] != c {
+                k = (k + 1) & 1023;
+            }
+            if t.keys[k] == EMPTY {
+                (t.keys[k], t.values[k]) = (c, i as u8);
+            }
+        }
+        t
+    }
+
+    fn get(&self, c: u32) -> Option<u8> {
+        let mut k = slot(c);
+        loop {
+            match self.keys[k] {
+                EMPTY => return None,
+                key if key == c => return Some(self.values[k]),
+                _ => k = (k + 1) & 1023,
+            }
+        }
+    }
+}
+
+fn slot(p: u32) -> usize {
+    (p.wrapping_mul(0x9e37_79b1) >> 22) as usize
+}
+
+/// The palette order a presenter's stream keeps from rectangle to rectangle.
+///
+/// Antialiased text has ~30 grey levels; two lines of text rarely have the same set, and
+/// with each rectangle's own sorted palette one missing grey shifts every index after it,
+/// so the deflate stream cannot match a glyph against the same glyph a line above. Keeping
+/// the last palette as the prefix of the next one (up to 256 colours) keeps each colour's
+/// index, and the repeated palette costs the stream a back-reference.
+#[derive(Clone, Debug, Default)]
+pub struct StickyPalette {
+    order: Vec<u32>,
+}
+
+impl StickyPalette {
+    /// The palette for a rectangle whose own colours are `own`: the kept order, extended.
+    pub fn extend(&mut self, own: &[u32]) -> &[u32] {
+        let known = IndexTable::new(&self.order);
+        let new: Vec<u32> = own.iter().copied().filter(|&c| known.get(c).is_none()).collect();
+        if self.order.len() + new.len() > 256 {
+            self.order = own.to_vec();
+        } else {
+            self.order.extend(new);
+        }
+        &self.order
+    }
+}
+
+/// Appends the PALETTE payload of `r` with `palette` (any order, holding all of `r`'s
+/// colours, at most 256).
 pub fn encode(fb: &Framebuffer, r: PixelRect, palette: &[u32], out: &mut Vec<u8>) {
     debug_assert!((1..=256).contains(&palette.len()));
     out.push((palette.len() - 1) as u8);
@@ -61,12 +126,12 @@ pub fn encode(fb: &Framebuffer, r: PixelRect, palette: &[u32], out: &mut Vec<u8>
         out.extend_from_slice(&[(c >> 16) as u8, (c >> 8) as u8, c as u8]);
     }
     let bits = palette_bits(palette.len());
-    let index_of = |p: u32| palette.binary_search(&p).expect("palette holds every colour") as u8;
+    let table = IndexTable::new(palette);
     for y in 0..r.height {
         let (mut acc, mut n) = (0u8, 0u32);
         let mut last = (EMPTY, 0u8);
         for &p in fb.span(r, y) {
-            let i = if p == last.0 { last.1 } else { index_of(p) };
+            let i = if p == last.0 { last.1 } else { table.get(p).expect("the palette holds every colour") };
             last = (p, i);
             acc |= i << (8 - bits - n);
             n += bits;

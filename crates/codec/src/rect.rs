@@ -3,7 +3,7 @@
 
 use deskshare_proto::{PixelRect, RectEncoding};
 
-use crate::palette::{self, PaletteError};
+use crate::palette::{self, PaletteError, StickyPalette};
 use crate::qoi::{self, QoiError};
 use crate::{Framebuffer, framebuffer::rgb_word};
 
@@ -25,13 +25,27 @@ const MAX_PALETTE: usize = 256;
 /// Appends the payload of `r` in `fb` to `out` and says how it is encoded: SOLID for one
 /// colour, PALETTE for up to 256, otherwise QOI unless RAW is smaller (noise).
 pub fn encode_rect(fb: &Framebuffer, r: PixelRect, out: &mut Vec<u8>) -> RectEncoding {
+    encode_rect_in_stream(fb, r, out, None)
+}
+
+/// [`encode_rect`] for a rectangle of a presenter's stream: a palette of more than 16
+/// colours (a byte an index anyway) keeps the stream's order ([`StickyPalette`]).
+pub fn encode_rect_in_stream(
+    fb: &Framebuffer,
+    r: PixelRect,
+    out: &mut Vec<u8>,
+    sticky: Option<&mut StickyPalette>,
+) -> RectEncoding {
     match palette::colours(fb, r, MAX_PALETTE) {
         Some(c) if c.len() == 1 => {
             out.extend_from_slice(&[(c[0] >> 16) as u8, (c[0] >> 8) as u8, c[0] as u8]);
             RectEncoding::Solid
         }
         Some(c) => {
-            palette::encode(fb, r, &c, out);
+            match sticky {
+                Some(s) if c.len() > 16 => palette::encode(fb, r, s.extend(&c), out),
+                _ => palette::encode(fb, r, &c, out),
+            }
             RectEncoding::Palette
         }
         None => {

@@ -8,7 +8,8 @@ use crate::Framebuffer;
 /// One thing that happens to a screen.
 #[derive(Clone, Debug)]
 pub enum Change {
-    /// Text-like strokes in a rectangle (few colours).
+    /// Text-like strokes in a rectangle: few colours, or antialiased grey levels (~40)
+    /// for an even seed.
     Text { rect: (u16, u16, u16, u16), seed: u32 },
     /// Many colours (a photo) in a rectangle.
     Photo { rect: (u16, u16, u16, u16), seed: u32 },
@@ -34,8 +35,8 @@ pub fn paint(fb: &mut Framebuffer, r: PixelRect, seed: u32, colours: u32) {
             s ^= s >> 17;
             s ^= s << 5;
             let stroke = (x as u32 / 3 + u32::from(y) / 5 + seed) % 4 == 0;
-            *p = if colours <= 8 {
-                if stroke { 0x00d0_d0d0 - (s % colours) * 0x0010_1010 } else { 0x0020_2428 }
+            *p = if colours <= 64 {
+                if stroke { 0x00d0_d0d0 - (s % colours) * 0x0003_0303 } else { 0x0020_2428 }
             } else {
                 s & 0x00ff_ffff
             };
@@ -47,7 +48,7 @@ pub fn apply_change(fb: &mut Framebuffer, c: &Change) {
     match *c {
         Change::Text { rect, seed } => {
             if let Some(r) = clip(fb, rect) {
-                paint(fb, r, seed, 6);
+                paint(fb, r, seed, if seed % 2 == 0 { 24 + seed % 24 } else { 6 });
             }
         }
         Change::Photo { rect, seed } => {

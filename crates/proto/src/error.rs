@@ -287,9 +287,9 @@ error_codes! {
     ScreenTooLarge = "SCREEN_TOO_LARGE", 413,
         "the shared screen is larger than 8192x8192 pixels",
         "share one monitor (--monitor) or lower the resolution";
-    /// A tile payload could not be decoded.
+    /// A frame's pixel data could not be decoded.
     TileCorrupt = "TILE_CORRUPT", 400,
-        "an encoded tile did not decode to the size it claims",
+        "a frame's compressed data or one of its rectangles did not decode to what the frame declares",
         "use a matching deskshare client; report a bug if it persists";
     /// The viewer saw no complete frame before its timeout.
     NoFrameTimeout = "NO_FRAME_TIMEOUT", 0,
