@@ -3,6 +3,7 @@
 # workloads on the same 1920x1080 screen, counted the same way.
 #
 #   bash scripts/measure-bandwidth.sh [SECONDS]      (default 15 s a workload)
+#   WORKLOADS="typing scrolling" bash scripts/measure-bandwidth.sh    (some of them)
 #
 # Workloads, each on a fresh screen: typing 10 characters a second and text scrolling at
 # 20 lines a second in a 200x58 xterm in DejaVu Sans Mono 11 (antialiased TrueType), and
@@ -177,7 +178,7 @@ xvnc_run() {
   wait $xv 2>/dev/null || true
 }
 
-for what in typing scrolling animation; do
+for what in ${WORKLOADS:-typing scrolling animation}; do
   deskshare_run "$what"
   xvnc_run "$what" "-PreferredEncoding=ZRLE -FullColor" zrle
   if [ "$what" = animation ]; then

@@ -1,8 +1,9 @@
-// How long the browser presenter's tile encoder takes on a 1920×1080 picture, in node
-// (the same module the Worker runs). Prints the figures docs/PERFORMANCE.md quotes.
+// How long the browser presenter's rectangle encoder takes on a 1920×1080 picture, in
+// node (the same module the Worker runs; CompressionStream is node's zlib, the browser's
+// is Chromium's). Prints the figures docs/PERFORMANCE.md quotes.
 // Run: node web-tests/bench/encoder.bench.js
 
-import { TileEncoder } from "../../web/app/encoders/tiles.js";
+import { RectEncoder } from "../../web/app/encoders/rects.js";
 
 const [W, H] = [1920, 1080];
 
@@ -18,30 +19,29 @@ function desktop() {
   return rgba;
 }
 
-function time(label, runs, f) {
-  f(0);
+async function time(label, runs, f) {
+  await f(0);
   const t0 = performance.now();
   let out;
-  for (let i = 1; i <= runs; i++) out = f(i);
+  for (let i = 1; i <= runs; i++) out = await f(i);
   const ms = (performance.now() - t0) / runs;
   console.log(`${label}: ${ms.toFixed(2)} ms${out ? `, ${out}` : ""}`);
 }
 
 const base = desktop();
-time("keyframe (full encode)", 10, () => {
-  const e = new TileEncoder();
-  const f = e.encode(base, W, H);
-  return `${f.tiles} tiles, ${(f.buffer.byteLength / 1024).toFixed(0)} KiB`;
+await time("keyframe (full encode)", 10, async () => {
+  const f = await new RectEncoder().encode(base, W, H);
+  return `${f.rects} rects, ${(f.buffer.byteLength / 1024).toFixed(0)} KiB`;
 });
-const enc = new TileEncoder();
-enc.encode(base, W, H);
+const enc = new RectEncoder();
+await enc.encode(base, W, H);
 const same = base.slice();
-time("unchanged frame (compare only)", 20, () => {
-  return enc.encode(same, W, H) === null ? "nothing sent" : "sent";
+await time("unchanged frame (compare only)", 20, async () => {
+  return (await enc.encode(same, W, H)) === null ? "nothing sent" : "sent";
 });
-time("one text line changed (compare + encode)", 20, (i) => {
+await time("one text line changed (compare + encode)", 20, async (i) => {
   const next = base.slice();
   for (let x = 100; x < 1500; x++) for (let y = 500; y < 512; y++) if ((x + i) % 5 === 0) next.set([255, 255, 255, 255], (y * W + x) * 4);
-  const f = enc.encode(next, W, H);
-  return `${f.tiles} tiles, ${(f.buffer.byteLength / 1024).toFixed(1)} KiB`;
+  const f = await enc.encode(next, W, H);
+  return `${f.rects} rects, ${(f.buffer.byteLength / 1024).toFixed(1)} KiB`;
 });

@@ -139,6 +139,17 @@ pub fn run(mut cap: impl Capturer, tx: mpsc::Sender<Captured>, control: Arc<Capt
         pending = false;
         let hints = cap.move_hints();
         let Some(frame) = encoder.encode(fb, &hints) else { continue };
+        let st = encoder.last;
+        tracing::debug!(
+            frame = frame.header.frame,
+            rects = st.rects,
+            copies = st.copies,
+            copied_pixels = st.copied_pixels,
+            payload = st.payload_bytes,
+            data = st.data_bytes,
+            ?hints,
+            "encoded"
+        );
         if !send(Captured::Frame(frame)) {
             return Ok(());
         }

@@ -81,6 +81,22 @@ fn record() -> Vec<(&'static str, Vec<Framebuffer>)> {
         out.push(("scrolling", frames));
     }
     {
+        // As scripts/measure-bandwidth.sh scrolls: 20 lines a second, grabbed as they come.
+        let x = deskshare_testkit::Xvfb::start(1920, 1080).expect("Xvfb");
+        let _t = Kill(vec![xterm(
+            &x.display,
+            "200x58+0+0",
+            "i=0; while true; do i=$((i+1)); echo \"line $i: the quick brown fox jumps over the lazy dog $RANDOM\"; sleep 0.05; done",
+        )]);
+        sleep(Duration::from_secs(4));
+        let mut frames = vec![grab(&x.display)];
+        for _ in 0..FRAMES {
+            sleep(Duration::from_millis(40));
+            frames.push(grab(&x.display));
+        }
+        out.push(("scrolling 20 lines/s", frames));
+    }
+    {
         let x = deskshare_testkit::Xvfb::start(1920, 1080).expect("Xvfb");
         let _t = Kill(vec![
             xterm(&x.display, "200x58+0+0", "ls -l /usr/lib | head -60; exec cat"),

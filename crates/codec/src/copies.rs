@@ -103,7 +103,11 @@ impl CopyFinder {
                     .into_iter()
                     .filter(|c| dirty.iter().any(|d| overlaps(d, &c.to)))
                     .collect();
-                (copies.iter().map(|c| c.to.area()).sum(), off, copies)
+                // Scored by the changed pixels they explain: copying what did not change
+                // (blank rows, a column of words every line repeats) matches at many
+                // offsets and would let a wrong one win.
+                let explained = copies.iter().flat_map(|c| dirty.iter().map(move |d| intersection(&c.to, d))).sum();
+                (explained, off, copies)
             })
             .filter(|(area, ..)| *area > 0)
             .collect();
@@ -143,6 +147,12 @@ fn union(a: &PixelRect, b: &PixelRect) -> PixelRect {
     let x1 = (a.x + a.width).max(b.x + b.width);
     let y1 = (a.y + a.height).max(b.y + b.height);
     PixelRect::new(x0, y0, x1 - x0, y1 - y0)
+}
+
+fn intersection(a: &PixelRect, b: &PixelRect) -> u64 {
+    let w = (a.x + a.width).min(b.x + b.width).saturating_sub(a.x.max(b.x));
+    let h = (a.y + a.height).min(b.y + b.height).saturating_sub(a.y.max(b.y));
+    u64::from(w) * u64::from(h)
 }
 
 fn overlaps(a: &PixelRect, b: &PixelRect) -> bool {
@@ -236,7 +246,7 @@ fn matches_at(prev: &Framebuffer, cur: &Framebuffer, r: PixelRect, (dx, dy): (i3
             _ => merged.push(p),
         }
     }
-    merged
+    let mut widened: Vec<CopyRect> = merged
         .into_iter()
         .filter_map(|(mut a, mut b, c, d)| {
             let column_ok = |x: i32| (c..d).all(|y| matches(x, y, 1));
@@ -249,7 +259,18 @@ fn matches_at(prev: &Framebuffer, cur: &Framebuffer, r: PixelRect, (dx, dy): (i3
             let to = PixelRect::new(a as u16, c as u16, (b - a) as u16, (d - c) as u16);
             (to.area() >= MIN_AREA).then(|| CopyRect { from_x: (a - dx) as u16, from_y: (c - dy) as u16, to })
         })
-        .collect()
+        .collect();
+    // Widening can make pieces overlap (rows of blank background match any shift): keep
+    // the largest, drop what overlaps them, so the area an offset explains is honest and a
+    // wrong offset cannot outscore the right one by counting pixels twice.
+    widened.sort_by_key(|c| std::cmp::Reverse(c.to.area()));
+    let mut kept: Vec<CopyRect> = Vec::with_capacity(widened.len());
+    for c in widened {
+        if !kept.iter().any(|k| overlaps(&k.to, &c.to)) {
+            kept.push(c);
+        }
+    }
+    kept
 }
 
 #[cfg(test)]
@@ -335,5 +356,35 @@ mod tests {
         let copies = CopyFinder::new().find(&prev, &cur, &dirty, &[(12, 7)]);
         assert_eq!(copies.len(), 1, "{copies:?}");
         assert_eq!(copies[0].to, PixelRect::new(112, 107, 300, 200));
+    }
+
+    #[test]
+    fn a_wrong_last_offset_does_not_outscore_the_scroll() {
+        // Lines that repeat the same words between a changing number and a changing tail:
+        // at the opposite offset the blank rows and the repeated words match too. Scored by
+        // the changed pixels explained (and pieces never counted twice), the real scroll
+        // wins even when the wrong offset is the one tried first. (Real frames of
+        // scripts/measure-bandwidth.sh's scroll once chose +19 here: 50 copies, 9 KB.)
+        let line = |y: u32, n: u32, x: u32| {
+            let (row, l) = (y % 19, y / 19 + n);
+            if row > 12 {
+                0xffffff
+            } else if x < 40 || x >= 360 {
+                (l * 7919 + x * 31 + row * 3) & 0xffffff
+            } else if (x / 9 + row) % 3 == 0 {
+                0x202020
+            } else {
+                0xffffff
+            }
+        };
+        let prev = Framebuffer::from_pixels(400, 380, (0..400 * 380).map(|i| line(i / 400, 0, i % 400)).collect());
+        let cur = Framebuffer::from_pixels(400, 380, (0..400 * 380).map(|i| line(i / 400, 1, i % 400)).collect());
+        let dirty = crate::dirty_rects(&prev, &cur);
+        let mut finder = CopyFinder { last: Some((0, 19)) };
+        let copies = finder.find(&prev, &cur, &dirty, &[]);
+        let up: u64 =
+            copies.iter().filter(|c| i32::from(c.from_y) - i32::from(c.to.y) == 19).map(|c| c.to.area()).sum();
+        assert!(up >= 80 * 340, "the scroll up is copied: {copies:?}");
+        assert_eq!(finder.last, Some((0, -19)));
     }
 }

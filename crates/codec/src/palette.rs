@@ -104,6 +104,12 @@ pub struct StickyPalette {
 }
 
 impl StickyPalette {
+    /// Whether every colour of `own` is already in the kept order.
+    pub fn holds(&self, own: &[u32]) -> bool {
+        let known = IndexTable::new(&self.order);
+        own.iter().all(|&c| known.get(c).is_some())
+    }
+
     /// The palette for a rectangle whose own colours are `own`: the kept order, extended.
     pub fn extend(&mut self, own: &[u32]) -> &[u32] {
         let known = IndexTable::new(&self.order);
