@@ -136,13 +136,12 @@ deskshare_run() {
   local started; started=$(date +%s.%N)
   sleep 4
   drive "$what" "$d"
-  local c0; c0=$(grep '^stats ' "$work/view.log" | tail -1 | sed -n 's/.* copies=\([0-9]*\).*/\1/p')
   read -r rx tx cpu_agent cpu_server < <(window "$vw" "$sh" "$SERVER")
-  local c1; c1=$(grep '^stats ' "$work/view.log" | tail -1 | sed -n 's/.* copies=\([0-9]*\).*/\1/p')
+  local copies; copies=$(grep '^stats ' "$work/view.log" | tail -1 | sed -n 's/.* copies=\([0-9]*\).*/\1/p')
   # Updates over the whole connection, counted the way Xvnc's are (its log has only a total).
   local frames; frames=$(grep '^stats ' "$work/view.log" | tail -1 | sed -n 's/^stats frames=\([0-9]*\).*/\1/p')
   local secs; secs=$(python3 -c "import time; print(f'{time.time() - $started:.1f}')")
-  echo "deskshare $what $rx $tx $frames/$secs agent=$cpu_agent server=$cpu_server copies=$((c1 - c0))" >>"$results"
+  echo "deskshare $what $rx $tx $frames/$secs agent=$cpu_agent server=$cpu_server copies=$copies" >>"$results"
   kill $sh $vw "${wl[@]}" 2>/dev/null || true
   wait $sh $vw 2>/dev/null || true
 }
@@ -172,8 +171,10 @@ xvnc_run() {
   local secs; secs=$(python3 -c "import time; print(f'{time.time() - $started:.1f}')")
   sleep 1 # Xvnc logs the connection's totals when it closes
   local updates; updates=$(sed -n 's/.*Framebuffer updates: \([0-9]*\).*/\1/p' "$work/xvnc.log" | tail -1)
-  local copyrects; copyrects=$(sed -n 's/.*Cop[a-zA-Z]*: \([0-9]*\) rects.*/\1/p' "$work/xvnc.log" | tail -1)
+  # "Copies: 2.02 krects": TigerVNC scales big counts.
+  local copyrects; copyrects=$(sed -n 's/.*Copies: \([0-9.]*\) *\([kM]*\)rects.*/\1\2/p' "$work/xvnc.log" | tail -1)
   echo "xvnc-$label $what $rx $tx ${updates:-0}/$secs xvnc=$cpu_xvnc copyrects=${copyrects:-0}" >>"$results"
+  [ -n "${KEEP_LOGS:-}" ] && cp "$work/xvnc.log" "$KEEP_LOGS/xvnc-$label-$what.log"
   kill "${wl[@]}" $xv 2>/dev/null || true
   wait $xv 2>/dev/null || true
 }
@@ -193,8 +194,8 @@ secs = int(sys.argv[2])
 def rate(b): 
     b = int(b) / secs
     return f"{b/1e6:.2f} MB/s" if b >= 1e6 else f"{b/1e3:.2f} kB/s"
-print(f"\nover {secs} s a workload, 1920x1080; bytes on the viewer's TCP connection (TLS included)\n")
-print("| workload | product | to viewer | from viewer | updates/s (whole connection) | CPU (% of a core), copies |")
+print(f"\nover {secs} s a workload, 1920x1080; bytes on the viewer's TCP connection (TLS included) and CPU\nin that window; updates/s and copies over the whole connection (Xvnc logs only totals)\n")
+print("| workload | product | to viewer | from viewer | updates/s | CPU (% of a core); copies |")
 print("|---|---|---|---|---|---|")
 by = {}
 for r in rows:
