@@ -25,6 +25,13 @@ const SAMPLES: usize = 24;
 /// Offsets tried per frame, best voted first.
 const MAX_CANDIDATES: usize = 4;
 const SEGMENT: usize = 64;
+/// A change this large that no tried offset explains is searched for moved content.
+const MOTION_MIN_AREA: u64 = 64 * 64 * 4;
+/// How far (in x and y) a moved region is looked for, and how long its anchors are.
+const MOTION_RANGE: i32 = 256;
+const ANCHOR: usize = 24;
+/// Anchors taken from the largest changed rectangle.
+const ANCHORS: u32 = 6;
 
 /// A region to copy: the pixels at (`from_x`, `from_y`) of `to`'s size go to `to`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,21 +103,30 @@ impl CopyFinder {
         }
         candidates.truncate(MAX_CANDIDATES);
 
-        let mut found: Vec<(u64, (i32, i32), Vec<CopyRect>)> = candidates
-            .into_iter()
-            .map(|off| {
-                let copies: Vec<CopyRect> = matches_at(prev, cur, bounds, off)
-                    .into_iter()
-                    .filter(|c| dirty.iter().any(|d| overlaps(d, &c.to)))
-                    .collect();
-                // Scored by the changed pixels they explain: copying what did not change
-                // (blank rows, a column of words every line repeats) matches at many
-                // offsets and would let a wrong one win.
-                let explained = copies.iter().flat_map(|c| dirty.iter().map(move |d| intersection(&c.to, d))).sum();
-                (explained, off, copies)
-            })
-            .filter(|(area, ..)| *area > 0)
-            .collect();
+        let score = |off: (i32, i32)| {
+            let copies: Vec<CopyRect> = matches_at(prev, cur, bounds, off)
+                .into_iter()
+                .filter(|c| dirty.iter().any(|d| overlaps(d, &c.to)))
+                .collect();
+            // Scored by the changed pixels they explain: copying what did not change
+            // (blank rows, a column of words every line repeats) matches at many offsets
+            // and would let a wrong one win.
+            let explained: u64 = copies.iter().flat_map(|c| dirty.iter().map(move |d| intersection(&c.to, d))).sum();
+            (explained, off, copies)
+        };
+        let mut found: Vec<(u64, (i32, i32), Vec<CopyRect>)> = candidates.iter().map(|&off| score(off)).collect();
+        // Nothing tried explains half of a large change: look for a moved region by its
+        // content (a window dragged without a hint, an image moved inside a program).
+        let dirty_area: u64 = dirty.iter().map(PixelRect::area).sum();
+        let best = found.iter().map(|f| f.0).max().unwrap_or(0);
+        if dirty_area >= MOTION_MIN_AREA && best * 2 < dirty_area {
+            for off in motion_votes(prev, cur, dirty) {
+                if !candidates.contains(&off) {
+                    found.push(score(off));
+                }
+            }
+        }
+        found.retain(|f| f.0 > 0);
         found.sort_by(|a, b| b.0.cmp(&a.0));
         // Choose: the best offset's copies first, the largest first, none writing where a
         // chosen one writes.
@@ -197,6 +213,47 @@ fn vertical_votes(prev: &Framebuffer, cur: &Framebuffer, bounds: PixelRect) -> V
     let mut ranked: Vec<(i32, u32)> = votes.into_iter().filter(|(_, n)| *n >= 2).collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.abs().cmp(&b.0.abs())));
     ranked.into_iter().map(|(dy, _)| (0, dy)).collect()
+}
+
+/// Offsets (dx, dy) of moved content, most voted first: short runs of varied pixels
+/// (anchors) from rows of the largest changed rectangle, looked up in the old frame within
+/// [`MOTION_RANGE`] of where they are now. A first-pixel test rejects almost every place,
+/// so a search costs about a million compares; the candidates it yields are then scored
+/// and confirmed like any other.
+fn motion_votes(prev: &Framebuffer, cur: &Framebuffer, dirty: &[PixelRect]) -> Vec<(i32, i32)> {
+    let Some(big) = dirty.iter().max_by_key(|r| r.area()) else { return Vec::new() };
+    if usize::from(big.width) < ANCHOR * 2 || big.height < 8 {
+        return Vec::new();
+    }
+    let (w, h) = (cur.width() as i32, cur.height() as i32);
+    let mut votes: HashMap<(i32, i32), u32> = HashMap::new();
+    for k in 0..ANCHORS {
+        let y = i32::from(big.y) + (i32::from(big.height) * (2 * k as i32 + 1)) / (2 * ANCHORS as i32);
+        let row = &cur.pixels()[(y * w) as usize..][..w as usize];
+        // An anchor: ANCHOR pixels with at least four changes of colour (text, edges).
+        let span = usize::from(big.x)..usize::from(big.x + big.width) - ANCHOR;
+        let Some(ax) = span.step_by(4).find(|&x| row[x..x + ANCHOR].windows(2).filter(|p| p[0] != p[1]).count() >= 4)
+        else {
+            continue;
+        };
+        let anchor = &row[ax..ax + ANCHOR];
+        let ax = ax as i32;
+        for sy in (y - MOTION_RANGE).max(0)..(y + MOTION_RANGE).min(h) {
+            let prow = &prev.pixels()[(sy * w) as usize..][..w as usize];
+            for sx in (ax - MOTION_RANGE).max(0)..(ax + MOTION_RANGE).min(w - ANCHOR as i32) {
+                let sx = sx as usize;
+                if prow[sx] == anchor[0] && prow[sx..sx + ANCHOR] == *anchor {
+                    let off = (ax - sx as i32, y - sy);
+                    if off != (0, 0) {
+                        *votes.entry(off).or_default() += 1;
+                    }
+                }
+            }
+        }
+    }
+    let mut ranked: Vec<((i32, i32), u32)> = votes.into_iter().filter(|(_, n)| *n >= 2).collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1));
+    ranked.into_iter().take(2).map(|(off, _)| off).collect()
 }
 
 /// The parts of `r` that equal `prev` shifted by `off`, as copy rectangles: 64-px column
@@ -386,5 +443,27 @@ mod tests {
             copies.iter().filter(|c| i32::from(c.from_y) - i32::from(c.to.y) == 19).map(|c| c.to.area()).sum();
         assert!(up >= 80 * 340, "the scroll up is copied: {copies:?}");
         assert_eq!(finder.last, Some((0, -19)));
+    }
+
+    #[test]
+    fn a_moved_window_is_found_from_the_frames_without_a_hint() {
+        let behind = (0..800u32 * 600)
+            .map(|i| if (i % 800 / 9 + i / 800 / 19) % 3 == 0 { 0x808080 } else { 0xffffff })
+            .collect();
+        let bg = Framebuffer::from_pixels(800, 600, behind);
+        let win: Vec<u32> = (0..300u32 * 200)
+            .map(|i| {
+                let (x, y) = (i % 300, i / 300);
+                if (x / 9 * 7 + y / 19) % 4 == 0 && y % 19 < 14 { (x * 3 + y * 5) % 200 } else { 0xeeeeee }
+            })
+            .collect();
+        let mut prev = bg.clone();
+        prev.put(PixelRect::new(100, 100, 300, 200), &win);
+        let mut cur = bg.clone();
+        cur.put(PixelRect::new(141, 83, 300, 200), &win);
+        let dirty = crate::dirty_rects(&prev, &cur);
+        let copies = CopyFinder::new().find(&prev, &cur, &dirty, &[]);
+        assert_eq!(copies.len(), 1, "{copies:?}");
+        assert_eq!((copies[0].from_x, copies[0].from_y, copies[0].to), (100, 100, PixelRect::new(141, 83, 300, 200)));
     }
 }
