@@ -3,11 +3,14 @@
 //!
 //! A scraper does not see the X server's CopyArea, so it has to find the shift. Like
 //! KasmVNC's `ComparingUpdateTracker`, rows are hashed and the last good offset is tried
-//! first; candidates come from matching sampled rows of each changed rectangle against the
-//! old frame's rows over the same columns (a vertical scroll), from the offset that worked
-//! last time, and from hints the caller has (a window that moved, as the window manager
-//! reports it). A hint is only a candidate: every copy is confirmed with a full compare,
-//! so a wrong hint costs a compare, never a wrong picture.
+//! first; candidates come from the offset that worked last time, from hints the caller has
+//! (a window that moved, as the X server reports it), from sampled rows of the changed
+//! area looked up among the old frame's rows over the same columns (a vertical scroll),
+//! and — when none of those explains half of a large change — from short runs of varied
+//! pixels looked up in the old frame around where they are now (a moved region, like
+//! guacamole's `display-plan-search.c`). Each candidate is scored by the changed pixels
+//! its copies explain; a hint is only a candidate, and every copy is confirmed with a full
+//! compare, so a wrong guess costs a compare, never a wrong picture.
 
 use std::collections::HashMap;
 
