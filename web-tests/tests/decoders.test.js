@@ -1,7 +1,8 @@
 // The browser's decoders against vectors the Rust encoder and the server's screen cache
-// wrote (crates/testkit/src/bin/ds-vectors.rs): the presenter's live stream with copies,
-// a lagging viewer's merged replays and catch-ups, a late joiner. Each must end at the
-// exact screen; and corrupt input is refused with its code, leaving the picture as it was.
+// wrote (crates/testkit/src/bin/ds-vectors.rs), for several random sequences of changes
+// (text, photos, scrolls of random regions, moved rectangles): the presenter's live
+// stream with copies, a lagging viewer's merged replays and catch-ups, a late joiner.
+// Each must end at the exact screen; and corrupt input is refused with its code, leaving the picture as it was.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -19,10 +20,10 @@ const VECTORS = join(BIN, "..", "ds-vectors");
 /** @param {Buffer} b */
 const arrayBuffer = (b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
 
-test("the Rust encoder's vectors decode to the exact screen", () => {
+for (const seed of [0, 1, 2, 3, 4, 5]) test(`the Rust encoder's vectors (seed ${seed}) decode to the exact screen`, () => {
   const dir = mkdtempSync(join(tmpdir(), "ds-vectors-"));
   try {
-    execFileSync(VECTORS, [dir]);
+    execFileSync(VECTORS, [dir, String(seed)]);
     const scenarios = readdirSync(dir).sort();
     assert.deepEqual(scenarios, ["lagging", "late", "live"]);
     for (const name of scenarios) {

@@ -1,4 +1,4 @@
-//! `ds-vectors OUT_DIR`: writes test vectors for the browser's decoders, made by the Rust
+//! `ds-vectors OUT_DIR [SEED]`: writes test vectors for the browser's decoders, made by the Rust
 //! encoder and the server's screen cache, so both sides are checked against one another.
 //!
 //! Each scenario is a folder of frame messages (`0001.bin`, …, in the order a viewer gets
@@ -61,10 +61,12 @@ impl Out {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    assert_eq!(args.len(), 2, "usage: ds-vectors OUT_DIR");
+    assert!(matches!(args.len(), 2 | 3), "usage: ds-vectors OUT_DIR [SEED]");
     let root = Path::new(&args[1]);
-    let (width, height) = (333u32, 250u32);
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let seed: u64 = args.get(2).map_or(0, |s| s.parse().expect("SEED is a number"));
+    // Each seed is another random sequence of changes on another screen size.
+    let (width, height) = (333u32 + (seed % 7) as u32 * 41, 250u32 + (seed % 5) as u32 * 37);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ seed.wrapping_mul(0x2545_f491_4f6c_dd1d));
     let mut screen = Framebuffer::new(width, height);
     paint(&mut screen, PixelRect::new(0, 0, width as u16, height as u16), 11, 6);
     let mut encoder = Encoder::new(6);
@@ -80,7 +82,10 @@ fn main() {
         }
         // Scrolls of the whole screen too, the terminal's case.
         if step % 5 == 0 {
-            apply_change(&mut screen, &Change::Scroll { rect: (0, 0, 333, 250), dy: -19, seed: step });
+            apply_change(
+                &mut screen,
+                &Change::Scroll { rect: (0, 0, width as u16, height as u16), dy: -19, seed: step },
+            );
         }
         if let Some(f) = encoder.encode(screen.clone(), &hints) {
             frames.push(f);
@@ -109,7 +114,7 @@ fn main() {
         if i % 4 == 3 {
             slow.on_ack(slow.sent(), t0).unwrap();
         }
-        if i == 30 {
+        if i == 20 + (seed as usize % 20) {
             late = Some((Out::new(root, "late"), ViewerPump::new(2)));
         }
         if let Some((out, pump)) = &mut late {
