@@ -80,8 +80,9 @@ pub struct Presence {
 pub struct LiveMeeting {
     pub id: MeetingId,
     pub title: String,
-    /// The tile cache and cursor. A std mutex: every critical section is a few
-    /// pointer copies, never an await.
+    /// The meeting's screen (picture, frame log, tile cache) and cursor. A std mutex:
+    /// no critical section awaits; the longest is a catch-up that encodes tiles no viewer
+    /// needed before (once per tile version).
     pub screen: Mutex<Screen>,
     /// Bumped after every change of `screen`; viewer tasks wait on it.
     screen_changed: watch::Sender<u64>,

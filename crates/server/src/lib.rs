@@ -1,5 +1,5 @@
 //! The deskshare server: one TLS port serving the web client, the REST API and the
-//! WebSocket sessions, with the tile cache and per-viewer pumps inside.
+//! WebSocket sessions, with the screen cache and per-viewer pumps inside.
 
 mod attempts;
 pub mod auth;
