@@ -128,10 +128,13 @@ pub fn grab(display: &str) -> Result<Image> {
     let (conn, screen_num) = x11rb::connect(Some(display))?;
     let screen = &conn.setup().roots[screen_num];
     let geo = conn.get_geometry(screen.root)?.reply()?;
-    // Fetch in bands: one GetImage reply may not exceed the maximum request length.
+    // Fetch in bands: one GetImage reply may not exceed the maximum request length. The
+    // server is grabbed meanwhile, so no client draws between two bands: the picture is
+    // one moment of the screen, never torn (a scrolling terminal would tear it).
     let mut rgb = Vec::with_capacity(geo.width as usize * geo.height as usize * 3);
     let band = 64u16;
     let mut y = 0u16;
+    conn.grab_server()?;
     while y < geo.height {
         let h = band.min(geo.height - y);
         let img = conn.get_image(ImageFormat::Z_PIXMAP, screen.root, 0, y as i16, geo.width, h, !0)?.reply()?;
@@ -140,6 +143,8 @@ pub fn grab(display: &str) -> Result<Image> {
         }
         y += h;
     }
+    conn.ungrab_server()?;
+    conn.flush()?;
     Ok(Image { width: geo.width.into(), height: geo.height.into(), rgb })
 }
 
