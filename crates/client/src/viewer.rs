@@ -290,7 +290,7 @@ async fn receive(
                 }
             }
             Ok(Ok(Incoming::Media(MediaMessage::Frame(frame)))) => {
-                let len = frame.encode().len();
+                let len = frame.encoded_len();
                 state.apply(&frame, len)?;
                 last_update = Instant::now();
                 if let Some(t) = opts.throttle {

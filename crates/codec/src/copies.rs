@@ -100,7 +100,7 @@ impl CopyFinder {
         }
         // Matched over the changed area's bounding box, not rectangle by rectangle: a scroll
         // changes lines of different lengths, and one copy should move them all.
-        let bounds = dirty.iter().skip(1).fold(dirty[0], |a, b| union(&a, b));
+        let bounds = dirty.iter().skip(1).fold(dirty[0], |a, b| a.union(b));
         for c in vertical_votes(prev, cur, bounds) {
             push(c, &mut candidates);
         }
@@ -109,12 +109,12 @@ impl CopyFinder {
         let score = |off: (i32, i32)| {
             let copies: Vec<CopyRect> = matches_at(prev, cur, bounds, off)
                 .into_iter()
-                .filter(|c| dirty.iter().any(|d| overlaps(d, &c.to)))
+                .filter(|c| dirty.iter().any(|d| d.overlaps(&c.to)))
                 .collect();
             // Scored by the changed pixels they explain: copying what did not change
             // (blank rows, a column of words every line repeats) matches at many offsets
             // and would let a wrong one win.
-            let explained: u64 = copies.iter().flat_map(|c| dirty.iter().map(move |d| intersection(&c.to, d))).sum();
+            let explained: u64 = copies.iter().flat_map(|c| dirty.iter().map(move |d| c.to.overlap_area(d))).sum();
             (explained, off, copies)
         };
         let mut found: Vec<(u64, (i32, i32), Vec<CopyRect>)> = candidates.iter().map(|&off| score(off)).collect();
@@ -138,7 +138,7 @@ impl CopyFinder {
             let mut by_area = copies.clone();
             by_area.sort_by_key(|c| std::cmp::Reverse(c.to.area()));
             for c in by_area {
-                if !chosen.iter().any(|a| overlaps(&a.to, &c.to)) {
+                if !chosen.iter().any(|a| a.to.overlaps(&c.to)) {
                     chosen.push(c);
                 }
             }
@@ -152,30 +152,13 @@ impl CopyFinder {
         });
         let mut accepted: Vec<CopyRect> = Vec::new();
         for c in chosen {
-            if !accepted.iter().any(|a| overlaps(&a.to, &c.source())) {
+            if !accepted.iter().any(|a| a.to.overlaps(&c.source())) {
                 accepted.push(c);
             }
         }
         self.last = found.first().map(|f| f.1).or(self.last);
         accepted
     }
-}
-
-fn union(a: &PixelRect, b: &PixelRect) -> PixelRect {
-    let (x0, y0) = (a.x.min(b.x), a.y.min(b.y));
-    let x1 = (a.x + a.width).max(b.x + b.width);
-    let y1 = (a.y + a.height).max(b.y + b.height);
-    PixelRect::new(x0, y0, x1 - x0, y1 - y0)
-}
-
-fn intersection(a: &PixelRect, b: &PixelRect) -> u64 {
-    let w = (a.x + a.width).min(b.x + b.width).saturating_sub(a.x.max(b.x));
-    let h = (a.y + a.height).min(b.y + b.height).saturating_sub(a.y.max(b.y));
-    u64::from(w) * u64::from(h)
-}
-
-fn overlaps(a: &PixelRect, b: &PixelRect) -> bool {
-    a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
 }
 
 /// Vertical offsets, most voted first: sampled rows of the changed area looked up among
@@ -326,7 +309,7 @@ fn matches_at(prev: &Framebuffer, cur: &Framebuffer, r: PixelRect, (dx, dy): (i3
     widened.sort_by_key(|c| std::cmp::Reverse(c.to.area()));
     let mut kept: Vec<CopyRect> = Vec::with_capacity(widened.len());
     for c in widened {
-        if !kept.iter().any(|k| overlaps(&k.to, &c.to)) {
+        if !kept.iter().any(|k| k.to.overlaps(&c.to)) {
             kept.push(c);
         }
     }
@@ -391,6 +374,20 @@ mod tests {
         }
     }
 
+    /// A 300x200 window of text over `bg` at `from`, then at `to`.
+    fn window_moved(bg: &Framebuffer, from: (u16, u16), to: (u16, u16)) -> (Framebuffer, Framebuffer) {
+        let win: Vec<u32> = (0..300u32 * 200)
+            .map(|i| {
+                let (x, y) = (i % 300, i / 300);
+                if (x / 9 * 7 + y / 19) % 4 == 0 && y % 19 < 14 { (x * 3 + y * 5) % 200 } else { 0xeeeeee }
+            })
+            .collect();
+        let (mut prev, mut cur) = (bg.clone(), bg.clone());
+        prev.put(PixelRect::new(from.0, from.1, 300, 200), &win);
+        cur.put(PixelRect::new(to.0, to.1, 300, 200), &win);
+        (prev, cur)
+    }
+
     #[test]
     fn a_window_moved_over_text_is_one_copy() {
         // Text behind and in the window: the strips the move uncovers must not break the
@@ -402,16 +399,7 @@ mod tests {
             })
             .collect();
         let bg = Framebuffer::from_pixels(800, 600, behind);
-        let win: Vec<u32> = (0..300u32 * 200)
-            .map(|i| {
-                let (x, y) = (i % 300, i / 300);
-                if (x / 9 * 7 + y / 19) % 4 == 0 && y % 19 < 14 { (x * 3 + y * 5) % 200 } else { 0xeeeeee }
-            })
-            .collect();
-        let mut prev = bg.clone();
-        prev.put(PixelRect::new(100, 100, 300, 200), &win);
-        let mut cur = bg.clone();
-        cur.put(PixelRect::new(112, 107, 300, 200), &win);
+        let (prev, cur) = window_moved(&bg, (100, 100), (112, 107));
         let dirty = crate::dirty_rects(&prev, &cur);
         let copies = CopyFinder::new().find(&prev, &cur, &dirty, &[(12, 7)]);
         assert_eq!(copies.len(), 1, "{copies:?}");
@@ -454,16 +442,7 @@ mod tests {
             .map(|i| if (i % 800 / 9 + i / 800 / 19) % 3 == 0 { 0x808080 } else { 0xffffff })
             .collect();
         let bg = Framebuffer::from_pixels(800, 600, behind);
-        let win: Vec<u32> = (0..300u32 * 200)
-            .map(|i| {
-                let (x, y) = (i % 300, i / 300);
-                if (x / 9 * 7 + y / 19) % 4 == 0 && y % 19 < 14 { (x * 3 + y * 5) % 200 } else { 0xeeeeee }
-            })
-            .collect();
-        let mut prev = bg.clone();
-        prev.put(PixelRect::new(100, 100, 300, 200), &win);
-        let mut cur = bg.clone();
-        cur.put(PixelRect::new(141, 83, 300, 200), &win);
+        let (prev, cur) = window_moved(&bg, (100, 100), (141, 83));
         let dirty = crate::dirty_rects(&prev, &cur);
         let copies = CopyFinder::new().find(&prev, &cur, &dirty, &[]);
         assert_eq!(copies.len(), 1, "{copies:?}");

@@ -51,7 +51,7 @@ pub fn dirty_rects(prev: &Framebuffer, cur: &Framebuffer) -> Vec<PixelRect> {
         for &(x0, x1, y0, y1) in boxes.iter().flatten() {
             let r = rect(x0, y0, x1 - x0 + 1, y1 - y0 + 1);
             match band_rects.last_mut() {
-                Some(prev_r) if worth_merging(prev_r, &r) => *prev_r = union(prev_r, &r),
+                Some(prev_r) if worth_merging(prev_r, &r) => *prev_r = prev_r.union(&r),
                 _ => band_rects.push(r),
             }
         }
@@ -74,16 +74,8 @@ fn rect(x: usize, y: usize, w: usize, h: usize) -> PixelRect {
     PixelRect::new(x as u16, y as u16, w as u16, h as u16)
 }
 
-fn union(a: &PixelRect, b: &PixelRect) -> PixelRect {
-    let x0 = a.x.min(b.x);
-    let y0 = a.y.min(b.y);
-    let x1 = (a.x + a.width).max(b.x + b.width);
-    let y1 = (a.y + a.height).max(b.y + b.height);
-    PixelRect::new(x0, y0, x1 - x0, y1 - y0)
-}
-
 fn worth_merging(a: &PixelRect, b: &PixelRect) -> bool {
-    let u = union(a, b);
+    let u = a.union(b);
     let sum = a.area() + b.area();
     u.area() as f64 <= sum as f64 * (1.0 + MERGE_WASTE) + MERGE_SLACK as f64
 }

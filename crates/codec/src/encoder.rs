@@ -101,7 +101,11 @@ impl Encoder {
                 dirty_rects(&predicted, &cur)
             }
         };
-        if self.restart {
+        // A new stream: its deflate window and its palette order start empty. (A restart
+        // is always a keyframe, so this frame has ops and is sent.)
+        let restart = std::mem::take(&mut self.restart);
+        if restart {
+            self.deflater = Deflater::new(self.level);
             self.palette = StickyPalette::default();
         }
         let mut payload = Vec::new();
@@ -115,11 +119,6 @@ impl Encoder {
             // Only possible if copies explained everything and nothing is left.
             self.prev = Some(cur);
             return None;
-        }
-        let restart = self.restart;
-        if restart {
-            self.deflater = Deflater::new(self.level);
-            self.restart = false;
         }
         let data = self.deflater.segment(&payload);
         stats.payload_bytes = payload.len();

@@ -104,22 +104,21 @@ pub struct StickyPalette {
 }
 
 impl StickyPalette {
-    /// Whether every colour of `own` is already in the kept order.
-    pub fn holds(&self, own: &[u32]) -> bool {
-        let known = IndexTable::new(&self.order);
-        own.iter().all(|&c| known.get(c).is_some())
-    }
-
-    /// The palette for a rectangle whose own colours are `own`: the kept order, extended.
-    pub fn extend(&mut self, own: &[u32]) -> &[u32] {
+    /// The palette for a rectangle whose own colours are `own`: the kept order, extended
+    /// by the colours it lacks — or, if it lacks any and `may_grow` is false, `None` (the
+    /// rectangle then uses its own palette).
+    pub fn palette_for(&mut self, own: &[u32], may_grow: bool) -> Option<&[u32]> {
         let known = IndexTable::new(&self.order);
         let new: Vec<u32> = own.iter().copied().filter(|&c| known.get(c).is_none()).collect();
+        if !new.is_empty() && !may_grow {
+            return None;
+        }
         if self.order.len() + new.len() > 256 {
             self.order = own.to_vec();
         } else {
             self.order.extend(new);
         }
-        &self.order
+        Some(&self.order)
     }
 }
 

@@ -53,12 +53,11 @@ pub fn encode_rect_in_stream(
             RectEncoding::Solid
         }
         Some(c) => {
-            match sticky {
-                Some(s) if c.len() > 16 && (r.width >= STICKY_WIDTH || s.holds(&c)) => {
-                    palette::encode(fb, r, s.extend(&c), out)
-                }
-                _ => palette::encode(fb, r, &c, out),
-            }
+            let kept = match sticky {
+                Some(s) if c.len() > 16 => s.palette_for(&c, r.width >= STICKY_WIDTH),
+                _ => None,
+            };
+            palette::encode(fb, r, kept.unwrap_or(&c), out);
             RectEncoding::Palette
         }
         None => {

@@ -41,7 +41,7 @@ async fn watch(session: &mut Session, decoder: &mut Decoder, quiet: Duration, li
         if let Incoming::Media(MediaMessage::Frame(f)) = msg.expect("the session goes on") {
             decoder.apply(&f).expect("every frame decodes");
             seen.frames += 1;
-            seen.bytes += f.encode().len() as u64;
+            seen.bytes += f.encoded_len() as u64;
             for op in &f.ops {
                 match op {
                     Op::Rect { rect, .. } => seen.rects.push((rect.width, rect.height)),

@@ -202,6 +202,25 @@ impl PixelRect {
     pub fn area(&self) -> u64 {
         u64::from(self.width) * u64::from(self.height)
     }
+
+    /// The smallest rectangle holding both.
+    pub fn union(&self, other: &PixelRect) -> PixelRect {
+        let (x0, y0) = (self.x.min(other.x), self.y.min(other.y));
+        let x1 = (self.x + self.width).max(other.x + other.width);
+        let y1 = (self.y + self.height).max(other.y + other.height);
+        PixelRect::new(x0, y0, x1 - x0, y1 - y0)
+    }
+
+    /// Pixels both cover.
+    pub fn overlap_area(&self, other: &PixelRect) -> u64 {
+        let w = (self.x + self.width).min(other.x + other.width).saturating_sub(self.x.max(other.x));
+        let h = (self.y + self.height).min(other.y + other.height).saturating_sub(self.y.max(other.y));
+        u64::from(w) * u64::from(h)
+    }
+
+    pub fn overlaps(&self, other: &PixelRect) -> bool {
+        self.overlap_area(other) > 0
+    }
 }
 
 /// One drawing operation of a frame. Ops apply in order, each to the result of the
@@ -329,8 +348,39 @@ pub struct CursorPosition {
 }
 
 impl FrameMessage {
+    /// Bytes [`FrameMessage::encode`] writes, without writing them (a viewer counts what
+    /// it received this way).
+    pub fn encoded_len(&self) -> usize {
+        let h = &self.header;
+        let head: usize = [
+            h.frame,
+            u64::from(h.width),
+            u64::from(h.height),
+            u64::from(h.skipped_tiles),
+            u64::from(h.server_delay_ms),
+            u64::from(h.rtt_ms),
+            u64::from(h.history_len),
+            self.ops.len() as u64,
+            self.data.len() as u64,
+        ]
+        .into_iter()
+        .map(varint_len)
+        .sum();
+        let ops: usize = self
+            .ops
+            .iter()
+            .map(|op| match op {
+                Op::Rect { rect, len, .. } => 1 + rect_len(rect) + varint_len(u64::from(*len)),
+                Op::Copy { from_x, from_y, to } => {
+                    1 + varint_len(u64::from(*from_x)) + varint_len(u64::from(*from_y)) + rect_len(to)
+                }
+            })
+            .sum();
+        2 + head + ops + self.data.len()
+    }
+
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(24 + self.ops.len() * 12 + self.data.len());
+        let mut out = Vec::with_capacity(self.encoded_len());
         encode_frame_head(&mut out, &self.header, self.ops.len());
         for op in &self.ops {
             encode_op(&mut out, op);
@@ -423,6 +473,10 @@ fn read_rect(r: &mut Reader<'_>) -> Result<PixelRect, DecodeError> {
         width: r.varint(m)? as u16,
         height: r.varint(m)? as u16,
     })
+}
+
+fn rect_len(rect: &PixelRect) -> usize {
+    [rect.x, rect.y, rect.width, rect.height].into_iter().map(|v| varint_len(u64::from(v))).sum()
 }
 
 fn put_rect(out: &mut Vec<u8>, rect: &PixelRect) {

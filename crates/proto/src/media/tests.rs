@@ -40,6 +40,7 @@ fn a_keystroke_frame_is_small() {
         data: Bytes::from(vec![0; 40]),
     };
     assert_eq!(f.encode().len(), 21 + 1 + 40);
+    assert_eq!(f.encoded_len(), 21 + 1 + 40);
 }
 
 #[test]
@@ -198,6 +199,7 @@ proptest! {
         f.header.frame = frame_no;
         f.header.keyframe = keyframe;
         f.header.restart = restart;
+        prop_assert_eq!(f.encode().len(), f.encoded_len());
         let decoded = MediaMessage::decode(Bytes::from(f.encode())).unwrap();
         prop_assert_eq!(decoded, MediaMessage::Frame(f));
     }
