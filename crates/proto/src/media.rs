@@ -351,21 +351,8 @@ impl FrameMessage {
     /// Bytes [`FrameMessage::encode`] writes, without writing them (a viewer counts what
     /// it received this way).
     pub fn encoded_len(&self) -> usize {
-        let h = &self.header;
-        let head: usize = [
-            h.frame,
-            u64::from(h.width),
-            u64::from(h.height),
-            u64::from(h.skipped_tiles),
-            u64::from(h.server_delay_ms),
-            u64::from(h.rtt_ms),
-            u64::from(h.history_len),
-            self.ops.len() as u64,
-            self.data.len() as u64,
-        ]
-        .into_iter()
-        .map(varint_len)
-        .sum();
+        let head: usize = header_fields(&self.header, self.ops.len()).into_iter().map(varint_len).sum::<usize>()
+            + varint_len(self.data.len() as u64);
         let ops: usize = self
             .ops
             .iter()
@@ -501,7 +488,14 @@ pub fn encode_frame_head(out: &mut Vec<u8>, header: &FrameHeader, op_count: usiz
     let flags = if header.keyframe { FLAG_KEYFRAME } else { 0 } | if header.restart { FLAG_RESTART } else { 0 };
     out.put_u8(KIND_FRAME);
     out.put_u8(flags);
-    for v in [
+    for v in header_fields(header, op_count) {
+        put_varint(out, v);
+    }
+}
+
+/// The header's varint fields in wire order, then the op count.
+fn header_fields(header: &FrameHeader, op_count: usize) -> [u64; 8] {
+    [
         header.frame,
         u64::from(header.width),
         u64::from(header.height),
@@ -510,9 +504,7 @@ pub fn encode_frame_head(out: &mut Vec<u8>, header: &FrameHeader, op_count: usiz
         u64::from(header.rtt_ms),
         u64::from(header.history_len),
         op_count as u64,
-    ] {
-        put_varint(out, v);
-    }
+    ]
 }
 
 /// Appends one op.
