@@ -78,8 +78,14 @@ const SAFETY_INTERVAL: Duration = Duration::from_secs(1);
 /// The pointer is polled this often while idle.
 const POINTER_INTERVAL: Duration = Duration::from_millis(40);
 
-/// Runs until the receiver is gone, `stop` is set, or capture fails.
-pub fn run(mut cap: impl Capturer, tx: mpsc::Sender<Captured>, control: Arc<CaptureControl>) -> Result<(), WireError> {
+/// Runs until the receiver is gone, `stop` is set, or capture fails. Areas that keep
+/// changing go lossy at JPEG `lossy_quality` (`None`: everything exact).
+pub fn run(
+    mut cap: impl Capturer,
+    tx: mpsc::Sender<Captured>,
+    control: Arc<CaptureControl>,
+    lossy_quality: Option<u8>,
+) -> Result<(), WireError> {
     let mut area = cap.area();
     if area.width > MAX_SCREEN_EDGE || area.height > MAX_SCREEN_EDGE {
         return Err(WireError::new(
@@ -88,6 +94,7 @@ pub fn run(mut cap: impl Capturer, tx: mpsc::Sender<Captured>, control: Arc<Capt
         ));
     }
     let mut encoder = Encoder::new(DEFAULT_LEVEL);
+    encoder.set_lossy_quality(lossy_quality);
     let mut pending = true; // capture once at start
     let mut last_grab = Instant::now() - SAFETY_INTERVAL;
     let mut last_pointer = None;
@@ -102,7 +109,10 @@ pub fn run(mut cap: impl Capturer, tx: mpsc::Sender<Captured>, control: Arc<Capt
     }
     while !control.stop.load(Ordering::Relaxed) {
         let since = last_grab.elapsed();
+        // Lossy tiles that have settled are refined even if nothing else changes.
+        let refine_in = encoder.refine_due().map(|at| at.saturating_duration_since(Instant::now()));
         let timeout = if pending { MIN_FRAME_INTERVAL.saturating_sub(since) } else { POINTER_INTERVAL };
+        let timeout = refine_in.map_or(timeout, |r| timeout.min(r.max(MIN_FRAME_INTERVAL.saturating_sub(since))));
         let changes = cap.wait(timeout)?;
         pending |= changes.damaged || changes.resized;
         if cap.area() != area {
@@ -128,7 +138,8 @@ pub fn run(mut cap: impl Capturer, tx: mpsc::Sender<Captured>, control: Arc<Capt
         if keyframe {
             encoder.force_keyframe();
         }
-        let due = (pending && last_grab.elapsed() >= MIN_FRAME_INTERVAL)
+        let refine = encoder.refine_due().is_some_and(|at| at <= Instant::now());
+        let due = ((pending || refine) && last_grab.elapsed() >= MIN_FRAME_INTERVAL)
             || last_grab.elapsed() >= SAFETY_INTERVAL
             || keyframe;
         if !due {
@@ -138,7 +149,7 @@ pub fn run(mut cap: impl Capturer, tx: mpsc::Sender<Captured>, control: Arc<Capt
         last_grab = Instant::now();
         pending = false;
         let hints = cap.move_hints();
-        let Some(frame) = encoder.encode(fb, &hints) else { continue };
+        let Some(frame) = encoder.encode(fb, &hints, last_grab) else { continue };
         let st = encoder.last;
         tracing::debug!(
             frame = frame.header.frame,
@@ -147,6 +158,9 @@ pub fn run(mut cap: impl Capturer, tx: mpsc::Sender<Captured>, control: Arc<Capt
             copied_pixels = st.copied_pixels,
             payload = st.payload_bytes,
             data = st.data_bytes,
+            lossy = st.lossy_areas,
+            image = st.image_bytes,
+            refined = st.refined_tiles,
             ?hints,
             "encoded"
         );

@@ -18,6 +18,8 @@ use deskshare_client::{MeetingLink, TlsOptions};
 use deskshare_proto::{ControlPolicy, ErrorCode, Role, WireError};
 use tokio::sync::mpsc;
 
+/// JPEG quality of lossy areas unless the presenter chooses another.
+pub use deskshare_codec::DEFAULT_QUALITY;
 pub use inject::Hotkey;
 pub use status::ShareStats;
 
@@ -39,6 +41,8 @@ pub struct ShareOptions {
     pub local_takeback: bool,
     /// Sign-in token: lets the organiser present without the presenter secret.
     pub token: Option<String>,
+    /// JPEG quality of areas that keep changing; `None` sends everything exact.
+    pub lossy_quality: Option<u8>,
 }
 
 impl ShareOptions {
@@ -119,9 +123,10 @@ pub async fn share(
     let (tx, rx) = mpsc::channel(2);
     let capture_control = Arc::new(capture::CaptureControl::default());
     let thread_control = capture_control.clone();
+    let quality = opts.lossy_quality;
     let capture_thread = std::thread::Builder::new()
         .name("capture".into())
-        .spawn(move || capture::run(capture, tx, thread_control))
+        .spawn(move || capture::run(capture, tx, thread_control, quality))
         .map_err(internal)?;
     let control = control::ControlSide::new(opts.control, inject_tx);
     let uploader = uploader::Uploader::new(&opts, rx, capture_control.clone(), control, takeback_rx);

@@ -51,13 +51,18 @@ pub struct ViewStats {
     pub latency_ms: u32,
     /// Times the viewer lost its connection and dialled again.
     pub reconnects: u64,
+    /// Lossy areas (IMAGE ops) received, and the bytes of their images.
+    pub lossy: u64,
+    pub image_bytes: u64,
+    /// Tiles of the screen that hold lossy pixels now (the presenter will refine them).
+    pub lossy_tiles: usize,
 }
 
 impl ViewStats {
     /// The machine-readable line `--stats` prints.
     pub fn line(&self) -> String {
         format!(
-            "stats frames={} bytes={} tiles={} copies={} skipped_tiles={} skipped_frames={} last_frame={} latency_ms={} rtt_ms={} reconnects={}",
+            "stats frames={} bytes={} tiles={} copies={} skipped_tiles={} skipped_frames={} last_frame={} latency_ms={} rtt_ms={} reconnects={} lossy={} image_bytes={} lossy_tiles={}",
             self.frames,
             self.bytes,
             self.tiles,
@@ -67,7 +72,10 @@ impl ViewStats {
             self.last_frame,
             self.latency_ms,
             self.rtt_ms,
-            self.reconnects
+            self.reconnects,
+            self.lossy,
+            self.image_bytes,
+            self.lossy_tiles
         )
     }
 }
@@ -109,8 +117,11 @@ impl ViewerState {
             match op {
                 deskshare_proto::Op::Rect { .. } => s.tiles += 1,
                 deskshare_proto::Op::Copy { .. } => s.copies += 1,
+                deskshare_proto::Op::Image { .. } => s.lossy += 1,
             }
         }
+        s.image_bytes += frame.images.iter().map(|i| i.data.len() as u64).sum::<u64>();
+        s.lossy_tiles = self.decoder.lossy_mask().count();
         s.skipped_tiles += u64::from(h.skipped_tiles);
         s.last_frame = h.frame;
         s.rtt_ms = h.rtt_ms;
@@ -313,9 +324,9 @@ mod tests {
     fn applies_whole_frames_and_counts_skips() {
         let mut enc = Encoder::new(6);
         let mut fb = Framebuffer::new(100, 64);
-        let first = enc.encode(fb.clone(), &[]).unwrap();
+        let first = enc.encode(fb.clone(), &[], std::time::Instant::now()).unwrap();
         fb.fill(PixelRect::new(10, 10, 5, 5), 0x030303);
-        let mut second = enc.encode(fb.clone(), &[]).unwrap();
+        let mut second = enc.encode(fb.clone(), &[], std::time::Instant::now()).unwrap();
         let mut s = ViewerState::default();
         assert_eq!(s.apply(&second, 10).unwrap_err().code, ErrorCode::ProtocolViolation);
         s.apply(&first, 10).unwrap();

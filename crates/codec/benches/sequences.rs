@@ -151,10 +151,10 @@ fn sequences(c: &mut Criterion) {
     for (name, frames) in &recorded {
         // Bytes once, outside the timing.
         let mut enc = Encoder::new(deskshare_codec::DEFAULT_LEVEL);
-        let key = enc.encode(frames[0].clone(), &[]).map_or(0, |f| f.encode().len());
+        let key = enc.encode(frames[0].clone(), &[], std::time::Instant::now()).map_or(0, |f| f.encode().len());
         let (mut bytes, mut sent, mut copies, mut rects) = (0usize, 0usize, 0usize, 0usize);
         for fb in &frames[1..] {
-            if let Some(f) = enc.encode(fb.clone(), hints(name)) {
+            if let Some(f) = enc.encode(fb.clone(), hints(name), std::time::Instant::now()) {
                 if std::env::var_os("DESKSHARE_BENCH_OPS").is_some() {
                     println!("  {} B: {:?}", f.encode().len(), f.ops);
                 }
@@ -198,9 +198,9 @@ fn sequences(c: &mut Criterion) {
         group.bench_function(*name, |b| {
             b.iter(|| {
                 let mut enc = Encoder::new(deskshare_codec::DEFAULT_LEVEL);
-                enc.encode(frames[0].clone(), &[]);
+                enc.encode(frames[0].clone(), &[], std::time::Instant::now());
                 for fb in &frames[1..] {
-                    std::hint::black_box(enc.encode(fb.clone(), hints(name)));
+                    std::hint::black_box(enc.encode(fb.clone(), hints(name), std::time::Instant::now()));
                 }
             })
         });

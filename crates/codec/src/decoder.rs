@@ -4,6 +4,8 @@
 
 use deskshare_proto::{FrameMessage, Op, PixelRect, RectEncoding};
 
+use crate::image::{ImageError, decode_image};
+use crate::lossy::LossyMask;
 use crate::stream::{Inflater, StreamError, WINDOW};
 use crate::{Framebuffer, RectError, decode_rect};
 
@@ -20,6 +22,8 @@ pub enum ApplyError {
     Broken,
     #[error("rect {index} ({encoding:?}): {source}")]
     Rect { index: usize, encoding: RectEncoding, source: RectError },
+    #[error("image {index}: {source}")]
+    Image { index: usize, source: ImageError },
 }
 
 /// What applying a frame changed.
@@ -32,6 +36,12 @@ pub struct Applied {
     pub inflated: usize,
 }
 
+/// A decoded image of a frame, for IMAGE ops.
+struct Decoded {
+    width: usize,
+    pixels: Vec<u32>,
+}
+
 #[derive(Default)]
 pub struct Decoder {
     fb: Option<Framebuffer>,
@@ -39,6 +49,8 @@ pub struct Decoder {
     broken: bool,
     /// The stream's last [`WINDOW`] inflated bytes (at most twice that is held).
     history: Vec<u8>,
+    /// Tiles this screen holds lossy (the encoder will refine them).
+    mask: LossyMask,
 }
 
 impl Decoder {
@@ -48,6 +60,11 @@ impl Decoder {
 
     pub fn screen(&self) -> Option<&Framebuffer> {
         self.fb.as_ref()
+    }
+
+    /// The tiles that hold lossy pixels: the presenter will send them again exact.
+    pub fn lossy_mask(&self) -> &LossyMask {
+        &self.mask
     }
 
     /// Whether the stream ended (its sender restarts it every frame): no history needed.
@@ -75,11 +92,14 @@ impl Decoder {
             }
         }
         for (index, op) in f.ops.iter().enumerate() {
+            // (Image bounds were checked when the message was decoded, and are again
+            // when the image is.)
             let fits = match op {
                 Op::Rect { rect, .. } => rect.fits(h.width, h.height),
                 Op::Copy { from_x, from_y, to } => {
                     to.fits(h.width, h.height) && PixelRect { x: *from_x, y: *from_y, ..*to }.fits(h.width, h.height)
                 }
+                Op::Image { image, to, .. } => to.fits(h.width, h.height) && usize::from(*image) < f.images.len(),
             };
             if !fits {
                 return Err(ApplyError::OutOfScreen { index, width: h.width, height: h.height });
@@ -107,8 +127,24 @@ impl Decoder {
                 decoded.push(px);
             }
         }
+        let mut images = Vec::with_capacity(f.images.len());
+        for (index, image) in f.images.iter().enumerate() {
+            let pixels = decode_image(image).map_err(|source| ApplyError::Image { index, source })?;
+            images.push(Decoded { width: usize::from(image.width), pixels });
+        }
+        for (index, op) in f.ops.iter().enumerate() {
+            if let Op::Image { image, from_x, from_y, to } = op {
+                let img = &images[usize::from(*image)];
+                let fits = usize::from(*from_x) + usize::from(to.width) <= img.width
+                    && (usize::from(*from_y) + usize::from(to.height)) * img.width <= img.pixels.len();
+                if !fits {
+                    return Err(ApplyError::OutOfScreen { index, width: h.width, height: h.height });
+                }
+            }
+        }
         if h.keyframe {
             self.fb = Some(Framebuffer::new(width, height));
+            self.mask = LossyMask::new(h.width, h.height);
         }
         let fb = self.fb.as_mut().expect("checked above");
         let mut pixels = decoded.into_iter();
@@ -117,11 +153,16 @@ impl Decoder {
             match op {
                 Op::Rect { rect, .. } => fb.put(*rect, &pixels.next().expect("one per rect")),
                 Op::Copy { from_x, from_y, to } => fb.copy_within(*from_x, *from_y, *to),
+                Op::Image { image, from_x, from_y, to } => {
+                    let img = &images[usize::from(*image)];
+                    for y in 0..to.height {
+                        let at = (usize::from(*from_y) + usize::from(y)) * img.width + usize::from(*from_x);
+                        fb.span_mut(*to, y).copy_from_slice(&img.pixels[at..at + usize::from(to.width)]);
+                    }
+                }
             }
-            changed.push(match op {
-                Op::Rect { rect, .. } => *rect,
-                Op::Copy { to, .. } => *to,
-            });
+            self.mask.apply(op);
+            changed.push(op.target());
         }
         self.remember(&bytes);
         Ok(Applied { changed, keyframe: h.keyframe, inflated: bytes.len() })

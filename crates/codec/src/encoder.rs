@@ -1,9 +1,13 @@
 //! The presenter's encoder: a frame in, the smallest update out.
 
+use std::time::Instant;
+
 use deskshare_proto::{FrameHeader, FrameMessage, Op, PixelRect, TILE_SIZE};
 
 use crate::copies::{CopyFinder, CopyRect};
-use crate::palette::StickyPalette;
+use crate::image::{encode_atlas, push_area};
+use crate::lossy::{COMPLEX_COLOURS, LossyMask, MIN_LOSSY_AREA, Motion};
+use crate::palette::{StickyPalette, colours};
 use crate::stream::Deflater;
 use crate::{Framebuffer, dirty_rects, encode_rect_in_stream};
 
@@ -15,6 +19,14 @@ pub const DEFAULT_LEVEL: u32 = 6;
 /// in one change each get their own encoding.
 const SPLIT_AREA: u64 = 4 * (TILE_SIZE as u64) * (TILE_SIZE as u64);
 
+/// JPEG quality of lossy areas. TigerVNC's default (Tight, JPEG level 6) is about 79;
+/// docs/PERFORMANCE.md has bytes and PSNR for others.
+pub const DEFAULT_QUALITY: u8 = 75;
+
+/// Most lossy tiles refined in one frame: a full 1080p screen of them is refined in about
+/// a dozen frames, and one frame of refinement stays a few hundred KB.
+pub const REFINE_TILES_PER_FRAME: usize = 48;
+
 /// What the last [`Encoder::encode`] did, for statistics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EncodeStats {
@@ -24,6 +36,11 @@ pub struct EncodeStats {
     /// Bytes of rectangle payloads before deflate.
     pub payload_bytes: usize,
     pub data_bytes: usize,
+    /// Lossy areas (IMAGE ops) and the bytes of their image.
+    pub lossy_areas: usize,
+    pub image_bytes: usize,
+    /// Lossy tiles sent again losslessly.
+    pub refined_tiles: usize,
 }
 
 /// Keeps what viewers have (the last frame sent) and one deflate stream, and turns each
@@ -37,6 +54,11 @@ pub struct Encoder {
     frame: u64,
     finder: CopyFinder,
     palette: StickyPalette,
+    /// JPEG quality of lossy areas; `None` keeps everything lossless.
+    quality: Option<u8>,
+    motion: Motion,
+    /// What viewers hold lossy, by the rules every decoder follows too.
+    mask: LossyMask,
     pub last: EncodeStats,
 }
 
@@ -50,8 +72,27 @@ impl Encoder {
             frame: 0,
             finder: CopyFinder::new(),
             palette: StickyPalette::default(),
+            quality: Some(DEFAULT_QUALITY),
+            motion: Motion::default(),
+            mask: LossyMask::default(),
             last: EncodeStats::default(),
         }
+    }
+
+    /// Lossy areas at JPEG `quality`, or (`None`) every pixel exact in every frame.
+    pub fn set_lossy_quality(&mut self, quality: Option<u8>) {
+        self.quality = quality;
+    }
+
+    /// The tiles viewers hold lossy.
+    pub fn lossy_mask(&self) -> &LossyMask {
+        &self.mask
+    }
+
+    /// When the next lossy tile will have settled, so a frame of refinement is due even
+    /// if nothing changes on the screen; `None` when every viewer is exact.
+    pub fn refine_due(&self) -> Option<Instant> {
+        self.mask.tiles().filter_map(|i| self.motion.settles_at(i)).min()
     }
 
     /// The next frame is a keyframe that starts a new stream: after a reconnect the
@@ -65,14 +106,20 @@ impl Encoder {
         self.prev.as_ref()
     }
 
-    /// Encodes what changed from the last frame to `cur`; `None` if nothing did.
-    /// `hints` are offsets (dx, dy) at which part of the screen may have moved.
-    pub fn encode(&mut self, cur: Framebuffer, hints: &[(i32, i32)]) -> Option<FrameMessage> {
+    /// Encodes what changed from the last frame to `cur` at `now`, and refines lossy
+    /// tiles that have settled; `None` if there is nothing to send. `hints` are offsets
+    /// (dx, dy) at which part of the screen may have moved.
+    pub fn encode(&mut self, cur: Framebuffer, hints: &[(i32, i32)], now: Instant) -> Option<FrameMessage> {
         let same_size = self.prev.as_ref().is_some_and(|p| p.width() == cur.width() && p.height() == cur.height());
         let keyframe = self.restart || !same_size;
+        let (width, height) = (cur.width() as u16, cur.height() as u16);
         let mut stats = EncodeStats::default();
         let mut ops = Vec::new();
         let rects = if keyframe {
+            self.mask = LossyMask::new(width, height);
+            if !same_size {
+                self.motion = Motion::new(width, height);
+            }
             let (cols, rows) = cur.grid();
             (0..rows)
                 .flat_map(|r| (0..cols).map(move |c| (c, r)))
@@ -84,10 +131,10 @@ impl Encoder {
         } else {
             let prev = self.prev.as_ref().expect("a delta has a previous frame");
             let dirty = dirty_rects(prev, &cur);
-            if dirty.is_empty() {
-                return None;
+            for r in &dirty {
+                self.motion.changed(*r, now);
             }
-            let copies = self.finder.find(prev, &cur, &dirty, hints);
+            let copies = if dirty.is_empty() { Vec::new() } else { self.finder.find(prev, &cur, &dirty, hints) };
             if copies.is_empty() {
                 dirty
             } else {
@@ -101,6 +148,10 @@ impl Encoder {
                 dirty_rects(&predicted, &cur)
             }
         };
+        if ops.is_empty() && rects.is_empty() && self.refine_due().is_none_or(|at| at > now) {
+            self.prev = Some(cur);
+            return None;
+        }
         // A new stream: its deflate window and its palette order start empty. (A restart
         // is always a keyframe, so this frame has ops and is sent.)
         let restart = std::mem::take(&mut self.restart);
@@ -108,39 +159,77 @@ impl Encoder {
             self.deflater = Deflater::new(self.level);
             self.palette = StickyPalette::default();
         }
+        for op in &ops {
+            self.mask.apply(op);
+        }
         let mut payload = Vec::new();
-        for r in rects.iter().flat_map(|r| split(*r)) {
+        let mut lossy: Vec<PixelRect> = Vec::new();
+        for r in rects {
+            let hot = !keyframe && self.quality.is_some() && self.motion.any_hot(r, now);
+            for piece in split(r, hot) {
+                if hot && self.goes_lossy(&cur, piece, now) {
+                    push_area(&mut lossy, piece);
+                    continue;
+                }
+                let start = payload.len();
+                let encoding = encode_rect_in_stream(&cur, piece, &mut payload, Some(&mut self.palette));
+                ops.push(Op::Rect { rect: piece, encoding, len: (payload.len() - start) as u32 });
+                stats.rects += 1;
+            }
+        }
+        let mut images = Vec::new();
+        if let (Some(q), false) = (self.quality, lossy.is_empty()) {
+            let (image, image_ops) = encode_atlas(&cur, &lossy, q, 0);
+            stats.lossy_areas = image_ops.len();
+            stats.image_bytes = image.data.len();
+            images.push(image);
+            ops.extend(image_ops);
+        }
+        for op in &ops[stats.copies..] {
+            self.mask.apply(op);
+        }
+        // Refinement: settled lossy tiles again, exact, a few a frame.
+        let settled: Vec<usize> = self
+            .mask
+            .tiles()
+            .filter(|&i| self.motion.settles_at(i).is_none_or(|at| at <= now))
+            .take(REFINE_TILES_PER_FRAME)
+            .collect();
+        for i in settled {
+            let tile = self.mask.tile_rect(i);
             let start = payload.len();
-            let encoding = encode_rect_in_stream(&cur, r, &mut payload, Some(&mut self.palette));
-            ops.push(Op::Rect { rect: r, encoding, len: (payload.len() - start) as u32 });
-            stats.rects += 1;
+            let encoding = encode_rect_in_stream(&cur, tile, &mut payload, Some(&mut self.palette));
+            let op = Op::Rect { rect: tile, encoding, len: (payload.len() - start) as u32 };
+            self.mask.apply(&op);
+            ops.push(op);
+            stats.refined_tiles += 1;
         }
         if ops.is_empty() {
             // Only possible if copies explained everything and nothing is left.
             self.prev = Some(cur);
             return None;
         }
-        let data = self.deflater.segment(&payload);
+        let data = if payload.is_empty() { Vec::new() } else { self.deflater.segment(&payload) };
         stats.payload_bytes = payload.len();
         stats.data_bytes = data.len();
         self.last = stats;
         self.frame += 1;
-        let header = FrameHeader {
-            keyframe,
-            restart,
-            frame: self.frame,
-            width: cur.width() as u16,
-            height: cur.height() as u16,
-            ..Default::default()
-        };
+        let header = FrameHeader { keyframe, restart, frame: self.frame, width, height, ..Default::default() };
         self.prev = Some(cur);
-        Some(FrameMessage { header, ops, data: data.into() })
+        Some(FrameMessage { header, ops, data: data.into(), images })
+    }
+
+    /// A piece of a hot area goes lossy when it is large and has many colours.
+    fn goes_lossy(&self, cur: &Framebuffer, piece: PixelRect, now: Instant) -> bool {
+        piece.area() >= MIN_LOSSY_AREA
+            && self.motion.any_hot(piece, now)
+            && colours(cur, piece, COMPLEX_COLOURS).is_none()
     }
 }
 
-/// `r` cut along the tile grid when it is large, else `r` itself.
-pub fn split(r: PixelRect) -> Vec<PixelRect> {
-    if r.area() <= SPLIT_AREA {
+/// `r` cut along the tile grid when it is large or `always`, else `r` itself.
+pub fn split(r: PixelRect, always: bool) -> Vec<PixelRect> {
+    if r.area() <= SPLIT_AREA && !always {
         return vec![r];
     }
     let t = TILE_SIZE as u16;

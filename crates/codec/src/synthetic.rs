@@ -17,6 +17,8 @@ pub enum Change {
     Scroll { rect: (u16, u16, u16, u16), dy: i16, seed: u32 },
     /// A rectangle moves by (`dx`, `dy`) over a flat background (a dragged window).
     Move { rect: (u16, u16, u16, u16), dx: i16, dy: i16 },
+    /// Frame `seed` of a video playing in a rectangle ([`paint_photo`]).
+    Video { rect: (u16, u16, u16, u16), seed: u32 },
 }
 
 fn clip(fb: &Framebuffer, (x, y, w, h): (u16, u16, u16, u16)) -> Option<PixelRect> {
@@ -56,6 +58,11 @@ pub fn apply_change(fb: &mut Framebuffer, c: &Change) {
                 paint(fb, r, seed, 1 << 24);
             }
         }
+        Change::Video { rect, seed } => {
+            if let Some(r) = clip(fb, rect) {
+                paint_photo(fb, r, seed);
+            }
+        }
         Change::Scroll { rect, dy, seed } => {
             let Some(r) = clip(fb, rect) else { return };
             let d = (dy.unsigned_abs()) % r.height.max(1);
@@ -86,4 +93,26 @@ pub fn apply_change(fb: &mut Framebuffer, c: &Change) {
             fb.put(PixelRect::new(nx, ny, r.width, r.height), &content);
         }
     }
+}
+
+/// Continuous-tone content like a photo or a video frame: smooth colour gradients with
+/// ripples, different for each `seed` (a video's frame number), so it has thousands of
+/// colours but compresses as a photo does.
+pub fn paint_photo(fb: &mut Framebuffer, r: PixelRect, seed: u32) {
+    let t = seed as f32 * 0.21;
+    for y in 0..r.height {
+        for (x, p) in fb.span_mut(r, y).iter_mut().enumerate() {
+            let (fx, fy) = (x as f32, f32::from(y));
+            let wave = ((fx * 0.045 + t).sin() + (fy * 0.06 - t * 0.7).cos() + ((fx + fy) * 0.02 + t).sin()) * 40.0;
+            let c = |base: f32, k: f32| (base + wave * k + fx * 0.2 - fy * 0.1).clamp(0.0, 255.0) as u8;
+            *p = crate::rgb_word(c(120.0, 1.0), c(90.0, -0.7), c(160.0, 0.5));
+        }
+    }
+}
+
+/// A `width`×`height` image of [`paint_photo`] content.
+pub fn photo(width: u32, height: u32, seed: u32) -> Framebuffer {
+    let mut fb = Framebuffer::new(width, height);
+    paint_photo(&mut fb, PixelRect::new(0, 0, width as u16, height as u16), seed);
+    fb
 }

@@ -23,6 +23,8 @@ fn run(width: u32, height: u32, steps: &[Vec<Change>], hints: bool) -> usize {
     let mut screen = Framebuffer::new(width, height);
     paint(&mut screen, PixelRect::new(0, 0, width as u16, height as u16), 7, 6);
     let mut enc = Encoder::new(6);
+    // Every frame is checked exact, so nothing may go lossy (tests/lossy.rs covers that).
+    enc.set_lossy_quality(None);
     let mut dec = Decoder::new();
     let mut copies = 0;
     for step in std::iter::once(&Vec::new()).chain(steps) {
@@ -33,7 +35,7 @@ fn run(width: u32, height: u32, steps: &[Vec<Change>], hints: bool) -> usize {
                 offsets.push((i32::from(*dx), i32::from(*dy)));
             }
         }
-        if let Some(frame) = enc.encode(screen.clone(), &offsets) {
+        if let Some(frame) = enc.encode(screen.clone(), &offsets, std::time::Instant::now()) {
             copies += enc.last.copies;
             let MediaMessage::Frame(wire) = MediaMessage::decode(frame.encode().into()).unwrap() else { panic!() };
             dec.apply(&wire).unwrap();

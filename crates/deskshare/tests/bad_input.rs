@@ -72,15 +72,15 @@ async fn welcomed(link: &MeetingLink, role: Role) -> Ws {
 fn frames() -> (Vec<u8>, Vec<u8>) {
     let mut enc = deskshare_codec::Encoder::new(6);
     let mut fb = deskshare_codec::Framebuffer::from_pixels(128, 64, vec![0x010101; 128 * 64]);
-    let key = enc.encode(fb.clone(), &[]).unwrap().encode();
+    let key = enc.encode(fb.clone(), &[], std::time::Instant::now()).unwrap().encode();
     fb.fill(PixelRect::new(70, 20, 9, 19), 0x090909);
-    (key, enc.encode(fb, &[]).unwrap().encode())
+    (key, enc.encode(fb, &[], std::time::Instant::now()).unwrap().encode())
 }
 
 /// A frame of hand-made ops and data.
 fn frame(keyframe: bool, ops: Vec<Op>, data: &[u8]) -> Vec<u8> {
     let header = FrameHeader { keyframe, restart: keyframe, frame: 1, width: 128, height: 64, ..Default::default() };
-    FrameMessage { header, ops, data: Bytes::copy_from_slice(data) }.encode()
+    FrameMessage { header, ops, data: Bytes::copy_from_slice(data), images: vec![] }.encode()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -210,14 +210,7 @@ async fn bad_input_is_rejected_with_codes_and_other_meetings_go_on() {
     // Meeting B never noticed: its viewer, on the same connection, gets the next frame.
     presenter.send_binary(delta).await.unwrap();
     let next = next_frame(&mut viewer).await;
-    let painted = next
-        .ops
-        .iter()
-        .map(|op| match op {
-            Op::Rect { rect, .. } => *rect,
-            Op::Copy { to, .. } => *to,
-        })
-        .collect::<Vec<_>>();
+    let painted = next.ops.iter().map(Op::target).collect::<Vec<_>>();
     assert_eq!((next.header.frame, painted), (2, vec![PixelRect::new(70, 20, 9, 19)]));
 }
 

@@ -257,7 +257,7 @@ fn noise_frame(number: u64, width: u32, height: u32, seed: &mut u64) -> Vec<u8> 
         .collect();
     // A fresh encoder: every frame is a keyframe that restarts the stream.
     let mut frame = deskshare_codec::Encoder::new(1)
-        .encode(deskshare_codec::Framebuffer::from_pixels(width, height, pixels), &[])
+        .encode(deskshare_codec::Framebuffer::from_pixels(width, height, pixels), &[], std::time::Instant::now())
         .expect("a first frame");
     frame.header.frame = number;
     frame.encode()

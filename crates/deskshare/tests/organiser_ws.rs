@@ -108,7 +108,7 @@ async fn organiser_acts_over_the_websocket() {
 /// A keyframe of a 100×70 screen in one colour, as any presenter would send it.
 fn solid_keyframe(colour: u32) -> Vec<u8> {
     let fb = deskshare_codec::Framebuffer::from_pixels(100, 70, vec![colour; 100 * 70]);
-    deskshare_codec::Encoder::new(6).encode(fb, &[]).expect("a first frame").encode()
+    deskshare_codec::Encoder::new(6).encode(fb, &[], std::time::Instant::now()).expect("a first frame").encode()
 }
 
 /// How the browser presents: a second connection, on behalf of the participant, proven

@@ -29,6 +29,8 @@ struct Seen {
     bytes: u64,
     copies: u64,
     rects: Vec<(u16, u16)>,
+    /// IMAGE ops (lossy areas).
+    lossy: u64,
 }
 
 /// Receives, decodes and acks frames until none came for `quiet`; returns what came.
@@ -46,6 +48,7 @@ async fn watch(session: &mut Session, decoder: &mut Decoder, quiet: Duration, li
                 match op {
                     Op::Rect { rect, .. } => seen.rects.push((rect.width, rect.height)),
                     Op::Copy { .. } => seen.copies += 1,
+                    Op::Image { .. } => seen.lossy += 1,
                 }
             }
             session.send_control(&ClientMessage::Ack { frame: f.header.frame }).await.unwrap();

@@ -14,5 +14,5 @@
 mod pump;
 mod screen;
 
-pub use pump::{DEFAULT_WINDOW, PumpError, PumpOutput, ViewerPump};
-pub use screen::{ApplyError, ApplyOutcome, Screen, Update, UpdateKind};
+pub use pump::{DEFAULT_WINDOW, PumpError, PumpOutput, REDUCED_BEHIND, REDUCED_RTT, ViewerPump};
+pub use screen::{ApplyError, ApplyOutcome, Quality, Screen, Update, UpdateKind};

@@ -6,11 +6,17 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use deskshare_proto::CursorPosition;
 
-use crate::{Screen, Update};
+use crate::{Quality, Screen, Update};
 
 /// Unacknowledged screen updates a viewer may have in flight. Two keeps a fast viewer's
 /// pipe busy (one being drawn, one on the wire) while a slow one skips ahead.
 pub const DEFAULT_WINDOW: usize = 2;
+
+/// A viewer whose round trip is longer than this, or that is more than
+/// [`REDUCED_BEHIND`] versions behind when it may take the next update, gets lossy
+/// areas at [`Quality::Reduced`].
+pub const REDUCED_RTT: Duration = Duration::from_millis(250);
+pub const REDUCED_BEHIND: u64 = 3;
 
 /// What a viewer did wrong.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -79,7 +85,7 @@ impl ViewerPump {
             return Some(PumpOutput::CursorShape(bytes.clone()));
         }
         if self.in_flight.len() < self.window
-            && let Some(mut frame) = screen.update_since(self.sent, now)
+            && let Some(mut frame) = screen.update_since(self.sent, now, self.quality(screen.version()))
         {
             let updates = screen.tile_updates();
             if frame.kind == crate::UpdateKind::CatchUp && !frame.header.keyframe {
@@ -102,6 +108,13 @@ impl ViewerPump {
             return Some(PumpOutput::CursorPosition(pos));
         }
         None
+    }
+
+    /// Which lossy quality suits this viewer now: [`Quality::Full`] while it keeps up.
+    pub fn quality(&self, newest: u64) -> Quality {
+        let slow = self.rtt.is_some_and(|rtt| rtt > REDUCED_RTT);
+        let behind = self.sent > 0 && newest.saturating_sub(self.sent) > REDUCED_BEHIND;
+        if slow || behind { Quality::Reduced } else { Quality::Full }
     }
 
     /// The viewer has drawn everything up to `frame`. Frees window slots and samples RTT.

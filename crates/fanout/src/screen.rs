@@ -14,6 +14,11 @@
 //!   presenter stream's last 32 KiB as history, which puts its inflater in step with the
 //!   stream, so it follows the live frames from there.
 //!
+//! Lossy tiles (a video playing, see `deskshare_codec::lossy`) are not made into units:
+//! a catch-up carries them as one JPEG of the server's picture at the viewer's
+//! [`Quality`], made once per version and quality and shared. The presenter refines them
+//! later through the stream, which every viewer follows.
+//!
 //! Either way the viewer ends exact, and the cost of compression grows with the
 //! presenter's changes, never with the number of viewers: a unit is made once per tile
 //! version and shared by everyone who needs it.
@@ -22,11 +27,15 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::Bytes;
-use deskshare_codec::{ApplyError as CodecError, Decoder, encode_rect, stream};
-use deskshare_proto::media::{SYNC_TRAILER, encode_frame_parts, encode_op};
+use deskshare_codec::{
+    ApplyError as CodecError, Decoder, encode_rect,
+    image::{encode_atlas, push_area},
+    stream,
+};
+use deskshare_proto::media::{MAX_IMAGES, SYNC_TRAILER, encode_frame_parts, encode_images, encode_op};
 use deskshare_proto::{
-    CursorPosition, CursorShape, ErrorCode, FrameHeader, FrameMessage, Op, PixelRect, TILE_SIZE, WireError, grid_dims,
-    tile_dims,
+    CursorPosition, CursorShape, ErrorCode, FrameHeader, FrameImage, FrameMessage, Op, PixelRect, TILE_SIZE, WireError,
+    grid_dims, tile_dims,
 };
 
 /// Most bytes of frames the log keeps, and most frames.
@@ -38,6 +47,31 @@ const REPLAY_BASE: usize = 64 << 10;
 const REPLAY_PER_TILE: usize = 2 << 10;
 /// Deflate level of catch-up units (made once each, so a good level is cheap).
 const UNIT_LEVEL: u32 = 6;
+
+/// How good the lossy parts of a viewer's catch-ups are: a small fixed set, so each is
+/// encoded at most once per version whatever the number of viewers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Quality {
+    /// As the presenter sends them; replays pass its images through.
+    Full,
+    /// For a viewer that falls behind or is far away: lossy areas come only in
+    /// catch-ups, at a lower JPEG quality.
+    Reduced,
+}
+
+impl Quality {
+    /// JPEG quality of a catch-up's image.
+    pub fn jpeg_quality(self) -> u8 {
+        match self {
+            Quality::Full => deskshare_codec::DEFAULT_QUALITY,
+            Quality::Reduced => 40,
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
 
 /// Why a presenter's frame could not be applied.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -83,12 +117,27 @@ struct Entry {
     ops: Vec<u8>,
     /// Without the sync trailer.
     data: Bytes,
+    /// The frame's images and, when it has any, its ops (a replay renumbers the images).
+    images: Vec<FrameImage>,
+    op_list: Vec<Op>,
+    /// Bytes its data inflates to.
+    inflated: u64,
 }
 
 impl Entry {
     fn bytes(&self) -> usize {
-        self.ops.len() + self.data.len() + 8
+        self.ops.len() + self.data.len() + self.images.iter().map(|i| i.data.len() + 8).sum::<usize>() + 8
     }
+}
+
+/// The lossy tiles of one version as one image, for catch-ups.
+#[derive(Clone, Debug)]
+struct LossyPart {
+    version: u64,
+    op_count: usize,
+    ops: Vec<u8>,
+    /// Encoded with [`encode_images`].
+    images: Vec<u8>,
 }
 
 #[derive(Clone, Debug)]
@@ -116,13 +165,19 @@ pub struct Update {
     pub op_count: usize,
     ops: Vec<u8>,
     data: Vec<u8>,
+    images: Vec<u8>,
 }
 
 impl Update {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
-        encode_frame_parts(&mut out, &self.header, self.op_count, &self.ops, &self.data);
+        encode_frame_parts(&mut out, &self.header, self.op_count, &self.ops, &self.data, &self.images);
         out
+    }
+
+    /// Bytes of lossy images in this update.
+    pub fn image_bytes(&self) -> usize {
+        self.images.len()
     }
 }
 
@@ -146,6 +201,8 @@ pub struct Screen {
     /// Tile versions applied so far, to count what each viewer skipped.
     tile_updates: u64,
     history_unit: Option<(u64, u32, Bytes)>,
+    /// Per [`Quality`], the last lossy part made.
+    lossy_parts: [Option<LossyPart>; 2],
     /// When `version` last changed.
     updated_at: Option<Instant>,
     cursor_shape: Option<(u64, Bytes)>,
@@ -223,8 +280,17 @@ impl Screen {
             for op in &frame.ops {
                 encode_op(&mut ops, op);
             }
-            let entry =
-                Entry { version: next, restart: h.restart, op_count: frame.ops.len(), ops, data: frame.data.clone() };
+            let op_list = if frame.images.is_empty() { Vec::new() } else { frame.ops.clone() };
+            let entry = Entry {
+                version: next,
+                restart: h.restart,
+                op_count: frame.ops.len(),
+                ops,
+                data: frame.data.clone(),
+                images: frame.images.clone(),
+                op_list,
+                inflated: frame.inflated_len(),
+            };
             self.log_bytes += entry.bytes();
             self.log.push_back(entry);
             while self.log_bytes > LOG_BYTES || self.log.len() > LOG_FRAMES {
@@ -275,7 +341,7 @@ impl Screen {
     /// The update that brings a viewer holding version `have` to the newest version, or
     /// `None` if it is current. A viewer from before the last resize gets a keyframe.
     /// Takes `&mut self` to fill the unit cache.
-    pub fn update_since(&mut self, have: u64, now: Instant) -> Option<Update> {
+    pub fn update_since(&mut self, have: u64, now: Instant, quality: Quality) -> Option<Update> {
         if self.version == 0 || have >= self.version {
             return None;
         }
@@ -287,17 +353,29 @@ impl Screen {
             server_delay_ms: delay.min(u128::from(u32::MAX)) as u32,
             ..Default::default()
         };
-        self.replay(have, header).or_else(|| Some(self.catch_up(have, header)))
+        self.replay(have, header, quality).or_else(|| Some(self.catch_up(have, header, quality)))
     }
 
     /// The log's frames after `have` merged into one, if the log reaches back that far,
     /// no frame but the first restarts the stream, and it costs less than a catch-up.
-    fn replay(&self, have: u64, mut header: FrameHeader) -> Option<Update> {
+    fn replay(&self, have: u64, mut header: FrameHeader, quality: Quality) -> Option<Update> {
         if have < self.log_start || have < self.size_version {
             return None;
         }
         let entries: Vec<&Entry> = self.log.iter().filter(|e| e.version > have).collect();
         if entries.first()?.version != have + 1 || entries.iter().skip(1).any(|e| e.restart) {
+            return None;
+        }
+        let image_count: usize = entries.iter().map(|e| e.images.len()).sum();
+        if image_count > 0 && (quality != Quality::Full || image_count as u64 > MAX_IMAGES) {
+            return None;
+        }
+        // A merged update must stay inside what a viewer accepts of one message.
+        let inflated: u64 = entries.iter().map(|e| e.inflated).sum();
+        let image_pixels: u64 = entries.iter().flat_map(|e| &e.images).map(FrameImage::pixels).sum();
+        if inflated > FrameMessage::max_inflated(self.width, self.height)
+            || image_pixels > FrameMessage::max_image_pixels(self.width, self.height)
+        {
             return None;
         }
         let bytes: usize = entries.iter().map(|e| e.bytes()).sum();
@@ -309,9 +387,24 @@ impl Screen {
         let mut ops = Vec::with_capacity(bytes);
         let mut data = Vec::with_capacity(bytes);
         let mut op_count = 0;
+        let mut images: Vec<FrameImage> = Vec::new();
         for e in &entries {
             op_count += e.op_count;
-            ops.extend_from_slice(&e.ops);
+            if e.images.is_empty() {
+                ops.extend_from_slice(&e.ops);
+            } else {
+                // This frame's images come after the ones before it: renumber its ops.
+                let base = images.len() as u8;
+                for op in &e.op_list {
+                    match *op {
+                        Op::Image { image, from_x, from_y, to } => {
+                            encode_op(&mut ops, &Op::Image { image: image + base, from_x, from_y, to })
+                        }
+                        other => encode_op(&mut ops, &other),
+                    }
+                }
+                images.extend(e.images.iter().cloned());
+            }
             if !e.data.is_empty() {
                 if !data.is_empty() {
                     // The previous segment's stripped trailer goes back between them.
@@ -320,19 +413,24 @@ impl Screen {
                 data.extend_from_slice(&e.data);
             }
         }
-        Some(Update { header, kind: UpdateKind::Replay, op_count, ops, data })
+        let mut image_part = Vec::new();
+        encode_images(&mut image_part, &images);
+        header.images = !images.is_empty();
+        Some(Update { header, kind: UpdateKind::Replay, op_count, ops, data, images: image_part })
     }
 
     /// Every tile changed after `have` (all of them for a keyframe), from the unit cache,
     /// then the stream's history.
-    fn catch_up(&mut self, have: u64, mut header: FrameHeader) -> Update {
+    fn catch_up(&mut self, have: u64, mut header: FrameHeader, quality: Quality) -> Update {
         header.keyframe = have < self.size_version;
         header.restart = true;
+        let lossy = self.lossy_part(quality);
         let fb = self.decoder.screen().expect("a version implies a picture");
+        let mask = self.decoder.lossy_mask();
         let (mut ops, mut data, mut op_count) = (Vec::new(), Vec::new(), 0);
         for i in 0..self.tile_versions.len() {
             let version = self.tile_versions[i];
-            if !header.keyframe && version <= have {
+            if (!header.keyframe && version <= have) || mask.is_lossy(i) {
                 continue;
             }
             let unit = match &self.units[i] {
@@ -369,6 +467,45 @@ impl Screen {
         if data.ends_with(&SYNC_TRAILER) {
             data.truncate(data.len() - SYNC_TRAILER.len());
         }
-        Update { header, kind: UpdateKind::CatchUp, op_count, ops, data }
+        let images = match lossy {
+            Some(part) => {
+                ops.extend_from_slice(&part.ops);
+                op_count += part.op_count;
+                header.images = true;
+                part.images
+            }
+            None => Vec::new(),
+        };
+        Update { header, kind: UpdateKind::CatchUp, op_count, ops, data, images }
+    }
+
+    /// Every lossy tile of the picture as one image at `quality`, made once per version.
+    /// (All of them, whatever the viewer has: they are few, keep changing, and the
+    /// image is shared by every catch-up of this version.)
+    fn lossy_part(&mut self, quality: Quality) -> Option<LossyPart> {
+        let mask = self.decoder.lossy_mask();
+        if mask.count() == 0 {
+            return None;
+        }
+        if let Some(part) = &self.lossy_parts[quality.index()]
+            && part.version == self.version
+        {
+            return Some(part.clone());
+        }
+        let fb = self.decoder.screen().expect("a lossy tile implies a picture");
+        let mut areas: Vec<PixelRect> = Vec::new();
+        for i in mask.tiles() {
+            push_area(&mut areas, mask.tile_rect(i));
+        }
+        let (image, image_ops) = encode_atlas(fb, &areas, quality.jpeg_quality(), 0);
+        let mut ops = Vec::new();
+        for op in &image_ops {
+            encode_op(&mut ops, op);
+        }
+        let mut images = Vec::new();
+        encode_images(&mut images, &[image]);
+        let part = LossyPart { version: self.version, op_count: image_ops.len(), ops, images };
+        self.lossy_parts[quality.index()] = Some(part.clone());
+        Some(part)
     }
 }

@@ -26,13 +26,13 @@ pub use control::{
 };
 pub use error::{ErrorCode, WireError};
 pub use media::{
-    CursorPosition, CursorShape, DecodeError, FrameHeader, FrameMessage, MediaMessage, Op, PixelRect, RectEncoding,
-    grid_dims, tile_dims,
+    CursorPosition, CursorShape, DecodeError, FrameHeader, FrameImage, FrameMessage, ImageFormat, MAX_IMAGE_EDGE,
+    MediaMessage, Op, PixelRect, RectEncoding, grid_dims, tile_dims,
 };
 
 /// Version of the protocol spoken by this build. A peer whose hello carries another
 /// version is refused with [`ErrorCode::ProtocolVersionMismatch`].
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Edge length of a tile of the server's screen cache in pixels: the unit in which it
 /// tracks versions and builds catch-ups. Frames themselves carry exact rectangles.

@@ -3,9 +3,10 @@
 //! The first byte of every binary WebSocket message is its kind. A frame's numbers are
 //! LEB128 varints (a keystroke's whole frame is a few dozen bytes, so fixed 4- and 8-byte
 //! fields would be a third of it); cursor messages keep fixed little-endian fields. A
-//! frame is a list of ops (RECT, COPY) and one deflate segment holding every RECT's
-//! pixels; the data stays a [`Bytes`] slice of the received buffer, so the server can
-//! keep and forward it without copying.
+//! frame is a list of ops (RECT, COPY, IMAGE), one deflate segment holding every RECT's
+//! pixels and, for lossy areas, a few JPEG images IMAGE ops cut from; the data stays a
+//! [`Bytes`] slice of the received buffer, so the server can keep and forward it without
+//! copying.
 
 use bytes::{BufMut, Bytes};
 
@@ -29,8 +30,18 @@ pub const FLAG_KEYFRAME: u8 = 0x01;
 /// new deflate stream (a presenter's first frame, a server's catch-up).
 pub const FLAG_RESTART: u8 = 0x02;
 
+/// Frame flag: images follow the data (IMAGE ops paint from them).
+pub const FLAG_IMAGES: u8 = 0x04;
+
 /// Op tag of a COPY (rect tags are their encoding, 0..=3).
 pub const OP_COPY: u8 = 0x10;
+/// Op tag of an IMAGE op: paint a rectangle from one of the frame's lossy images.
+pub const OP_IMAGE: u8 = 0x20;
+
+/// Most images in one frame (a replay of several presenter frames carries one each).
+pub const MAX_IMAGES: u64 = 64;
+/// Largest edge of an image.
+pub const MAX_IMAGE_EDGE: u64 = 16384;
 
 /// Most ops in one frame.
 pub const MAX_OPS: u64 = 1 << 20;
@@ -78,6 +89,20 @@ pub enum DecodeError {
     DataMismatch { expected: u64, len: usize },
     #[error("cursor {width}x{height} is outside 1..={MAX_CURSOR_EDGE} or hotspot outside it")]
     CursorSize { width: u16, height: u16 },
+    #[error("the images flag is set but the frame has no images")]
+    NoImages,
+    #[error("unknown image format {0}")]
+    UnknownImageFormat(u8),
+    #[error("image {index} of {width}x{height} is empty or larger than {MAX_IMAGE_EDGE} a side")]
+    ImageSize { index: usize, width: u64, height: u64 },
+    #[error("the frame's images hold {total} pixels, more than {max}")]
+    ImagesTooLarge { total: u64, max: u64 },
+    #[error("IMAGE op {op} names image {image}, but the frame has {count}")]
+    NoSuchImage { op: usize, image: u64, count: usize },
+    #[error("IMAGE op {op} reads {rect:?}, outside its {width}x{height} image")]
+    OutOfImage { op: usize, rect: PixelRect, width: u16, height: u16 },
+    #[error("image {0} is not used by any op")]
+    UnusedImage(usize),
 }
 
 impl DecodeError {
@@ -89,7 +114,12 @@ impl DecodeError {
             DecodeError::ScreenSize { .. } | DecodeError::CursorSize { .. } => ErrorCode::ScreenTooLarge,
             DecodeError::PayloadSize { .. }
             | DecodeError::InflatedTooLarge { .. }
-            | DecodeError::DataMismatch { .. } => ErrorCode::TileCorrupt,
+            | DecodeError::DataMismatch { .. }
+            | DecodeError::ImageSize { .. }
+            | DecodeError::ImagesTooLarge { .. }
+            | DecodeError::NoSuchImage { .. }
+            | DecodeError::OutOfImage { .. }
+            | DecodeError::UnusedImage(_) => ErrorCode::TileCorrupt,
             _ => ErrorCode::MessageMalformed,
         }
     }
@@ -232,6 +262,52 @@ pub enum Op {
     /// Copy the pixels at (`from_x`, `from_y`) of `to`'s size to `to` (a scroll, a moved
     /// window). Source and destination may overlap: the copy reads before it writes.
     Copy { from_x: u16, from_y: u16, to: PixelRect },
+    /// Paint `to` with the pixels at (`from_x`, `from_y`) of `to`'s size in the frame's
+    /// image number `image`: a lossy area (a video, a photo being dragged).
+    Image { image: u8, from_x: u16, from_y: u16, to: PixelRect },
+}
+
+impl Op {
+    /// The screen area this op writes.
+    pub fn target(&self) -> PixelRect {
+        match self {
+            Op::Rect { rect, .. } => *rect,
+            Op::Copy { to, .. } | Op::Image { to, .. } => *to,
+        }
+    }
+}
+
+/// How an image is coded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ImageFormat {
+    /// A baseline JPEG (JFIF) file whose size is the image's.
+    Jpeg = 1,
+}
+
+impl ImageFormat {
+    pub fn from_u8(v: u8) -> Option<Self> {
+        match v {
+            1 => Some(ImageFormat::Jpeg),
+            _ => None,
+        }
+    }
+}
+
+/// A lossy image of a frame: several lossy areas packed into one picture, so a browser
+/// decodes a frame's lossy pixels with one call. IMAGE ops cut them out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameImage {
+    pub format: ImageFormat,
+    pub width: u16,
+    pub height: u16,
+    pub data: Bytes,
+}
+
+impl FrameImage {
+    pub fn pixels(&self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
 }
 
 /// The fixed part of a frame message.
@@ -241,6 +317,8 @@ pub struct FrameHeader {
     pub keyframe: bool,
     /// Reset the stream decompressor before this frame's data.
     pub restart: bool,
+    /// Images follow the data. [`FrameMessage::encode`] sets it from the images it has.
+    pub images: bool,
     /// Frame number. From a presenter: its own counter. To a viewer: the version of the
     /// server's screen this update brings the viewer up to; acks name it.
     pub frame: u64,
@@ -266,6 +344,8 @@ pub struct FrameMessage {
     /// `history_len` bytes. Sync-flushed, without the final [`SYNC_TRAILER`]; or ending
     /// in a final block. Empty when nothing is to be inflated.
     pub data: Bytes,
+    /// The images IMAGE ops paint from (none for a lossless frame).
+    pub images: Vec<FrameImage>,
 }
 
 impl FrameMessage {
@@ -280,9 +360,16 @@ impl FrameMessage {
             .iter()
             .map(|op| match op {
                 Op::Rect { len, .. } => u64::from(*len),
-                Op::Copy { .. } => 0,
+                Op::Copy { .. } | Op::Image { .. } => 0,
             })
             .sum()
+    }
+
+    /// Most pixels a frame of this size may carry in images: twice the screen (images
+    /// pad areas to 16-pixel blocks, a replay carries several), plus a margin for small
+    /// screens. Bounds what a receiver allocates to decode them.
+    pub fn max_image_pixels(width: u16, height: u16) -> u64 {
+        2 * u64::from(width) * u64::from(height) + (1 << 20)
     }
 
     /// Most inflated bytes a frame of this size may declare: four bytes a pixel of the
@@ -361,19 +448,27 @@ impl FrameMessage {
                 Op::Copy { from_x, from_y, to } => {
                     1 + varint_len(u64::from(*from_x)) + varint_len(u64::from(*from_y)) + rect_len(to)
                 }
+                Op::Image { image, from_x, from_y, to } => {
+                    1 + varint_len(u64::from(*image))
+                        + varint_len(u64::from(*from_x))
+                        + varint_len(u64::from(*from_y))
+                        + rect_len(to)
+                }
             })
             .sum();
-        2 + head + ops + self.data.len()
+        2 + head + ops + self.data.len() + images_len(&self.images)
     }
 
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.encoded_len());
-        encode_frame_head(&mut out, &self.header, self.ops.len());
+        let header = FrameHeader { images: !self.images.is_empty(), ..self.header };
+        encode_frame_head(&mut out, &header, self.ops.len());
         for op in &self.ops {
             encode_op(&mut out, op);
         }
         put_varint(&mut out, self.data.len() as u64);
         out.put_slice(&self.data);
+        encode_images(&mut out, &self.images);
         out
     }
 
@@ -382,7 +477,7 @@ impl FrameMessage {
         let kind = r.u8()?;
         debug_assert_eq!(kind, KIND_FRAME);
         let flags = r.u8()?;
-        if flags & !(FLAG_KEYFRAME | FLAG_RESTART) != 0 {
+        if flags & !(FLAG_KEYFRAME | FLAG_RESTART | FLAG_IMAGES) != 0 {
             return Err(DecodeError::UnknownFlags(flags));
         }
         let frame = r.varint(u64::MAX)?;
@@ -396,6 +491,7 @@ impl FrameMessage {
         let header = FrameHeader {
             keyframe: flags & FLAG_KEYFRAME != 0,
             restart: flags & FLAG_RESTART != 0,
+            images: flags & FLAG_IMAGES != 0,
             frame,
             width,
             height,
@@ -413,7 +509,15 @@ impl FrameMessage {
         let u16max = u64::from(u16::MAX);
         for _ in 0..count {
             let tag = r.u8()?;
-            let op = if tag == OP_COPY {
+            let op = if tag == OP_IMAGE {
+                let image = r.varint(MAX_IMAGES - 1)? as u8;
+                let (from_x, from_y) = (r.varint(u16max)? as u16, r.varint(u16max)? as u16);
+                let to = read_rect(&mut r)?;
+                if !to.fits(width, height) {
+                    return Err(DecodeError::OutOfScreen { kind: "image op", rect: to, width, height });
+                }
+                Op::Image { image, from_x, from_y, to }
+            } else if tag == OP_COPY {
                 let (from_x, from_y) = (r.varint(u16max)? as u16, r.varint(u16max)? as u16);
                 let to = read_rect(&mut r)?;
                 let from = PixelRect { x: from_x, y: from_y, ..to };
@@ -444,11 +548,95 @@ impl FrameMessage {
         let data_len = r.varint(MAX_MESSAGE_BYTES as u64)? as usize;
         let start = r.pos;
         r.take(data_len)?;
-        r.finish()?;
         if (total == 0) != (data_len == 0) {
             return Err(DecodeError::DataMismatch { expected: total, len: data_len });
         }
-        Ok(FrameMessage { header, ops, data: buf.slice(start..start + data_len) })
+        let images = if flags & FLAG_IMAGES != 0 { read_images(&mut r, &buf, width, height)? } else { Vec::new() };
+        r.finish()?;
+        check_image_ops(&ops, &images)?;
+        Ok(FrameMessage { header, ops, data: buf.slice(start..start + data_len), images })
+    }
+}
+
+/// The image part: a count, then each image's format, size, length and bytes.
+fn read_images(r: &mut Reader<'_>, buf: &Bytes, width: u16, height: u16) -> Result<Vec<FrameImage>, DecodeError> {
+    let count = r.varint(MAX_IMAGES)? as usize;
+    if count == 0 {
+        return Err(DecodeError::NoImages);
+    }
+    let max = FrameMessage::max_image_pixels(width, height);
+    let mut total = 0u64;
+    let mut images = Vec::with_capacity(count);
+    for index in 0..count {
+        let tag = r.u8()?;
+        let format = ImageFormat::from_u8(tag).ok_or(DecodeError::UnknownImageFormat(tag))?;
+        let (w, h) = (r.varint(u64::from(u16::MAX))?, r.varint(u64::from(u16::MAX))?);
+        if !(1..=MAX_IMAGE_EDGE).contains(&w) || !(1..=MAX_IMAGE_EDGE).contains(&h) {
+            return Err(DecodeError::ImageSize { index, width: w, height: h });
+        }
+        total += w * h;
+        if total > max {
+            return Err(DecodeError::ImagesTooLarge { total, max });
+        }
+        let len = r.varint(MAX_MESSAGE_BYTES as u64)? as usize;
+        let start = r.pos;
+        r.take(len)?;
+        images.push(FrameImage { format, width: w as u16, height: h as u16, data: buf.slice(start..start + len) });
+    }
+    Ok(images)
+}
+
+/// Every IMAGE op reads inside an image the frame has, and every image is used.
+fn check_image_ops(ops: &[Op], images: &[FrameImage]) -> Result<(), DecodeError> {
+    let mut used = vec![false; images.len()];
+    for (op, o) in ops.iter().enumerate() {
+        if let Op::Image { image, from_x, from_y, to } = *o {
+            let img = images.get(usize::from(image)).ok_or(DecodeError::NoSuchImage {
+                op,
+                image: u64::from(image),
+                count: images.len(),
+            })?;
+            let rect = PixelRect { x: from_x, y: from_y, ..to };
+            if !rect.fits(img.width, img.height) {
+                return Err(DecodeError::OutOfImage { op, rect, width: img.width, height: img.height });
+            }
+            used[usize::from(image)] = true;
+        }
+    }
+    match used.iter().position(|u| !u) {
+        Some(i) => Err(DecodeError::UnusedImage(i)),
+        None => Ok(()),
+    }
+}
+
+fn images_len(images: &[FrameImage]) -> usize {
+    if images.is_empty() {
+        return 0;
+    }
+    varint_len(images.len() as u64)
+        + images
+            .iter()
+            .map(|i| {
+                1 + varint_len(u64::from(i.width))
+                    + varint_len(u64::from(i.height))
+                    + varint_len(i.data.len() as u64)
+                    + i.data.len()
+            })
+            .sum::<usize>()
+}
+
+/// Appends the image part (nothing for a frame without images; its flag says so).
+pub fn encode_images(out: &mut Vec<u8>, images: &[FrameImage]) {
+    if images.is_empty() {
+        return;
+    }
+    put_varint(out, images.len() as u64);
+    for i in images {
+        out.put_u8(i.format as u8);
+        put_varint(out, u64::from(i.width));
+        put_varint(out, u64::from(i.height));
+        put_varint(out, i.data.len() as u64);
+        out.put_slice(&i.data);
     }
 }
 
@@ -473,19 +661,31 @@ fn put_rect(out: &mut Vec<u8>, rect: &PixelRect) {
 }
 
 /// Writes a frame from parts already encoded: `ops` holds `op_count` ops written with
-/// [`encode_op`]. The server builds a viewer's update this way from the ops and data
-/// segments it keeps, without decoding them again.
-pub fn encode_frame_parts(out: &mut Vec<u8>, header: &FrameHeader, op_count: usize, ops: &[u8], data: &[u8]) {
-    out.reserve(24 + ops.len() + data.len());
+/// [`encode_op`], `images` the image part written with [`encode_images`] (empty when
+/// the header does not say [`FrameHeader::images`]). The server builds a viewer's update
+/// this way from the segments it keeps, without decoding them again.
+pub fn encode_frame_parts(
+    out: &mut Vec<u8>,
+    header: &FrameHeader,
+    op_count: usize,
+    ops: &[u8],
+    data: &[u8],
+    images: &[u8],
+) {
+    debug_assert_eq!(header.images, !images.is_empty());
+    out.reserve(24 + ops.len() + data.len() + images.len());
     encode_frame_head(out, header, op_count);
     out.put_slice(ops);
     put_varint(out, data.len() as u64);
     out.put_slice(data);
+    out.put_slice(images);
 }
 
 /// Writes a frame's kind, flags, header fields and op count; the ops and data follow.
 pub fn encode_frame_head(out: &mut Vec<u8>, header: &FrameHeader, op_count: usize) {
-    let flags = if header.keyframe { FLAG_KEYFRAME } else { 0 } | if header.restart { FLAG_RESTART } else { 0 };
+    let flags = if header.keyframe { FLAG_KEYFRAME } else { 0 }
+        | if header.restart { FLAG_RESTART } else { 0 }
+        | if header.images { FLAG_IMAGES } else { 0 };
     out.put_u8(KIND_FRAME);
     out.put_u8(flags);
     for v in header_fields(header, op_count) {
@@ -517,6 +717,13 @@ pub fn encode_op(out: &mut Vec<u8>, op: &Op) {
         }
         Op::Copy { from_x, from_y, to } => {
             out.put_u8(OP_COPY);
+            put_varint(out, u64::from(*from_x));
+            put_varint(out, u64::from(*from_y));
+            put_rect(out, to);
+        }
+        Op::Image { image, from_x, from_y, to } => {
+            out.put_u8(OP_IMAGE);
+            put_varint(out, u64::from(*image));
             put_varint(out, u64::from(*from_x));
             put_varint(out, u64::from(*from_y));
             put_rect(out, to);

@@ -38,6 +38,14 @@ pub struct Args {
     /// Do not take control back when this machine's own mouse or keyboard is used.
     #[arg(long)]
     no_local_takeback: bool,
+    /// Send every pixel exact in every update, also video (costs several times the
+    /// bandwidth on moving pictures). By default areas that keep changing and have many
+    /// colours go lossy and are refined to exact once still.
+    #[arg(long, conflicts_with = "jpeg_quality")]
+    lossless: bool,
+    /// JPEG quality (1-100) of lossy areas.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=100), default_value_t = deskshare_agent::DEFAULT_QUALITY)]
+    jpeg_quality: u8,
     #[command(flatten)]
     tls: TlsArgs,
 }
@@ -94,6 +102,7 @@ pub async fn run(a: Args) -> Result<(), WireError> {
         hotkey,
         local_takeback: !a.no_local_takeback,
         token,
+        lossy_quality: (!a.lossless).then_some(a.jpeg_quality),
     };
     deskshare_agent::share(opts, shutdown_signal()).await.map(|_| ())
 }

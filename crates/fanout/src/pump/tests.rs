@@ -2,7 +2,7 @@ use super::*;
 use crate::UpdateKind;
 use deskshare_codec::synthetic::{Change, apply_change, paint};
 use deskshare_codec::{Decoder, Encoder, Framebuffer};
-use deskshare_proto::{FrameMessage, MediaMessage, PixelRect};
+use deskshare_proto::{FrameMessage, MediaMessage, Op, PixelRect};
 use proptest::prelude::*;
 use std::time::Duration;
 
@@ -10,20 +10,43 @@ use std::time::Duration;
 struct Presenter {
     screen: Framebuffer,
     encoder: Encoder,
+    /// Lossy areas (IMAGE ops) sent so far.
+    lossy_sent: usize,
 }
 
 impl Presenter {
     fn new(width: u32, height: u32) -> Self {
         let mut screen = Framebuffer::new(width, height);
         paint(&mut screen, PixelRect::new(0, 0, width as u16, height as u16), 3, 6);
-        Presenter { screen, encoder: Encoder::new(6) }
+        Presenter { screen, encoder: Encoder::new(6), lossy_sent: 0 }
     }
 
     fn frame(&mut self, changes: &[Change]) -> Option<FrameMessage> {
+        self.frame_at(changes, Instant::now())
+    }
+
+    fn frame_at(&mut self, changes: &[Change], now: Instant) -> Option<FrameMessage> {
         for c in changes {
             apply_change(&mut self.screen, c);
         }
-        self.encoder.encode(self.screen.clone(), &[])
+        let f = self.encoder.encode(self.screen.clone(), &[], now)?;
+        self.lossy_sent += f.ops.iter().filter(|op| matches!(op, Op::Image { .. })).count();
+        Some(f)
+    }
+
+    /// Lets time pass with the screen still until every lossy tile is refined; every
+    /// frame goes to `screen`. Returns the frames sent.
+    fn settle(&mut self, screen: &mut Screen, mut now: Instant) -> usize {
+        let mut frames = 0;
+        while self.encoder.lossy_mask().count() > 0 {
+            now += Duration::from_millis(50);
+            if let Some(f) = self.frame_at(&[], now) {
+                screen.apply(&f, now).unwrap();
+                frames += 1;
+            }
+            assert!(frames < 100, "refinement does not end");
+        }
+        frames
     }
 }
 
@@ -224,19 +247,27 @@ proptest! {
             (proptest::collection::vec(any_change(), 0..3),
              proptest::collection::vec(prop_oneof![Just(Pace::Keep), Just(Pace::Lag), Just(Pace::Away)], 3),
              0usize..4),
-            1..16),
+            1..24),
         reconnect_at in proptest::option::of(0usize..16),
+        video in proptest::option::of((0u16..80, 0u16..60, 40u16..240, 40u16..180)),
     ) {
+        // The presenter's clock runs 100 ms a step, so a video playing all along turns
+        // lossy after ten steps.
         let t0 = Instant::now();
         let mut screen = Screen::new();
         let mut p = Presenter::new(width, height);
         let mut viewers: Vec<Viewer> = Vec::new();
         for (i, (changes, paces, joins)) in steps.iter().enumerate() {
+            let now = t0 + Duration::from_millis(100 * i as u64);
             if reconnect_at == Some(i) {
                 p.encoder.force_keyframe();
             }
-            if let Some(f) = p.frame(changes) {
-                screen.apply(&f, t0).unwrap();
+            let mut changes = changes.clone();
+            if let Some(rect) = video {
+                changes.push(Change::Video { rect, seed: i as u32 });
+            }
+            if let Some(f) = p.frame_at(&changes, now) {
+                screen.apply(&f, now).unwrap();
             }
             // Viewers join late: up to three, whenever.
             if viewers.len() < 3 && *joins == 0 {
@@ -250,6 +281,15 @@ proptest! {
                 }
             }
         }
+        // A video large enough for its own tiles, playing past HOT_AFTER, went lossy.
+        if let Some((x, y, w, h)) = video {
+            let (x, y) = (u32::from(x) % width, u32::from(y) % height);
+            let (w, h) = (u32::from(w).min(width - x), u32::from(h).min(height - y));
+            if steps.len() >= 14 && w >= 128 && h >= 128 {
+                prop_assert!(p.lossy_sent > 0, "the video never went lossy");
+            }
+        }
+        p.settle(&mut screen, t0 + Duration::from_millis(100 * steps.len() as u64));
         viewers.push(Viewer::new(2));
         for v in &mut viewers {
             // Settle: the viewer acks what it holds, then takes the rest.

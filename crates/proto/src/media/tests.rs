@@ -9,10 +9,32 @@ fn solid(x: u16, y: u16) -> Op {
     Op::Rect { rect: PixelRect::new(x, y, 10, 10), encoding: RectEncoding::Solid, len: 3 }
 }
 
+/// A frame of `ops`, with data if they need it and, for IMAGE ops, images just large
+/// enough for what they read.
 fn frame(width: u16, height: u16, ops: Vec<Op>) -> FrameMessage {
     let total: u64 = ops.iter().map(|o| if let Op::Rect { len, .. } = o { u64::from(*len) } else { 0 }).sum();
     let data = if total == 0 { Bytes::new() } else { Bytes::from(vec![1u8; 4]) };
-    FrameMessage { header: header(width, height), ops, data }
+    let mut images: Vec<FrameImage> = Vec::new();
+    for op in &ops {
+        if let Op::Image { image, from_x, from_y, to } = *op {
+            let i = usize::from(image);
+            while images.len() <= i {
+                images.push(FrameImage {
+                    format: ImageFormat::Jpeg,
+                    width: 1,
+                    height: 1,
+                    data: Bytes::from_static(b"jpg"),
+                });
+            }
+            images[i].width = images[i].width.max(from_x + to.width);
+            images[i].height = images[i].height.max(from_y + to.height);
+        }
+    }
+    FrameMessage { header: header(width, height), ops, data, images }
+}
+
+fn image_op(image: u8, from_x: u16, from_y: u16, to: PixelRect) -> Op {
+    Op::Image { image, from_x, from_y, to }
 }
 
 fn decode_err(bytes: Vec<u8>) -> DecodeError {
@@ -38,6 +60,7 @@ fn a_keystroke_frame_is_small() {
         header: FrameHeader { frame: 5000, width: 1920, height: 1080, ..Default::default() },
         ops: vec![op],
         data: Bytes::from(vec![0; 40]),
+        images: vec![],
     };
     assert_eq!(f.encode().len(), 21 + 1 + 40);
     assert_eq!(f.encoded_len(), 21 + 1 + 40);
@@ -129,6 +152,76 @@ fn bad_frames_get_precise_errors() {
 }
 
 #[test]
+fn frames_with_images_round_trip() {
+    let ops = vec![
+        solid(0, 0),
+        image_op(0, 0, 0, PixelRect::new(10, 10, 64, 32)),
+        image_op(1, 16, 0, PixelRect::new(0, 40, 20, 20)),
+        image_op(0, 0, 32, PixelRect::new(80, 0, 64, 16)),
+    ];
+    let f = frame(200, 100, ops);
+    assert_eq!(f.images.len(), 2);
+    let bytes = f.encode();
+    assert_eq!(bytes[1] & FLAG_IMAGES, FLAG_IMAGES);
+    assert_eq!(bytes.len(), f.encoded_len());
+    let MediaMessage::Frame(back) = MediaMessage::decode(Bytes::from(bytes)).unwrap() else { panic!("a frame") };
+    assert!(back.header.images);
+    assert_eq!(back.ops, f.ops);
+    assert_eq!(back.images, f.images);
+}
+
+#[test]
+fn bad_images_get_precise_errors() {
+    let op = image_op(0, 0, 0, PixelRect::new(0, 0, 16, 16));
+    let good = frame(64, 64, vec![op]);
+    // An op naming an image the frame does not have, or reading outside it.
+    let mut f = good.clone();
+    f.ops = vec![image_op(1, 0, 0, PixelRect::new(0, 0, 16, 16))];
+    assert!(matches!(decode_err(f.encode()), DecodeError::NoSuchImage { op: 0, image: 1, count: 1 }));
+    let mut f = good.clone();
+    f.ops = vec![image_op(0, 4, 0, PixelRect::new(0, 0, 16, 16))];
+    let err = decode_err(f.encode());
+    assert!(matches!(err, DecodeError::OutOfImage { .. }), "{err}");
+    assert_eq!(err.code(), ErrorCode::TileCorrupt);
+    // An IMAGE op outside the screen.
+    let mut f = good.clone();
+    f.ops = vec![image_op(0, 0, 0, PixelRect::new(60, 0, 16, 16))];
+    assert!(matches!(decode_err(f.encode()), DecodeError::OutOfScreen { kind: "image op", .. }));
+    // An image nothing uses.
+    let mut f = good.clone();
+    f.images.push(f.images[0].clone());
+    assert_eq!(decode_err(f.encode()), DecodeError::UnusedImage(1));
+    // Image ops without images: the flag is missing, so the op names nothing.
+    let mut f = good.clone();
+    f.images.clear();
+    assert!(matches!(decode_err(f.encode()), DecodeError::NoSuchImage { count: 0, .. }));
+    // The flag with an empty image list.
+    let mut bytes = frame(64, 64, vec![]).encode();
+    bytes[1] |= FLAG_IMAGES;
+    bytes.push(0);
+    assert_eq!(decode_err(bytes), DecodeError::NoImages);
+    // Unknown format, empty or huge images, more pixels than the screen can justify.
+    let mut bytes = good.encode();
+    let at = bytes.len() - 3 - 1 - 1 - 1 - 1; // data (3), len, height, width, format
+    assert_eq!(bytes[at], ImageFormat::Jpeg as u8);
+    bytes[at] = 7;
+    assert_eq!(decode_err(bytes), DecodeError::UnknownImageFormat(7));
+    let mut f = good.clone();
+    f.images[0].height = 0;
+    assert!(matches!(decode_err(f.encode()), DecodeError::ImageSize { index: 0, .. }));
+    let mut f = frame(64, 64, vec![image_op(0, 0, 0, PixelRect::new(0, 0, 64, 64))]);
+    f.images[0].width = 16384;
+    f.images[0].height = 100;
+    let err = decode_err(f.encode());
+    assert!(matches!(err, DecodeError::ImagesTooLarge { .. }), "{err}");
+    // Every truncation of a frame with images is malformed, never a panic.
+    let bytes = good.encode();
+    for cut in 0..bytes.len() {
+        assert_eq!(decode_err(bytes[..cut].to_vec()).code(), ErrorCode::MessageMalformed, "cut at {cut}");
+    }
+}
+
+#[test]
 fn varints_round_trip_at_their_edges() {
     for v in [0u64, 1, 127, 128, 16383, 16384, u64::from(u32::MAX), u64::MAX] {
         let mut out = Vec::new();
@@ -176,10 +269,16 @@ fn any_op(width: u16, height: u16) -> impl Strategy<Value = Op> {
     prop_oneof![
         rect.clone().prop_map(|rect| Op::Rect { rect, encoding: RectEncoding::Solid, len: 3 }),
         rect.clone().prop_map(|rect| Op::Rect { rect, encoding: RectEncoding::Qoi, len: 1 }),
-        (rect, any::<(u16, u16)>()).prop_map(move |(to, (a, b))| Op::Copy {
+        (rect.clone(), any::<(u16, u16)>()).prop_map(move |(to, (a, b))| Op::Copy {
             from_x: a % (width - to.width + 1),
             from_y: b % (height - to.height + 1),
             to,
+        }),
+        (rect, 0u8..3, 0u16..64, 0u16..64).prop_map(|(to, image, from_x, from_y)| Op::Image {
+            image,
+            from_x,
+            from_y,
+            to
         }),
     ]
 }
@@ -195,7 +294,17 @@ proptest! {
         (width, height, ops) in (1u16..700, 1u16..500).prop_flat_map(|(w, h)| (Just(w), Just(h), proptest::collection::vec(any_op(w, h), 0..20))),
         frame_no in any::<u64>(), keyframe in any::<bool>(), restart in any::<bool>(),
     ) {
+        // Image indices name images in order of first use, so none is left unused.
+        let mut seen = Vec::new();
+        let ops: Vec<Op> = ops.into_iter().map(|op| match op {
+            Op::Image { image, from_x, from_y, to } => {
+                let i = seen.iter().position(|&s| s == image).unwrap_or_else(|| { seen.push(image); seen.len() - 1 });
+                Op::Image { image: i as u8, from_x, from_y, to }
+            }
+            other => other,
+        }).collect();
         let mut f = frame(width, height, ops);
+        f.header.images = !f.images.is_empty();
         f.header.frame = frame_no;
         f.header.keyframe = keyframe;
         f.header.restart = restart;

@@ -87,7 +87,7 @@ fn main() {
                 &Change::Scroll { rect: (0, 0, width as u16, height as u16), dy: -19, seed: step },
             );
         }
-        if let Some(f) = encoder.encode(screen.clone(), &hints) {
+        if let Some(f) = encoder.encode(screen.clone(), &hints, std::time::Instant::now()) {
             frames.push(f);
         }
     }
