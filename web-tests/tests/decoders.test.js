@@ -25,17 +25,27 @@ for (const seed of [0, 1, 2, 3, 4, 5]) test(`the Rust encoder's vectors (seed ${
   try {
     execFileSync(VECTORS, [dir, String(seed)]);
     const scenarios = readdirSync(dir).sort();
-    assert.deepEqual(scenarios, ["lagging", "late", "live"]);
+    assert.deepEqual(scenarios, ["lagging", "late", "live", "lossy"]);
     for (const name of scenarios) {
       const files = readdirSync(join(dir, name)).filter((f) => f.endsWith(".bin")).sort();
       assert.ok(files.length >= 2, `${name}: ${files.length} frames`);
       const screen = new ScreenDecoder();
-      let copies = 0, restarts = 0;
+      let copies = 0, restarts = 0, lossy = 0;
       for (const file of files) {
         const f = parseFrame(arrayBuffer(readFileSync(join(dir, name, file))));
         copies += f.ops.filter((o) => o.op === "copy").length;
+        lossy += f.ops.filter((o) => o.op === "image").length;
         restarts += f.restart ? 1 : 0;
-        screen.apply(f);
+        // The frame's images as the Rust decoder decoded them (RGB beside the frame).
+        const images = f.images.map((img, k) => {
+          const rgb = readFileSync(join(dir, name, file.replace(".bin", `.img${k}`)));
+          assert.equal(rgb.length, img.width * img.height * 3);
+          assert.deepEqual([...img.data.subarray(0, 2)], [0xff, 0xd8], "a JPEG");
+          const rgba = new Uint8ClampedArray(img.width * img.height * 4);
+          for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) rgba.set([rgb[i], rgb[i + 1], rgb[i + 2], 255], j);
+          return { width: img.width, height: img.height, rgba };
+        });
+        screen.apply(f, images);
       }
       const [w, h] = readFileSync(join(dir, name, "size"), "utf8").split("x").map(Number);
       const rgb = readFileSync(join(dir, name, "final.rgb"));
@@ -49,6 +59,10 @@ for (const seed of [0, 1, 2, 3, 4, 5]) test(`the Rust encoder's vectors (seed ${
       if (name === "live") {
         assert.ok(copies > 0, "the live stream has copies");
         assert.equal(restarts, 1, "one stream from the start");
+        assert.equal(lossy, 0, "random changes never keep changing long enough to go lossy");
+      } else if (name === "lossy") {
+        assert.ok(lossy > 0, "the video came lossy");
+        assert.equal(restarts, 1, "the joiner's catch-up, then the live stream");
       } else {
         assert.ok(restarts >= 1, `${name} has a catch-up`);
       }
@@ -81,6 +95,32 @@ test("corrupt frames are refused with a code and change nothing", () => {
     assert.throws(() => screen.apply(f), (e) => e.code === "TILE_CORRUPT" && /restart/.test(e.message));
     // A delta for another screen size.
     assert.throws(() => new ScreenDecoder().apply(f), /PROTOCOL_VIOLATION|does not have/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("frames with images are checked like the Rust decoder checks them", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ds-vectors-"));
+  try {
+    execFileSync(VECTORS, [dir, "2"]);
+    const lossy = join(dir, "lossy");
+    const file = readdirSync(lossy).filter((f) => f.endsWith(".bin")).sort()
+      .find((f) => parseFrame(arrayBuffer(readFileSync(join(lossy, f)))).images.length > 0);
+    assert.ok(file, "a frame with an image");
+    const bytes = new Uint8Array(readFileSync(join(lossy, /** @type {string} */ (file))));
+    const f = parseFrame(bytes.slice().buffer);
+    // Every truncation is refused with a protocol error.
+    for (let cut = 0; cut < bytes.length; cut += Math.max(1, Math.floor(bytes.length / 300))) {
+      assert.throws(() => parseFrame(bytes.slice(0, cut).buffer), (e) => e instanceof ProtocolError, `cut ${cut}`);
+    }
+    // Decoded images of another size than declared, or too few, change nothing.
+    const screen = new ScreenDecoder();
+    const img = f.images[0];
+    const wrong = { width: img.width + 16, height: img.height, rgba: new Uint8ClampedArray((img.width + 16) * img.height * 4) };
+    assert.throws(() => screen.apply(f, [wrong]), (e) => e.code === "TILE_CORRUPT");
+    assert.throws(() => screen.apply(f, []), (e) => e.code === "TILE_CORRUPT");
+    assert.equal(screen.width, 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -18,7 +18,7 @@ const offscreen = view.screen.transferControlToOffscreen();
 worker.postMessage({ type: "init", canvas: offscreen }, [offscreen]);
 
 /** Viewer statistics, shown in the status bar and readable by tests. */
-const stats = { frames: 0, bytes: 0, tiles: 0, copies: 0, skippedTiles: 0, lastFrame: 0, latencyMs: 0 };
+const stats = { frames: 0, bytes: 0, tiles: 0, copies: 0, lossy: 0, skippedTiles: 0, lastFrame: 0, latencyMs: 0 };
 let presenterOnline = false;
 /** The viewer session is welcomed and not reconnecting. */
 let connected = false;
@@ -161,6 +161,7 @@ worker.onmessage = (ev) => {
     stats.bytes += msg.bytes;
     stats.tiles += msg.tiles;
     stats.copies += msg.copies;
+    stats.lossy += msg.lossy;
     stats.skippedTiles += msg.skippedTiles;
     stats.lastFrame = msg.frame;
     stats.latencyMs = msg.latencyMs;

@@ -2,7 +2,7 @@
 // The first byte of a binary message is its kind; a frame's numbers are LEB128 varints,
 // cursor messages are fixed little-endian fields.
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** Edge of the server's cache tiles; frames carry exact rectangles. */
 export const TILE_SIZE = 64;
 export const KIND_FRAME = 0x01;
@@ -10,11 +10,16 @@ export const KIND_CURSOR_SHAPE = 0x02;
 export const KIND_CURSOR_POSITION = 0x03;
 export const FLAG_KEYFRAME = 0x01;
 export const FLAG_RESTART = 0x02;
+export const FLAG_IMAGES = 0x04;
 export const ENCODING_SOLID = 0;
 export const ENCODING_RAW = 1;
 export const ENCODING_QOI = 2;
 export const ENCODING_PALETTE = 3;
 export const OP_COPY = 0x10;
+export const OP_IMAGE = 0x20;
+export const IMAGE_JPEG = 1;
+export const MAX_IMAGES = 64;
+export const MAX_IMAGE_EDGE = 16384;
 export const MAX_SCREEN_EDGE = 8192;
 export const MAX_OPS = 1 << 20;
 export const MAX_HISTORY = 32768;
@@ -31,10 +36,12 @@ export class ProtocolError extends Error {
 /**
  * @typedef {{x: number, y: number, width: number, height: number}} PixelRect
  * @typedef {{op: "rect", rect: PixelRect, encoding: number, len: number}
- *   | {op: "copy", fromX: number, fromY: number, rect: PixelRect}} Op
+ *   | {op: "copy", fromX: number, fromY: number, rect: PixelRect}
+ *   | {op: "image", image: number, fromX: number, fromY: number, rect: PixelRect}} Op
+ * @typedef {{format: number, width: number, height: number, data: Uint8Array}} FrameImage
  * @typedef {{keyframe: boolean, restart: boolean, frame: number, width: number, height: number,
  *   skippedTiles: number, serverDelayMs: number, rttMs: number, historyLen: number,
- *   ops: Op[], data: Uint8Array}} Frame
+ *   ops: Op[], data: Uint8Array, images: FrameImage[]}} Frame
  */
 
 /** Bits a palette index takes with `n` colours. @param {number} n */
@@ -87,7 +94,7 @@ export function parseFrame(buf) {
   };
   if (u8() !== KIND_FRAME) throw bad("not a frame");
   const flags = u8();
-  if (flags & ~(FLAG_KEYFRAME | FLAG_RESTART)) throw bad("unknown frame flags");
+  if (flags & ~(FLAG_KEYFRAME | FLAG_RESTART | FLAG_IMAGES)) throw bad("unknown frame flags");
   const frame = varint(Number.MAX_SAFE_INTEGER);
   const width = varint(0xffff), height = varint(0xffff);
   if (width < 1 || height < 1 || width > MAX_SCREEN_EDGE || height > MAX_SCREEN_EDGE) {
@@ -106,7 +113,13 @@ export function parseFrame(buf) {
   const ops = [];
   for (let i = 0; i < count; i++) {
     const tag = u8();
-    if (tag === OP_COPY) {
+    if (tag === OP_IMAGE) {
+      const image = varint(MAX_IMAGES - 1);
+      const fromX = varint(0xffff), fromY = varint(0xffff);
+      const r = rect();
+      if (!fits(r)) throw bad("image op outside the screen");
+      ops.push({ op: "image", image, fromX, fromY, rect: r });
+    } else if (tag === OP_COPY) {
       const fromX = varint(0xffff), fromY = varint(0xffff);
       const r = rect();
       if (!fits(r) || !fits({ ...r, x: fromX, y: fromY })) throw bad("copy outside the screen");
@@ -126,14 +139,50 @@ export function parseFrame(buf) {
     }
   }
   const dataLen = varint(bytes.length);
-  if (pos + dataLen !== bytes.length) throw bad(pos + dataLen > bytes.length ? "data truncated" : "trailing bytes");
+  if (pos + dataLen > bytes.length) throw bad("data truncated");
+  const dataAt = pos;
+  pos += dataLen;
   if ((total === 0) !== (dataLen === 0)) throw new ProtocolError("TILE_CORRUPT", "data does not match the ops");
+  const corrupt = (/** @type {string} */ why) => new ProtocolError("TILE_CORRUPT", why);
+  /** @type {FrameImage[]} */
+  const images = [];
+  if (flags & FLAG_IMAGES) {
+    const n = varint(MAX_IMAGES);
+    if (n === 0) throw bad("the images flag is set but the frame has no images");
+    const maxPixels = 2 * width * height + (1 << 20);
+    let pixels = 0;
+    for (let i = 0; i < n; i++) {
+      const format = u8();
+      if (format !== IMAGE_JPEG) throw bad(`unknown image format ${format}`);
+      const w = varint(0xffff), h = varint(0xffff);
+      if (w < 1 || h < 1 || w > MAX_IMAGE_EDGE || h > MAX_IMAGE_EDGE) throw corrupt(`image ${i} of ${w}x${h}`);
+      pixels += w * h;
+      if (pixels > maxPixels) throw corrupt("images larger than the screen allows");
+      const len = varint(bytes.length);
+      if (pos + len > bytes.length) throw bad("image truncated");
+      images.push({ format, width: w, height: h, data: bytes.subarray(pos, pos + len) });
+      pos += len;
+    }
+  }
+  if (pos !== bytes.length) throw bad("trailing bytes");
+  const used = images.map(() => false);
+  for (const op of ops) {
+    if (op.op !== "image") continue;
+    const img = images[op.image];
+    if (!img) throw corrupt(`image op names image ${op.image}, the frame has ${images.length}`);
+    if (op.fromX + op.rect.width > img.width || op.fromY + op.rect.height > img.height) {
+      throw corrupt("image op reads outside its image");
+    }
+    used[op.image] = true;
+  }
+  if (used.includes(false)) throw corrupt("an image no op uses");
   return {
     keyframe: (flags & FLAG_KEYFRAME) !== 0,
     restart: (flags & FLAG_RESTART) !== 0,
     frame, width, height, skippedTiles, serverDelayMs, rttMs, historyLen,
     ops,
-    data: bytes.subarray(pos, pos + dataLen),
+    data: bytes.subarray(dataAt, dataAt + dataLen),
+    images,
   };
 }
 

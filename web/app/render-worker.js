@@ -1,6 +1,8 @@
 // Render worker: owns the screen canvas (an OffscreenCanvas), applies each frame to its
 // picture (decoders/screen.js) and puts the changed areas on the canvas within one task,
-// so a viewer never sees half a frame.
+// so a viewer never sees half a frame. A frame's lossy images (JPEG) are decoded first,
+// natively, one createImageBitmap call each (a frame has one); frames are applied in
+// the order they came.
 
 import { parseFrame, ProtocolError } from "./protocol.js";
 import { ScreenDecoder } from "./decoders/screen.js";
@@ -18,11 +20,46 @@ const screen = new ScreenDecoder();
 /** The picture as an ImageData (shares the decoder's pixels). @type {ImageData | null} */
 let image = null;
 
+/** Scratch canvas to read decoded images back as pixels. @type {OffscreenCanvas | null} */
+let scratch = null;
+
+/**
+ * Decodes a frame's JPEG images to RGBA.
+ * @param {import("./protocol.js").FrameImage[]} images
+ * @returns {Promise<import("./decoders/screen.js").DecodedImage[]>}
+ */
+async function decodeImages(images) {
+  const out = [];
+  for (const img of images) {
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(new Blob([/** @type {BlobPart} */ (img.data)], { type: "image/jpeg" }));
+    } catch (e) {
+      throw new ProtocolError("TILE_CORRUPT", `a lossy image does not decode: ${/** @type {Error} */ (e).message}`);
+    }
+    if (bitmap.width !== img.width || bitmap.height !== img.height) {
+      bitmap.close();
+      throw new ProtocolError("TILE_CORRUPT", `a lossy image is ${bitmap.width}x${bitmap.height}, not ${img.width}x${img.height}`);
+    }
+    if (!scratch) scratch = new OffscreenCanvas(img.width, img.height);
+    if (scratch.width < img.width || scratch.height < img.height) {
+      scratch.width = Math.max(scratch.width, img.width);
+      scratch.height = Math.max(scratch.height, img.height);
+    }
+    const sctx = /** @type {OffscreenCanvasRenderingContext2D} */ (scratch.getContext("2d", { willReadFrequently: true }));
+    sctx.drawImage(bitmap, 0, 0);
+    bitmap.close();
+    out.push({ width: img.width, height: img.height, rgba: sctx.getImageData(0, 0, img.width, img.height).data });
+  }
+  return out;
+}
+
 /** @param {ArrayBuffer} buf */
-function drawFrame(buf) {
+async function drawFrame(buf) {
   if (!canvas || !ctx) return;
   const f = parseFrame(buf);
-  const changed = screen.apply(f);
+  const images = f.images.length ? await decodeImages(f.images) : [];
+  const changed = screen.apply(f, images);
   if (!image || image.data !== screen.pixels) {
     image = new ImageData(screen.pixels, screen.width, screen.height);
   }
@@ -42,8 +79,22 @@ function drawFrame(buf) {
     }
     if (x1 > x0) ctx.putImageData(image, 0, 0, x0, y0, x1 - x0, y1 - y0);
   }
-  return { f, rects: f.ops.filter((o) => o.op === "rect").length, copies: f.ops.filter((o) => o.op === "copy").length };
+  const count = (/** @type {string} */ kind) => f.ops.filter((o) => o.op === kind).length;
+  return { f, rects: count("rect"), copies: count("copy"), lossy: count("image") };
 }
+
+/** Test and support hook: the screen's exact pixels. @param {number} id */
+function snapshot(id) {
+  if (!canvas || !ctx || canvas.width === 0) {
+    post({ type: "snapshot", id, width: 0, height: 0, rgba: null });
+    return;
+  }
+  const img = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  post({ type: "snapshot", id, width: img.width, height: img.height, rgba: img.data.buffer }, [img.data.buffer]);
+}
+
+/** Frames wait for the one before them (image decoding is asynchronous). */
+let queue = Promise.resolve();
 
 self.onmessage = (/** @type {MessageEvent} */ ev) => {
   const msg = ev.data;
@@ -51,27 +102,24 @@ self.onmessage = (/** @type {MessageEvent} */ ev) => {
     canvas = msg.canvas;
     ctx = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas?.getContext("2d", { alpha: false }));
   } else if (msg.type === "frame") {
-    try {
-      const bytes = msg.buffer.byteLength;
-      const drawn = drawFrame(msg.buffer);
-      if (drawn) {
-        const { f, rects, copies } = drawn;
-        post({
-          type: "drawn", frame: f.frame, width: f.width, height: f.height, tiles: rects, copies,
-          bytes, skippedTiles: f.skippedTiles, latencyMs: f.serverDelayMs + f.rttMs / 2,
-        });
+    const bytes = msg.buffer.byteLength;
+    queue = queue.then(async () => {
+      try {
+        const drawn = await drawFrame(msg.buffer);
+        if (drawn) {
+          const { f, rects, copies, lossy } = drawn;
+          post({
+            type: "drawn", frame: f.frame, width: f.width, height: f.height, tiles: rects, copies, lossy,
+            bytes, skippedTiles: f.skippedTiles, latencyMs: f.serverDelayMs + f.rttMs / 2,
+          });
+        }
+      } catch (e) {
+        const err = /** @type {ProtocolError} */ (e);
+        post({ type: "error", code: err.code || "MESSAGE_MALFORMED", message: err.message });
       }
-    } catch (e) {
-      const err = /** @type {ProtocolError} */ (e);
-      post({ type: "error", code: err.code || "MESSAGE_MALFORMED", message: err.message });
-    }
+    });
   } else if (msg.type === "snapshot") {
-    // Test and support hook: the screen's exact pixels.
-    if (!canvas || !ctx || canvas.width === 0) {
-      post({ type: "snapshot", id: msg.id, width: 0, height: 0, rgba: null });
-      return;
-    }
-    const img = ctx.getImageData(0, 0, canvas.width, canvas.height);
-    post({ type: "snapshot", id: msg.id, width: img.width, height: img.height, rgba: img.data.buffer }, [img.data.buffer]);
+    // After the frames that came before it.
+    queue = queue.then(() => snapshot(msg.id));
   }
 };

@@ -131,6 +131,7 @@ impl Encoder {
         } else {
             let prev = self.prev.as_ref().expect("a delta has a previous frame");
             let dirty = dirty_rects(prev, &cur);
+            self.motion.next_frame();
             for r in &dirty {
                 self.motion.changed(*r, now);
             }

@@ -142,31 +142,47 @@ fn covered(r: PixelRect, cols: usize, width: u16, height: u16) -> impl Iterator<
 #[derive(Clone, Debug, Default)]
 pub struct Motion {
     cols: usize,
-    /// Per tile: when its current run of changes began, and its last change.
-    tiles: Vec<Option<(Instant, Instant)>>,
+    /// Frames seen so far ([`Motion::next_frame`]).
+    frame: u64,
+    /// Per tile: when its current run of changes began, its last change, and the frame
+    /// of that change.
+    tiles: Vec<Option<(Instant, Instant, u64)>>,
 }
 
 impl Motion {
     pub fn new(width: u16, height: u16) -> Self {
         let (cols, rows) = grid_dims(width.into(), height.into());
-        Motion { cols: cols as usize, tiles: vec![None; (cols * rows) as usize] }
+        Motion { cols: cols as usize, frame: 0, tiles: vec![None; (cols * rows) as usize] }
     }
 
-    /// Notes that `r` changed at `now`.
+    /// A new frame begins: changes noted from now on belong to it.
+    pub fn next_frame(&mut self) {
+        self.frame += 1;
+    }
+
+    /// Notes that `r` changed at `now`. A run of changes goes on while the gaps are at
+    /// most [`MAX_GAP`] or the tile changed in every frame: a machine that grabs slowly
+    /// (a loaded presenter) still sees its video as moving, which is when it needs
+    /// lossy coding most.
     pub fn changed(&mut self, r: PixelRect, now: Instant) {
         for i in touched(r, self.cols) {
             let run = match self.tiles[i] {
-                Some((start, last)) if now.saturating_duration_since(last) <= MAX_GAP => start,
+                Some((start, last, frame))
+                    if now.saturating_duration_since(last) <= MAX_GAP || frame + 1 >= self.frame =>
+                {
+                    start
+                }
                 _ => now,
             };
-            self.tiles[i] = Some((run, now));
+            self.tiles[i] = Some((run, now, self.frame));
         }
     }
 
     /// Tile `i` has kept changing for [`HOT_AFTER`] and still does.
     pub fn is_hot(&self, i: usize, now: Instant) -> bool {
-        self.tiles[i].is_some_and(|(start, last)| {
-            now.saturating_duration_since(last) <= MAX_GAP && last.saturating_duration_since(start) >= HOT_AFTER
+        self.tiles[i].is_some_and(|(start, last, frame)| {
+            (now.saturating_duration_since(last) <= MAX_GAP || frame == self.frame)
+                && last.saturating_duration_since(start) >= HOT_AFTER
         })
     }
 
@@ -177,7 +193,7 @@ impl Motion {
 
     /// When tile `i` will have been still for [`SETTLE`] (a time in the past if it has).
     pub fn settles_at(&self, i: usize) -> Option<Instant> {
-        self.tiles[i].map(|(_, last)| last + SETTLE)
+        self.tiles[i].map(|(_, last, _)| last + SETTLE)
     }
 }
 
@@ -237,20 +253,37 @@ mod tests {
         let mut m = Motion::new(128, 64);
         let r = rect(0, 0, 10, 10);
         for t in (0..=900).step_by(100) {
+            m.next_frame();
             m.changed(r, ms(t));
             assert!(!m.is_hot(0, ms(t)), "not yet at {t} ms");
         }
+        m.next_frame();
         m.changed(r, ms(1000));
         assert!(m.is_hot(0, ms(1000)));
         assert!(!m.is_hot(1, ms(1000)));
         assert!(m.any_hot(rect(60, 0, 10, 10), ms(1100)));
-        // Still for longer than the gap: no longer hot, and settled after SETTLE.
+        // Still for longer than the gap (a frame came without it): no longer hot, and
+        // settled after SETTLE.
+        m.next_frame();
         assert!(!m.is_hot(0, ms(1000) + MAX_GAP + Duration::from_millis(1)));
         assert_eq!(m.settles_at(0), Some(ms(1000) + SETTLE));
-        // A pause longer than the gap starts a new run.
+        // A pause longer than the gap, with frames between, starts a new run.
+        m.next_frame();
+        m.next_frame();
         m.changed(r, ms(2000));
+        m.next_frame();
         m.changed(r, ms(2300));
         assert!(!m.is_hot(0, ms(2300)));
         assert_eq!(m.settles_at(1), None);
+        // Frames 600 ms apart, the tile changed in each: still one run, hot after 1 s.
+        let mut slow = Motion::new(64, 64);
+        for t in [0, 600, 1200] {
+            slow.next_frame();
+            slow.changed(r, ms(t));
+        }
+        assert!(slow.is_hot(0, ms(1200)));
+        // A frame without a change of it ends that.
+        slow.next_frame();
+        assert!(!slow.is_hot(0, ms(1800)));
     }
 }

@@ -4,65 +4,14 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::viewing::*;
 use common::*;
-use deskshare_client::session::{Incoming, Session};
+use deskshare_client::session::Session;
 use deskshare_client::{MeetingLink, TlsOptions};
 use deskshare_codec::Decoder;
-use deskshare_proto::{ClientMessage, MediaMessage, Op, Role, TILE_SIZE};
-
-/// An xterm in DejaVu Sans Mono 11 (antialiased) at the top-left, running `command`.
-fn aa_xterm(display: &str, geometry: &str, command: &str) -> Proc {
-    Proc::spawn(
-        "xterm",
-        std::process::Command::new("xterm")
-            .args(["-display", display, "-fa", "DejaVu Sans Mono", "-fs", "11", "-geometry", geometry])
-            .args(["+sb", "-bg", "white", "-fg", "black", "-e", "bash", "-c", command]),
-    )
-}
-
-/// What a viewer received between two moments.
-#[derive(Default, Debug)]
-struct Seen {
-    frames: u64,
-    bytes: u64,
-    copies: u64,
-    rects: Vec<(u16, u16)>,
-    /// IMAGE ops (lossy areas).
-    lossy: u64,
-}
-
-/// Receives, decodes and acks frames until none came for `quiet`; returns what came.
-async fn watch(session: &mut Session, decoder: &mut Decoder, quiet: Duration, limit: Duration) -> Seen {
-    let mut seen = Seen::default();
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        let next = tokio::time::timeout(quiet, session.recv()).await;
-        let Ok(msg) = next else { break };
-        if let Incoming::Media(MediaMessage::Frame(f)) = msg.expect("the session goes on") {
-            decoder.apply(&f).expect("every frame decodes");
-            seen.frames += 1;
-            seen.bytes += f.encoded_len() as u64;
-            for op in &f.ops {
-                match op {
-                    Op::Rect { rect, .. } => seen.rects.push((rect.width, rect.height)),
-                    Op::Copy { .. } => seen.copies += 1,
-                    Op::Image { .. } => seen.lossy += 1,
-                }
-            }
-            session.send_control(&ClientMessage::Ack { frame: f.header.frame }).await.unwrap();
-        }
-    }
-    seen
-}
-
-fn matches_display(decoder: &Decoder, display: &str) -> usize {
-    let truth = grab(display).unwrap();
-    let fb = decoder.screen().expect("a picture");
-    let mine = deskshare_testkit::Image { width: fb.width(), height: fb.height(), rgb: fb.to_rgb() };
-    mine.diff_count(&truth)
-}
+use deskshare_proto::{Role, TILE_SIZE};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn scrolling_arrives_as_copies_and_typing_as_small_rectangles_and_both_end_exact() {

@@ -10,6 +10,7 @@ import { decodePalette } from "./palette.js";
 import { Inflater } from "./inflate.js";
 
 /** @typedef {import("../protocol.js").Frame} Frame @typedef {import("../protocol.js").PixelRect} PixelRect */
+/** A frame's image, decoded (by the render worker: createImageBitmap). @typedef {{width: number, height: number, rgba: Uint8ClampedArray}} DecodedImage */
 
 const DECODERS = {
   [ENCODING_SOLID]: decodeSolid,
@@ -30,13 +31,24 @@ export class ScreenDecoder {
 
   /**
    * Applies `f` whole, or throws a ProtocolError and leaves the picture as it was.
+   * `images` are the frame's images, decoded, in order (the browser decodes JPEG
+   * natively, so this stays pure).
    * @param {Frame} f
+   * @param {DecodedImage[]} [images]
    * @returns {PixelRect[]} the areas written, in op order
    */
-  apply(f) {
+  apply(f, images = []) {
     if (!f.keyframe && (f.width !== this.width || f.height !== this.height)) {
       throw new ProtocolError("PROTOCOL_VIOLATION", "delta frame for a screen this viewer does not have");
     }
+    if (images.length !== f.images.length) {
+      throw new ProtocolError("TILE_CORRUPT", `${f.images.length} images, ${images.length} decoded`);
+    }
+    f.images.forEach((img, i) => {
+      if (images[i].width !== img.width || images[i].height !== img.height) {
+        throw new ProtocolError("TILE_CORRUPT", `image ${i} decodes to ${images[i].width}x${images[i].height}, not ${img.width}x${img.height}`);
+      }
+    });
     if (f.restart) {
       this.inflater.restart();
       this.broken = false;
@@ -82,6 +94,13 @@ export class ScreenDecoder {
         const src = decoded[next++];
         for (let y = 0; y < r.height; y++) {
           this.pixels.set(src.subarray(y * r.width * 4, (y + 1) * r.width * 4), (r.y + y) * stride + r.x * 4);
+        }
+      } else if (op.op === "image") {
+        const img = images[op.image];
+        const from = img.width * 4;
+        for (let y = 0; y < r.height; y++) {
+          const s = (op.fromY + y) * from + op.fromX * 4;
+          this.pixels.set(img.rgba.subarray(s, s + r.width * 4), (r.y + y) * stride + r.x * 4);
         }
       } else {
         // Read before write: moving down, copy the bottom row first.

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 pub use deskshare_testkit::{Image, PictureWindow, Xvfb, grab};
 
 pub mod attack;
+pub mod viewing;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_deskshare");
 

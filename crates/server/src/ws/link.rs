@@ -29,7 +29,7 @@ const MAX_QUEUED_BYTES: usize = 8 * 1024 * 1024;
 enum Writer {
     Idle(Sink),
     Busy(Sending),
-    /// Only while switching between the two.
+    /// While switching between the two, and for good once a send failed.
     Gone,
 }
 
@@ -104,7 +104,14 @@ impl Link {
     /// Drives the send in flight. `Ready(Ok(true))` when it finished and nothing waits.
     fn poll_writer(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, WireError>> {
         loop {
-            let Writer::Busy(fut) = &mut self.writer else { return Poll::Pending };
+            let fut = match &mut self.writer {
+                Writer::Busy(fut) => fut,
+                Writer::Idle(_) => return Poll::Pending,
+                // A send failed before: polling its finished future again would panic.
+                Writer::Gone => {
+                    return Poll::Ready(Err(WireError::new(ErrorCode::ConnectionLost, "the connection is gone")));
+                }
+            };
             match fut.as_mut().poll(cx) {
                 Poll::Ready((sink, Ok(()))) => {
                     self.writer = Writer::Idle(sink);
@@ -114,6 +121,7 @@ impl Link {
                     }
                 }
                 Poll::Ready((_, Err(e))) => {
+                    self.writer = Writer::Gone;
                     return Poll::Ready(Err(WireError::new(ErrorCode::ConnectionLost, e.to_string())));
                 }
                 Poll::Pending => {

@@ -5,9 +5,14 @@
 //! them) and `final.rgb` (the screen they must end at, RGB) with `size` (`WxH`):
 //! `live` is the presenter's own stream (rectangles, copies for scrolls and moved
 //! windows); `lagging` is what a viewer that acks late gets from the server (merged
-//! replays and catch-ups); `late` is a late joiner's catch-up, then the live frames.
+//! replays and catch-ups); `late` is a late joiner's catch-up, then the live frames;
+//! `lossy` is a video playing beside typed text on a simulated clock, as a viewer that
+//! joined while it played gets it (a catch-up with the server's JPEG of the lossy
+//! tiles, then the presenter's frames with theirs), until refinement makes it exact.
+//! A frame's images come decoded by the Rust decoder as `NNNN.imgK` (RGB) beside it, so
+//! the browser's op handling is checked bit for bit without a JPEG decoder in node.
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use deskshare_codec::synthetic::{Change, apply_change, paint};
 use deskshare_codec::{Decoder, Encoder, Framebuffer};
@@ -51,6 +56,11 @@ impl Out {
         self.check.apply(&f).expect("the vector decodes in Rust");
         self.n += 1;
         std::fs::write(self.dir.join(format!("{:04}.bin", self.n)), bytes).unwrap();
+        for (k, image) in f.images.iter().enumerate() {
+            let pixels = deskshare_codec::image::decode_image(image).expect("the image decodes");
+            let rgb = Framebuffer::from_pixels(image.width.into(), image.height.into(), pixels).to_rgb();
+            std::fs::write(self.dir.join(format!("{:04}.img{k}", self.n)), rgb).unwrap();
+        }
     }
     fn finish(self, screen: &Framebuffer) {
         assert_eq!(self.check.screen(), Some(screen), "{}: the Rust decoder ends exact", self.dir.display());
@@ -135,5 +145,46 @@ fn main() {
     }
     lagging.finish(&screen);
     late.expect("a late joiner").0.finish(&screen);
+    lossy(root, width, height, seed);
     println!("{}", root.display());
+}
+
+/// A video plays for two seconds beside typing, 25 frames a second; a viewer joins
+/// after 1.5 s; then the screen is still until every lossy tile is refined.
+fn lossy(root: &Path, width: u32, height: u32, seed: u64) {
+    let mut screen = Framebuffer::new(width, height);
+    paint(&mut screen, PixelRect::new(0, 0, width as u16, height as u16), 11, 6);
+    let video = (10 + seed as u16 * 3, 20, 200, 150);
+    let mut encoder = Encoder::new(6);
+    let mut cache = Screen::new();
+    let mut out = Out::new(root, "lossy");
+    let mut viewer: Option<ViewerPump> = None;
+    let t0 = Instant::now();
+    let mut images = 0;
+    for step in 0..120u32 {
+        let now = t0 + Duration::from_millis(40) * step;
+        if step < 50 {
+            apply_change(&mut screen, &Change::Video { rect: video, seed: step });
+            let cell = (220 + (step as u16 % 10) * 10, 200, 9, 18);
+            apply_change(&mut screen, &Change::Text { rect: cell, seed: 2 * step });
+        }
+        if let Some(f) = encoder.encode(screen.clone(), &[], now) {
+            images += f.images.len();
+            cache.apply(&f, now).unwrap();
+        }
+        if step == 38 {
+            viewer = Some(ViewerPump::new(2));
+        }
+        if let Some(pump) = &mut viewer {
+            while let Some(o) = pump.poll(&mut cache, now) {
+                if let PumpOutput::Frame(u) = o {
+                    out.frame(u.encode());
+                    pump.on_ack(u.header.frame, now).unwrap();
+                }
+            }
+        }
+    }
+    assert!(images > 0, "the video went lossy");
+    assert_eq!(encoder.lossy_mask().count(), 0, "refined within the 2.8 s of stillness");
+    out.finish(&screen);
 }

@@ -1,0 +1,72 @@
+//! Watching a share as a viewer does, in the test process: a real session, the real
+//! decoder, acks; and what came, counted.
+
+use std::time::{Duration, Instant};
+
+use deskshare_client::session::{Incoming, Session};
+use deskshare_codec::Decoder;
+use deskshare_proto::{ClientMessage, MediaMessage, Op, PixelRect};
+use deskshare_testkit::grab;
+
+use super::Proc;
+
+/// An xterm in DejaVu Sans Mono 11 (antialiased), running `command`.
+pub fn aa_xterm(display: &str, geometry: &str, command: &str) -> Proc {
+    Proc::spawn(
+        "xterm",
+        std::process::Command::new("xterm")
+            .args(["-display", display, "-fa", "DejaVu Sans Mono", "-fs", "11", "-geometry", geometry])
+            .args(["+sb", "-bg", "white", "-fg", "black", "-e", "bash", "-c", command]),
+    )
+}
+
+/// What a viewer received between two moments.
+#[derive(Default, Debug)]
+pub struct Seen {
+    pub frames: u64,
+    pub bytes: u64,
+    pub copies: u64,
+    pub rects: Vec<(u16, u16)>,
+    /// Where IMAGE ops (lossy areas) painted.
+    pub lossy: Vec<PixelRect>,
+    /// Updates that carried an image, and their bytes.
+    pub lossy_frames: u64,
+    pub lossy_frame_bytes: u64,
+}
+
+/// Receives, decodes and acks frames until none came for `quiet` (or `limit` passed);
+/// returns what came.
+pub async fn watch(session: &mut Session, decoder: &mut Decoder, quiet: Duration, limit: Duration) -> Seen {
+    let mut seen = Seen::default();
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        let next = tokio::time::timeout(quiet, session.recv()).await;
+        let Ok(msg) = next else { break };
+        if let Incoming::Media(MediaMessage::Frame(f)) = msg.expect("the session goes on") {
+            decoder.apply(&f).expect("every frame decodes");
+            seen.frames += 1;
+            seen.bytes += f.encoded_len() as u64;
+            if !f.images.is_empty() {
+                seen.lossy_frames += 1;
+                seen.lossy_frame_bytes += f.encoded_len() as u64;
+            }
+            for op in &f.ops {
+                match op {
+                    Op::Rect { rect, .. } => seen.rects.push((rect.width, rect.height)),
+                    Op::Copy { .. } => seen.copies += 1,
+                    Op::Image { to, .. } => seen.lossy.push(*to),
+                }
+            }
+            session.send_control(&ClientMessage::Ack { frame: f.header.frame }).await.unwrap();
+        }
+    }
+    seen
+}
+
+/// Pixels in which the decoder's picture differs from the display now.
+pub fn matches_display(decoder: &Decoder, display: &str) -> usize {
+    let truth = grab(display).unwrap();
+    let fb = decoder.screen().expect("a picture");
+    let mine = deskshare_testkit::Image { width: fb.width(), height: fb.height(), rgb: fb.to_rgb() };
+    mine.diff_count(&truth)
+}
