@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages the tests start: an X server, real X clients, xrandr, a browser, fonts
-# (DejaVu Sans Mono: the antialiased TrueType terminal of the codec tests).
-packages=(xvfb xauth xfonts-base fonts-dejavu-core xterm xdotool x11-xserver-utils chromium)
+# (DejaVu Sans Mono: the antialiased TrueType terminal of the codec tests), ffmpeg (ffplay:
+# a real animation for the lossy path).
+packages=(xvfb xauth xfonts-base fonts-dejavu-core xterm xdotool x11-xserver-utils chromium ffmpeg)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -223,7 +223,7 @@ impl Injector {
             .check()
             .map_err(|e| {
                 WireError::new(
-                    ErrorCode::DisplayLost,
+                    ErrorCode::HotkeyTaken,
                     format!("take-back hotkey {} is taken by another program: {e}", opts.hotkey.text),
                 )
             })?;

@@ -1,14 +1,16 @@
 //! The encoder on frame sequences recorded from a real 1920×1080 Xvfb: typing and
 //! scrolling in a full-screen xterm in an antialiased TrueType font, a dragged window, and
 //! a continuous-tone animation. Reports time per frame (criterion) and bytes per frame
-//! (printed once per sequence: ops + deflate data, keyframe excluded).
+//! (printed once per sequence: ops + deflate data, keyframe excluded); for the animation
+//! also bytes and PSNR in its lossy phase at several JPEG qualities. The encoder's clock
+//! runs 40 ms a frame, as the frames were recorded.
 //!
 //! Run: `cargo bench -p deskshare-codec` (needs Xvfb, xterm, xdotool, ffmpeg's ffplay).
 //! Figures go to docs/PERFORMANCE.md.
 
 use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use deskshare_codec::{Encoder, Framebuffer, rgb_word};
@@ -127,8 +129,9 @@ fn record() -> Vec<(&'static str, Vec<Framebuffer>)> {
             .expect("ffplay (package ffmpeg)");
         let _t = Kill(vec![ff, xterm(&x.display, "200x58+0+0", "ls -l /usr/bin | head -50; exec cat")]);
         sleep(Duration::from_secs(3));
+        // Twice as long: the first second is lossless, until the area counts as moving.
         let mut frames = vec![grab(&x.display)];
-        for _ in 0..FRAMES {
+        for _ in 0..2 * FRAMES {
             sleep(Duration::from_millis(40));
             frames.push(grab(&x.display));
         }
@@ -144,17 +147,53 @@ fn hints(name: &str) -> &'static [(i32, i32)] {
     if name == "window drag" && std::env::var_os("DESKSHARE_BENCH_NO_HINTS").is_none() { &[(12, 7)] } else { &[] }
 }
 
+/// The encoder's clock: frames 40 ms apart, as recorded (the lossy path goes by it).
+fn clock(t0: Instant, i: usize) -> Instant {
+    t0 + Duration::from_millis(40) * i as u32
+}
+
+/// For the video: bytes a frame and PSNR of the decoded picture against the source in
+/// the lossy phase (from 1.2 s on), at several JPEG qualities and lossless.
+fn lossy_figures(frames: &[Framebuffer]) {
+    let area = deskshare_proto::PixelRect::new(600, 300, 640, 360);
+    for quality in [Some(50), Some(75), Some(90), None] {
+        let t0 = Instant::now();
+        let mut enc = Encoder::new(deskshare_codec::DEFAULT_LEVEL);
+        enc.set_lossy_quality(quality);
+        let mut dec = deskshare_codec::Decoder::new();
+        let (mut bytes, mut n, mut db, mut lossy) = (0usize, 0usize, 0f64, 0usize);
+        for (i, fb) in frames.iter().enumerate() {
+            let Some(f) = enc.encode(fb.clone(), &[], clock(t0, i)) else { continue };
+            dec.apply(&f).expect("decodes");
+            if i > 30 {
+                bytes += f.encoded_len();
+                n += 1;
+                lossy += usize::from(!f.images.is_empty());
+                let p = deskshare_codec::image::psnr(dec.screen().unwrap(), fb, area);
+                db += if p.is_finite() { p } else { 99.0 };
+            }
+        }
+        let label = quality.map_or("lossless".to_string(), |q| format!("JPEG q{q}"));
+        println!(
+            "video, {label}: {} B/frame over {n} frames ({lossy} lossy), PSNR {:.1} dB",
+            bytes / n.max(1),
+            db / n.max(1) as f64
+        );
+    }
+}
+
 fn sequences(c: &mut Criterion) {
     let recorded = record();
     let mut group = c.benchmark_group("encode");
     group.sample_size(10);
     for (name, frames) in &recorded {
         // Bytes once, outside the timing.
+        let t0 = Instant::now();
         let mut enc = Encoder::new(deskshare_codec::DEFAULT_LEVEL);
-        let key = enc.encode(frames[0].clone(), &[], std::time::Instant::now()).map_or(0, |f| f.encode().len());
+        let key = enc.encode(frames[0].clone(), &[], t0).map_or(0, |f| f.encode().len());
         let (mut bytes, mut sent, mut copies, mut rects) = (0usize, 0usize, 0usize, 0usize);
-        for fb in &frames[1..] {
-            if let Some(f) = enc.encode(fb.clone(), hints(name), std::time::Instant::now()) {
+        for (i, fb) in frames.iter().enumerate().skip(1) {
+            if let Some(f) = enc.encode(fb.clone(), hints(name), clock(t0, i)) {
                 if std::env::var_os("DESKSHARE_BENCH_OPS").is_some() {
                     println!("  {} B: {:?}", f.encode().len(), f.ops);
                 }
@@ -194,13 +233,17 @@ fn sequences(c: &mut Criterion) {
             "{name}: {n} frames, {sent} changed, {} B/frame (keyframe {key} B), {rects} rects, {copies} copies",
             bytes / n.max(1)
         );
+        if *name == "video" {
+            lossy_figures(frames);
+        }
         group.throughput(Throughput::Elements(n as u64));
         group.bench_function(*name, |b| {
             b.iter(|| {
+                let t0 = Instant::now();
                 let mut enc = Encoder::new(deskshare_codec::DEFAULT_LEVEL);
-                enc.encode(frames[0].clone(), &[], std::time::Instant::now());
-                for fb in &frames[1..] {
-                    std::hint::black_box(enc.encode(fb.clone(), hints(name), std::time::Instant::now()));
+                enc.encode(frames[0].clone(), &[], t0);
+                for (i, fb) in frames.iter().enumerate().skip(1) {
+                    std::hint::black_box(enc.encode(fb.clone(), hints(name), clock(t0, i)));
                 }
             })
         });

@@ -263,6 +263,10 @@ error_codes! {
     DisplayLost = "DISPLAY_LOST", 0,
         "the connection to the X display was lost while sharing",
         "check that the X server is still running, then share again";
+    /// Another program holds the take-back key combination on this display.
+    HotkeyTaken = "HOTKEY_TAKEN", 0,
+        "the take-back hotkey is already grabbed on this display (another deskshare share, or a desktop shortcut)",
+        "pick another combination with --takeback-key (e.g. ctrl+alt+f12), or free this one";
     /// The peer speaks another protocol version.
     ProtocolVersionMismatch = "PROTOCOL_VERSION_MISMATCH", 426,
         "client and server speak different deskshare protocol versions",
