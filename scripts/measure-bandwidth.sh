@@ -14,8 +14,12 @@
 # (on a second Xvfb), TLS (VeNCrypt TLSNone), ZRLE for text; for the animation also
 # Tight + JPEG quality 6, its best lossy setting. Counters: the kernel's bytes on the
 # viewer's TCP connection (`ss -ti`: received and sent, TLS included), updates the viewer
-# drew, and CPU (% of one core) of the agent, the server and Xvnc. Not a test: the figures
-# go to docs/PERFORMANCE.md.
+# drew, and CPU (% of one core) of the agent, the server and Xvnc. For the animation also:
+# PSNR of the viewer's picture against the source over the animation's window, taken a
+# tenth of a second after the animation is frozen (the same way for both: deskshare's
+# viewer writes its picture on SIGUSR1, Xvnc's viewer window is grabbed from its screen),
+# and how long deskshare's viewer takes to be pixel-exact again (Xvnc never refines).
+# Not a test: the figures go to docs/PERFORMANCE.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-15}
@@ -29,8 +33,9 @@ if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-cargo build --release --bins -q
+cargo build --release --bins -q -p deskshare -p deskshare-testkit
 B=$PWD/target/release/deskshare
+GRAB=$PWD/target/release/ds-grab
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$work"; }
@@ -53,6 +58,24 @@ for line in sys.stdin:
         m = re.search(r"bytes_received:(\d+)", line); rx += int(m.group(1)) if m else 0
         m = re.search(r"bytes_acked:(\d+)", line); tx += int(m.group(1)) if m else 0
 print(rx, tx)' "$1"
+}
+# PSNR (dB, RGB) of the animation's window between two PNGs of the same screen.
+VIDEO_CROP=640:360:600:300
+psnr() {
+  ffmpeg -hide_banner -loglevel info -i "$1" -i "$2" -lavfi \
+    "[0:v]crop=$VIDEO_CROP,format=rgb24[a];[1:v]crop=$VIDEO_CROP,format=rgb24[b];[a][b]psnr" -f null - 2>&1 |
+    sed -n 's/.*PSNR.* average:\([0-9.inf]*\).*/\1/p' | tail -1
+}
+# The animation is frozen (its last frame stays on the screen): the source and what the
+# viewer shows, a tenth of a second later (before deskshare refines anything), as PNGs.
+freeze_and_compare() { # $1 ffplay pid, $2 source display, $3 command that writes $4
+  kill -STOP "$1"
+  sleep 0.1
+  "$GRAB" "$2" "$work/source.png" >/dev/null
+  rm -f "$4"
+  eval "$3"
+  for _ in $(seq 1 50); do [ -s "$4" ] && break; sleep 0.02; done
+  psnr "$work/source.png" "$4"
 }
 # CPU ticks (user+system) of a process.
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -132,16 +155,36 @@ deskshare_run() {
   local wl=("${WL[@]}")
   sleep 2
   $B share "$P" --display "$d" "${CA[@]}" --allow-control never >"$work/share.log" 2>&1 & local sh=$!
-  $B view "$J" "${CA[@]}" --stats >"$work/view.log" 2>/dev/null & local vw=$!
+  # Each stats line gets the time it came, to time the refinement after the animation.
+  $B view "$J" "${CA[@]}" --stats --dump "$work/dump.png" 2>/dev/null \
+    > >(python3 -u -c 'import sys, time
+for l in sys.stdin: print(f"{time.time():.3f} {l}", end="", flush=True)' >"$work/view.log") & local vw=$!
   local started; started=$(date +%s.%N)
   sleep 4
   drive "$what" "$d"
   read -r rx tx cpu_agent cpu_server < <(window "$vw" "$sh" "$SERVER")
-  local copies; copies=$(grep '^stats ' "$work/view.log" | tail -1 | sed -n 's/.* copies=\([0-9]*\).*/\1/p')
+  local copies; copies=$(grep ' stats ' "$work/view.log" | tail -1 | sed -n 's/.* copies=\([0-9]*\).*/\1/p')
+  local lossy; lossy=$(grep ' stats ' "$work/view.log" | tail -1 | sed -n 's/.* lossy=\([0-9]*\).*/\1/p')
   # Updates over the whole connection, counted the way Xvnc's are (its log has only a total).
-  local frames; frames=$(grep '^stats ' "$work/view.log" | tail -1 | sed -n 's/^stats frames=\([0-9]*\).*/\1/p')
+  local frames; frames=$(grep ' stats ' "$work/view.log" | tail -1 | sed -n 's/.* stats frames=\([0-9]*\).*/\1/p')
   local secs; secs=$(python3 -c "import time; print(f'{time.time() - $started:.1f}')")
-  echo "deskshare $what $rx $tx $frames/$secs agent=$cpu_agent server=$cpu_server copies=$copies" >>"$results"
+  local exact=""
+  if [ "$what" = animation ]; then
+    # The animation stops (ffplay frozen, its last frame stays): what the viewer shows
+    # then against the source, and how long until it is pixel-exact again (its stats
+    # line with lossy_tiles=0).
+    local stopped; stopped=$(date +%s.%N)
+    local db; db=$(freeze_and_compare "${wl[1]}" "$d" "kill -USR1 $vw" "$work/dump.png")
+    local at=""
+    for _ in $(seq 1 100); do
+      sleep 0.1
+      at=$(awk -v t="$stopped" '$1 > t && / lossy_tiles=0/ {print $1; exit}' "$work/view.log")
+      [ -n "$at" ] && break
+    done
+    exact=" psnr_db=$db exact_after_stop_ms=$(python3 -c "print(round(($at - $stopped) * 1000) if '$at' else 'never')")"
+    kill -CONT "${wl[1]}"
+  fi
+  echo "deskshare $what $rx $tx $frames/$secs agent=$cpu_agent server=$cpu_server copies=$copies lossy=$lossy$exact" >>"$results"
   kill $sh $vw "${wl[@]}" 2>/dev/null || true
   wait $sh $vw 2>/dev/null || true
 }
@@ -166,6 +209,12 @@ xvnc_run() {
   sleep 4
   drive "$what" ":$n"
   read -r rx tx cpu_xvnc < <(window "$vw" "$xv")
+  local db=""
+  if [ "$what" = animation ]; then
+    # The viewer window sits at the top-left of its own screen, one pixel per pixel.
+    db=" psnr_db=$(freeze_and_compare "${wl[1]}" ":$n" "$GRAB $vd $work/viewer.png >/dev/null" "$work/viewer.png")"
+    [ -n "${KEEP_LOGS:-}" ] && cp "$work/viewer.png" "$KEEP_LOGS/xvnc-$label-viewer.png" && cp "$work/source.png" "$KEEP_LOGS/xvnc-$label-source.png"
+  fi
   kill $vw 2>/dev/null || true
   wait $vw 2>/dev/null || true
   local secs; secs=$(python3 -c "import time; print(f'{time.time() - $started:.1f}')")
@@ -173,7 +222,7 @@ xvnc_run() {
   local updates; updates=$(sed -n 's/.*Framebuffer updates: \([0-9]*\).*/\1/p' "$work/xvnc.log" | tail -1)
   # "Copies: 2.02 krects": TigerVNC scales big counts.
   local copyrects; copyrects=$(sed -n 's/.*Copies: \([0-9.]*\) *\([kM]*\)rects.*/\1\2/p' "$work/xvnc.log" | tail -1)
-  echo "xvnc-$label $what $rx $tx ${updates:-0}/$secs xvnc=$cpu_xvnc copyrects=${copyrects:-0}" >>"$results"
+  echo "xvnc-$label $what $rx $tx ${updates:-0}/$secs xvnc=$cpu_xvnc copyrects=${copyrects:-0}$db" >>"$results"
   [ -n "${KEEP_LOGS:-}" ] && cp "$work/xvnc.log" "$KEEP_LOGS/xvnc-$label-$what.log"
   kill "${wl[@]}" $xv 2>/dev/null || true
   wait $xv 2>/dev/null || true

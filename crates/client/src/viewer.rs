@@ -24,6 +24,8 @@ pub struct ViewOptions {
     pub timeout: Duration,
     /// Print a statistics line every second.
     pub stats: bool,
+    /// On SIGUSR1, write the picture as it is now here (PNG) and go on.
+    pub dump: Option<PathBuf>,
     /// Test aid: pause this long after each frame before reading on, like a slow link.
     pub throttle: Option<Duration>,
     /// Request control and play these input steps once granted.
@@ -219,6 +221,13 @@ async fn receive(
 ) -> Result<(), WireError> {
     let mut last_update = Instant::now();
     let mut next_stats = Instant::now() + Duration::from_secs(1);
+    let mut dump_signal = match &opts.dump {
+        Some(_) => Some(
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
+                .map_err(|e| WireError::new(ErrorCode::ArgumentInvalid, format!("--dump listens for SIGUSR1: {e}")))?,
+        ),
+        None => None,
+    };
     let me = match &session.welcome {
         ServerMessage::Welcome { participant, .. } => *participant,
         _ => 0,
@@ -250,8 +259,21 @@ async fn receive(
                 None => std::future::pending().await,
             }
         };
+        let dump_asked = async {
+            match dump_signal.as_mut() {
+                Some(s) => s.recv().await,
+                None => std::future::pending().await,
+            }
+        };
         let msg = tokio::select! {
             m = tokio::time::timeout_at(wake.into(), session.recv()) => m,
+            _ = dump_asked => {
+                if let (Some(path), Some(fb)) = (&opts.dump, state.screen()) {
+                    write_png(fb, path)?;
+                    eprintln!("dumped the picture to {}", path.display());
+                }
+                continue;
+            }
             step = script_step => {
                 session.send_control(&step).await?;
                 continue;
@@ -302,8 +324,13 @@ async fn receive(
             }
             Ok(Ok(Incoming::Media(MediaMessage::Frame(frame)))) => {
                 let len = frame.encoded_len();
+                let was_lossy = state.stats.lossy_tiles > 0;
                 state.apply(&frame, len)?;
                 last_update = Instant::now();
+                if opts.stats && was_lossy && state.stats.lossy_tiles == 0 {
+                    // The moment the picture became exact again, for scripts that time it.
+                    println!("{}", state.stats.line());
+                }
                 if let Some(t) = opts.throttle {
                     tokio::time::sleep(t).await;
                 }

@@ -19,9 +19,9 @@ pub const DEFAULT_LEVEL: u32 = 6;
 /// in one change each get their own encoding.
 const SPLIT_AREA: u64 = 4 * (TILE_SIZE as u64) * (TILE_SIZE as u64);
 
-/// JPEG quality of lossy areas. TigerVNC's default (Tight, JPEG level 6) is about 79;
-/// docs/PERFORMANCE.md has bytes and PSNR for others.
-pub const DEFAULT_QUALITY: u8 = 75;
+/// JPEG quality of lossy areas (4:4:4). TigerVNC's default (Tight, JPEG level 6) is 79
+/// at 4:4:4; docs/PERFORMANCE.md has bytes and PSNR for others.
+pub const DEFAULT_QUALITY: u8 = 70;
 
 /// Most lossy tiles refined in one frame: a full 1080p screen of them is refined in about
 /// a dozen frames, and one frame of refinement stays a few hundred KB.

@@ -20,6 +20,9 @@ use crate::framebuffer::rgb_word;
 /// Areas are placed and padded to this many pixels.
 pub const BLOCK: u16 = 16;
 
+/// From this JPEG quality on, colour is kept at full resolution (4:4:4); below, 4:2:0.
+pub const FULL_CHROMA_FROM: u8 = 50;
+
 /// Why an image could not be decoded.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ImageError {
@@ -97,7 +100,17 @@ pub fn encode_atlas(fb: &Framebuffer, areas: &[PixelRect], quality: u8, image: u
         }
     }
     let mut jpeg = Vec::with_capacity(rgb.len() / 8);
-    let mut enc = jpeg_encoder::Encoder::new(&mut jpeg, quality.clamp(1, 100));
+    let quality = quality.clamp(1, 100);
+    let mut enc = jpeg_encoder::Encoder::new(&mut jpeg, quality);
+    // Screen motion (charts, 3D, UI animation, fractals) has sharp colour edges that 4:2:0
+    // smears whatever the quality (21 dB on a mandelbrot zoom against 28-31 dB at 4:4:4,
+    // docs/PERFORMANCE.md); TigerVNC's default level is 4:4:4 too. Below
+    // [`FULL_CHROMA_FROM`] bytes matter more than colour edges.
+    enc.set_sampling_factor(if quality >= FULL_CHROMA_FROM {
+        jpeg_encoder::SamplingFactor::F_1_1
+    } else {
+        jpeg_encoder::SamplingFactor::F_2_2
+    });
     enc.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
     enc.encode(&rgb, l.width, l.height, jpeg_encoder::ColorType::Rgb)
         .expect("an RGB buffer of the layout's size always encodes");

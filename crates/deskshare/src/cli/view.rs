@@ -44,6 +44,10 @@ pub struct Args {
     /// Print one statistics line a second.
     #[arg(long)]
     stats: bool,
+    /// On SIGUSR1, write the picture as it is this moment to this PNG and go on (what
+    /// does this viewer see now: lossy areas before their refinement, for instance).
+    #[arg(long)]
+    dump: Option<PathBuf>,
     /// Pause this many ms after each frame, to behave like a slow link (testing aid).
     #[arg(long, hide = true)]
     throttle_ms: Option<u64>,
@@ -84,6 +88,7 @@ pub async fn run(a: Args) -> Result<(), WireError> {
         settle: Duration::from_millis(a.settle),
         timeout: Duration::from_secs(a.timeout),
         stats: a.stats,
+        dump: a.dump,
         throttle: a.throttle_ms.map(Duration::from_millis),
         control,
         token,
