@@ -55,6 +55,8 @@ pub struct ViewStats {
     pub reconnects: u64,
     /// Lossy areas (IMAGE ops) received, and the bytes of their images.
     pub lossy: u64,
+    /// Video frames (VIDEO ops) received.
+    pub video: u64,
     pub image_bytes: u64,
     /// Tiles of the screen that hold lossy pixels now (the presenter will refine them).
     pub lossy_tiles: usize,
@@ -64,7 +66,7 @@ impl ViewStats {
     /// The machine-readable line `--stats` prints.
     pub fn line(&self) -> String {
         format!(
-            "stats frames={} bytes={} tiles={} copies={} skipped_tiles={} skipped_frames={} last_frame={} latency_ms={} rtt_ms={} reconnects={} lossy={} image_bytes={} lossy_tiles={}",
+            "stats frames={} bytes={} tiles={} copies={} skipped_tiles={} skipped_frames={} last_frame={} latency_ms={} rtt_ms={} reconnects={} lossy={} image_bytes={} lossy_tiles={} video={}",
             self.frames,
             self.bytes,
             self.tiles,
@@ -77,7 +79,8 @@ impl ViewStats {
             self.reconnects,
             self.lossy,
             self.image_bytes,
-            self.lossy_tiles
+            self.lossy_tiles,
+            self.video
         )
     }
 }
@@ -120,6 +123,7 @@ impl ViewerState {
                 deskshare_proto::Op::Rect { .. } => s.tiles += 1,
                 deskshare_proto::Op::Copy { .. } => s.copies += 1,
                 deskshare_proto::Op::Image { .. } => s.lossy += 1,
+                deskshare_proto::Op::Video { .. } => s.video += 1,
             }
         }
         s.image_bytes += frame.images.iter().map(|i| i.data.len() as u64).sum::<u64>();

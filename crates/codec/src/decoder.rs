@@ -2,7 +2,7 @@
 //! frames whole. The server runs one per meeting (it is the screen the cache serves),
 //! every viewer runs one.
 
-use deskshare_proto::{FrameMessage, Op, PixelRect, RectEncoding};
+use deskshare_proto::{FrameMessage, Op, PixelRect, RectEncoding, VideoChunk};
 
 use crate::image::{ImageError, decode_image};
 use crate::lossy::LossyMask;
@@ -24,6 +24,8 @@ pub enum ApplyError {
     Rect { index: usize, encoding: RectEncoding, source: RectError },
     #[error("image {index}: {source}")]
     Image { index: usize, source: ImageError },
+    #[error("video chunk {index} (stream {stream}): {why}")]
+    Video { index: usize, stream: u32, why: String },
 }
 
 /// What applying a frame changed.
@@ -51,6 +53,8 @@ pub struct Decoder {
     history: Vec<u8>,
     /// Tiles this screen holds lossy (the encoder will refine them).
     mask: LossyMask,
+    /// One VP8 decoder per video stream seen since its keyframe.
+    videos: std::collections::HashMap<u32, deskshare_vpx::Vp8Decoder>,
 }
 
 impl Decoder {
@@ -100,6 +104,7 @@ impl Decoder {
                     to.fits(h.width, h.height) && PixelRect { x: *from_x, y: *from_y, ..*to }.fits(h.width, h.height)
                 }
                 Op::Image { image, to, .. } => to.fits(h.width, h.height) && usize::from(*image) < f.images.len(),
+                Op::Video { chunk, to } => to.fits(h.width, h.height) && usize::from(*chunk) < f.videos.len(),
             };
             if !fits {
                 return Err(ApplyError::OutOfScreen { index, width: h.width, height: h.height });
@@ -142,12 +147,23 @@ impl Decoder {
                 }
             }
         }
+        // Video last: a decoder's state moves on with each chunk, so nothing may fail
+        // after it.
+        let mut frames = Vec::new();
+        for op in &f.ops {
+            if let Op::Video { chunk, to } = op {
+                let index = usize::from(*chunk);
+                let c = &f.videos[index];
+                frames.push(self.decode_video(index, c, *to)?);
+            }
+        }
         if h.keyframe {
             self.fb = Some(Framebuffer::new(width, height));
             self.mask = LossyMask::new(h.width, h.height);
         }
         let fb = self.fb.as_mut().expect("checked above");
         let mut pixels = decoded.into_iter();
+        let mut frames = frames.into_iter();
         let mut changed = Vec::with_capacity(f.ops.len());
         for op in &f.ops {
             match op {
@@ -160,12 +176,41 @@ impl Decoder {
                         fb.span_mut(*to, y).copy_from_slice(&img.pixels[at..at + usize::from(to.width)]);
                     }
                 }
+                Op::Video { to, .. } => fb.put(*to, &frames.next().expect("one per video op")),
             }
             self.mask.apply(op);
             changed.push(op.target());
         }
         self.remember(&bytes);
         Ok(Applied { changed, keyframe: h.keyframe, inflated: bytes.len() })
+    }
+
+    /// Decodes one chunk of a stream: a keyframe (re)starts the stream's decoder; any
+    /// other chunk needs the decoder its keyframe started.
+    fn decode_video(&mut self, index: usize, c: &VideoChunk, to: PixelRect) -> Result<Vec<u32>, ApplyError> {
+        let fail = |why: String| ApplyError::Video { index, stream: c.stream, why };
+        if c.keyframe {
+            let dec = deskshare_vpx::Vp8Decoder::new().map_err(|e| fail(e.to_string()))?;
+            self.videos.insert(c.stream, dec);
+            // Streams end and new ones start; only a few are alive at once.
+            if self.videos.len() > 8 {
+                let keep = c.stream;
+                self.videos.retain(|&s, _| s == keep);
+            }
+        }
+        let dec = self.videos.get_mut(&c.stream).ok_or_else(|| fail("no keyframe of this stream came".into()))?;
+        let mut out = Vec::new();
+        if let Err(e) = dec.decode(&c.data, to.width.into(), to.height.into(), &mut out) {
+            // Its state is unknown now: it waits for the next keyframe.
+            self.videos.remove(&c.stream);
+            return Err(fail(e.to_string()));
+        }
+        Ok(out)
+    }
+
+    /// Whether this decoder can go on with video stream `stream` (it has its keyframe).
+    pub fn has_video_stream(&self, stream: u32) -> bool {
+        self.videos.contains_key(&stream)
     }
 
     fn remember(&mut self, bytes: &[u8]) {

@@ -9,6 +9,7 @@ use crate::image::{encode_atlas, push_area};
 use crate::lossy::{COMPLEX_COLOURS, LossyMask, MIN_LOSSY_AREA, Motion};
 use crate::palette::{StickyPalette, colours};
 use crate::stream::Deflater;
+use crate::video::{VideoMode, subtract};
 use crate::{Framebuffer, dirty_rects, encode_rect_in_stream};
 
 /// Deflate level of the presenter's stream. 6 is zlib's default; docs/PERFORMANCE.md has
@@ -41,6 +42,8 @@ pub struct EncodeStats {
     pub image_bytes: usize,
     /// Lossy tiles sent again losslessly.
     pub refined_tiles: usize,
+    /// Bytes of this frame's video chunk (0: none).
+    pub video_bytes: usize,
 }
 
 /// Keeps what viewers have (the last frame sent) and one deflate stream, and turns each
@@ -59,6 +62,8 @@ pub struct Encoder {
     motion: Motion,
     /// What viewers hold lossy, by the rules every decoder follows too.
     mask: LossyMask,
+    /// A large moving area coded as VP8, when enabled.
+    pub video: VideoMode,
     pub last: EncodeStats,
 }
 
@@ -75,6 +80,7 @@ impl Encoder {
             quality: Some(DEFAULT_QUALITY),
             motion: Motion::default(),
             mask: LossyMask::default(),
+            video: VideoMode::default(),
             last: EncodeStats::default(),
         }
     }
@@ -115,7 +121,9 @@ impl Encoder {
         let (width, height) = (cur.width() as u16, cur.height() as u16);
         let mut stats = EncodeStats::default();
         let mut ops = Vec::new();
+        let mut changed = Vec::new();
         let rects = if keyframe {
+            self.video.reset();
             self.mask = LossyMask::new(width, height);
             if !same_size {
                 self.motion = Motion::new(width, height);
@@ -135,6 +143,7 @@ impl Encoder {
             for r in &dirty {
                 self.motion.changed(*r, now);
             }
+            changed.clone_from(&dirty);
             let copies = if dirty.is_empty() { Vec::new() } else { self.finder.find(prev, &cur, &dirty, hints) };
             if copies.is_empty() {
                 dirty
@@ -163,6 +172,12 @@ impl Encoder {
         for op in &ops {
             self.mask.apply(op);
         }
+        // The video region is painted whole by its stream: nothing else inside it.
+        let video = self.video.encode(&cur, &changed, now);
+        let rects = match (&video, self.video.region()) {
+            (Some(_), Some(region)) => rects.into_iter().flat_map(|r| subtract(r, region)).collect(),
+            _ => rects,
+        };
         let mut payload = Vec::new();
         let mut lossy: Vec<PixelRect> = Vec::new();
         for r in rects {
@@ -185,6 +200,13 @@ impl Encoder {
             stats.image_bytes = image.data.len();
             images.push(image);
             ops.extend(image_ops);
+        }
+        self.video.observe(&lossy, width, height, now);
+        let mut videos = Vec::new();
+        if let Some((op, chunk)) = video {
+            stats.video_bytes = chunk.data.len();
+            ops.push(op);
+            videos.push(chunk);
         }
         for op in &ops[stats.copies..] {
             self.mask.apply(op);
@@ -217,7 +239,7 @@ impl Encoder {
         self.frame += 1;
         let header = FrameHeader { keyframe, restart, frame: self.frame, width, height, ..Default::default() };
         self.prev = Some(cur);
-        Some(FrameMessage { header, ops, data: data.into(), images })
+        Some(FrameMessage { header, ops, data: data.into(), images, videos })
     }
 
     /// A piece of a hot area goes lossy when it is large and has many colours.

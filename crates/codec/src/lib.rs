@@ -18,6 +18,7 @@ pub mod qoi;
 mod rect;
 pub mod stream;
 pub mod synthetic;
+pub mod video;
 
 pub use copies::{CopyFinder, CopyRect};
 pub use decoder::{Applied, ApplyError, Decoder};

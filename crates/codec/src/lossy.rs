@@ -27,7 +27,7 @@ pub const COMPLEX_COLOURS: usize = 96;
 /// The tiles whose pixels are lossy on every viewer's screen, following the ops of the
 /// stream:
 ///
-/// * IMAGE makes every tile it touches lossy;
+/// * IMAGE and VIDEO make every tile they touch lossy;
 /// * RECT makes every tile it covers whole exact;
 /// * COPY makes a destination tile lossy when the part of the source copied into it
 ///   touches a lossy tile, else exact if it covers the tile whole (decided on the mask
@@ -73,7 +73,7 @@ impl LossyMask {
 
     pub fn apply(&mut self, op: &Op) {
         match *op {
-            Op::Image { to, .. } => self.set(touched(to, self.cols), true),
+            Op::Image { to, .. } | Op::Video { to, .. } => self.set(touched(to, self.cols), true),
             Op::Rect { rect, .. } => self.set(covered(rect, self.cols, self.width, self.height), false),
             Op::Copy { from_x, from_y, to } => {
                 let mut next = Vec::new();

@@ -221,3 +221,73 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_large_moving_area_becomes_a_vp8_stream_and_ends_exact() {
+    let t0 = Instant::now();
+    let mut screen = desktop();
+    let mut enc = Encoder::new(6);
+    enc.video.set_enabled(true);
+    let mut dec = Decoder::new();
+    let (mut jpeg_frames, mut jpeg_bytes, mut video_frames, mut video_bytes, mut keyframes) = (0, 0, 0, 0, 0);
+    let mut now = t0;
+    for i in 0..90u32 {
+        now = t0 + FRAME * i;
+        apply_change(&mut screen, &Change::Video { rect: VIDEO, seed: i });
+        let cell = (TEXT.x + (i as u16 % 20) * 10, TEXT.y, 9, 18);
+        apply_change(&mut screen, &Change::Text { rect: cell, seed: 2 * i });
+        let f = enc.encode(screen.clone(), &[], now).unwrap();
+        deliver(&mut dec, &f);
+        assert_eq!(psnr(dec.screen().unwrap(), &screen, TEXT), f64::INFINITY, "text exact in frame {i}");
+        if !f.videos.is_empty() {
+            assert!(f.images.is_empty(), "the video region is not also JPEG");
+            let Some(Op::Video { to, .. }) = f.ops.iter().find(|o| matches!(o, Op::Video { .. })) else { panic!() };
+            assert!(to.overlaps(&video_rect()) && !to.overlaps(&TEXT), "{to:?}");
+            video_frames += 1;
+            video_bytes += f.encoded_len();
+            keyframes += usize::from(f.videos[0].keyframe);
+            let db = psnr(dec.screen().unwrap(), &screen, video_rect());
+            assert!(db > 25.0, "video at {db:.1} dB in frame {i}");
+        } else if !f.images.is_empty() {
+            jpeg_frames += 1;
+            jpeg_bytes += f.encoded_len();
+        }
+    }
+    assert!(jpeg_frames >= 5, "JPEG first, until the area is known to be steady: {jpeg_frames}");
+    assert!(video_frames >= 40, "then video: {video_frames} frames");
+    assert_eq!(keyframes, 1, "one keyframe when the stream starts");
+    let (per_jpeg, per_video) = (jpeg_bytes / jpeg_frames, video_bytes / video_frames);
+    assert!(per_video * 3 < per_jpeg, "video {per_video} B a frame vs JPEG {per_jpeg} B");
+    // A viewer asks for a keyframe: the next chunk is one.
+    enc.video.ask_keyframe();
+    apply_change(&mut screen, &Change::Video { rect: VIDEO, seed: 1000 });
+    now += FRAME;
+    let f = enc.encode(screen.clone(), &[], now).unwrap();
+    assert!(f.videos[0].keyframe);
+    let mut fresh = Decoder::new();
+    // A decoder that never saw the stream cannot go on with an inter chunk.
+    apply_change(&mut screen, &Change::Video { rect: VIDEO, seed: 1001 });
+    now += FRAME;
+    let inter = enc.encode(screen.clone(), &[], now).unwrap();
+    deliver(&mut dec, &f);
+    deliver(&mut dec, &inter);
+    assert!(!inter.videos[0].keyframe);
+    let kf = {
+        let mut e = Encoder::new(6);
+        e.encode(screen.clone(), &[], now).unwrap()
+    };
+    deliver(&mut fresh, &kf);
+    assert!(matches!(fresh.apply(&inter), Err(deskshare_codec::ApplyError::Video { .. })));
+    // The video stops: refined to exact within a second, the stream ends.
+    let stopped = now;
+    while dec.lossy_mask().count() > 0 {
+        now += FRAME;
+        assert!(now.duration_since(stopped) <= Duration::from_secs(1), "not refined within a second");
+        if let Some(f) = enc.encode(screen.clone(), &[], now) {
+            assert!(f.videos.is_empty() && f.images.is_empty());
+            deliver(&mut dec, &f);
+        }
+    }
+    assert_eq!(dec.screen(), Some(&screen));
+    assert_eq!(enc.video.region(), None, "the stream ended");
+}

@@ -80,7 +80,7 @@ fn frames() -> (Vec<u8>, Vec<u8>) {
 /// A frame of hand-made ops and data.
 fn frame(keyframe: bool, ops: Vec<Op>, data: &[u8]) -> Vec<u8> {
     let header = FrameHeader { keyframe, restart: keyframe, frame: 1, width: 128, height: 64, ..Default::default() };
-    FrameMessage { header, ops, data: Bytes::copy_from_slice(data), images: vec![] }.encode()
+    FrameMessage { header, ops, data: Bytes::copy_from_slice(data), images: vec![], videos: vec![] }.encode()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -15,4 +15,4 @@ mod pump;
 mod screen;
 
 pub use pump::{DEFAULT_WINDOW, PumpError, PumpOutput, REDUCED_BEHIND, REDUCED_RTT, ViewerPump};
-pub use screen::{ApplyError, ApplyOutcome, Quality, Screen, Update, UpdateKind};
+pub use screen::{ApplyError, ApplyOutcome, Quality, Screen, Update, UpdateKind, VideoSync};

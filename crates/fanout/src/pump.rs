@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use deskshare_proto::CursorPosition;
 
-use crate::{Quality, Screen, Update};
+use crate::{Quality, Screen, Update, VideoSync};
 
 /// Unacknowledged screen updates a viewer may have in flight. Two keeps a fast viewer's
 /// pipe busy (one being drawn, one on the wire) while a slow one skips ahead.
@@ -59,6 +59,7 @@ pub struct ViewerPump {
     cursor_position_sent: u64,
     frames_sent: u64,
     tiles_skipped: u64,
+    video: VideoSync,
 }
 
 impl ViewerPump {
@@ -73,7 +74,13 @@ impl ViewerPump {
             cursor_position_sent: 0,
             frames_sent: 0,
             tiles_skipped: 0,
+            video: VideoSync::default(),
         }
+    }
+
+    /// The viewer decodes VP8 video chunks (its hello said so).
+    pub fn set_video_capable(&mut self, capable: bool) {
+        self.video.capable = capable;
     }
 
     /// The next message for this viewer, if any may be sent now.
@@ -85,7 +92,8 @@ impl ViewerPump {
             return Some(PumpOutput::CursorShape(bytes.clone()));
         }
         if self.in_flight.len() < self.window
-            && let Some(mut frame) = screen.update_since(self.sent, now, self.quality(screen.version()))
+            && let Some(mut frame) =
+                screen.update_since(self.sent, now, self.quality(screen.version()), &mut self.video)
         {
             let updates = screen.tile_updates();
             if frame.kind == crate::UpdateKind::CatchUp && !frame.header.keyframe {

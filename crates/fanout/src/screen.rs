@@ -32,11 +32,22 @@ use deskshare_codec::{
     image::{encode_atlas, push_area},
     stream,
 };
-use deskshare_proto::media::{MAX_IMAGES, SYNC_TRAILER, encode_frame_parts, encode_images, encode_op};
-use deskshare_proto::{
-    CursorPosition, CursorShape, ErrorCode, FrameHeader, FrameImage, FrameMessage, Op, PixelRect, TILE_SIZE, WireError,
-    grid_dims, tile_dims,
+use deskshare_proto::media::{
+    FrameParts, MAX_IMAGES, MAX_VIDEO_CHUNKS, SYNC_TRAILER, encode_frame_parts, encode_images, encode_op, encode_videos,
 };
+use deskshare_proto::{
+    CursorPosition, CursorShape, ErrorCode, FrameHeader, FrameImage, FrameMessage, Op, PixelRect, TILE_SIZE,
+    VideoChunk, WireError, grid_dims, tile_dims,
+};
+
+/// What a viewer can do with video streams, and which ones it can go on with (it got
+/// their keyframe and every chunk since).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VideoSync {
+    /// It decodes VP8 (its hello said so).
+    pub capable: bool,
+    streams: std::collections::BTreeSet<u32>,
+}
 
 /// Most bytes of frames the log keeps, and most frames.
 const LOG_BYTES: usize = 4 << 20;
@@ -117,8 +128,10 @@ struct Entry {
     ops: Vec<u8>,
     /// Without the sync trailer.
     data: Bytes,
-    /// The frame's images and, when it has any, its ops (a replay renumbers the images).
+    /// The frame's images and video chunks and, when it has any, its ops (a replay
+    /// renumbers them).
     images: Vec<FrameImage>,
+    videos: Vec<VideoChunk>,
     op_list: Vec<Op>,
     /// Bytes its data inflates to.
     inflated: u64,
@@ -126,7 +139,11 @@ struct Entry {
 
 impl Entry {
     fn bytes(&self) -> usize {
-        self.ops.len() + self.data.len() + self.images.iter().map(|i| i.data.len() + 8).sum::<usize>() + 8
+        self.ops.len()
+            + self.data.len()
+            + self.images.iter().map(|i| i.data.len() + 8).sum::<usize>()
+            + self.videos.iter().map(|v| v.data.len() + 8).sum::<usize>()
+            + 8
     }
 }
 
@@ -166,12 +183,14 @@ pub struct Update {
     ops: Vec<u8>,
     data: Vec<u8>,
     images: Vec<u8>,
+    videos: Vec<u8>,
 }
 
 impl Update {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
-        encode_frame_parts(&mut out, &self.header, self.op_count, &self.ops, &self.data, &self.images);
+        let parts = FrameParts { ops: &self.ops, data: &self.data, images: &self.images, videos: &self.videos };
+        encode_frame_parts(&mut out, &self.header, self.op_count, &parts);
         out
     }
 
@@ -203,6 +222,8 @@ pub struct Screen {
     history_unit: Option<(u64, u32, Bytes)>,
     /// Per [`Quality`], the last lossy part made.
     lossy_parts: [Option<LossyPart>; 2],
+    /// A viewer needs a video keyframe: ask the presenter (the shell takes this).
+    keyframe_wanted: bool,
     /// When `version` last changed.
     updated_at: Option<Instant>,
     cursor_shape: Option<(u64, Bytes)>,
@@ -280,7 +301,8 @@ impl Screen {
             for op in &frame.ops {
                 encode_op(&mut ops, op);
             }
-            let op_list = if frame.images.is_empty() { Vec::new() } else { frame.ops.clone() };
+            let numbered = !frame.images.is_empty() || !frame.videos.is_empty();
+            let op_list = if numbered { frame.ops.clone() } else { Vec::new() };
             let entry = Entry {
                 version: next,
                 restart: h.restart,
@@ -288,6 +310,7 @@ impl Screen {
                 ops,
                 data: frame.data.clone(),
                 images: frame.images.clone(),
+                videos: frame.videos.clone(),
                 op_list,
                 inflated: frame.inflated_len(),
             };
@@ -341,7 +364,7 @@ impl Screen {
     /// The update that brings a viewer holding version `have` to the newest version, or
     /// `None` if it is current. A viewer from before the last resize gets a keyframe.
     /// Takes `&mut self` to fill the unit cache.
-    pub fn update_since(&mut self, have: u64, now: Instant, quality: Quality) -> Option<Update> {
+    pub fn update_since(&mut self, have: u64, now: Instant, quality: Quality, video: &mut VideoSync) -> Option<Update> {
         if self.version == 0 || have >= self.version {
             return None;
         }
@@ -353,12 +376,26 @@ impl Screen {
             server_delay_ms: delay.min(u128::from(u32::MAX)) as u32,
             ..Default::default()
         };
-        self.replay(have, header, quality).or_else(|| Some(self.catch_up(have, header, quality)))
+        if let Some(u) = self.replay(have, header, quality, video) {
+            return Some(u);
+        }
+        // A catch-up skips video chunks: the viewer's streams wait for a keyframe, which
+        // the presenter is asked for when a stream is playing.
+        video.streams.clear();
+        if video.capable && self.log.iter().any(|e| !e.videos.is_empty()) {
+            self.keyframe_wanted = true;
+        }
+        Some(self.catch_up(have, header, quality))
+    }
+
+    /// Whether a viewer waits for a video keyframe since the last call.
+    pub fn take_keyframe_request(&mut self) -> bool {
+        std::mem::take(&mut self.keyframe_wanted)
     }
 
     /// The log's frames after `have` merged into one, if the log reaches back that far,
     /// no frame but the first restarts the stream, and it costs less than a catch-up.
-    fn replay(&self, have: u64, mut header: FrameHeader, quality: Quality) -> Option<Update> {
+    fn replay(&self, have: u64, mut header: FrameHeader, quality: Quality, video: &mut VideoSync) -> Option<Update> {
         if have < self.log_start || have < self.size_version {
             return None;
         }
@@ -369,6 +406,22 @@ impl Screen {
         let image_count: usize = entries.iter().map(|e| e.images.len()).sum();
         if image_count > 0 && (quality != Quality::Full || image_count as u64 > MAX_IMAGES) {
             return None;
+        }
+        // Video chunks go only to a viewer that decodes them and has each stream's
+        // keyframe (here or before); a reduced-quality viewer gets the JPEG of catch-ups.
+        let mut streams = video.streams.clone();
+        let chunks: Vec<&VideoChunk> = entries.iter().flat_map(|e| &e.videos).collect();
+        if !chunks.is_empty() {
+            if !video.capable || quality != Quality::Full || chunks.len() as u64 > MAX_VIDEO_CHUNKS {
+                return None;
+            }
+            for c in &chunks {
+                if c.keyframe {
+                    streams.insert(c.stream);
+                } else if !streams.contains(&c.stream) {
+                    return None;
+                }
+            }
         }
         // A merged update must stay inside what a viewer accepts of one message.
         let inflated: u64 = entries.iter().map(|e| e.inflated).sum();
@@ -388,22 +441,25 @@ impl Screen {
         let mut data = Vec::with_capacity(bytes);
         let mut op_count = 0;
         let mut images: Vec<FrameImage> = Vec::new();
+        let mut videos: Vec<VideoChunk> = Vec::new();
         for e in &entries {
             op_count += e.op_count;
-            if e.images.is_empty() {
+            if e.op_list.is_empty() {
                 ops.extend_from_slice(&e.ops);
             } else {
-                // This frame's images come after the ones before it: renumber its ops.
-                let base = images.len() as u8;
+                // This frame's images and chunks come after the ones before it: renumber.
+                let (base, chunk_base) = (images.len() as u8, videos.len() as u8);
                 for op in &e.op_list {
                     match *op {
                         Op::Image { image, from_x, from_y, to } => {
                             encode_op(&mut ops, &Op::Image { image: image + base, from_x, from_y, to })
                         }
+                        Op::Video { chunk, to } => encode_op(&mut ops, &Op::Video { chunk: chunk + chunk_base, to }),
                         other => encode_op(&mut ops, &other),
                     }
                 }
                 images.extend(e.images.iter().cloned());
+                videos.extend(e.videos.iter().cloned());
             }
             if !e.data.is_empty() {
                 if !data.is_empty() {
@@ -415,8 +471,12 @@ impl Screen {
         }
         let mut image_part = Vec::new();
         encode_images(&mut image_part, &images);
+        let mut video_part = Vec::new();
+        encode_videos(&mut video_part, &videos);
         header.images = !images.is_empty();
-        Some(Update { header, kind: UpdateKind::Replay, op_count, ops, data, images: image_part })
+        header.video = !videos.is_empty();
+        video.streams = streams;
+        Some(Update { header, kind: UpdateKind::Replay, op_count, ops, data, images: image_part, videos: video_part })
     }
 
     /// Every tile changed after `have` (all of them for a keyframe), from the unit cache,
@@ -476,7 +536,7 @@ impl Screen {
             }
             None => Vec::new(),
         };
-        Update { header, kind: UpdateKind::CatchUp, op_count, ops, data, images }
+        Update { header, kind: UpdateKind::CatchUp, op_count, ops, data, images, videos: Vec::new() }
     }
 
     /// Every lossy tile of the picture as one image at `quality`, made once per version.

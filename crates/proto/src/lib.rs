@@ -27,7 +27,7 @@ pub use control::{
 pub use error::{ErrorCode, WireError};
 pub use media::{
     CursorPosition, CursorShape, DecodeError, FrameHeader, FrameImage, FrameMessage, ImageFormat, MAX_IMAGE_EDGE,
-    MediaMessage, Op, PixelRect, RectEncoding, grid_dims, tile_dims,
+    MediaMessage, Op, PixelRect, RectEncoding, VideoChunk, VideoCodec, grid_dims, tile_dims,
 };
 
 /// Version of the protocol spoken by this build. A peer whose hello carries another

@@ -32,11 +32,22 @@ pub const FLAG_RESTART: u8 = 0x02;
 
 /// Frame flag: images follow the data (IMAGE ops paint from them).
 pub const FLAG_IMAGES: u8 = 0x04;
+/// Frame flag: video chunks follow (after the images): VIDEO ops paint from them.
+pub const FLAG_VIDEO: u8 = 0x08;
 
 /// Op tag of a COPY (rect tags are their encoding, 0..=3).
 pub const OP_COPY: u8 = 0x10;
 /// Op tag of an IMAGE op: paint a rectangle from one of the frame's lossy images.
 pub const OP_IMAGE: u8 = 0x20;
+/// Op tag of a VIDEO op: paint a rectangle with the next frame of a video stream.
+pub const OP_VIDEO: u8 = 0x30;
+
+/// Most video chunks in one frame.
+pub const MAX_VIDEO_CHUNKS: u64 = 64;
+/// Largest edge of a video region (VP8 allows 16383; this bounds a decoder's memory).
+pub const MAX_VIDEO_EDGE: u16 = 4096;
+/// Largest video stream id.
+pub const MAX_VIDEO_STREAM: u64 = u32::MAX as u64;
 
 /// Most images in one frame (a replay of several presenter frames carries one each).
 pub const MAX_IMAGES: u64 = 64;
@@ -103,6 +114,16 @@ pub enum DecodeError {
     OutOfImage { op: usize, rect: PixelRect, width: u16, height: u16 },
     #[error("image {0} is not used by any op")]
     UnusedImage(usize),
+    #[error("the video flag is set but the frame has no video chunks")]
+    NoVideo,
+    #[error("unknown video codec {0}")]
+    UnknownVideoCodec(u8),
+    #[error("VIDEO op {op} names chunk {chunk}, but the frame has {count}")]
+    NoSuchChunk { op: usize, chunk: u64, count: usize },
+    #[error("video chunk {0} is used by no op, or by more than one")]
+    ChunkUse(usize),
+    #[error("VIDEO op {op} paints {rect:?}: a video region is 2..={MAX_VIDEO_EDGE} pixels a side, even sizes")]
+    VideoSize { op: usize, rect: PixelRect },
 }
 
 impl DecodeError {
@@ -119,7 +140,10 @@ impl DecodeError {
             | DecodeError::ImagesTooLarge { .. }
             | DecodeError::NoSuchImage { .. }
             | DecodeError::OutOfImage { .. }
-            | DecodeError::UnusedImage(_) => ErrorCode::TileCorrupt,
+            | DecodeError::UnusedImage(_)
+            | DecodeError::NoSuchChunk { .. }
+            | DecodeError::ChunkUse(_)
+            | DecodeError::VideoSize { .. } => ErrorCode::TileCorrupt,
             _ => ErrorCode::MessageMalformed,
         }
     }
@@ -265,6 +289,9 @@ pub enum Op {
     /// Paint `to` with the pixels at (`from_x`, `from_y`) of `to`'s size in the frame's
     /// image number `image`: a lossy area (a video, a photo being dragged).
     Image { image: u8, from_x: u16, from_y: u16, to: PixelRect },
+    /// Decode the frame's video chunk number `chunk` (the next frame of its stream, whose
+    /// pictures are `to`'s size) and paint it at `to`.
+    Video { chunk: u8, to: PixelRect },
 }
 
 impl Op {
@@ -272,7 +299,7 @@ impl Op {
     pub fn target(&self) -> PixelRect {
         match self {
             Op::Rect { rect, .. } => *rect,
-            Op::Copy { to, .. } | Op::Image { to, .. } => *to,
+            Op::Copy { to, .. } | Op::Image { to, .. } | Op::Video { to, .. } => *to,
         }
     }
 }
@@ -310,6 +337,42 @@ impl FrameImage {
     }
 }
 
+/// How a video stream is coded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum VideoCodec {
+    /// VP8 (RFC 6386), one frame per chunk, as libvpx and WebCodecs' "vp8" exchange it.
+    Vp8 = 1,
+}
+
+impl VideoCodec {
+    pub fn from_u8(v: u8) -> Option<Self> {
+        match v {
+            1 => Some(VideoCodec::Vp8),
+            _ => None,
+        }
+    }
+
+    /// The name in `hello.video` and WebCodecs' codec string.
+    pub fn name(self) -> &'static str {
+        match self {
+            VideoCodec::Vp8 => "vp8",
+        }
+    }
+}
+
+/// One frame of a video stream: a large area that keeps moving, coded with a video
+/// codec (inter frames predict from the ones before, so it costs a fraction of JPEG).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VideoChunk {
+    pub codec: VideoCodec,
+    /// Which stream: a presenter numbers its streams; a new region or size is a new one.
+    pub stream: u32,
+    /// Decodable on its own (a stream starts with one).
+    pub keyframe: bool,
+    pub data: Bytes,
+}
+
 /// The fixed part of a frame message.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FrameHeader {
@@ -319,6 +382,8 @@ pub struct FrameHeader {
     pub restart: bool,
     /// Images follow the data. [`FrameMessage::encode`] sets it from the images it has.
     pub images: bool,
+    /// Video chunks follow the images. [`FrameMessage::encode`] sets it likewise.
+    pub video: bool,
     /// Frame number. From a presenter: its own counter. To a viewer: the version of the
     /// server's screen this update brings the viewer up to; acks name it.
     pub frame: u64,
@@ -346,6 +411,8 @@ pub struct FrameMessage {
     pub data: Bytes,
     /// The images IMAGE ops paint from (none for a lossless frame).
     pub images: Vec<FrameImage>,
+    /// The video chunks VIDEO ops decode, in order.
+    pub videos: Vec<VideoChunk>,
 }
 
 impl FrameMessage {
@@ -360,7 +427,7 @@ impl FrameMessage {
             .iter()
             .map(|op| match op {
                 Op::Rect { len, .. } => u64::from(*len),
-                Op::Copy { .. } | Op::Image { .. } => 0,
+                Op::Copy { .. } | Op::Image { .. } | Op::Video { .. } => 0,
             })
             .sum()
     }
@@ -454,14 +521,15 @@ impl FrameMessage {
                         + varint_len(u64::from(*from_y))
                         + rect_len(to)
                 }
+                Op::Video { chunk, to } => 1 + varint_len(u64::from(*chunk)) + rect_len(to),
             })
             .sum();
-        2 + head + ops + self.data.len() + images_len(&self.images)
+        2 + head + ops + self.data.len() + images_len(&self.images) + videos_len(&self.videos)
     }
 
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.encoded_len());
-        let header = FrameHeader { images: !self.images.is_empty(), ..self.header };
+        let header = FrameHeader { images: !self.images.is_empty(), video: !self.videos.is_empty(), ..self.header };
         encode_frame_head(&mut out, &header, self.ops.len());
         for op in &self.ops {
             encode_op(&mut out, op);
@@ -469,6 +537,7 @@ impl FrameMessage {
         put_varint(&mut out, self.data.len() as u64);
         out.put_slice(&self.data);
         encode_images(&mut out, &self.images);
+        encode_videos(&mut out, &self.videos);
         out
     }
 
@@ -477,7 +546,7 @@ impl FrameMessage {
         let kind = r.u8()?;
         debug_assert_eq!(kind, KIND_FRAME);
         let flags = r.u8()?;
-        if flags & !(FLAG_KEYFRAME | FLAG_RESTART | FLAG_IMAGES) != 0 {
+        if flags & !(FLAG_KEYFRAME | FLAG_RESTART | FLAG_IMAGES | FLAG_VIDEO) != 0 {
             return Err(DecodeError::UnknownFlags(flags));
         }
         let frame = r.varint(u64::MAX)?;
@@ -492,6 +561,7 @@ impl FrameMessage {
             keyframe: flags & FLAG_KEYFRAME != 0,
             restart: flags & FLAG_RESTART != 0,
             images: flags & FLAG_IMAGES != 0,
+            video: flags & FLAG_VIDEO != 0,
             frame,
             width,
             height,
@@ -509,7 +579,14 @@ impl FrameMessage {
         let u16max = u64::from(u16::MAX);
         for _ in 0..count {
             let tag = r.u8()?;
-            let op = if tag == OP_IMAGE {
+            let op = if tag == OP_VIDEO {
+                let chunk = r.varint(MAX_VIDEO_CHUNKS - 1)? as u8;
+                let to = read_rect(&mut r)?;
+                if !to.fits(width, height) {
+                    return Err(DecodeError::OutOfScreen { kind: "video op", rect: to, width, height });
+                }
+                Op::Video { chunk, to }
+            } else if tag == OP_IMAGE {
                 let image = r.varint(MAX_IMAGES - 1)? as u8;
                 let (from_x, from_y) = (r.varint(u16max)? as u16, r.varint(u16max)? as u16);
                 let to = read_rect(&mut r)?;
@@ -552,9 +629,11 @@ impl FrameMessage {
             return Err(DecodeError::DataMismatch { expected: total, len: data_len });
         }
         let images = if flags & FLAG_IMAGES != 0 { read_images(&mut r, &buf, width, height)? } else { Vec::new() };
+        let videos = if flags & FLAG_VIDEO != 0 { read_videos(&mut r, &buf)? } else { Vec::new() };
         r.finish()?;
         check_image_ops(&ops, &images)?;
-        Ok(FrameMessage { header, ops, data: buf.slice(start..start + data_len), images })
+        check_video_ops(&ops, &videos)?;
+        Ok(FrameMessage { header, ops, data: buf.slice(start..start + data_len), images, videos })
     }
 }
 
@@ -606,6 +685,80 @@ fn check_image_ops(ops: &[Op], images: &[FrameImage]) -> Result<(), DecodeError>
     match used.iter().position(|u| !u) {
         Some(i) => Err(DecodeError::UnusedImage(i)),
         None => Ok(()),
+    }
+}
+
+/// The video part: a count, then each chunk's codec, stream, keyframe flag, length, bytes.
+fn read_videos(r: &mut Reader<'_>, buf: &Bytes) -> Result<Vec<VideoChunk>, DecodeError> {
+    let count = r.varint(MAX_VIDEO_CHUNKS)? as usize;
+    if count == 0 {
+        return Err(DecodeError::NoVideo);
+    }
+    let mut videos = Vec::with_capacity(count);
+    for _ in 0..count {
+        let tag = r.u8()?;
+        let codec = VideoCodec::from_u8(tag).ok_or(DecodeError::UnknownVideoCodec(tag))?;
+        let stream = r.varint(MAX_VIDEO_STREAM)? as u32;
+        let at = r.pos;
+        let keyframe = match r.u8()? {
+            0 => false,
+            1 => true,
+            v => return Err(DecodeError::OutOfRange { offset: at, value: u64::from(v), max: 1 }),
+        };
+        let len = r.varint(MAX_MESSAGE_BYTES as u64)? as usize;
+        let start = r.pos;
+        r.take(len)?;
+        videos.push(VideoChunk { codec, stream, keyframe, data: buf.slice(start..start + len) });
+    }
+    Ok(videos)
+}
+
+/// Every VIDEO op names a chunk the frame has, each chunk is decoded by exactly one op,
+/// and a region has the even size of 2..=4096 a side that video codecs need.
+fn check_video_ops(ops: &[Op], videos: &[VideoChunk]) -> Result<(), DecodeError> {
+    let mut used = vec![0u8; videos.len()];
+    for (op, o) in ops.iter().enumerate() {
+        if let Op::Video { chunk, to } = *o {
+            let i = usize::from(chunk);
+            if i >= videos.len() {
+                return Err(DecodeError::NoSuchChunk { op, chunk: u64::from(chunk), count: videos.len() });
+            }
+            let edge_ok = |v: u16| (2..=MAX_VIDEO_EDGE).contains(&v) && v % 2 == 0;
+            if !edge_ok(to.width) || !edge_ok(to.height) {
+                return Err(DecodeError::VideoSize { op, rect: to });
+            }
+            used[i] = used[i].saturating_add(1);
+        }
+    }
+    match used.iter().position(|&u| u != 1) {
+        Some(i) => Err(DecodeError::ChunkUse(i)),
+        None => Ok(()),
+    }
+}
+
+fn videos_len(videos: &[VideoChunk]) -> usize {
+    if videos.is_empty() {
+        return 0;
+    }
+    varint_len(videos.len() as u64)
+        + videos
+            .iter()
+            .map(|v| 2 + varint_len(u64::from(v.stream)) + varint_len(v.data.len() as u64) + v.data.len())
+            .sum::<usize>()
+}
+
+/// Appends the video part (nothing for a frame without video; its flag says so).
+pub fn encode_videos(out: &mut Vec<u8>, videos: &[VideoChunk]) {
+    if videos.is_empty() {
+        return;
+    }
+    put_varint(out, videos.len() as u64);
+    for v in videos {
+        out.put_u8(v.codec as u8);
+        put_varint(out, u64::from(v.stream));
+        out.put_u8(u8::from(v.keyframe));
+        put_varint(out, v.data.len() as u64);
+        out.put_slice(&v.data);
     }
 }
 
@@ -664,28 +817,35 @@ fn put_rect(out: &mut Vec<u8>, rect: &PixelRect) {
 /// [`encode_op`], `images` the image part written with [`encode_images`] (empty when
 /// the header does not say [`FrameHeader::images`]). The server builds a viewer's update
 /// this way from the segments it keeps, without decoding them again.
-pub fn encode_frame_parts(
-    out: &mut Vec<u8>,
-    header: &FrameHeader,
-    op_count: usize,
-    ops: &[u8],
-    data: &[u8],
-    images: &[u8],
-) {
-    debug_assert_eq!(header.images, !images.is_empty());
-    out.reserve(24 + ops.len() + data.len() + images.len());
+pub fn encode_frame_parts(out: &mut Vec<u8>, header: &FrameHeader, op_count: usize, parts: &FrameParts<'_>) {
+    debug_assert_eq!(header.images, !parts.images.is_empty());
+    debug_assert_eq!(header.video, !parts.videos.is_empty());
+    out.reserve(24 + parts.ops.len() + parts.data.len() + parts.images.len() + parts.videos.len());
     encode_frame_head(out, header, op_count);
-    out.put_slice(ops);
-    put_varint(out, data.len() as u64);
-    out.put_slice(data);
-    out.put_slice(images);
+    out.put_slice(parts.ops);
+    put_varint(out, parts.data.len() as u64);
+    out.put_slice(parts.data);
+    out.put_slice(parts.images);
+    out.put_slice(parts.videos);
+}
+
+/// A frame's parts after its head, each already encoded: ops ([`encode_op`]), the
+/// deflate data, the image part ([`encode_images`]) and the video part
+/// ([`encode_videos`]), the last two empty when the header does not announce them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FrameParts<'a> {
+    pub ops: &'a [u8],
+    pub data: &'a [u8],
+    pub images: &'a [u8],
+    pub videos: &'a [u8],
 }
 
 /// Writes a frame's kind, flags, header fields and op count; the ops and data follow.
 pub fn encode_frame_head(out: &mut Vec<u8>, header: &FrameHeader, op_count: usize) {
     let flags = if header.keyframe { FLAG_KEYFRAME } else { 0 }
         | if header.restart { FLAG_RESTART } else { 0 }
-        | if header.images { FLAG_IMAGES } else { 0 };
+        | if header.images { FLAG_IMAGES } else { 0 }
+        | if header.video { FLAG_VIDEO } else { 0 };
     out.put_u8(KIND_FRAME);
     out.put_u8(flags);
     for v in header_fields(header, op_count) {
@@ -726,6 +886,11 @@ pub fn encode_op(out: &mut Vec<u8>, op: &Op) {
             put_varint(out, u64::from(*image));
             put_varint(out, u64::from(*from_x));
             put_varint(out, u64::from(*from_y));
+            put_rect(out, to);
+        }
+        Op::Video { chunk, to } => {
+            out.put_u8(OP_VIDEO);
+            put_varint(out, u64::from(*chunk));
             put_rect(out, to);
         }
     }

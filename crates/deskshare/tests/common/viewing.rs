@@ -29,6 +29,8 @@ pub struct Seen {
     pub rects: Vec<(u16, u16)>,
     /// Where IMAGE ops (lossy areas) painted.
     pub lossy: Vec<PixelRect>,
+    /// Where VIDEO ops (video frames) painted.
+    pub video: Vec<PixelRect>,
     /// Updates that carried an image, and their bytes.
     pub lossy_frames: u64,
     pub lossy_frame_bytes: u64,
@@ -55,6 +57,7 @@ pub async fn watch(session: &mut Session, decoder: &mut Decoder, quiet: Duration
                     Op::Rect { rect, .. } => seen.rects.push((rect.width, rect.height)),
                     Op::Copy { .. } => seen.copies += 1,
                     Op::Image { to, .. } => seen.lossy.push(*to),
+                    Op::Video { to, .. } => seen.video.push(*to),
                 }
             }
             session.send_control(&ClientMessage::Ack { frame: f.header.frame }).await.unwrap();

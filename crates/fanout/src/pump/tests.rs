@@ -10,15 +10,16 @@ use std::time::Duration;
 struct Presenter {
     screen: Framebuffer,
     encoder: Encoder,
-    /// Lossy areas (IMAGE ops) sent so far.
+    /// Lossy areas (IMAGE ops) and video frames (VIDEO ops) sent so far.
     lossy_sent: usize,
+    video_sent: usize,
 }
 
 impl Presenter {
     fn new(width: u32, height: u32) -> Self {
         let mut screen = Framebuffer::new(width, height);
         paint(&mut screen, PixelRect::new(0, 0, width as u16, height as u16), 3, 6);
-        Presenter { screen, encoder: Encoder::new(6), lossy_sent: 0 }
+        Presenter { screen, encoder: Encoder::new(6), lossy_sent: 0, video_sent: 0 }
     }
 
     fn frame(&mut self, changes: &[Change]) -> Option<FrameMessage> {
@@ -31,6 +32,7 @@ impl Presenter {
         }
         let f = self.encoder.encode(self.screen.clone(), &[], now)?;
         self.lossy_sent += f.ops.iter().filter(|op| matches!(op, Op::Image { .. })).count();
+        self.video_sent += f.videos.len();
         Some(f)
     }
 
@@ -216,6 +218,63 @@ fn cursor_is_latest_value_only() {
     assert_eq!(p.poll(&mut screen, t0), None, "unchanged position is not re-sent");
 }
 
+/// A viewer's side of the video test: what it received.
+#[derive(Default)]
+struct Got {
+    video: usize,
+    images: usize,
+}
+
+fn drain_counting(v: &mut Viewer, screen: &mut Screen, now: Instant, got: &mut Got) {
+    while let Some(out) = v.pump.poll(screen, now) {
+        if let PumpOutput::Frame(u) = out {
+            let MediaMessage::Frame(f) = MediaMessage::decode(u.encode().into()).unwrap() else { panic!() };
+            v.decoder.apply(&f).unwrap();
+            got.video += f.videos.len();
+            got.images += f.images.len();
+            v.pump.on_ack(f.header.frame, now).unwrap();
+        }
+    }
+}
+
+#[test]
+fn video_goes_to_viewers_that_decode_it_others_get_jpeg_and_all_end_exact() {
+    let t0 = Instant::now();
+    let mut screen = Screen::new();
+    let mut p = Presenter::new(640, 400);
+    p.encoder.video.set_enabled(true);
+    let mut fast = Viewer::new(2);
+    fast.pump.set_video_capable(true);
+    let mut plain = Viewer::new(2);
+    let mut late = Viewer::new(2);
+    late.pump.set_video_capable(true);
+    let (mut got_fast, mut got_plain, mut got_late) = (Got::default(), Got::default(), Got::default());
+    let mut now = t0;
+    for i in 0..90u32 {
+        now = t0 + Duration::from_millis(40 * u64::from(i));
+        if screen.take_keyframe_request() {
+            p.encoder.video.ask_keyframe();
+        }
+        let f = p.frame_at(&[Change::Video { rect: (64, 64, 320, 192), seed: i }], now).unwrap();
+        screen.apply(&f, now).unwrap();
+        drain_counting(&mut fast, &mut screen, now, &mut got_fast);
+        drain_counting(&mut plain, &mut screen, now, &mut got_plain);
+        if i >= 60 {
+            drain_counting(&mut late, &mut screen, now, &mut got_late);
+        }
+    }
+    assert!(p.video_sent >= 40, "the video became a stream: {} chunks", p.video_sent);
+    assert!(got_fast.video >= 40, "the viewer that decodes VP8 got the stream: {}", got_fast.video);
+    assert_eq!(got_plain.video, 0, "the viewer that does not got none");
+    assert!(got_plain.images >= 40, "but JPEG catch-ups: {}", got_plain.images);
+    assert!(got_late.video >= 10, "a late joiner gets the stream after a keyframe it asked for: {}", got_late.video);
+    p.settle(&mut screen, now);
+    for (v, got) in [(&mut fast, &mut got_fast), (&mut plain, &mut got_plain), (&mut late, &mut got_late)] {
+        drain_counting(v, &mut screen, now + Duration::from_secs(2), got);
+        assert_eq!(v.decoder.screen(), Some(&p.screen), "every viewer ends exact");
+    }
+}
+
 fn any_change() -> impl Strategy<Value = Change> {
     let rect = (any::<u16>(), any::<u16>(), 1u16..200, 1u16..150);
     prop_oneof![
@@ -249,16 +308,24 @@ proptest! {
              0usize..4),
             1..24),
         reconnect_at in proptest::option::of(0usize..16),
-        video in proptest::option::of((0u16..80, 0u16..60, 40u16..240, 40u16..180)),
+        video in proptest::option::of((0u16..80, 0u16..60, 40u16..280, 40u16..200)),
+        capable in proptest::collection::vec(any::<bool>(), 4),
     ) {
         // The presenter's clock runs 100 ms a step, so a video playing all along turns
         // lossy after ten steps.
         let t0 = Instant::now();
         let mut screen = Screen::new();
         let mut p = Presenter::new(width, height);
+        // Large videos become VP8 streams; viewers that decode them get them, the others
+        // (and any viewer without the stream's keyframe) JPEG catch-ups.
+        p.encoder.video.set_enabled(true);
         let mut viewers: Vec<Viewer> = Vec::new();
         for (i, (changes, paces, joins)) in steps.iter().enumerate() {
             let now = t0 + Duration::from_millis(100 * i as u64);
+            // The server shell passes keyframe requests on to the presenter.
+            if screen.take_keyframe_request() {
+                p.encoder.video.ask_keyframe();
+            }
             if reconnect_at == Some(i) {
                 p.encoder.force_keyframe();
             }
@@ -271,7 +338,9 @@ proptest! {
             }
             // Viewers join late: up to three, whenever.
             if viewers.len() < 3 && *joins == 0 {
-                viewers.push(Viewer::new(2));
+                let mut v = Viewer::new(2);
+                v.pump.set_video_capable(capable[viewers.len()]);
+                viewers.push(v);
             }
             for (v, pace) in viewers.iter_mut().zip(paces) {
                 match pace {
@@ -290,7 +359,9 @@ proptest! {
             }
         }
         p.settle(&mut screen, t0 + Duration::from_millis(100 * steps.len() as u64));
-        viewers.push(Viewer::new(2));
+        let mut late = Viewer::new(2);
+        late.pump.set_video_capable(capable[3]);
+        viewers.push(late);
         for v in &mut viewers {
             // Settle: the viewer acks what it holds, then takes the rest.
             v.pump.on_ack(v.pump.sent(), t0).unwrap();

@@ -30,7 +30,11 @@ fn frame(width: u16, height: u16, ops: Vec<Op>) -> FrameMessage {
             images[i].height = images[i].height.max(from_y + to.height);
         }
     }
-    FrameMessage { header: header(width, height), ops, data, images }
+    let chunks = ops.iter().filter(|o| matches!(o, Op::Video { .. })).count();
+    let videos = (0..chunks)
+        .map(|i| VideoChunk { codec: VideoCodec::Vp8, stream: 7, keyframe: i == 0, data: Bytes::from_static(b"vp8") })
+        .collect();
+    FrameMessage { header: header(width, height), ops, data, images, videos }
 }
 
 fn image_op(image: u8, from_x: u16, from_y: u16, to: PixelRect) -> Op {
@@ -61,6 +65,7 @@ fn a_keystroke_frame_is_small() {
         ops: vec![op],
         data: Bytes::from(vec![0; 40]),
         images: vec![],
+        videos: vec![],
     };
     assert_eq!(f.encode().len(), 21 + 1 + 40);
     assert_eq!(f.encoded_len(), 21 + 1 + 40);
@@ -222,6 +227,48 @@ fn bad_images_get_precise_errors() {
 }
 
 #[test]
+fn frames_with_video_round_trip_and_bad_ones_are_refused() {
+    let video = |chunk| Op::Video { chunk, to: PixelRect::new(10, 20, 64, 36) };
+    let f = frame(200, 100, vec![solid(0, 0), video(0), video(1)]);
+    let bytes = f.encode();
+    assert_eq!(bytes[1] & FLAG_VIDEO, FLAG_VIDEO);
+    assert_eq!(bytes.len(), f.encoded_len());
+    assert_eq!(
+        MediaMessage::decode(Bytes::from(bytes)).unwrap(),
+        MediaMessage::Frame(FrameMessage { header: FrameHeader { video: true, ..f.header }, ..f.clone() })
+    );
+    // A chunk no op decodes, one decoded twice, an op naming a missing chunk.
+    let mut g = f.clone();
+    g.ops = vec![solid(0, 0), video(0)];
+    assert_eq!(decode_err(g.encode()), DecodeError::ChunkUse(1));
+    g.ops = vec![solid(0, 0), video(0), video(0)];
+    assert_eq!(decode_err(g.encode()), DecodeError::ChunkUse(0));
+    g.ops = vec![solid(0, 0), video(0), video(1), video(2)];
+    assert!(matches!(decode_err(g.encode()), DecodeError::NoSuchChunk { chunk: 2, .. }));
+    // Odd or tiny regions.
+    let mut g = frame(200, 100, vec![Op::Video { chunk: 0, to: PixelRect::new(0, 0, 33, 20) }]);
+    assert!(matches!(decode_err(g.encode()), DecodeError::VideoSize { .. }));
+    g.ops = vec![Op::Video { chunk: 0, to: PixelRect::new(190, 0, 20, 20) }];
+    assert!(matches!(decode_err(g.encode()), DecodeError::OutOfScreen { kind: "video op", .. }));
+    // Unknown codec, a keyframe flag other than 0 or 1, the flag without chunks.
+    let bytes = frame(200, 100, vec![video(0)]).encode();
+    let at = bytes.len() - 3 - 1 - 1 - 1 - 1; // data, len, keyframe, stream, codec
+    let mut bad = bytes.clone();
+    bad[at] = 9;
+    assert_eq!(decode_err(bad), DecodeError::UnknownVideoCodec(9));
+    let mut bad = bytes.clone();
+    bad[at + 2] = 2;
+    assert!(matches!(decode_err(bad), DecodeError::OutOfRange { .. }));
+    let mut bad = frame(64, 64, vec![]).encode();
+    bad[1] |= FLAG_VIDEO;
+    bad.push(0);
+    assert_eq!(decode_err(bad), DecodeError::NoVideo);
+    for cut in 0..bytes.len() {
+        assert_eq!(decode_err(bytes[..cut].to_vec()).code(), ErrorCode::MessageMalformed, "cut at {cut}");
+    }
+}
+
+#[test]
 fn varints_round_trip_at_their_edges() {
     for v in [0u64, 1, 127, 128, 16383, 16384, u64::from(u32::MAX), u64::MAX] {
         let mut out = Vec::new();
@@ -303,8 +350,15 @@ proptest! {
             }
             other => other,
         }).collect();
+        // Each VIDEO op decodes its own chunk, in order.
+        let mut chunk = 0u8;
+        let ops: Vec<Op> = ops.into_iter().map(|op| match op {
+            Op::Video { to, .. } => { chunk += 1; Op::Video { chunk: chunk - 1, to } }
+            other => other,
+        }).collect();
         let mut f = frame(width, height, ops);
         f.header.images = !f.images.is_empty();
+        f.header.video = !f.videos.is_empty();
         f.header.frame = frame_no;
         f.header.keyframe = keyframe;
         f.header.restart = restart;
