@@ -10,8 +10,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages the tests start: an X server, real X clients, xrandr, a browser, fonts
 # (DejaVu Sans Mono: the antialiased TrueType terminal of the codec tests), ffmpeg (ffplay:
-# a real animation for the lossy path).
-packages=(xvfb xauth xfonts-base fonts-dejavu-core xterm xdotool x11-xserver-utils chromium ffmpeg)
+# a real animation for the lossy path), libvpx7 (VP8 for the video mode, loaded at run time).
+packages=(xvfb xauth xfonts-base fonts-dejavu-core xterm xdotool x11-xserver-utils chromium ffmpeg libvpx7)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -18,7 +18,7 @@ const offscreen = view.screen.transferControlToOffscreen();
 worker.postMessage({ type: "init", canvas: offscreen }, [offscreen]);
 
 /** Viewer statistics, shown in the status bar and readable by tests. */
-const stats = { frames: 0, bytes: 0, tiles: 0, copies: 0, lossy: 0, skippedTiles: 0, lastFrame: 0, latencyMs: 0 };
+const stats = { frames: 0, bytes: 0, tiles: 0, copies: 0, lossy: 0, video: 0, skippedTiles: 0, lastFrame: 0, latencyMs: 0 };
 let presenterOnline = false;
 /** The viewer session is welcomed and not reconnecting. */
 let connected = false;
@@ -162,6 +162,7 @@ worker.onmessage = (ev) => {
     stats.tiles += msg.tiles;
     stats.copies += msg.copies;
     stats.lossy += msg.lossy;
+    stats.video += msg.video;
     stats.skippedTiles += msg.skippedTiles;
     stats.lastFrame = msg.frame;
     stats.latencyMs = msg.latencyMs;
@@ -283,8 +284,19 @@ function join(choice) {
   session.start();
 }
 
+/** The video codecs this browser decodes (WebCodecs), for hello.video. */
+async function videoCodecs() {
+  try {
+    if (typeof VideoDecoder === "undefined") return [];
+    return (await VideoDecoder.isConfigSupported({ codec: "vp8" })).supported ? ["vp8"] : [];
+  } catch {
+    return [];
+  }
+}
+
 async function prepare() {
   await loadErrorTable();
+  session.video = await videoCodecs();
   if (!/^[0-9a-f]{24}$/.test(meetingId)) {
     fatal = true;
     view.showError("MEETING_NOT_FOUND", "This link does not contain a meeting id.");

@@ -11,12 +11,17 @@ export const KIND_CURSOR_POSITION = 0x03;
 export const FLAG_KEYFRAME = 0x01;
 export const FLAG_RESTART = 0x02;
 export const FLAG_IMAGES = 0x04;
+export const FLAG_VIDEO = 0x08;
 export const ENCODING_SOLID = 0;
 export const ENCODING_RAW = 1;
 export const ENCODING_QOI = 2;
 export const ENCODING_PALETTE = 3;
 export const OP_COPY = 0x10;
 export const OP_IMAGE = 0x20;
+export const OP_VIDEO = 0x30;
+export const VIDEO_VP8 = 1;
+export const MAX_VIDEO_CHUNKS = 64;
+export const MAX_VIDEO_EDGE = 4096;
 export const IMAGE_JPEG = 1;
 export const MAX_IMAGES = 64;
 export const MAX_IMAGE_EDGE = 16384;
@@ -37,11 +42,13 @@ export class ProtocolError extends Error {
  * @typedef {{x: number, y: number, width: number, height: number}} PixelRect
  * @typedef {{op: "rect", rect: PixelRect, encoding: number, len: number}
  *   | {op: "copy", fromX: number, fromY: number, rect: PixelRect}
- *   | {op: "image", image: number, fromX: number, fromY: number, rect: PixelRect}} Op
+ *   | {op: "image", image: number, fromX: number, fromY: number, rect: PixelRect}
+ *   | {op: "video", chunk: number, rect: PixelRect}} Op
  * @typedef {{format: number, width: number, height: number, data: Uint8Array}} FrameImage
+ * @typedef {{codec: number, stream: number, keyframe: boolean, data: Uint8Array}} VideoChunk
  * @typedef {{keyframe: boolean, restart: boolean, frame: number, width: number, height: number,
  *   skippedTiles: number, serverDelayMs: number, rttMs: number, historyLen: number,
- *   ops: Op[], data: Uint8Array, images: FrameImage[]}} Frame
+ *   ops: Op[], data: Uint8Array, images: FrameImage[], videos: VideoChunk[]}} Frame
  */
 
 /** Bits a palette index takes with `n` colours. @param {number} n */
@@ -94,7 +101,7 @@ export function parseFrame(buf) {
   };
   if (u8() !== KIND_FRAME) throw bad("not a frame");
   const flags = u8();
-  if (flags & ~(FLAG_KEYFRAME | FLAG_RESTART | FLAG_IMAGES)) throw bad("unknown frame flags");
+  if (flags & ~(FLAG_KEYFRAME | FLAG_RESTART | FLAG_IMAGES | FLAG_VIDEO)) throw bad("unknown frame flags");
   const frame = varint(Number.MAX_SAFE_INTEGER);
   const width = varint(0xffff), height = varint(0xffff);
   if (width < 1 || height < 1 || width > MAX_SCREEN_EDGE || height > MAX_SCREEN_EDGE) {
@@ -113,7 +120,12 @@ export function parseFrame(buf) {
   const ops = [];
   for (let i = 0; i < count; i++) {
     const tag = u8();
-    if (tag === OP_IMAGE) {
+    if (tag === OP_VIDEO) {
+      const chunk = varint(MAX_VIDEO_CHUNKS - 1);
+      const r = rect();
+      if (!fits(r)) throw bad("video op outside the screen");
+      ops.push({ op: "video", chunk, rect: r });
+    } else if (tag === OP_IMAGE) {
       const image = varint(MAX_IMAGES - 1);
       const fromX = varint(0xffff), fromY = varint(0xffff);
       const r = rect();
@@ -164,7 +176,33 @@ export function parseFrame(buf) {
       pos += len;
     }
   }
+  /** @type {VideoChunk[]} */
+  const videos = [];
+  if (flags & FLAG_VIDEO) {
+    const n = varint(MAX_VIDEO_CHUNKS);
+    if (n === 0) throw bad("the video flag is set but the frame has no video chunks");
+    for (let i = 0; i < n; i++) {
+      const codec = u8();
+      if (codec !== VIDEO_VP8) throw bad(`unknown video codec ${codec}`);
+      const stream = varint(0xffffffff);
+      const key = u8();
+      if (key > 1) throw bad("bad keyframe flag");
+      const len = varint(bytes.length);
+      if (pos + len > bytes.length) throw bad("video chunk truncated");
+      videos.push({ codec, stream, keyframe: key === 1, data: bytes.subarray(pos, pos + len) });
+      pos += len;
+    }
+  }
   if (pos !== bytes.length) throw bad("trailing bytes");
+  const decodes = videos.map(() => 0);
+  for (const op of ops) {
+    if (op.op !== "video") continue;
+    if (op.chunk >= videos.length) throw corrupt(`video op names chunk ${op.chunk}, the frame has ${videos.length}`);
+    const even = (/** @type {number} */ v) => v >= 2 && v <= MAX_VIDEO_EDGE && v % 2 === 0;
+    if (!even(op.rect.width) || !even(op.rect.height)) throw corrupt("a video region needs even sizes");
+    decodes[op.chunk]++;
+  }
+  if (decodes.some((d) => d !== 1)) throw corrupt("a video chunk not decoded exactly once");
   const used = images.map(() => false);
   for (const op of ops) {
     if (op.op !== "image") continue;
@@ -183,6 +221,7 @@ export function parseFrame(buf) {
     ops,
     data: bytes.subarray(dataAt, dataAt + dataLen),
     images,
+    videos,
   };
 }
 

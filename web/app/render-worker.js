@@ -54,12 +54,79 @@ async function decodeImages(images) {
   return out;
 }
 
+/**
+ * A video stream's WebCodecs decoder, and who waits for its next picture.
+ * @typedef {{decoder: VideoDecoder, waiting: ((f: VideoFrame | Error) => void)[], broken: Error | null}} Stream
+ */
+/** @type {Map<number, Stream>} */
+const streams = new Map();
+let timestamp = 0;
+
+/**
+ * Decodes one chunk of a video stream to RGBA: a keyframe (re)starts the stream's
+ * decoder, any other chunk goes on with it. One picture out per chunk in.
+ * @param {import("./protocol.js").VideoChunk} chunk
+ * @param {number} width @param {number} height
+ * @returns {Promise<import("./decoders/screen.js").DecodedImage>}
+ */
+async function decodeVideo(chunk, width, height) {
+  let s = streams.get(chunk.stream);
+  if (chunk.keyframe) {
+    if (s && s.decoder.state !== "closed") s.decoder.close();
+    /** @type {Stream} */
+    const fresh = { decoder: /** @type {any} */ (null), waiting: [], broken: null };
+    fresh.decoder = new VideoDecoder({
+      output: (frame) => {
+        const w = fresh.waiting.shift();
+        if (w) w(frame);
+        else frame.close();
+      },
+      error: (e) => {
+        fresh.broken = e;
+        fresh.waiting.splice(0).forEach((w) => w(e));
+      },
+    });
+    fresh.decoder.configure({ codec: "vp8", codedWidth: width, codedHeight: height, optimizeForLatency: true });
+    s = fresh;
+    streams.set(chunk.stream, s);
+    // Streams end and new ones start; few are alive at once.
+    for (const [id, old] of streams) {
+      if (streams.size <= 8) break;
+      if (id !== chunk.stream) { if (old.decoder.state !== "closed") old.decoder.close(); streams.delete(id); }
+    }
+  }
+  if (!s || s.broken) throw new ProtocolError("TILE_CORRUPT", `video stream ${chunk.stream}: no keyframe came, or it broke`);
+  const stream = s;
+  const out = await new Promise((resolve) => {
+    stream.waiting.push(resolve);
+    stream.decoder.decode(new EncodedVideoChunk({ type: chunk.keyframe ? "key" : "delta", timestamp: timestamp++, data: chunk.data }));
+  });
+  if (out instanceof Error) throw new ProtocolError("TILE_CORRUPT", `video stream ${chunk.stream}: ${out.message}`);
+  const frame = /** @type {VideoFrame} */ (out);
+  try {
+    if (!scratch) scratch = new OffscreenCanvas(width, height);
+    if (scratch.width < width || scratch.height < height) {
+      scratch.width = Math.max(scratch.width, width);
+      scratch.height = Math.max(scratch.height, height);
+    }
+    const sctx = /** @type {OffscreenCanvasRenderingContext2D} */ (scratch.getContext("2d", { willReadFrequently: true }));
+    sctx.drawImage(frame, 0, 0, width, height);
+    return { width, height, rgba: sctx.getImageData(0, 0, width, height).data };
+  } finally {
+    frame.close();
+  }
+}
+
 /** @param {ArrayBuffer} buf */
 async function drawFrame(buf) {
   if (!canvas || !ctx) return;
   const f = parseFrame(buf);
   const images = f.images.length ? await decodeImages(f.images) : [];
-  const changed = screen.apply(f, images);
+  const frames = [];
+  for (const op of f.ops) {
+    if (op.op === "video") frames.push(await decodeVideo(f.videos[op.chunk], op.rect.width, op.rect.height));
+  }
+  const changed = screen.apply(f, images, frames);
   if (!image || image.data !== screen.pixels) {
     image = new ImageData(screen.pixels, screen.width, screen.height);
   }
@@ -80,7 +147,7 @@ async function drawFrame(buf) {
     if (x1 > x0) ctx.putImageData(image, 0, 0, x0, y0, x1 - x0, y1 - y0);
   }
   const count = (/** @type {string} */ kind) => f.ops.filter((o) => o.op === kind).length;
-  return { f, rects: count("rect"), copies: count("copy"), lossy: count("image") };
+  return { f, rects: count("rect"), copies: count("copy"), lossy: count("image"), video: count("video") };
 }
 
 /** Test and support hook: the screen's exact pixels. @param {number} id */
@@ -107,9 +174,9 @@ self.onmessage = (/** @type {MessageEvent} */ ev) => {
       try {
         const drawn = await drawFrame(msg.buffer);
         if (drawn) {
-          const { f, rects, copies, lossy } = drawn;
+          const { f, rects, copies, lossy, video } = drawn;
           post({
-            type: "drawn", frame: f.frame, width: f.width, height: f.height, tiles: rects, copies, lossy,
+            type: "drawn", frame: f.frame, width: f.width, height: f.height, tiles: rects, copies, lossy, video,
             bytes, skippedTiles: f.skippedTiles, latencyMs: f.serverDelayMs + f.rttMs / 2,
           });
         }

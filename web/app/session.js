@@ -36,6 +36,8 @@ export class ViewerSession {
     this.passcode = "";
     /** Join as a guest although signed in. */
     this.asGuest = false;
+    /** Video codecs this browser decodes. @type {string[]} */
+    this.video = [];
   }
 
   start() {
@@ -53,6 +55,7 @@ export class ViewerSession {
       if (this.name) hello.name = this.name;
       if (this.passcode) hello.passcode = this.passcode;
       if (this.asGuest) hello.as_guest = true;
+      if (this.video.length) hello.video = this.video;
       ws.send(JSON.stringify(hello));
     };
     ws.onmessage = (ev) => {

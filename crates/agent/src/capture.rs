@@ -69,6 +69,10 @@ pub struct CaptureControl {
     pub keyframe: AtomicBool,
     /// Set to stop the capture thread.
     pub stop: AtomicBool,
+    /// The server decodes video streams (and this machine has libvpx).
+    pub video: AtomicBool,
+    /// Set by the uploader when the server asks for a video keyframe.
+    pub video_keyframe: AtomicBool,
 }
 
 /// Frames are grabbed at most this often; damage in between is merged.
@@ -138,6 +142,16 @@ pub fn run(
         if keyframe {
             encoder.force_keyframe();
         }
+        let video = control.video.load(Ordering::Relaxed);
+        if video != encoder.video.enabled() {
+            encoder.video.set_enabled(video);
+        }
+        if control.video_keyframe.swap(false, Ordering::Relaxed) {
+            encoder.video.ask_keyframe();
+        }
+        if let Some(why) = encoder.video.failure.take() {
+            tracing::warn!("video mode is off, areas that keep moving go as JPEG: {why}");
+        }
         let refine = encoder.refine_due().is_some_and(|at| at <= Instant::now());
         let due = ((pending || refine) && last_grab.elapsed() >= MIN_FRAME_INTERVAL)
             || last_grab.elapsed() >= SAFETY_INTERVAL
@@ -161,6 +175,7 @@ pub fn run(
             lossy = st.lossy_areas,
             image = st.image_bytes,
             refined = st.refined_tiles,
+            video = st.video_bytes,
             ?hints,
             "encoded"
         );

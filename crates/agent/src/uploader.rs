@@ -131,6 +131,13 @@ impl<'a> Uploader<'a> {
         shutdown: &mut std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
     ) -> Ended {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
+        // Video streams only to a server that decodes them, and only with libvpx here.
+        let server_video = match &session.welcome {
+            ServerMessage::Welcome { video, .. } => video.iter().any(|c| c == "vp8"),
+            _ => false,
+        };
+        let video = server_video && !deskshare_codec::video_codecs().is_empty();
+        self.capture.video.store(video, Ordering::Relaxed);
         if let Some(shape) = &self.cursor
             && let Err(e) = session.send_binary(shape.encode()).await
         {
@@ -176,6 +183,10 @@ impl<'a> Uploader<'a> {
                 incoming = session.recv() => match incoming {
                     Ok(Incoming::Control(ServerMessage::Viewers { count })) => {
                         self.stats.viewers = count;
+                        None
+                    }
+                    Ok(Incoming::Control(ServerMessage::VideoKeyframe)) => {
+                        self.capture.video_keyframe.store(true, Ordering::Relaxed);
                         None
                     }
                     Ok(Incoming::Control(msg)) => self.control.on_server(msg),

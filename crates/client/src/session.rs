@@ -103,6 +103,7 @@ impl Session {
             share: join.share,
             on_behalf: join.on_behalf.clone(),
             as_guest: false,
+            video: deskshare_codec::video_codecs(),
         };
         session.send_control(&hello).await?;
         // The welcome comes at once, or after a wait in the lobby (which has no timeout:

@@ -201,7 +201,7 @@ impl Encoder {
             images.push(image);
             ops.extend(image_ops);
         }
-        self.video.observe(&lossy, width, height, now);
+        self.video.observe(&lossy, &changed, width, height, now);
         let mut videos = Vec::new();
         if let Some((op, chunk)) = video {
             stats.video_bytes = chunk.data.len();

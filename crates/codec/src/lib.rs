@@ -26,3 +26,12 @@ pub use dirty::dirty_rects;
 pub use encoder::{DEFAULT_LEVEL, DEFAULT_QUALITY, EncodeStats, Encoder, REFINE_TILES_PER_FRAME, split};
 pub use framebuffer::{Framebuffer, Rect, rgb_word};
 pub use rect::{RectError, decode_rect, encode_rect, encode_rect_in_stream};
+
+/// The video codecs this machine can encode and decode (`"vp8"` where libvpx loads), for
+/// `hello.video` and the welcome.
+pub fn video_codecs() -> Vec<String> {
+    match deskshare_vpx::available() {
+        Ok(_) => vec![deskshare_proto::VideoCodec::Vp8.name().to_string()],
+        Err(_) => Vec::new(),
+    }
+}

@@ -75,13 +75,19 @@ impl VideoMode {
         self.candidate = None;
     }
 
-    /// Learns from this frame's lossy areas whether a stream should start.
-    pub fn observe(&mut self, lossy: &[PixelRect], width: u16, height: u16, now: Instant) {
+    /// Learns from this frame's lossy areas (and the changes around them: a player's
+    /// flat-coloured edges change too but stay lossless) whether a stream should start.
+    pub fn observe(&mut self, lossy: &[PixelRect], changed: &[PixelRect], width: u16, height: u16, now: Instant) {
         if !self.enabled || self.stream.is_some() || lossy.is_empty() {
             self.candidate = None;
             return;
         }
-        let bbox = lossy.iter().skip(1).fold(lossy[0], |a, b| a.union(b));
+        let mut bbox = lossy.iter().skip(1).fold(lossy[0], |a, b| a.union(b));
+        for r in changed {
+            if r.overlaps(&bbox) {
+                bbox = bbox.union(r);
+            }
+        }
         let same = |a: &PixelRect| {
             a.x.abs_diff(bbox.x) <= 16
                 && a.y.abs_diff(bbox.y) <= 16

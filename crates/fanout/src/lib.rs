@@ -14,5 +14,6 @@
 mod pump;
 mod screen;
 
+pub use deskshare_codec::video_codecs;
 pub use pump::{DEFAULT_WINDOW, PumpError, PumpOutput, REDUCED_BEHIND, REDUCED_RTT, ViewerPump};
 pub use screen::{ApplyError, ApplyOutcome, Quality, Screen, Update, UpdateKind, VideoSync};

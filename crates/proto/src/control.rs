@@ -200,6 +200,10 @@ pub enum ClientMessage {
         /// was refused, or a person who wants to join under another name).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         as_guest: bool,
+        /// Video codecs this client decodes (`"vp8"`); a viewer without any gets video
+        /// areas as JPEG.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        video: Vec<String>,
     },
     /// A viewer has drawn every frame up to and including `frame`.
     Ack { frame: u64 },
@@ -240,7 +244,13 @@ pub enum ServerMessage {
         /// Lets a second connection present for this participant (see `hello.on_behalf`),
         /// while it is a presenter. Never shown to anyone else.
         key: String,
+        /// Video codecs the server decodes: a presenter may send video streams in these.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        video: Vec<String>,
     },
+    /// To the presenter: make the next chunk of every video stream a keyframe (a viewer
+    /// joined or fell behind and waits for one).
+    VideoKeyframe,
     /// The presenter connected or left.
     Presenter { online: bool },
     /// How many viewers are connected; sent to everyone when it changes.
@@ -333,6 +343,7 @@ mod tests {
             share: None,
             on_behalf: None,
             as_guest: false,
+            video: vec![],
         };
         let json = hello.to_json();
         assert_eq!(

@@ -33,11 +33,13 @@ export class ScreenDecoder {
    * Applies `f` whole, or throws a ProtocolError and leaves the picture as it was.
    * `images` are the frame's images, decoded, in order (the browser decodes JPEG
    * natively, so this stays pure).
+   * `frames` are its VIDEO ops' pictures, decoded (WebCodecs), in op order.
    * @param {Frame} f
    * @param {DecodedImage[]} [images]
+   * @param {DecodedImage[]} [frames]
    * @returns {PixelRect[]} the areas written, in op order
    */
-  apply(f, images = []) {
+  apply(f, images = [], frames = []) {
     if (!f.keyframe && (f.width !== this.width || f.height !== this.height)) {
       throw new ProtocolError("PROTOCOL_VIOLATION", "delta frame for a screen this viewer does not have");
     }
@@ -47,6 +49,15 @@ export class ScreenDecoder {
     f.images.forEach((img, i) => {
       if (images[i].width !== img.width || images[i].height !== img.height) {
         throw new ProtocolError("TILE_CORRUPT", `image ${i} decodes to ${images[i].width}x${images[i].height}, not ${img.width}x${img.height}`);
+      }
+    });
+    const videoOps = f.ops.filter((o) => o.op === "video");
+    if (frames.length !== videoOps.length) {
+      throw new ProtocolError("TILE_CORRUPT", `${videoOps.length} video frames, ${frames.length} decoded`);
+    }
+    videoOps.forEach((op, i) => {
+      if (frames[i].width !== op.rect.width || frames[i].height !== op.rect.height) {
+        throw new ProtocolError("TILE_CORRUPT", `a video frame decodes to ${frames[i].width}x${frames[i].height}, not ${op.rect.width}x${op.rect.height}`);
       }
     });
     if (f.restart) {
@@ -88,10 +99,16 @@ export class ScreenDecoder {
     }
     const stride = this.width * 4;
     let next = 0;
+    let nextVideo = 0;
     for (const op of f.ops) {
       const r = op.rect;
       if (op.op === "rect") {
         const src = decoded[next++];
+        for (let y = 0; y < r.height; y++) {
+          this.pixels.set(src.subarray(y * r.width * 4, (y + 1) * r.width * 4), (r.y + y) * stride + r.x * 4);
+        }
+      } else if (op.op === "video") {
+        const src = frames[nextVideo++].rgba;
         for (let y = 0; y < r.height; y++) {
           this.pixels.set(src.subarray(y * r.width * 4, (y + 1) * r.width * 4), (r.y + y) * stride + r.x * 4);
         }

@@ -93,6 +93,7 @@ pub fn hello_as(role: Role, name: Option<&str>, secret: Option<String>, passcode
         share: None,
         on_behalf: None,
         as_guest: false,
+        video: vec![],
     };
     Message::Text(msg.to_json().into())
 }

@@ -19,7 +19,7 @@ use deskshare_meeting::{Joiner, Policies, must_wait};
 use deskshare_meeting::{MeetingId, PresenterSecret};
 use deskshare_proto::{
     ClientMessage, ControlPolicy, ErrorCode, MAX_CONTROL_BYTES, MAX_MESSAGE_BYTES, MeetingRole, OnBehalf,
-    PROTOCOL_VERSION, Role, ServerMessage, ShareKind, WireError,
+    PROTOCOL_VERSION, Role, ServerMessage, ShareKind, VideoCodec, WireError,
 };
 
 use crate::auth::Caller;
@@ -122,6 +122,7 @@ async fn session(
         user_id,
         waits,
         on_behalf_of,
+        video,
     } = hello;
     let live = state.hub.get_or_open(&meeting.id, &meeting.title);
     live.set_policies(policies);
@@ -168,6 +169,7 @@ async fn session(
             presenter_online: live.presence().presenter.is_some(),
             role: live.meeting_role(id).unwrap_or(meeting_role),
             key: key.as_str().to_string(),
+            video: deskshare_fanout::video_codecs(),
         };
         socket.send_control(&welcome)?;
         let public = live.meeting_role(id) == Some(MeetingRole::Attendee);
@@ -183,7 +185,7 @@ async fn session(
                 let policy = control.unwrap_or(ControlPolicy::Never);
                 presenter::run(&mut socket, &live, &mut conn, policy, share, &state).await
             }
-            Role::Viewer => viewer::run(&mut socket, &live, &mut conn, &state).await,
+            Role::Viewer => viewer::run(&mut socket, &live, &mut conn, &state, video).await,
         }
     }
     .await;
@@ -253,6 +255,8 @@ struct Accepted {
     waits: bool,
     /// Presents for this participant (see `hello.on_behalf`).
     on_behalf_of: Option<u64>,
+    /// A viewer that decodes the server's video streams (VP8).
+    video: bool,
 }
 
 async fn handshake(
@@ -279,8 +283,19 @@ async fn handshake(
         }
         Err(e) => return Err(e),
     };
-    let ClientMessage::Hello { protocol, role, name, secret, client: _, control, passcode, share, on_behalf, as_guest } =
-        hello
+    let ClientMessage::Hello {
+        protocol,
+        role,
+        name,
+        secret,
+        client: _,
+        control,
+        passcode,
+        share,
+        on_behalf,
+        as_guest,
+        video,
+    } = hello
     else {
         return Err(WireError::new(ErrorCode::ProtocolViolation, "the first message must be hello"));
     };
@@ -385,6 +400,7 @@ async fn handshake(
         user_id,
         waits,
         on_behalf_of: None,
+        video: video.iter().any(|c| c == VideoCodec::Vp8.name()) && !deskshare_fanout::video_codecs().is_empty(),
     })
 }
 
@@ -427,6 +443,7 @@ async fn present_for(
         user_id,
         waits: false,
         on_behalf_of: Some(on_behalf.participant),
+        video: false,
     })
 }
 

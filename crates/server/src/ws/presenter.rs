@@ -38,6 +38,7 @@ async fn receive_loop(
     let mut presence_rx = live.subscribe_presence();
     let mut policies = live.subscribe_policies();
     let mut house = Housekeeping::new(live, state);
+    let mut last_keyframe_ask: Option<Instant> = None;
     let mut told_viewers = None;
     loop {
         let presence = *presence_rx.borrow_and_update();
@@ -64,7 +65,15 @@ async fn receive_loop(
                 match input {
                     Input::Closed => return Ok(()),
                     Input::Heartbeat => {}
-                    Input::Media(bytes) => apply(live, MediaMessage::decode(bytes)?)?,
+                    Input::Media(bytes) => {
+                        // A viewer waits for a video keyframe: ask, at most twice a second.
+                        if apply(live, MediaMessage::decode(bytes)?)?
+                            && last_keyframe_ask.is_none_or(|t: Instant| t.elapsed() >= KEYFRAME_ASK_EVERY)
+                        {
+                            last_keyframe_ask = Some(Instant::now());
+                            socket.send_control(&ServerMessage::VideoKeyframe)?;
+                        }
+                    }
                     Input::Control(ClientMessage::ControlDecision { grant, granted }) => {
                         live.with_floor(|f, now| f.decide(grant, granted, now));
                     }
@@ -86,13 +95,17 @@ async fn receive_loop(
     }
 }
 
-fn apply(live: &LiveMeeting, msg: MediaMessage) -> Result<(), WireError> {
+/// Most often the presenter is asked for a video keyframe.
+const KEYFRAME_ASK_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Applies a presenter message; true when a viewer waits for a video keyframe.
+fn apply(live: &LiveMeeting, msg: MediaMessage) -> Result<bool, WireError> {
     match msg {
-        MediaMessage::Frame(frame) => {
-            live.update_screen(|s| s.apply(&frame, Instant::now()))?;
-        }
-        MediaMessage::CursorShape(shape) => live.update_screen(|s| s.set_cursor_shape(&shape)),
-        MediaMessage::CursorPosition(pos) => live.update_screen(|s| s.set_cursor_position(pos)),
+        MediaMessage::Frame(frame) => live.update_screen(|s| {
+            s.apply(&frame, Instant::now())?;
+            Ok(s.take_keyframe_request())
+        }),
+        MediaMessage::CursorShape(shape) => Ok(live.update_screen(|s| s.set_cursor_shape(&shape))).map(|_| false),
+        MediaMessage::CursorPosition(pos) => Ok(live.update_screen(|s| s.set_cursor_position(pos))).map(|_| false),
     }
-    Ok(())
 }

@@ -34,15 +34,23 @@ pub(super) async fn run(
     live: &LiveMeeting,
     conn: &mut Conn,
     state: &AppState,
+    video: bool,
 ) -> Result<(), WireError> {
     live.viewer_joined();
-    let result = pump_loop(socket, live, conn, state).await;
+    let result = pump_loop(socket, live, conn, state, video).await;
     live.viewer_left();
     result
 }
 
-async fn pump_loop(socket: &mut Link, live: &LiveMeeting, conn: &mut Conn, state: &AppState) -> Result<(), WireError> {
+async fn pump_loop(
+    socket: &mut Link,
+    live: &LiveMeeting,
+    conn: &mut Conn,
+    state: &AppState,
+    video: bool,
+) -> Result<(), WireError> {
     let mut pump = ViewerPump::new(DEFAULT_WINDOW);
+    pump.set_video_capable(video);
     let mut screen_rx = live.subscribe_screen();
     let mut presence_rx = live.subscribe_presence();
     let mut house = Housekeeping::new(live, state);
