@@ -6,7 +6,7 @@ use deskshare_proto::{FrameHeader, FrameMessage, Op, PixelRect, TILE_SIZE};
 
 use crate::copies::{CopyFinder, CopyRect};
 use crate::image::{encode_atlas, push_area};
-use crate::lossy::{COMPLEX_COLOURS, LossyMask, MIN_LOSSY_AREA, Motion};
+use crate::lossy::{COMPLEX_COLOURS, LossyMask, MIN_LOSSY_AREA, Motion, looks_like_text};
 use crate::palette::{StickyPalette, colours};
 use crate::stream::Deflater;
 use crate::video::{VideoMode, subtract};
@@ -242,11 +242,13 @@ impl Encoder {
         Some(FrameMessage { header, ops, data: data.into(), images, videos })
     }
 
-    /// A piece of a hot area goes lossy when it is large and has many colours.
+    /// A piece of a hot area goes lossy when it is large and has many colours that are
+    /// not antialiased text (scrolling text keeps changing too).
     fn goes_lossy(&self, cur: &Framebuffer, piece: PixelRect, now: Instant) -> bool {
         piece.area() >= MIN_LOSSY_AREA
             && self.motion.any_hot(piece, now)
             && colours(cur, piece, COMPLEX_COLOURS).is_none()
+            && !looks_like_text(cur, piece)
     }
 }
 

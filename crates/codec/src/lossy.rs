@@ -137,6 +137,52 @@ fn covered(r: PixelRect, cols: usize, width: u16, height: u16) -> impl Iterator<
     })
 }
 
+/// Whether `r` of `fb` looks like antialiased text or line art: nearly every pixel lies
+/// on a ray in colour space from the background (the most common colour) through one of
+/// a few ink colours. Greyscale antialiasing gives a text area hundreds of grey levels, so
+/// a colour count alone would call scrolling text a photo.
+pub fn looks_like_text(fb: &crate::Framebuffer, r: PixelRect) -> bool {
+    /// More distinct colours than this is never text.
+    const MAX_DISTINCT: usize = 2048;
+    /// A colour this close (per channel) to a background–ink line is on it.
+    const TOLERANCE: i32 = 4;
+    let mut counts: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
+    for y in 0..r.height {
+        for &p in fb.span(r, y) {
+            *counts.entry(p).or_insert(0) += 1;
+            if counts.len() > MAX_DISTINCT {
+                return false;
+            }
+        }
+    }
+    let mut by_count: Vec<(u32, u32)> = counts.iter().map(|(&c, &n)| (n, c)).collect();
+    by_count.sort_unstable_by(|a, b| b.cmp(a));
+    let bg = by_count[0].1;
+    let rgb = |c: u32| [((c >> 16) & 0xff) as i32, ((c >> 8) & 0xff) as i32, (c & 0xff) as i32];
+    let b = rgb(bg);
+    // A ray from the background through an ink: the most common colour of an ink may be
+    // a blend, and the full ink lies further on.
+    let on_ray = |ink: u32, c: u32| {
+        let (k, p) = (rgb(ink), rgb(c));
+        let d = [k[0] - b[0], k[1] - b[1], k[2] - b[2]];
+        let len2 = d.iter().map(|v| v * v).sum::<i32>().max(1);
+        let t = ((p[0] - b[0]) * d[0] + (p[1] - b[1]) * d[1] + (p[2] - b[2]) * d[2]).max(0);
+        (0..3).all(|i| (b[i] + d[i] * t / len2 - p[i]).abs() <= TOLERANCE)
+    };
+    // Inks, most common first: each colour on no ray so far starts one (up to 8).
+    let mut inks: Vec<u32> = Vec::new();
+    let mut on = u64::from(by_count[0].0);
+    for &(n, c) in &by_count[1..] {
+        if inks.iter().any(|&ink| on_ray(ink, c)) {
+            on += u64::from(n);
+        } else if inks.len() < 8 {
+            inks.push(c);
+            on += u64::from(n);
+        }
+    }
+    on * 100 >= r.area() * 95
+}
+
 /// How recently each tile changed: decides which tiles are hot (keep changing) and which
 /// lossy tiles have settled. Time comes in from the caller.
 #[derive(Clone, Debug, Default)]
@@ -244,6 +290,31 @@ mod tests {
         assert_eq!(m.count(), 1);
         m.apply(&raw(rect(64, 0, 64, 64)));
         assert_eq!(m.count(), 0);
+    }
+
+    #[test]
+    fn greyscale_and_coloured_text_is_text_photos_are_not() {
+        use crate::Framebuffer;
+        use crate::synthetic::paint_photo;
+        // Black on white with every grey level in between (antialiasing), and coloured
+        // ink (syntax highlighting) blended into a dark background.
+        let mut fb = Framebuffer::new(128, 64);
+        for (i, p) in fb.pixels_mut().iter_mut().enumerate() {
+            let g = (i * 7 % 256) as u32;
+            *p = if i % 3 == 0 { 0x00ff_ffff } else { g * 0x0001_0101 };
+        }
+        assert!(looks_like_text(&fb, rect(0, 0, 128, 64)));
+        let inks = [0x00ff_5555u32, 0x0055_ff55, 0x005f_87ff];
+        for (i, p) in fb.pixels_mut().iter_mut().enumerate() {
+            let ink = inks[i / 97 % 3];
+            let t = (i * 13 % 17) as u32;
+            let mix = |s: u32| (((ink >> s) & 0xff) * t / 16 + 0x20 * (16 - t) / 16) << s;
+            *p = if i % 2 == 0 { 0x0020_2020 } else { mix(16) | mix(8) | mix(0) };
+        }
+        assert!(looks_like_text(&fb, rect(0, 0, 128, 64)));
+        let mut photo = Framebuffer::new(128, 64);
+        paint_photo(&mut photo, rect(0, 0, 128, 64), 3);
+        assert!(!looks_like_text(&photo, rect(0, 0, 128, 64)));
     }
 
     #[test]

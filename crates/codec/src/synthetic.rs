@@ -103,9 +103,13 @@ pub fn paint_photo(fb: &mut Framebuffer, r: PixelRect, seed: u32) {
     for y in 0..r.height {
         for (x, p) in fb.span_mut(r, y).iter_mut().enumerate() {
             let (fx, fy) = (x as f32, f32::from(y));
-            let wave = ((fx * 0.045 + t).sin() + (fy * 0.06 - t * 0.7).cos() + ((fx + fy) * 0.02 + t).sin()) * 40.0;
-            let c = |base: f32, k: f32| (base + wave * k + fx * 0.2 - fy * 0.1).clamp(0.0, 255.0) as u8;
-            *p = crate::rgb_word(c(120.0, 1.0), c(90.0, -0.7), c(160.0, 0.5));
+            // Each channel its own waves, as in a photo, where colour does not move along
+            // one line (antialiased text does: see `lossy::looks_like_text`).
+            let red = (fx * 0.045 + t).sin() * 50.0 + (fy * 0.021 - t * 0.3).cos() * 30.0 + fx * 0.2;
+            let green = (fy * 0.06 - t * 0.7).cos() * 50.0 + ((fx - fy) * 0.033).sin() * 30.0;
+            let blue = ((fx + fy) * 0.02 + t).sin() * 50.0 + (fx * 0.071 - fy * 0.05 + t * 0.5).cos() * 25.0 - fy * 0.1;
+            let c = |base: f32, v: f32| (base + v).clamp(0.0, 255.0) as u8;
+            *p = crate::rgb_word(c(120.0, red), c(110.0, green), c(140.0, blue));
         }
     }
 }

@@ -291,3 +291,33 @@ fn a_large_moving_area_becomes_a_vp8_stream_and_ends_exact() {
     assert_eq!(dec.screen(), Some(&screen));
     assert_eq!(enc.video.region(), None, "the stream ended");
 }
+
+#[test]
+fn scrolling_antialiased_text_keeps_changing_but_stays_exact() {
+    // Greyscale antialiasing: every one of 256 grey levels on white, as a terminal in an
+    // antialiased font has; it scrolls by a line every frame for three seconds.
+    let t0 = Instant::now();
+    let mut screen = Framebuffer::new(640, 400);
+    let grey = |i: u32| {
+        let g = (i.wrapping_mul(2_654_435_761) >> 24) & 0xff;
+        if g > 180 { 0x00ff_ffff } else { g * 0x0001_0101 }
+    };
+    for (i, p) in screen.pixels_mut().iter_mut().enumerate() {
+        *p = grey(i as u32);
+    }
+    let mut enc = Encoder::new(6);
+    enc.video.set_enabled(true);
+    let mut dec = Decoder::new();
+    for i in 0..75u32 {
+        screen.copy_within(0, 19, PixelRect::new(0, 0, 640, 381));
+        for y in 381..400 {
+            for (x, p) in screen.span_mut(PixelRect::new(0, y, 640, 1), 0).iter_mut().enumerate() {
+                *p = grey(i * 1_000_003 + u32::from(y) * 640 + x as u32);
+            }
+        }
+        let f = enc.encode(screen.clone(), &[], t0 + FRAME * i).unwrap();
+        assert!(f.images.is_empty() && f.videos.is_empty(), "frame {i} went lossy");
+        deliver(&mut dec, &f);
+        assert_eq!(dec.screen(), Some(&screen), "frame {i} exact");
+    }
+}
