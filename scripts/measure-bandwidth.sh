@@ -59,12 +59,36 @@ for line in sys.stdin:
         m = re.search(r"bytes_acked:(\d+)", line); tx += int(m.group(1)) if m else 0
 print(rx, tx)' "$1"
 }
-# PSNR (dB, RGB) of the animation's window between two PNGs of the same screen.
-VIDEO_CROP=640:360:600:300
+# PSNR (dB, RGB) of the animation's window (640x360 at 600,300 of the source) in a
+# viewer's picture. A viewer window need not sit at its screen's corner, so the offset is
+# found first: the shift at which the terminal text beside the animation differs least.
 psnr() {
-  ffmpeg -hide_banner -loglevel info -i "$1" -i "$2" -lavfi \
-    "[0:v]crop=$VIDEO_CROP,format=rgb24[a];[1:v]crop=$VIDEO_CROP,format=rgb24[b];[a][b]psnr" -f null - 2>&1 |
-    sed -n 's/.*PSNR.* average:\([0-9.inf]*\).*/\1/p' | tail -1
+  python3 - "$1" "$2" <<'PY'
+import math, subprocess, sys
+def rgb(path):
+    out = subprocess.run(["ffmpeg", "-loglevel", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                         check=True, capture_output=True).stdout
+    return out
+W, H = 1920, 1080
+src, view = rgb(sys.argv[1]), rgb(sys.argv[2])
+row = lambda img, y, x0, x1: img[(y * W + x0) * 3:(y * W + x1) * 3]
+best = None
+for dy in range(0, 48):
+    for dx in range(0, 4):
+        sad = 0
+        for y in range(60, 280, 8):
+            a, b = row(src, y, 0, 560), row(view, y + dy, dx, 560 + dx)
+            sad += sum(abs(a[i] - b[i]) for i in range(0, len(a), 7))
+        if best is None or sad < best[0]:
+            best = (sad, dx, dy)
+_, dx, dy = best
+se = n = 0
+for y in range(300, 660):
+    a, b = row(src, y, 600, 1240), row(view, y + dy, 600 + dx, 1240 + dx)
+    se += sum((p - q) * (p - q) for p, q in zip(a, b))
+    n += len(a)
+print(f"{10 * math.log10(255 * 255 * n / se):.1f}" if se else "inf")
+PY
 }
 # The animation is frozen (its last frame stays on the screen): the source and what the
 # viewer shows, a tenth of a second later (before deskshare refines anything), as PNGs.

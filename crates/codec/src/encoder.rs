@@ -181,7 +181,10 @@ impl Encoder {
         let mut payload = Vec::new();
         let mut lossy: Vec<PixelRect> = Vec::new();
         for r in rects {
-            let hot = !keyframe && self.quality.is_some() && self.motion.any_hot(r, now);
+            // Cut along the tiles (to decide tile by tile) only what may go lossy: text
+            // that keeps changing stays in rectangles as large as before.
+            let hot =
+                !keyframe && self.quality.is_some() && self.motion.any_hot(r, now) && self.goes_lossy(&cur, r, now);
             for piece in split(r, hot) {
                 if hot && self.goes_lossy(&cur, piece, now) {
                     push_area(&mut lossy, piece);
@@ -245,7 +248,8 @@ impl Encoder {
     /// A piece of a hot area goes lossy when it is large and has many colours that are
     /// not antialiased text (scrolling text keeps changing too).
     fn goes_lossy(&self, cur: &Framebuffer, piece: PixelRect, now: Instant) -> bool {
-        piece.area() >= MIN_LOSSY_AREA
+        self.quality.is_some()
+            && piece.area() >= MIN_LOSSY_AREA
             && self.motion.any_hot(piece, now)
             && colours(cur, piece, COMPLEX_COLOURS).is_none()
             && !looks_like_text(cur, piece)

@@ -91,3 +91,47 @@ fn a_fresh_decoder_starts_at_a_keyframe_and_refuses_garbage() {
     dec.decode(&inter.data, w, h, &mut out).unwrap();
     assert_eq!(out.len(), 64 * 48);
 }
+
+mod corrupt {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A keyframe and two inter frames of a small moving picture, encoded once.
+    fn stream() -> &'static [Encoded] {
+        static S: std::sync::OnceLock<Vec<Encoded>> = std::sync::OnceLock::new();
+        S.get_or_init(|| {
+            let mut enc = Vp8Encoder::new(96, 64, 400, 25).unwrap();
+            (0..3).map(|t| enc.encode(&frame(96, 64, t), 96, i64::from(t) * 40, false).unwrap()).collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Corrupt chunks, in any order, are an error or a picture of the declared size:
+        /// never a crash, never another size.
+        #[test]
+        fn corrupt_chunks_never_crash(
+            edits in proptest::collection::vec((0usize..3, any::<usize>(), any::<u8>()), 0..12),
+            cuts in proptest::collection::vec(0usize..2000, 3),
+            order in Just([0usize, 1, 2]).prop_shuffle(),
+        ) {
+            let mut chunks: Vec<Vec<u8>> = stream().iter().map(|e| e.data.clone()).collect();
+            for (c, at, v) in edits {
+                let n = chunks[c].len();
+                chunks[c][at % n] ^= v;
+            }
+            for (c, cut) in cuts.into_iter().enumerate() {
+                let n = chunks[c].len();
+                chunks[c].truncate(n - cut.min(n / 2));
+            }
+            let mut dec = Vp8Decoder::new().unwrap();
+            let mut out = Vec::new();
+            for i in order {
+                if dec.decode(&chunks[i], 96, 64, &mut out).is_ok() {
+                    prop_assert_eq!(out.len(), 96 * 64);
+                }
+            }
+        }
+    }
+}
