@@ -7,18 +7,19 @@
 #
 # Workloads, each on a fresh screen: typing 10 characters a second and text scrolling at
 # 20 lines a second in a 200x58 xterm in DejaVu Sans Mono 11 (antialiased TrueType), and
-# a 640x360 continuous-tone animation at 25 fps (ffplay of lavfi's mandelbrot) in a window.
+# a 640x360 continuous-tone animation at 25 fps (ffplay of lavfi's mandelbrot, rendered
+# once to a lossless clip) in a window.
 #
 # deskshare: an Xvfb with the X clients, `deskshare share` on it, `deskshare serve`, one
 # `deskshare view`. Xvnc: the same X clients on Xvnc itself, the real TigerVNC viewer
 # (on a second Xvfb), TLS (VeNCrypt TLSNone), ZRLE for text; for the animation also
 # Tight + JPEG quality 6, its best lossy setting. Counters: the kernel's bytes on the
 # viewer's TCP connection (`ss -ti`: received and sent, TLS included), updates the viewer
-# drew, and CPU (% of one core) of the agent, the server and Xvnc. For the animation also:
-# PSNR of the viewer's picture against the source over the animation's window, taken a
-# tenth of a second after the animation is frozen (the same way for both: deskshare's
-# viewer writes its picture on SIGUSR1, Xvnc's viewer window is grabbed from its screen),
-# and how long deskshare's viewer takes to be pixel-exact again (Xvnc never refines).
+# drew, and CPU (% of one core) of the agent, the server and Xvnc. For the animation (a
+# clip rendered once, losslessly) also: the PSNR of what the viewer shows while it plays
+# against the clip frame it shows, the same way for both (deskshare's viewer writes its
+# picture on SIGUSR1, Xvnc's viewer window is grabbed from its screen), and how long
+# deskshare's viewer takes to be pixel-exact again once the animation stops.
 # Not a test: the figures go to docs/PERFORMANCE.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,17 +60,23 @@ for line in sys.stdin:
         m = re.search(r"bytes_acked:(\d+)", line); tx += int(m.group(1)) if m else 0
 print(rx, tx)' "$1"
 }
-# PSNR (dB, RGB) of the animation's window (640x360 at 600,300 of the source) in a
-# viewer's picture. A viewer window need not sit at its screen's corner, so the offset is
-# found first: the shift at which the terminal text beside the animation differs least.
-psnr() {
-  python3 - "$1" "$2" <<'PY'
-import math, subprocess, sys
+# The animation is a clip rendered once, losslessly (FFV1), so every frame a viewer shows
+# can be compared with the frame it shows: ffplay plays it in a loop.
+CLIP=$work/mandelbrot.mkv
+if [[ " ${WORKLOADS:-animation} " == *" animation "* ]]; then
+  ffmpeg -loglevel error -f lavfi -i "mandelbrot=size=640x360:rate=25" -t 20 -c:v ffv1 "$CLIP"
+fi
+# The viewer's picture of the animation as a 640x360 PNG ($3): its window at (600, 300) of
+# the screen, found in the viewer's picture $2 by the shift at which the terminal text
+# beside it (the source's, $1) differs least (a viewer window need not sit at its
+# screen's corner).
+crop_animation() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import subprocess, sys
 def rgb(path):
-    out = subprocess.run(["ffmpeg", "-loglevel", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-                         check=True, capture_output=True).stdout
-    return out
-W, H = 1920, 1080
+    return subprocess.run(["ffmpeg", "-loglevel", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                          check=True, capture_output=True).stdout
+W = 1920
 src, view = rgb(sys.argv[1]), rgb(sys.argv[2])
 row = lambda img, y, x0, x1: img[(y * W + x0) * 3:(y * W + x1) * 3]
 best = None
@@ -82,24 +89,33 @@ for dy in range(0, 48):
         if best is None or sad < best[0]:
             best = (sad, dx, dy)
 _, dx, dy = best
-se = n = 0
-for y in range(300, 660):
-    a, b = row(src, y, 600, 1240), row(view, y + dy, 600 + dx, 1240 + dx)
-    se += sum((p - q) * (p - q) for p, q in zip(a, b))
-    n += len(a)
-print(f"{10 * math.log10(255 * 255 * n / se):.1f}" if se else "inf")
+subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", sys.argv[2], "-vf", f"crop=640:360:{600 + dx}:{300 + dy}",
+                sys.argv[3]], check=True)
 PY
 }
-# The animation is frozen (its last frame stays on the screen): the source and what the
-# viewer shows, a tenth of a second later (before deskshare refines anything), as PNGs.
-freeze_and_compare() { # $1 ffplay pid, $2 source display, $3 command that writes $4
-  kill -STOP "$1"
-  sleep 0.1
-  "$GRAB" "$2" "$work/source.png" >/dev/null
-  rm -f "$4"
-  eval "$3"
-  for _ in $(seq 1 50); do [ -s "$4" ] && break; sleep 0.02; done
-  psnr "$work/source.png" "$4"
+# PSNR (dB, RGB) of a 640x360 picture against the clip frame it is (the best match).
+match_psnr() {
+  ffmpeg -hide_banner -i "$CLIP" -loop 1 -i "$1" -lavfi \
+    "[0:v]format=rgb24[a];[1:v]format=rgb24[b];[a][b]psnr=stats_file=-:shortest=1" -f null - 2>/dev/null |
+    sed -n 's/.*psnr_avg:\([0-9.inf]*\).*/\1/p' |
+    python3 -c 'import sys; v = [float(x) for x in sys.stdin.read().split()]; print(f"{max(v):.1f}" if v else "?")'
+}
+# While the animation plays: three times, 0.4 s apart, what the viewer shows against the
+# clip frame it shows; prints the mean PSNR. $1 source display, $2 command that writes the
+# viewer's picture to $3.
+playing_psnr() {
+  local all="" i db
+  for i in 1 2 3; do
+    "$GRAB" "$1" "$work/source.png" >/dev/null
+    rm -f "$3"
+    eval "$2"
+    for _ in $(seq 1 50); do [ -s "$3" ] && break; sleep 0.02; done
+    crop_animation "$work/source.png" "$3" "$work/shown.png"
+    db=$(match_psnr "$work/shown.png")
+    all="$all $db"
+    sleep 0.4
+  done
+  python3 -c "import sys; v = [float(x) for x in sys.argv[1:]]; print(f'{sum(v) / len(v):.1f}')" $all
 }
 # CPU ticks (user+system) of a process.
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -119,7 +135,7 @@ workload() {
     animation)
       DISPLAY=$d xterm "${FONT[@]}" -e bash -c 'ls -l /usr/bin | head -50; exec cat' >/dev/null 2>&1 & WL+=($!)
       SDL_AUDIODRIVER=dummy DISPLAY=$d ffplay -loglevel quiet -an -noborder -left 600 -top 300 \
-        -f lavfi -i "mandelbrot=size=640x360:rate=25" >/dev/null 2>&1 & WL+=($!)
+        -loop 0 "$CLIP" >/dev/null 2>&1 & WL+=($!)
       ;;
   esac
   pids+=("${WL[@]}")
@@ -194,11 +210,11 @@ for l in sys.stdin: print(f"{time.time():.3f} {l}", end="", flush=True)' >"$work
   local secs; secs=$(python3 -c "import time; print(f'{time.time() - $started:.1f}')")
   local exact=""
   if [ "$what" = animation ]; then
-    # The animation stops (ffplay frozen, its last frame stays): what the viewer shows
-    # then against the source, and how long until it is pixel-exact again (its stats
-    # line with lossy_tiles=0).
+    local db; db=$(playing_psnr "$d" "kill -USR1 $vw" "$work/dump.png")
+    # The animation stops (ffplay frozen, its last frame stays): how long until the
+    # viewer is pixel-exact again (its stats line with lossy_tiles=0)?
     local stopped; stopped=$(date +%s.%N)
-    local db; db=$(freeze_and_compare "${wl[1]}" "$d" "kill -USR1 $vw" "$work/dump.png")
+    kill -STOP "${wl[1]}"
     local at=""
     for _ in $(seq 1 100); do
       sleep 0.1
@@ -236,8 +252,8 @@ xvnc_run() {
   local db=""
   if [ "$what" = animation ]; then
     # The viewer window sits at the top-left of its own screen, one pixel per pixel.
-    db=" psnr_db=$(freeze_and_compare "${wl[1]}" ":$n" "$GRAB $vd $work/viewer.png >/dev/null" "$work/viewer.png")"
-    [ -n "${KEEP_LOGS:-}" ] && cp "$work/viewer.png" "$KEEP_LOGS/xvnc-$label-viewer.png" && cp "$work/source.png" "$KEEP_LOGS/xvnc-$label-source.png"
+    db=" psnr_db=$(playing_psnr ":$n" "$GRAB $vd $work/viewer.png >/dev/null" "$work/viewer.png")"
+    [ -n "${KEEP_LOGS:-}" ] && cp "$work/shown.png" "$KEEP_LOGS/xvnc-$label-shown.png"
   fi
   kill $vw 2>/dev/null || true
   wait $vw 2>/dev/null || true

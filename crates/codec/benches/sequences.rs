@@ -153,15 +153,17 @@ fn clock(t0: Instant, i: usize) -> Instant {
 }
 
 /// For the video: bytes a frame and PSNR of the decoded picture against the source in
-/// the lossy phase (from 1.2 s on), at several JPEG qualities and lossless.
+/// the lossy phase (from 1.2 s on), at several JPEG qualities, as a VP8 stream, and
+/// lossless.
 fn lossy_figures(frames: &[Framebuffer]) {
     let area = deskshare_proto::PixelRect::new(600, 300, 640, 360);
-    for quality in [Some(50), Some(75), Some(90), None] {
+    for (quality, video) in [(Some(50), false), (Some(70), false), (Some(90), false), (Some(70), true), (None, false)] {
         let t0 = Instant::now();
         let mut enc = Encoder::new(deskshare_codec::DEFAULT_LEVEL);
         enc.set_lossy_quality(quality);
+        enc.video.set_enabled(video);
         let mut dec = deskshare_codec::Decoder::new();
-        let (mut bytes, mut n, mut db, mut lossy) = (0usize, 0usize, 0f64, 0usize);
+        let (mut bytes, mut n, mut db, mut lossy, mut chunks) = (0usize, 0usize, 0f64, 0usize, 0usize);
         for (i, fb) in frames.iter().enumerate() {
             let Some(f) = enc.encode(fb.clone(), &[], clock(t0, i)) else { continue };
             dec.apply(&f).expect("decodes");
@@ -169,13 +171,18 @@ fn lossy_figures(frames: &[Framebuffer]) {
                 bytes += f.encoded_len();
                 n += 1;
                 lossy += usize::from(!f.images.is_empty());
+                chunks += f.videos.len();
                 let p = deskshare_codec::image::psnr(dec.screen().unwrap(), fb, area);
                 db += if p.is_finite() { p } else { 99.0 };
             }
         }
-        let label = quality.map_or("lossless".to_string(), |q| format!("JPEG q{q}"));
+        let label = match (quality, video) {
+            (None, _) => "lossless".to_string(),
+            (Some(_), true) => "VP8 after JPEG".to_string(),
+            (Some(q), false) => format!("JPEG q{q}"),
+        };
         println!(
-            "video, {label}: {} B/frame over {n} frames ({lossy} lossy), PSNR {:.1} dB",
+            "video, {label}: {} B/frame over {n} frames ({lossy} JPEG, {chunks} VP8), PSNR {:.1} dB",
             bytes / n.max(1),
             db / n.max(1) as f64
         );
@@ -192,6 +199,7 @@ fn sequences(c: &mut Criterion) {
         let mut enc = Encoder::new(deskshare_codec::DEFAULT_LEVEL);
         let key = enc.encode(frames[0].clone(), &[], t0).map_or(0, |f| f.encode().len());
         let (mut bytes, mut sent, mut copies, mut rects) = (0usize, 0usize, 0usize, 0usize);
+        let (mut images, mut chunks) = (0usize, 0usize);
         for (i, fb) in frames.iter().enumerate().skip(1) {
             if let Some(f) = enc.encode(fb.clone(), hints(name), clock(t0, i)) {
                 if std::env::var_os("DESKSHARE_BENCH_OPS").is_some() {
@@ -201,6 +209,8 @@ fn sequences(c: &mut Criterion) {
                 sent += 1;
                 copies += enc.last.copies;
                 rects += enc.last.rects;
+                images += f.images.len();
+                chunks += f.videos.len();
             }
         }
         if std::env::var_os("DESKSHARE_BENCH_PROBE").is_some() && *name == "window drag" {
@@ -230,7 +240,7 @@ fn sequences(c: &mut Criterion) {
         }
         let n = frames.len() - 1;
         println!(
-            "{name}: {n} frames, {sent} changed, {} B/frame (keyframe {key} B), {rects} rects, {copies} copies",
+            "{name}: {n} frames, {sent} changed, {} B/frame (keyframe {key} B), {rects} rects, {copies} copies, {images} JPEG, {chunks} VP8",
             bytes / n.max(1)
         );
         if *name == "video" {
