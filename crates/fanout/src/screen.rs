@@ -382,7 +382,9 @@ impl Screen {
         // A catch-up skips video chunks: the viewer's streams wait for a keyframe, which
         // the presenter is asked for when a stream is playing.
         video.streams.clear();
-        if video.capable && self.log.iter().any(|e| !e.videos.is_empty()) {
+        // (A viewer at reduced quality gets no chunks anyway: no keyframe for it, or a
+        // slow viewer would make the presenter send keyframes all the time.)
+        if video.capable && quality == Quality::Full && self.log.iter().any(|e| !e.videos.is_empty()) {
             self.keyframe_wanted = true;
         }
         Some(self.catch_up(have, header, quality))
