@@ -36,7 +36,7 @@ pub fn paint(fb: &mut Framebuffer, r: PixelRect, seed: u32, colours: u32) {
             s ^= s << 13;
             s ^= s >> 17;
             s ^= s << 5;
-            let stroke = (x as u32 / 3 + u32::from(y) / 5 + seed) % 4 == 0;
+            let stroke = (x as u32 / 3 + u32::from(y) / 5 + seed).is_multiple_of(4);
             *p = if colours <= 64 {
                 if stroke { 0x00d0_d0d0 - (s % colours) * 0x0003_0303 } else { 0x0020_2428 }
             } else {

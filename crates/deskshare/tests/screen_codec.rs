@@ -61,7 +61,7 @@ async fn scrolling_arrives_as_copies_and_typing_as_small_rectangles_and_both_end
     typist.await.unwrap();
     assert_eq!(matches_display(&decoder, &x.display), 0, "after typing the picture is exact");
     assert!(typing.frames >= 5, "keystrokes made frames: {typing:?}");
-    let tile = u32::from(TILE_SIZE) * u32::from(TILE_SIZE);
+    let tile = TILE_SIZE * TILE_SIZE;
     assert!(
         typing.rects.iter().all(|&(w, h)| u32::from(w) * u32::from(h) < tile),
         "every typing rectangle is smaller than a tile: {:?}",

@@ -46,7 +46,11 @@ pub fn available() -> Result<&'static str, VpxError> {
 }
 
 fn check_size(width: u32, height: u32) -> Result<(), VpxError> {
-    if !(2..=MAX_EDGE).contains(&width) || !(2..=MAX_EDGE).contains(&height) || width % 2 != 0 || height % 2 != 0 {
+    if !(2..=MAX_EDGE).contains(&width)
+        || !(2..=MAX_EDGE).contains(&height)
+        || !width.is_multiple_of(2)
+        || !height.is_multiple_of(2)
+    {
         return Err(VpxError::BadSize(width, height));
     }
     Ok(())

@@ -118,7 +118,7 @@ fn bad_frames_get_precise_errors() {
     }
     // Unknown op tag.
     let mut bytes = frame(64, 64, vec![solid(0, 0)]).encode();
-    let at = bytes.iter().rposition(|&b| b == RectEncoding::Solid as u8 && true).unwrap();
+    let at = bytes.iter().rposition(|&b| b == RectEncoding::Solid as u8).unwrap();
     let op_at = bytes.len() - 4 - 1 - 6; // data (4) + data_len (1) + solid op (6)
     assert!(at >= op_at);
     bytes[op_at] = 9;
