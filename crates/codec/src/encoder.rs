@@ -183,10 +183,12 @@ impl Encoder {
         for r in rects {
             // Cut along the tiles (to decide tile by tile) only what may go lossy: text
             // that keeps changing stays in rectangles as large as before.
-            let hot =
-                !keyframe && self.quality.is_some() && self.motion.any_hot(r, now) && self.goes_lossy(&cur, r, now);
-            for piece in split(r, hot) {
-                if hot && self.goes_lossy(&cur, piece, now) {
+            let may_go_lossy = !keyframe && self.goes_lossy(&cur, r, now);
+            let pieces = split(r, may_go_lossy);
+            // A rectangle inside one tile is not cut: it was judged whole already.
+            let whole = pieces.len() == 1;
+            for piece in pieces {
+                if may_go_lossy && (whole || self.goes_lossy(&cur, piece, now)) {
                     push_area(&mut lossy, piece);
                     continue;
                 }

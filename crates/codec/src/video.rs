@@ -41,6 +41,8 @@ pub struct VideoMode {
     candidate: Option<(PixelRect, u32)>,
     next_id: u32,
     keyframe_asked: bool,
+    /// Presentation times are milliseconds since the first chunk.
+    epoch: Option<Instant>,
     /// Why video is off although enabled (the encoder failed to start), said once.
     pub failure: Option<String>,
 }
@@ -128,6 +130,7 @@ impl VideoMode {
     /// chunk and the op that paints it; ends the stream once it has been still for
     /// [`SETTLE`]. Returns `None` when there is nothing to send.
     pub fn encode(&mut self, cur: &Framebuffer, changed: &[PixelRect], now: Instant) -> Option<(Op, VideoChunk)> {
+        let epoch = *self.epoch.get_or_insert(now);
         let s = self.stream.as_mut()?;
         if !changed.iter().any(|r| r.overlaps(&s.rect)) {
             if now.saturating_duration_since(s.last_change) >= SETTLE {
@@ -138,8 +141,7 @@ impl VideoMode {
         s.last_change = now;
         let r = s.rect;
         let start = usize::from(r.y) * cur.width() as usize + usize::from(r.x);
-        let stamp = STAMP_BASE.get_or_init(Instant::now);
-        let millis = i64::try_from(now.saturating_duration_since(*stamp).as_millis()).unwrap_or(i64::MAX);
+        let millis = i64::try_from(now.saturating_duration_since(epoch).as_millis()).unwrap_or(i64::MAX);
         let keyframe = std::mem::take(&mut self.keyframe_asked);
         match s.encoder.encode(&cur.pixels()[start..], cur.width() as usize, millis, keyframe) {
             Ok(e) if !e.data.is_empty() => {
@@ -161,9 +163,6 @@ impl VideoMode {
         }
     }
 }
-
-/// Presentation times are milliseconds since the first frame any stream saw.
-static STAMP_BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
 
 /// `r` without the part inside `hole`: up to four rectangles.
 pub fn subtract(r: PixelRect, hole: PixelRect) -> Vec<PixelRect> {

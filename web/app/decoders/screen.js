@@ -100,25 +100,23 @@ export class ScreenDecoder {
     const stride = this.width * 4;
     let next = 0;
     let nextVideo = 0;
+    /** Paints `r` from the `srcWidth`-pixel-wide RGBA `src`, starting at (fromX, fromY). */
+    const paint = (/** @type {Uint8ClampedArray} */ src, /** @type {number} */ srcWidth,
+      /** @type {number} */ fromX, /** @type {number} */ fromY, /** @type {PixelRect} */ r) => {
+      for (let y = 0; y < r.height; y++) {
+        const s = ((fromY + y) * srcWidth + fromX) * 4;
+        this.pixels.set(src.subarray(s, s + r.width * 4), (r.y + y) * stride + r.x * 4);
+      }
+    };
     for (const op of f.ops) {
       const r = op.rect;
       if (op.op === "rect") {
-        const src = decoded[next++];
-        for (let y = 0; y < r.height; y++) {
-          this.pixels.set(src.subarray(y * r.width * 4, (y + 1) * r.width * 4), (r.y + y) * stride + r.x * 4);
-        }
+        paint(decoded[next++], r.width, 0, 0, r);
       } else if (op.op === "video") {
-        const src = frames[nextVideo++].rgba;
-        for (let y = 0; y < r.height; y++) {
-          this.pixels.set(src.subarray(y * r.width * 4, (y + 1) * r.width * 4), (r.y + y) * stride + r.x * 4);
-        }
+        paint(frames[nextVideo++].rgba, r.width, 0, 0, r);
       } else if (op.op === "image") {
         const img = images[op.image];
-        const from = img.width * 4;
-        for (let y = 0; y < r.height; y++) {
-          const s = (op.fromY + y) * from + op.fromX * 4;
-          this.pixels.set(img.rgba.subarray(s, s + r.width * 4), (r.y + y) * stride + r.x * 4);
-        }
+        paint(img.rgba, img.width, op.fromX, op.fromY, r);
       } else {
         // Read before write: moving down, copy the bottom row first.
         const rowBytes = r.width * 4;

@@ -105,7 +105,13 @@ fn apply(live: &LiveMeeting, msg: MediaMessage) -> Result<bool, WireError> {
             s.apply(&frame, Instant::now())?;
             Ok(s.take_keyframe_request())
         }),
-        MediaMessage::CursorShape(shape) => Ok(live.update_screen(|s| s.set_cursor_shape(&shape))).map(|_| false),
-        MediaMessage::CursorPosition(pos) => Ok(live.update_screen(|s| s.set_cursor_position(pos))).map(|_| false),
+        MediaMessage::CursorShape(shape) => {
+            live.update_screen(|s| s.set_cursor_shape(&shape));
+            Ok(false)
+        }
+        MediaMessage::CursorPosition(pos) => {
+            live.update_screen(|s| s.set_cursor_position(pos));
+            Ok(false)
+        }
     }
 }
