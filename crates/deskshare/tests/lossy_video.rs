@@ -39,8 +39,9 @@ async fn animation_goes_lossy_text_stays_exact_and_all_ends_exact_once_still() {
     let dir = workdir("lossy_video");
     let x = Xvfb::start(800, 600).unwrap();
     let _term = aa_xterm(&x.display, "40x20+0+0", "exec cat");
+    let terminal_window = wait_for_window(&x.display, "xterm");
     let video = ffplay(&x.display);
-    std::thread::sleep(Duration::from_millis(1500));
+    wait_for_window(&x.display, "ffplay");
     let server = Server::start(&dir);
     // Two meetings share the same display at once: one as by default, one --lossless,
     // so both encode the same animation and their bytes compare side by side.
@@ -60,7 +61,7 @@ async fn animation_goes_lossy_text_stays_exact_and_all_ends_exact_once_still() {
     let display = x.display.clone();
     let typist = tokio::task::spawn_blocking(move || {
         // ffplay took the keyboard focus when it mapped (and quits on "q"): give it back.
-        xdotool(&display, &["search", "--classname", "xterm", "windowfocus"]);
+        focus_window(&display, &terminal_window);
         xdotool(&display, &["mousemove", "100", "100"]);
         xdotool(&display, &["type", "--delay", "150", "the quick brown fox jumps over the lazy dog"]);
     });

@@ -250,6 +250,35 @@ pub fn xdotool(display: &str, args: &[&str]) {
     assert!(st.success(), "xdotool {args:?}");
 }
 
+/// The id of a mapped window of X class `class`, once there is one: a program's
+/// window appears whenever it is ready (a cold start of ffplay on a busy CI machine
+/// takes seconds), so tests wait for it rather than sleep a guess.
+#[allow(dead_code)]
+pub fn wait_for_window(display: &str, class: &str) -> String {
+    for _ in 0..300 {
+        let out = Command::new("xdotool")
+            .args(["search", "--onlyvisible", "--class", class])
+            .env("DISPLAY", display)
+            .output()
+            .expect("xdotool runs");
+        if let Some(id) = String::from_utf8_lossy(&out.stdout).lines().next() {
+            return id.trim().to_string();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("no window of class {class} appeared on {display} in 30 s");
+}
+
+/// Gives `window` the keyboard focus and checks it has it: a program that maps
+/// later may take the focus, and keys typed then would go to it.
+#[allow(dead_code)]
+pub fn focus_window(display: &str, window: &str) {
+    xdotool(display, &["windowfocus", "--sync", window]);
+    let out = Command::new("xdotool").arg("getwindowfocus").env("DISPLAY", display).output().expect("xdotool runs");
+    let focused = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(focused, window, "window {window} has the keyboard focus");
+}
+
 // ---- the CLI as a signed-in person uses it ----
 
 /// Runs the CLI with a private config directory (saved sign-ins) and optional stdin.
