@@ -10,6 +10,7 @@ import { RosterPanel } from "./roster.js";
 import { ChatPanel } from "./chat.js";
 import { JoinForm } from "./join.js";
 import { BrowserPresenter } from "./present.js";
+import { supportedCodecs } from "./decoders/media.js";
 
 const meetingId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 const view = new MeetingView();
@@ -284,19 +285,9 @@ function join(choice) {
   session.start();
 }
 
-/** The video codecs this browser decodes (WebCodecs), for hello.video. */
-async function videoCodecs() {
-  try {
-    if (typeof VideoDecoder === "undefined") return [];
-    return (await VideoDecoder.isConfigSupported({ codec: "vp8" })).supported ? ["vp8"] : [];
-  } catch {
-    return [];
-  }
-}
-
 async function prepare() {
   await loadErrorTable();
-  session.video = await videoCodecs();
+  session.video = await supportedCodecs();
   if (!/^[0-9a-f]{24}$/.test(meetingId)) {
     fatal = true;
     view.showError("MEETING_NOT_FOUND", "This link does not contain a meeting id.");

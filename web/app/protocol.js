@@ -20,6 +20,7 @@ export const OP_COPY = 0x10;
 export const OP_IMAGE = 0x20;
 export const OP_VIDEO = 0x30;
 export const VIDEO_VP8 = 1;
+export const VIDEO_VP9 = 2;
 export const MAX_VIDEO_CHUNKS = 64;
 export const MAX_VIDEO_EDGE = 4096;
 export const IMAGE_JPEG = 1;
@@ -183,7 +184,7 @@ export function parseFrame(buf) {
     if (n === 0) throw bad("the video flag is set but the frame has no video chunks");
     for (let i = 0; i < n; i++) {
       const codec = u8();
-      if (codec !== VIDEO_VP8) throw bad(`unknown video codec ${codec}`);
+      if (codec !== VIDEO_VP8 && codec !== VIDEO_VP9) throw bad(`unknown video codec ${codec}`);
       const stream = varint(0xffffffff);
       const key = u8();
       if (key > 1) throw bad("bad keyframe flag");

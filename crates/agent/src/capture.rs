@@ -3,11 +3,11 @@
 //! implement [`Capturer`].
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use deskshare_codec::{DEFAULT_LEVEL, Encoder, Framebuffer};
-use deskshare_proto::{CursorPosition, CursorShape, ErrorCode, FrameMessage, MAX_SCREEN_EDGE, WireError};
+use deskshare_proto::{CursorPosition, CursorShape, ErrorCode, FrameMessage, MAX_SCREEN_EDGE, VideoCodec, WireError};
 use tokio::sync::mpsc;
 
 /// What changed since the last call to [`Capturer::wait`].
@@ -69,8 +69,9 @@ pub struct CaptureControl {
     pub keyframe: AtomicBool,
     /// Set to stop the capture thread.
     pub stop: AtomicBool,
-    /// The server decodes video streams (and this machine has libvpx).
-    pub video: AtomicBool,
+    /// The codec video streams go in (`VideoCodec as u8`), 0 for none: set by the
+    /// uploader from what the server decodes, this machine codes and the share allows.
+    pub video: AtomicU8,
     /// Set by the uploader when the server asks for a video keyframe.
     pub video_keyframe: AtomicBool,
 }
@@ -82,13 +83,21 @@ const SAFETY_INTERVAL: Duration = Duration::from_secs(1);
 /// The pointer is polled this often while idle.
 const POINTER_INTERVAL: Duration = Duration::from_millis(40);
 
-/// Runs until the receiver is gone, `stop` is set, or capture fails. Areas that keep
-/// changing go lossy at JPEG `lossy_quality` (`None`: everything exact).
+/// How the capture thread codes what changes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Coding {
+    /// JPEG quality of areas that keep changing; `None`: everything exact.
+    pub lossy_quality: Option<u8>,
+    /// Bitrate of a video stream; `None`: by its area.
+    pub video_kbps: Option<u32>,
+}
+
+/// Runs until the receiver is gone, `stop` is set, or capture fails.
 pub fn run(
     mut cap: impl Capturer,
     tx: mpsc::Sender<Captured>,
     control: Arc<CaptureControl>,
-    lossy_quality: Option<u8>,
+    coding: Coding,
 ) -> Result<(), WireError> {
     let mut area = cap.area();
     if area.width > MAX_SCREEN_EDGE || area.height > MAX_SCREEN_EDGE {
@@ -98,7 +107,11 @@ pub fn run(
         ));
     }
     let mut encoder = Encoder::new(DEFAULT_LEVEL);
-    encoder.set_lossy_quality(lossy_quality);
+    encoder.set_lossy_quality(coding.lossy_quality);
+    encoder.video.set_kbps(coding.video_kbps);
+    // The codec last asked for: an encoder that failed to start is not retried while
+    // the same codec is asked, so the warning comes once.
+    let mut video_asked = 0;
     let mut pending = true; // capture once at start
     let mut last_grab = Instant::now() - SAFETY_INTERVAL;
     let mut last_pointer = None;
@@ -143,8 +156,9 @@ pub fn run(
             encoder.force_keyframe();
         }
         let video = control.video.load(Ordering::Relaxed);
-        if video != encoder.video.enabled() {
-            encoder.video.set_enabled(video);
+        if video != video_asked {
+            video_asked = video;
+            encoder.video.set_codec(VideoCodec::from_u8(video));
         }
         if control.video_keyframe.swap(false, Ordering::Relaxed) {
             encoder.video.ask_keyframe();

@@ -43,6 +43,11 @@ pub struct ShareOptions {
     pub token: Option<String>,
     /// JPEG quality of areas that keep changing; `None` sends everything exact.
     pub lossy_quality: Option<u8>,
+    /// Video codecs the share may stream in, preferred first; the first the server and
+    /// this machine both code is used. Empty: video areas go as JPEG.
+    pub video: Vec<deskshare_proto::VideoCodec>,
+    /// Bitrate of each video stream; `None`: by its area.
+    pub video_kbps: Option<u32>,
 }
 
 impl ShareOptions {
@@ -123,10 +128,10 @@ pub async fn share(
     let (tx, rx) = mpsc::channel(2);
     let capture_control = Arc::new(capture::CaptureControl::default());
     let thread_control = capture_control.clone();
-    let quality = opts.lossy_quality;
+    let coding = capture::Coding { lossy_quality: opts.lossy_quality, video_kbps: opts.video_kbps };
     let capture_thread = std::thread::Builder::new()
         .name("capture".into())
-        .spawn(move || capture::run(capture, tx, thread_control, quality))
+        .spawn(move || capture::run(capture, tx, thread_control, coding))
         .map_err(internal)?;
     let control = control::ControlSide::new(opts.control, inject_tx);
     let uploader = uploader::Uploader::new(&opts, rx, capture_control.clone(), control, takeback_rx);

@@ -131,13 +131,18 @@ impl<'a> Uploader<'a> {
         shutdown: &mut std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
     ) -> Ended {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
-        // Video streams only to a server that decodes them, and only with libvpx here.
+        // Video streams only in a codec the server decodes, libvpx here codes and the
+        // share allows, in the share's order of preference.
         let server_video = match &session.welcome {
-            ServerMessage::Welcome { video, .. } => video.iter().any(|c| c == "vp8"),
-            _ => false,
+            ServerMessage::Welcome { video, .. } => video.as_slice(),
+            _ => &[],
         };
-        let video = server_video && !deskshare_codec::video_codecs().is_empty();
-        self.capture.video.store(video, Ordering::Relaxed);
+        let here = deskshare_codec::video_codecs();
+        let codec = self.opts.video.iter().find(|c| {
+            let name = c.name().to_string();
+            server_video.contains(&name) && here.contains(&name)
+        });
+        self.capture.video.store(codec.map_or(0, |&c| c as u8), Ordering::Relaxed);
         if let Some(shape) = &self.cursor
             && let Err(e) = session.send_binary(shape.encode()).await
         {

@@ -153,15 +153,23 @@ fn clock(t0: Instant, i: usize) -> Instant {
 }
 
 /// For the video: bytes a frame and PSNR of the decoded picture against the source in
-/// the lossy phase (from 1.2 s on), at several JPEG qualities, as a VP8 stream, and
-/// lossless.
+/// the lossy phase (from 1.2 s on), at several JPEG qualities, as a VP9 and a VP8
+/// stream, and lossless.
 fn lossy_figures(frames: &[Framebuffer]) {
     let area = deskshare_proto::PixelRect::new(600, 300, 640, 360);
-    for (quality, video) in [(Some(50), false), (Some(70), false), (Some(90), false), (Some(70), true), (None, false)] {
+    use deskshare_proto::VideoCodec::{Vp8, Vp9};
+    for (quality, video) in [
+        (Some(50), None),
+        (Some(70), None),
+        (Some(90), None),
+        (Some(70), Some(Vp9)),
+        (Some(70), Some(Vp8)),
+        (None, None),
+    ] {
         let t0 = Instant::now();
         let mut enc = Encoder::new(deskshare_codec::DEFAULT_LEVEL);
         enc.set_lossy_quality(quality);
-        enc.video.set_enabled(video);
+        enc.video.set_codec(video);
         let mut dec = deskshare_codec::Decoder::new();
         let (mut bytes, mut n, mut db, mut lossy, mut chunks) = (0usize, 0usize, 0f64, 0usize, 0usize);
         for (i, fb) in frames.iter().enumerate() {
@@ -178,11 +186,11 @@ fn lossy_figures(frames: &[Framebuffer]) {
         }
         let label = match (quality, video) {
             (None, _) => "lossless".to_string(),
-            (Some(_), true) => "VP8 after JPEG".to_string(),
-            (Some(q), false) => format!("JPEG q{q}"),
+            (Some(_), Some(codec)) => format!("{} after JPEG", codec.name()),
+            (Some(q), None) => format!("JPEG q{q}"),
         };
         println!(
-            "video, {label}: {} B/frame over {n} frames ({lossy} JPEG, {chunks} VP8), PSNR {:.1} dB",
+            "video, {label}: {} B/frame over {n} frames ({lossy} JPEG, {chunks} video), PSNR {:.1} dB",
             bytes / n.max(1),
             db / n.max(1) as f64
         );
@@ -240,7 +248,7 @@ fn sequences(c: &mut Criterion) {
         }
         let n = frames.len() - 1;
         println!(
-            "{name}: {n} frames, {sent} changed, {} B/frame (keyframe {key} B), {rects} rects, {copies} copies, {images} JPEG, {chunks} VP8",
+            "{name}: {n} frames, {sent} changed, {} B/frame (keyframe {key} B), {rects} rects, {copies} copies, {images} JPEG, {chunks} video",
             bytes / n.max(1)
         );
         if *name == "video" {

@@ -53,8 +53,8 @@ pub struct Decoder {
     history: Vec<u8>,
     /// Tiles this screen holds lossy (the encoder will refine them).
     mask: LossyMask,
-    /// One VP8 decoder per video stream seen since its keyframe.
-    videos: std::collections::HashMap<u32, deskshare_vpx::Vp8Decoder>,
+    /// One decoder per video stream seen since its keyframe, and the stream's codec.
+    videos: std::collections::HashMap<u32, (deskshare_proto::VideoCodec, deskshare_vpx::VideoDecoder)>,
 }
 
 impl Decoder {
@@ -190,15 +190,21 @@ impl Decoder {
     fn decode_video(&mut self, index: usize, c: &VideoChunk, to: PixelRect) -> Result<Vec<u32>, ApplyError> {
         let fail = |why: String| ApplyError::Video { index, stream: c.stream, why };
         if c.keyframe {
-            let dec = deskshare_vpx::Vp8Decoder::new().map_err(|e| fail(e.to_string()))?;
-            self.videos.insert(c.stream, dec);
+            let dec = deskshare_vpx::VideoDecoder::new(crate::vpx_codec(c.codec)).map_err(|e| fail(e.to_string()))?;
+            self.videos.insert(c.stream, (c.codec, dec));
             // Streams end and new ones start; only a few are alive at once.
             if self.videos.len() > 8 {
                 let keep = c.stream;
                 self.videos.retain(|&s, _| s == keep);
             }
         }
-        let dec = self.videos.get_mut(&c.stream).ok_or_else(|| fail("no keyframe of this stream came".into()))?;
+        let (codec, dec) =
+            self.videos.get_mut(&c.stream).ok_or_else(|| fail("no keyframe of this stream came".into()))?;
+        if *codec != c.codec {
+            let why = format!("a {} chunk in a {} stream", c.codec.name(), codec.name());
+            self.videos.remove(&c.stream);
+            return Err(fail(why));
+        }
         let mut out = Vec::new();
         if let Err(e) = dec.decode(&c.data, to.width.into(), to.height.into(), &mut out) {
             // Its state is unknown now: it waits for the next keyframe.

@@ -27,11 +27,27 @@ pub use encoder::{DEFAULT_LEVEL, DEFAULT_QUALITY, EncodeStats, Encoder, REFINE_T
 pub use framebuffer::{Framebuffer, Rect, rgb_word};
 pub use rect::{RectError, decode_rect, encode_rect, encode_rect_in_stream};
 
-/// The video codecs this machine can encode and decode (`"vp8"` where libvpx loads), for
-/// `hello.video` and the welcome.
+use deskshare_proto::VideoCodec;
+
+/// The video codecs this machine can encode and decode, preferred first (VP9, then VP8,
+/// where libvpx loads; none where it does not): for `hello.video` and the welcome.
 pub fn video_codecs() -> Vec<String> {
     match deskshare_vpx::available() {
-        Ok(_) => vec![deskshare_proto::VideoCodec::Vp8.name().to_string()],
+        Ok(_) => [VideoCodec::Vp9, VideoCodec::Vp8].map(|c| c.name().to_string()).to_vec(),
         Err(_) => Vec::new(),
+    }
+}
+
+/// The first of `offered` (names, as in a welcome or hello) that this machine codes too,
+/// in this machine's order of preference.
+pub fn pick_video_codec(offered: &[String]) -> Option<VideoCodec> {
+    video_codecs().iter().find(|c| offered.contains(c)).and_then(|c| VideoCodec::from_name(c))
+}
+
+/// The libvpx codec behind a protocol codec.
+pub(crate) fn vpx_codec(codec: VideoCodec) -> deskshare_vpx::Codec {
+    match codec {
+        VideoCodec::Vp8 => deskshare_vpx::Codec::Vp8,
+        VideoCodec::Vp9 => deskshare_vpx::Codec::Vp9,
     }
 }

@@ -1,6 +1,6 @@
 //! Video mode: a large area that keeps moving (a video playing, a 3D view) is coded as a
-//! VP8 stream instead of a JPEG a frame: inter frames predict from the ones before, so
-//! a playing video costs a fraction of the bytes.
+//! VP9 (or VP8) stream instead of a JPEG a frame: inter frames predict from the ones
+//! before, so a playing video costs a fraction of the bytes.
 //!
 //! Sans-IO like the rest of the encoder: frames and time in, chunks out. The region is
 //! found from the lossy path's own decisions: once the lossy areas of [`VIDEO_AFTER`]
@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use deskshare_proto::{Op, PixelRect, VideoChunk, VideoCodec};
-use deskshare_vpx::Vp8Encoder;
+use deskshare_vpx::VideoEncoder;
 
 use crate::Framebuffer;
 use crate::lossy::SETTLE;
@@ -29,14 +29,17 @@ const FPS: u32 = 25;
 struct Stream {
     rect: PixelRect,
     id: u32,
-    encoder: Vp8Encoder,
+    encoder: VideoEncoder,
     last_change: Instant,
 }
 
 /// The presenter's video region, if any, and the candidate for one.
 #[derive(Default)]
 pub struct VideoMode {
-    enabled: bool,
+    /// The codec streams are started in; none: video mode is off.
+    codec: Option<VideoCodec>,
+    /// The bitrate a stream is given, if not [`BITS_PER_PIXEL`] of its area.
+    kbps: Option<u32>,
     stream: Option<Stream>,
     candidate: Option<(PixelRect, u32)>,
     next_id: u32,
@@ -48,17 +51,24 @@ pub struct VideoMode {
 }
 
 impl VideoMode {
-    /// Whether streams may be started: the agent has libvpx and the server decodes VP8.
-    pub fn set_enabled(&mut self, enabled: bool) {
-        self.enabled = enabled;
-        if !enabled {
+    /// The codec streams are started in, or none (no libvpx here, or the server does not
+    /// decode any codec this machine codes). A change ends the stream.
+    pub fn set_codec(&mut self, codec: Option<VideoCodec>) {
+        if codec != self.codec {
+            self.codec = codec;
             self.stream = None;
             self.candidate = None;
         }
     }
 
-    pub fn enabled(&self) -> bool {
-        self.enabled
+    pub fn codec(&self) -> Option<VideoCodec> {
+        self.codec
+    }
+
+    /// Gives streams `kbps` kbit/s whatever their size (`share --video-kbps`), or, with
+    /// `None`, [`BITS_PER_PIXEL`] of their area. Takes effect with the next stream.
+    pub fn set_kbps(&mut self, kbps: Option<u32>) {
+        self.kbps = kbps;
     }
 
     /// The next chunk of the stream is a keyframe (a viewer joined or fell behind).
@@ -80,7 +90,8 @@ impl VideoMode {
     /// Learns from this frame's lossy areas (and the changes around them: a player's
     /// flat-coloured edges change too but stay lossless) whether a stream should start.
     pub fn observe(&mut self, lossy: &[PixelRect], changed: &[PixelRect], width: u16, height: u16, now: Instant) {
-        if !self.enabled || self.stream.is_some() || lossy.is_empty() {
+        let Some(codec) = self.codec else { return };
+        if self.stream.is_some() || lossy.is_empty() {
             self.candidate = None;
             return;
         }
@@ -111,8 +122,8 @@ impl VideoMode {
             height: (rect.height + (rect.height & 1)).min(height - rect.y) & !1,
             ..rect
         };
-        let kbps = (rect.area() as f64 * f64::from(FPS) * BITS_PER_PIXEL / 1000.0) as u32;
-        match Vp8Encoder::new(rect.width.into(), rect.height.into(), kbps, FPS) {
+        let kbps = self.kbps.unwrap_or((rect.area() as f64 * f64::from(FPS) * BITS_PER_PIXEL / 1000.0) as u32);
+        match VideoEncoder::new(crate::vpx_codec(codec), rect.width.into(), rect.height.into(), kbps, FPS) {
             Ok(encoder) => {
                 self.next_id = self.next_id.wrapping_add(1);
                 self.stream = Some(Stream { rect, id: self.next_id, encoder, last_change: now });
@@ -121,7 +132,7 @@ impl VideoMode {
             }
             Err(e) => {
                 self.failure = Some(e.to_string());
-                self.enabled = false;
+                self.codec = None;
             }
         }
     }
@@ -131,6 +142,7 @@ impl VideoMode {
     /// [`SETTLE`]. Returns `None` when there is nothing to send.
     pub fn encode(&mut self, cur: &Framebuffer, changed: &[PixelRect], now: Instant) -> Option<(Op, VideoChunk)> {
         let epoch = *self.epoch.get_or_insert(now);
+        let codec = self.codec?;
         let s = self.stream.as_mut()?;
         if !changed.iter().any(|r| r.overlaps(&s.rect)) {
             if now.saturating_duration_since(s.last_change) >= SETTLE {
@@ -145,18 +157,13 @@ impl VideoMode {
         let keyframe = std::mem::take(&mut self.keyframe_asked);
         match s.encoder.encode(&cur.pixels()[start..], cur.width() as usize, millis, keyframe) {
             Ok(e) if !e.data.is_empty() => {
-                let chunk = VideoChunk {
-                    codec: VideoCodec::Vp8,
-                    stream: s.id,
-                    keyframe: e.keyframe,
-                    data: Bytes::from(e.data),
-                };
+                let chunk = VideoChunk { codec, stream: s.id, keyframe: e.keyframe, data: Bytes::from(e.data) };
                 Some((Op::Video { chunk: 0, to: r }, chunk))
             }
             Ok(_) => None,
             Err(e) => {
                 self.failure = Some(e.to_string());
-                self.enabled = false;
+                self.codec = None;
                 self.stream = None;
                 None
             }

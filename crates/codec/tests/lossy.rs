@@ -8,7 +8,7 @@ use deskshare_codec::image::psnr;
 use deskshare_codec::lossy::{HOT_AFTER, SETTLE};
 use deskshare_codec::synthetic::{Change, apply_change, paint};
 use deskshare_codec::{Decoder, Encoder, Framebuffer};
-use deskshare_proto::{FrameImage, FrameMessage, ImageFormat, MediaMessage, Op, PixelRect};
+use deskshare_proto::{FrameImage, FrameMessage, ImageFormat, MediaMessage, Op, PixelRect, VideoCodec};
 use proptest::prelude::*;
 
 const FRAME: Duration = Duration::from_millis(40);
@@ -223,11 +223,20 @@ proptest! {
 }
 
 #[test]
+fn a_large_moving_area_becomes_a_vp9_stream_and_ends_exact() {
+    moving_area_becomes_a_stream(VideoCodec::Vp9);
+}
+
+#[test]
 fn a_large_moving_area_becomes_a_vp8_stream_and_ends_exact() {
+    moving_area_becomes_a_stream(VideoCodec::Vp8);
+}
+
+fn moving_area_becomes_a_stream(codec: VideoCodec) {
     let t0 = Instant::now();
     let mut screen = desktop();
     let mut enc = Encoder::new(6);
-    enc.video.set_enabled(true);
+    enc.video.set_codec(Some(codec));
     let mut dec = Decoder::new();
     let (mut jpeg_frames, mut jpeg_bytes, mut video_frames, mut video_bytes, mut keyframes) = (0, 0, 0, 0, 0);
     let mut now = t0;
@@ -241,6 +250,7 @@ fn a_large_moving_area_becomes_a_vp8_stream_and_ends_exact() {
         assert_eq!(psnr(dec.screen().unwrap(), &screen, TEXT), f64::INFINITY, "text exact in frame {i}");
         if !f.videos.is_empty() {
             assert!(f.images.is_empty(), "the video region is not also JPEG");
+            assert_eq!(f.videos[0].codec, codec);
             let Some(Op::Video { to, .. }) = f.ops.iter().find(|o| matches!(o, Op::Video { .. })) else { panic!() };
             assert!(to.overlaps(&video_rect()) && !to.overlaps(&TEXT), "{to:?}");
             video_frames += 1;
@@ -306,7 +316,7 @@ fn scrolling_antialiased_text_keeps_changing_but_stays_exact() {
         *p = grey(i as u32);
     }
     let mut enc = Encoder::new(6);
-    enc.video.set_enabled(true);
+    enc.video.set_codec(Some(VideoCodec::Vp9));
     let mut dec = Decoder::new();
     for i in 0..75u32 {
         screen.copy_within(0, 19, PixelRect::new(0, 0, 640, 381));

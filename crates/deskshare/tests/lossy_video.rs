@@ -87,6 +87,8 @@ async fn animation_goes_lossy_text_stays_exact_and_all_ends_exact_once_still() {
         assert!(lossy.lossy_frames >= 20, "no libvpx: JPEG all along: {}", brief(&lossy));
     } else {
         assert!(lossy.video.len() >= 20, "then video: {}", brief(&lossy));
+        // VP9 (4:4:4) where the server, the presenter and the viewer all decode it.
+        assert_eq!(lossy.video_codecs, ["vp9"].into(), "the stream's codec");
     }
     let terminal = PixelRect::new(0, 0, 420, 400);
     for r in lossy.lossy.iter().chain(&lossy.video) {

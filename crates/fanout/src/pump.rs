@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use deskshare_proto::CursorPosition;
+use deskshare_proto::{CursorPosition, VideoCodec};
 
 use crate::{Quality, Screen, Update, VideoSync};
 
@@ -78,9 +78,10 @@ impl ViewerPump {
         }
     }
 
-    /// The viewer decodes VP8 video chunks (its hello said so).
-    pub fn set_video_capable(&mut self, capable: bool) {
-        self.video.capable = capable;
+    /// The video codecs the viewer decodes (its hello said so): it gets streams in
+    /// these, and any other stream's area as JPEG.
+    pub fn set_video_codecs(&mut self, codecs: &[VideoCodec]) {
+        self.video.codecs = codecs.to_vec();
     }
 
     /// The next message for this viewer, if any may be sent now.

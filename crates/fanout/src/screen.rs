@@ -37,16 +37,22 @@ use deskshare_proto::media::{
 };
 use deskshare_proto::{
     CursorPosition, CursorShape, ErrorCode, FrameHeader, FrameImage, FrameMessage, Op, PixelRect, TILE_SIZE,
-    VideoChunk, WireError, grid_dims, tile_dims,
+    VideoChunk, VideoCodec, WireError, grid_dims, tile_dims,
 };
 
 /// What a viewer can do with video streams, and which ones it can go on with (it got
 /// their keyframe and every chunk since).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VideoSync {
-    /// It decodes VP8 (its hello said so).
-    pub capable: bool,
+    /// The codecs it decodes (its hello said so).
+    pub codecs: Vec<VideoCodec>,
     streams: std::collections::BTreeSet<u32>,
+}
+
+impl VideoSync {
+    fn decodes(&self, codec: VideoCodec) -> bool {
+        self.codecs.contains(&codec)
+    }
 }
 
 /// Most bytes of frames the log keeps, and most frames.
@@ -384,7 +390,7 @@ impl Screen {
         video.streams.clear();
         // (A viewer at reduced quality gets no chunks anyway: no keyframe for it, or a
         // slow viewer would make the presenter send keyframes all the time.)
-        if video.capable && quality == Quality::Full && self.log.iter().any(|e| !e.videos.is_empty()) {
+        if quality == Quality::Full && self.log.iter().flat_map(|e| &e.videos).any(|c| video.decodes(c.codec)) {
             self.keyframe_wanted = true;
         }
         Some(self.catch_up(have, header, quality))
@@ -409,15 +415,18 @@ impl Screen {
         if image_count > 0 && (quality != Quality::Full || image_count as u64 > MAX_IMAGES) {
             return None;
         }
-        // Video chunks go only to a viewer that decodes them and has each stream's
+        // Video chunks go only to a viewer that decodes their codec and has each stream's
         // keyframe (here or before); a reduced-quality viewer gets the JPEG of catch-ups.
         let mut streams = video.streams.clone();
         let chunks: Vec<&VideoChunk> = entries.iter().flat_map(|e| &e.videos).collect();
         if !chunks.is_empty() {
-            if !video.capable || quality != Quality::Full || chunks.len() as u64 > MAX_VIDEO_CHUNKS {
+            if quality != Quality::Full || chunks.len() as u64 > MAX_VIDEO_CHUNKS {
                 return None;
             }
             for c in &chunks {
+                if !video.decodes(c.codec) {
+                    return None;
+                }
                 if c.keyframe {
                     streams.insert(c.stream);
                 } else if !streams.contains(&c.stream) {

@@ -200,8 +200,8 @@ pub enum ClientMessage {
         /// was refused, or a person who wants to join under another name).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         as_guest: bool,
-        /// Video codecs this client decodes (`"vp8"`); a viewer without any gets video
-        /// areas as JPEG.
+        /// Video codecs this client decodes (`"vp9"`, `"vp8"`); a viewer that does not
+        /// decode a stream's codec gets its area as JPEG.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         video: Vec<String>,
     },

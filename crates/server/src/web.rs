@@ -33,6 +33,7 @@ web_files!(
     "app/decoders/palette.js",
     "app/decoders/inflate.js",
     "app/decoders/screen.js",
+    "app/decoders/media.js",
     "app/control.js",
     "app/keys.js",
     "app/roster.js",

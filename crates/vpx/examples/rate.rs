@@ -1,4 +1,4 @@
-//! Bytes and PSNR of the VP8 encoder at several bitrates on a clip, for
+//! Bytes and PSNR of the VP8 and VP9 encoders at several bitrates on a clip, for
 //! docs/PERFORMANCE.md:
 //!
 //! ```sh
@@ -8,7 +8,7 @@
 //!
 //! Frames after the first second are counted (the encoder has settled by then).
 
-use deskshare_vpx::{Vp8Decoder, Vp8Encoder};
+use deskshare_vpx::{Codec, VideoDecoder, VideoEncoder};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -21,9 +21,11 @@ fn main() {
             f.chunks_exact(3).map(|c| (u32::from(c[0]) << 16) | (u32::from(c[1]) << 8) | u32::from(c[2])).collect()
         })
         .collect();
-    for kbps in [700u32, 2000, 6000, 12000] {
-        let mut enc = Vp8Encoder::new(w as u32, h as u32, kbps, 25).expect("libvpx");
-        let mut dec = Vp8Decoder::new().expect("libvpx");
+    for (codec, kbps) in [Codec::Vp8, Codec::Vp9].into_iter().flat_map(|c| [700u32, 2000, 6000, 12000].map(|k| (c, k)))
+    {
+        let mut enc = VideoEncoder::new(codec, w as u32, h as u32, kbps, 25).expect("libvpx");
+        let mut dec = VideoDecoder::new(codec).expect("libvpx");
+        let started = std::time::Instant::now();
         let (mut bytes, mut db, mut n) = (0usize, 0f64, 0usize);
         let mut out = Vec::new();
         for (i, f) in frames.iter().enumerate() {
@@ -44,9 +46,11 @@ fn main() {
         }
         let per = bytes / n.max(1);
         println!(
-            "{kbps} kbit/s asked: {per} B a frame ({:.0} kB/s at 25 fps), PSNR {:.1} dB",
+            "{} {kbps} kbit/s asked: {per} B a frame ({:.0} kB/s at 25 fps), PSNR {:.1} dB, {:.1} ms a frame encoded and decoded",
+            codec.name(),
             per as f64 * 0.025,
-            db / n.max(1) as f64
+            db / n.max(1) as f64,
+            started.elapsed().as_secs_f64() * 1000.0 / frames.len() as f64
         );
     }
 }

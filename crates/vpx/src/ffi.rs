@@ -16,6 +16,11 @@
 use std::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void};
 
 pub const IMG_FMT_I420: c_uint = 0x102;
+pub const IMG_FMT_I444: c_uint = 0x106;
+/// `vpx_color_range_t`: VPX_CR_FULL_RANGE.
+pub const CR_FULL_RANGE: c_uint = 1;
+/// `vpx_color_space_t`: VPX_CS_BT_601.
+pub const CS_BT_601: c_int = 1;
 pub const DL_REALTIME: c_ulong = 1;
 pub const EFLAG_FORCE_KF: c_long = 1;
 pub const FRAME_IS_KEY: u32 = 1;
@@ -25,6 +30,10 @@ pub const RC_CBR: c_uint = 1;
 pub const KF_AUTO: c_uint = 1;
 pub const VP8E_SET_CPUUSED: c_int = 13;
 pub const VP8E_SET_STATIC_THRESHOLD: c_int = 17;
+pub const VP9E_SET_TILE_COLUMNS: c_int = 33;
+pub const VP9E_SET_AQ_MODE: c_int = 36;
+pub const VP9E_SET_COLOR_SPACE: c_int = 46;
+pub const VP9E_SET_COLOR_RANGE: c_int = 51;
 
 /// `VPX_ENCODER_ABI_VERSION` of libvpx 1.13 (30), 1.11–1.12 (25), 1.10 (24), 1.8–1.9 (23).
 pub const ENCODER_ABIS: [c_int; 4] = [30, 25, 24, 23];
@@ -170,6 +179,8 @@ pub struct Api {
     pub soname: &'static str,
     pub vp8_cx: Iface,
     pub vp8_dx: Iface,
+    pub vp9_cx: Iface,
+    pub vp9_dx: Iface,
     pub enc_config_default: unsafe extern "C" fn(*mut c_void, *mut EncCfgStorage, c_uint) -> c_int,
     pub enc_init_ver: unsafe extern "C" fn(*mut CodecCtx, *mut c_void, *const EncCfgStorage, c_long, c_int) -> c_int,
     pub encode: unsafe extern "C" fn(*mut CodecCtx, *const Image, i64, c_ulong, c_long, c_ulong) -> c_int,
@@ -213,6 +224,8 @@ impl Api {
             soname,
             vp8_cx: sym!(b"vpx_codec_vp8_cx\0"),
             vp8_dx: sym!(b"vpx_codec_vp8_dx\0"),
+            vp9_cx: sym!(b"vpx_codec_vp9_cx\0"),
+            vp9_dx: sym!(b"vpx_codec_vp9_dx\0"),
             enc_config_default: sym!(b"vpx_codec_enc_config_default\0"),
             enc_init_ver: sym!(b"vpx_codec_enc_init_ver\0"),
             encode: sym!(b"vpx_codec_encode\0"),

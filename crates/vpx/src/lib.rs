@@ -1,11 +1,13 @@
-//! VP8 for deskshare's video mode: one encoder per moving region on the presenter, one
-//! decoder per region wherever the picture is kept (server, CLI viewer). libvpx is
-//! loaded at run time (see `ffi`): where it is missing, [`available`] says why and
-//! callers stay with JPEG. VP8 is royalty-free and libvpx BSD-licensed, so any
-//! organisation can ship it.
+//! VP8 and VP9 for deskshare's video mode: one encoder per moving region on the
+//! presenter, one decoder per region wherever the picture is kept (server, CLI viewer).
+//! libvpx is loaded at run time (see `ffi`): where it is missing, [`available`] says why
+//! and callers stay with JPEG. Both codecs are royalty-free and libvpx BSD-licensed, so
+//! any organisation can ship them.
 //!
-//! Pixels are the codec crate's `0x00RRGGBB` words; the conversion to and from I420 is
-//! BT.601 with limited range, which is what a browser's `VideoDecoder` assumes for VP8.
+//! Pixels are the codec crate's `0x00RRGGBB` words. VP8 streams are 4:2:0 limited range
+//! (all VP8 can say); VP9 streams are profile 1, 4:4:4 full range, signalled in the
+//! bitstream, because subsampled chroma is what limits saturated moving content
+//! (`yuv`).
 
 mod ffi;
 mod yuv;
@@ -13,20 +15,48 @@ mod yuv;
 use std::ffi::{CStr, c_int, c_uint, c_void};
 use std::sync::OnceLock;
 
-pub use yuv::{i420_to_rgb, rgb_to_i420};
+pub use yuv::{Layout, rgb_to_yuv, yuv_to_rgb};
 
-/// Why VP8 could not be used.
+/// The codecs of libvpx that deskshare uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Codec {
+    /// VP8 (RFC 6386), 4:2:0: every WebCodecs implementation decodes it.
+    Vp8,
+    /// VP9 profile 1, 4:4:4 full range: sharper colour at the same bytes.
+    Vp9,
+}
+
+impl Codec {
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::Vp8 => "VP8",
+            Codec::Vp9 => "VP9",
+        }
+    }
+
+    /// How this crate lays out pictures for the codec.
+    pub fn layout(self) -> Layout {
+        match self {
+            Codec::Vp8 => Layout::VP8,
+            Codec::Vp9 => Layout::VP9,
+        }
+    }
+}
+
+/// Why video could not be used.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum VpxError {
     #[error("libvpx is not available: {0}")]
     Unavailable(String),
     #[error("libvpx: {0}")]
     Codec(String),
-    #[error("a VP8 frame of {got_w}x{got_h} where {width}x{height} was expected")]
+    #[error("a video frame of {got_w}x{got_h} where {width}x{height} was expected")]
     SizeMismatch { width: u32, height: u32, got_w: u32, got_h: u32 },
-    #[error("a VP8 region must be 2..=4096 pixels a side with even sizes, not {0}x{1}")]
+    #[error("a video frame in pixel format {0:#x}, which deskshare does not send")]
+    Format(u32),
+    #[error("a video region must be 2..=4096 pixels a side with even sizes, not {0}x{1}")]
     BadSize(u32, u32),
-    #[error("a VP8 frame of {0} bytes is larger than one update may carry")]
+    #[error("a video frame of {0} bytes is larger than one update may carry")]
     TooLarge(usize),
 }
 
@@ -40,7 +70,7 @@ fn api() -> Result<&'static ffi::Api, VpxError> {
     API.get_or_init(ffi::Api::load).as_ref().map_err(|e| VpxError::Unavailable(e.clone()))
 }
 
-/// Whether VP8 can be used here, and if not why (for logs and `doctor`).
+/// Whether libvpx can be used here, and if not why (for logs and `doctor`).
 pub fn available() -> Result<&'static str, VpxError> {
     api().map(|a| a.soname)
 }
@@ -76,9 +106,10 @@ pub struct Encoded {
     pub keyframe: bool,
 }
 
-/// A VP8 encoder for one region of a fixed size, tuned for real time.
-pub struct Vp8Encoder {
+/// An encoder for one region of a fixed size, tuned for real time.
+pub struct VideoEncoder {
     api: &'static ffi::Api,
+    codec: Codec,
     ctx: Box<ffi::CodecCtx>,
     image: *mut ffi::Image,
     width: u32,
@@ -88,17 +119,22 @@ pub struct Vp8Encoder {
 
 // SAFETY: the context and image are owned by this value and used from one thread at a
 // time (`&mut self`); libvpx keeps no thread-local state for them.
-unsafe impl Send for Vp8Encoder {}
+unsafe impl Send for VideoEncoder {}
 
-impl Vp8Encoder {
-    /// An encoder for `width`×`height` (even) at about `kbps` kbit/s and `fps` frames a
-    /// second (rate control only; frames come when they come).
-    pub fn new(width: u32, height: u32, kbps: u32, fps: u32) -> Result<Self, VpxError> {
+impl VideoEncoder {
+    /// A `codec` encoder for `width`×`height` (even) at about `kbps` kbit/s and `fps`
+    /// frames a second (rate control only; frames come when they come).
+    pub fn new(codec: Codec, width: u32, height: u32, kbps: u32, fps: u32) -> Result<Self, VpxError> {
         check_size(width, height)?;
         let api = api()?;
         let mut cfg = Box::new(ffi::EncCfgStorage([0; 4096]));
         // SAFETY: cfg has room for any version's vpx_codec_enc_cfg_t.
-        let iface = unsafe { (api.vp8_cx)() };
+        let iface = unsafe {
+            match codec {
+                Codec::Vp8 => (api.vp8_cx)(),
+                Codec::Vp9 => (api.vp9_cx)(),
+            }
+        };
         let mut ctx = Box::new(ffi::CodecCtx::zeroed());
         let res = unsafe { (api.enc_config_default)(iface, &mut *cfg, 0) };
         if res != ffi::CODEC_OK {
@@ -107,6 +143,8 @@ impl Vp8Encoder {
         {
             // SAFETY: the leading fields of the configuration are laid out as EncCfg.
             let c = unsafe { &mut *(cfg.0.as_mut_ptr() as *mut ffi::EncCfg) };
+            // Profile 1 is VP9's 8-bit 4:4:4.
+            c.g_profile = u32::from(codec == Codec::Vp9);
             c.g_w = width;
             c.g_h = height;
             c.g_threads = 1;
@@ -138,20 +176,45 @@ impl Vp8Encoder {
             }
         }
         if last != ffi::CODEC_OK {
-            return Err(codec_error(api, &ctx, last, "starting the VP8 encoder"));
+            return Err(codec_error(api, &ctx, last, &format!("starting the {} encoder", codec.name())));
         }
-        // Real time, fast: speed 10 of 16 (docs/PERFORMANCE.md); skip static macroblocks.
-        unsafe {
-            (api.control)(&mut *ctx, ffi::VP8E_SET_CPUUSED, 10 as c_int);
-            (api.control)(&mut *ctx, ffi::VP8E_SET_STATIC_THRESHOLD, 100 as c_uint);
-        }
-        // SAFETY: a fresh I420 image of the region's size, freed in Drop.
-        let image = unsafe { (api.img_alloc)(std::ptr::null_mut(), ffi::IMG_FMT_I420, width, height, 16) };
+        // SAFETY: ctx was initialised above; each control takes the type given.
+        let fmt = unsafe {
+            match codec {
+                Codec::Vp8 => {
+                    // Real time, fast: speed 10 of 16 (docs/PERFORMANCE.md); skip static macroblocks.
+                    (api.control)(&mut *ctx, ffi::VP8E_SET_CPUUSED, 10 as c_int);
+                    (api.control)(&mut *ctx, ffi::VP8E_SET_STATIC_THRESHOLD, 100 as c_uint);
+                    ffi::IMG_FMT_I420
+                }
+                Codec::Vp9 => {
+                    // Real-time speed 8 of 9; one tile column (one thread); cyclic
+                    // refresh, libvpx's adaptive quantisation for real time.
+                    (api.control)(&mut *ctx, ffi::VP8E_SET_CPUUSED, 8 as c_int);
+                    (api.control)(&mut *ctx, ffi::VP9E_SET_TILE_COLUMNS, 0 as c_int);
+                    (api.control)(&mut *ctx, ffi::VP9E_SET_AQ_MODE, 3 as c_uint);
+                    (api.control)(&mut *ctx, ffi::VP9E_SET_COLOR_SPACE, ffi::CS_BT_601);
+                    (api.control)(&mut *ctx, ffi::VP9E_SET_COLOR_RANGE, ffi::CR_FULL_RANGE as c_int);
+                    ffi::IMG_FMT_I444
+                }
+            }
+        };
+        // SAFETY: a fresh image of the region's size, freed in Drop.
+        let image = unsafe { (api.img_alloc)(std::ptr::null_mut(), fmt, width, height, 16) };
         if image.is_null() {
             unsafe { (api.destroy)(&mut *ctx) };
             return Err(VpxError::Codec("no memory for a frame".into()));
         }
-        Ok(Vp8Encoder { api, ctx, image, width, height, pts: 0 })
+        // The range is also a property of each image libvpx is given.
+        unsafe {
+            (*image).range = if codec.layout().full_range { ffi::CR_FULL_RANGE } else { 0 };
+            (*image).cs = if codec == Codec::Vp9 { ffi::CS_BT_601 as c_uint } else { 0 };
+        }
+        Ok(VideoEncoder { api, codec, ctx, image, width, height, pts: 0 })
+    }
+
+    pub fn codec(&self) -> Codec {
+        self.codec
     }
 
     pub fn size(&self) -> (u32, u32) {
@@ -164,19 +227,22 @@ impl Vp8Encoder {
         assert!(
             stride >= self.width as usize && pixels.len() >= stride * (self.height as usize - 1) + self.width as usize
         );
-        // SAFETY: the image was allocated for width×height I420 and stays valid.
+        // SAFETY: the image was allocated for width×height in the codec's layout and
+        // stays valid.
         let img = unsafe { &mut *self.image };
+        let layout = self.codec.layout();
         let (w, h) = (self.width as usize, self.height as usize);
+        let (_, ch) = layout.chroma_size(w, h);
         let planes = unsafe {
             [
                 std::slice::from_raw_parts_mut(img.planes[0], img.stride[0] as usize * h),
-                std::slice::from_raw_parts_mut(img.planes[1], img.stride[1] as usize * h / 2),
-                std::slice::from_raw_parts_mut(img.planes[2], img.stride[2] as usize * h / 2),
+                std::slice::from_raw_parts_mut(img.planes[1], img.stride[1] as usize * ch),
+                std::slice::from_raw_parts_mut(img.planes[2], img.stride[2] as usize * ch),
             ]
         };
         let strides = [img.stride[0] as usize, img.stride[1] as usize, img.stride[2] as usize];
         let [y, u, v] = planes;
-        rgb_to_i420(pixels, stride, w, h, y, u, v, strides);
+        rgb_to_yuv(layout, pixels, stride, w, h, y, u, v, strides);
         let pts = millis.max(self.pts + 1);
         self.pts = pts;
         let flags = if keyframe { ffi::EFLAG_FORCE_KF } else { 0 };
@@ -203,7 +269,7 @@ impl Vp8Encoder {
     }
 }
 
-impl Drop for Vp8Encoder {
+impl Drop for VideoEncoder {
     fn drop(&mut self) {
         // SAFETY: both were created in `new` and are released once.
         unsafe {
@@ -213,26 +279,32 @@ impl Drop for Vp8Encoder {
     }
 }
 
-/// A VP8 decoder for one region: frames must come in order from a keyframe on.
-pub struct Vp8Decoder {
+/// A decoder for one region's stream: frames must come in order from a keyframe on.
+pub struct VideoDecoder {
     api: &'static ffi::Api,
     ctx: Box<ffi::CodecCtx>,
 }
 
 // SAFETY: as for the encoder.
-unsafe impl Send for Vp8Decoder {}
+unsafe impl Send for VideoDecoder {}
 
-impl Vp8Decoder {
-    pub fn new() -> Result<Self, VpxError> {
+impl VideoDecoder {
+    pub fn new(codec: Codec) -> Result<Self, VpxError> {
         let api = api()?;
         let mut ctx = Box::new(ffi::CodecCtx::zeroed());
         let cfg = ffi::DecCfg { threads: 1, w: 0, h: 0 };
         // SAFETY: ctx and cfg outlive the call.
-        let res = unsafe { (api.dec_init_ver)(&mut *ctx, (api.vp8_dx)(), &cfg, 0, ffi::DECODER_ABI) };
+        let res = unsafe {
+            let iface = match codec {
+                Codec::Vp8 => (api.vp8_dx)(),
+                Codec::Vp9 => (api.vp9_dx)(),
+            };
+            (api.dec_init_ver)(&mut *ctx, iface, &cfg, 0, ffi::DECODER_ABI)
+        };
         if res != ffi::CODEC_OK {
-            return Err(codec_error(api, &ctx, res, "starting the VP8 decoder"));
+            return Err(codec_error(api, &ctx, res, &format!("starting the {} decoder", codec.name())));
         }
-        Ok(Vp8Decoder { api, ctx })
+        Ok(VideoDecoder { api, ctx })
     }
 
     /// Decodes one frame, which must be `width`×`height`, into `out` (`0x00RRGGBB`,
@@ -261,27 +333,35 @@ impl Vp8Decoder {
         }
         let Some(img) = got else { return Err(VpxError::Codec("the data held no frame".into())) };
         let img = unsafe { &*img };
-        if (img.d_w, img.d_h) != (width, height) || img.fmt != ffi::IMG_FMT_I420 {
+        if (img.d_w, img.d_h) != (width, height) {
             return Err(VpxError::SizeMismatch { width, height, got_w: img.d_w, got_h: img.d_h });
         }
+        // The stream says its layout (a VP9 stream could be 4:2:0 or limited range too).
+        let subsampled = match img.fmt {
+            ffi::IMG_FMT_I420 => true,
+            ffi::IMG_FMT_I444 => false,
+            other => return Err(VpxError::Format(other)),
+        };
+        let layout = Layout { subsampled, full_range: img.range == ffi::CR_FULL_RANGE };
         let (w, h) = (width as usize, height as usize);
+        let (cw, ch) = layout.chroma_size(w, h);
         let strides = [img.stride[0] as usize, img.stride[1] as usize, img.stride[2] as usize];
-        // SAFETY: an I420 image of d_w×d_h with these strides.
+        // SAFETY: an image of d_w×d_h in this layout with these strides.
         let (y, u, v) = unsafe {
             (
                 std::slice::from_raw_parts(img.planes[0], strides[0] * (h - 1) + w),
-                std::slice::from_raw_parts(img.planes[1], strides[1] * (h / 2 - 1) + w / 2),
-                std::slice::from_raw_parts(img.planes[2], strides[2] * (h / 2 - 1) + w / 2),
+                std::slice::from_raw_parts(img.planes[1], strides[1] * (ch - 1) + cw),
+                std::slice::from_raw_parts(img.planes[2], strides[2] * (ch - 1) + cw),
             )
         };
         out.clear();
         out.resize(w * h, 0);
-        i420_to_rgb(y, u, v, strides, w, h, out);
+        yuv_to_rgb(layout, y, u, v, strides, w, h, out);
         Ok(())
     }
 }
 
-impl Drop for Vp8Decoder {
+impl Drop for VideoDecoder {
     fn drop(&mut self) {
         // SAFETY: created in `new`, released once.
         unsafe { (self.api.destroy)(&mut *self.ctx) };

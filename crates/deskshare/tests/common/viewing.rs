@@ -31,6 +31,8 @@ pub struct Seen {
     pub lossy: Vec<PixelRect>,
     /// Where VIDEO ops (video frames) painted.
     pub video: Vec<PixelRect>,
+    /// The codecs of the video chunks that came.
+    pub video_codecs: std::collections::BTreeSet<&'static str>,
     /// Updates that carried an image, and their bytes.
     pub lossy_frames: u64,
     pub lossy_frame_bytes: u64,
@@ -48,6 +50,7 @@ pub async fn watch(session: &mut Session, decoder: &mut Decoder, quiet: Duration
             decoder.apply(&f).expect("every frame decodes");
             seen.frames += 1;
             seen.bytes += f.encoded_len() as u64;
+            seen.video_codecs.extend(f.videos.iter().map(|c| c.codec.name()));
             if !f.images.is_empty() {
                 seen.lossy_frames += 1;
                 seen.lossy_frame_bytes += f.encoded_len() as u64;

@@ -2,7 +2,7 @@ use super::*;
 use crate::UpdateKind;
 use deskshare_codec::synthetic::{Change, apply_change, paint};
 use deskshare_codec::{Decoder, Encoder, Framebuffer};
-use deskshare_proto::{FrameMessage, MediaMessage, Op, PixelRect};
+use deskshare_proto::{FrameMessage, MediaMessage, Op, PixelRect, VideoCodec};
 use proptest::prelude::*;
 use std::time::Duration;
 
@@ -237,17 +237,29 @@ fn drain_counting(v: &mut Viewer, screen: &mut Screen, now: Instant, got: &mut G
     }
 }
 
+/// What a viewer of the property test decodes: nothing, another codec than the
+/// presenter's, or the presenter's.
+fn codecs(which: u8) -> &'static [VideoCodec] {
+    match which {
+        0 => &[],
+        1 => &[VideoCodec::Vp8],
+        _ => &[VideoCodec::Vp9, VideoCodec::Vp8],
+    }
+}
+
 #[test]
 fn video_goes_to_viewers_that_decode_it_others_get_jpeg_and_all_end_exact() {
     let t0 = Instant::now();
     let mut screen = Screen::new();
     let mut p = Presenter::new(640, 400);
-    p.encoder.video.set_enabled(true);
+    p.encoder.video.set_codec(Some(VideoCodec::Vp9));
     let mut fast = Viewer::new(2);
-    fast.pump.set_video_capable(true);
+    fast.pump.set_video_codecs(&[VideoCodec::Vp9, VideoCodec::Vp8]);
+    // Decodes video, but not this stream's codec: JPEG like a viewer without any.
     let mut plain = Viewer::new(2);
+    plain.pump.set_video_codecs(&[VideoCodec::Vp8]);
     let mut late = Viewer::new(2);
-    late.pump.set_video_capable(true);
+    late.pump.set_video_codecs(&[VideoCodec::Vp9]);
     let (mut got_fast, mut got_plain, mut got_late) = (Got::default(), Got::default(), Got::default());
     let mut now = t0;
     for i in 0..90u32 {
@@ -264,8 +276,8 @@ fn video_goes_to_viewers_that_decode_it_others_get_jpeg_and_all_end_exact() {
         }
     }
     assert!(p.video_sent >= 40, "the video became a stream: {} chunks", p.video_sent);
-    assert!(got_fast.video >= 40, "the viewer that decodes VP8 got the stream: {}", got_fast.video);
-    assert_eq!(got_plain.video, 0, "the viewer that does not got none");
+    assert!(got_fast.video >= 40, "the viewer that decodes VP9 got the stream: {}", got_fast.video);
+    assert_eq!(got_plain.video, 0, "the viewer that decodes only VP8 got none");
     assert!(got_plain.images >= 40, "but JPEG catch-ups: {}", got_plain.images);
     assert!(got_late.video >= 10, "a late joiner gets the stream after a keyframe it asked for: {}", got_late.video);
     p.settle(&mut screen, now);
@@ -309,16 +321,16 @@ proptest! {
             1..24),
         reconnect_at in proptest::option::of(0usize..16),
         video in proptest::option::of((0u16..80, 0u16..60, 40u16..280, 40u16..200)),
-        capable in proptest::collection::vec(any::<bool>(), 4),
+        capable in proptest::collection::vec(0u8..3, 4),
     ) {
         // The presenter's clock runs 100 ms a step, so a video playing all along turns
         // lossy after ten steps.
         let t0 = Instant::now();
         let mut screen = Screen::new();
         let mut p = Presenter::new(width, height);
-        // Large videos become VP8 streams; viewers that decode them get them, the others
+        // Large videos become VP9 streams; viewers that decode them get them, the others
         // (and any viewer without the stream's keyframe) JPEG catch-ups.
-        p.encoder.video.set_enabled(true);
+        p.encoder.video.set_codec(Some(VideoCodec::Vp9));
         let mut viewers: Vec<Viewer> = Vec::new();
         for (i, (changes, paces, joins)) in steps.iter().enumerate() {
             let now = t0 + Duration::from_millis(100 * i as u64);
@@ -339,7 +351,7 @@ proptest! {
             // Viewers join late: up to three, whenever.
             if viewers.len() < 3 && *joins == 0 {
                 let mut v = Viewer::new(2);
-                v.pump.set_video_capable(capable[viewers.len()]);
+                v.pump.set_video_codecs(codecs(capable[viewers.len()]));
                 viewers.push(v);
             }
             for (v, pace) in viewers.iter_mut().zip(paces) {
@@ -360,7 +372,7 @@ proptest! {
         }
         p.settle(&mut screen, t0 + Duration::from_millis(100 * steps.len() as u64));
         let mut late = Viewer::new(2);
-        late.pump.set_video_capable(capable[3]);
+        late.pump.set_video_codecs(codecs(capable[3]));
         viewers.push(late);
         for v in &mut viewers {
             // Settle: the viewer acks what it holds, then takes the rest.

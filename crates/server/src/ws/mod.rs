@@ -255,8 +255,9 @@ struct Accepted {
     waits: bool,
     /// Presents for this participant (see `hello.on_behalf`).
     on_behalf_of: Option<u64>,
-    /// A viewer that decodes the server's video streams (VP8).
-    video: bool,
+    /// The video codecs a viewer decodes that the server decodes too (a presenter sends
+    /// streams only in those).
+    video: Vec<VideoCodec>,
 }
 
 async fn handshake(
@@ -400,7 +401,10 @@ async fn handshake(
         user_id,
         waits,
         on_behalf_of: None,
-        video: video.iter().any(|c| c == VideoCodec::Vp8.name()) && !deskshare_fanout::video_codecs().is_empty(),
+        video: {
+            let server = deskshare_fanout::video_codecs();
+            video.iter().filter(|c| server.contains(c)).filter_map(|c| VideoCodec::from_name(c)).collect()
+        },
     })
 }
 
@@ -443,7 +447,7 @@ async fn present_for(
         user_id,
         waits: false,
         on_behalf_of: Some(on_behalf.participant),
-        video: false,
+        video: Vec::new(),
     })
 }
 

@@ -7,7 +7,8 @@ use axum::extract::ws::Message;
 use deskshare_fanout::{DEFAULT_WINDOW, PumpOutput, ViewerPump};
 use deskshare_meeting::TokenBucket;
 use deskshare_proto::{
-    ClientMessage, ErrorCode, InputEvent, MAX_CHAT_CHARS, MAX_INPUT_EVENTS, MeetingRole, ServerMessage, WireError,
+    ClientMessage, ErrorCode, InputEvent, MAX_CHAT_CHARS, MAX_INPUT_EVENTS, MeetingRole, ServerMessage, VideoCodec,
+    WireError,
 };
 
 use super::{Housekeeping, Input, Link};
@@ -34,7 +35,7 @@ pub(super) async fn run(
     live: &LiveMeeting,
     conn: &mut Conn,
     state: &AppState,
-    video: bool,
+    video: Vec<VideoCodec>,
 ) -> Result<(), WireError> {
     live.viewer_joined();
     let result = pump_loop(socket, live, conn, state, video).await;
@@ -47,10 +48,10 @@ async fn pump_loop(
     live: &LiveMeeting,
     conn: &mut Conn,
     state: &AppState,
-    video: bool,
+    video: Vec<VideoCodec>,
 ) -> Result<(), WireError> {
     let mut pump = ViewerPump::new(DEFAULT_WINDOW);
-    pump.set_video_capable(video);
+    pump.set_video_codecs(&video);
     let mut screen_rx = live.subscribe_screen();
     let mut presence_rx = live.subscribe_presence();
     let mut house = Housekeeping::new(live, state);

@@ -11,13 +11,18 @@
 //! tiles, then the presenter's frames with theirs), until refinement makes it exact.
 //! A frame's images come decoded by the Rust decoder as `NNNN.imgK` (RGB) beside it, so
 //! the browser's op handling is checked bit for bit without a JPEG decoder in node.
+//! `video-vp9` and `video-vp8` are the same video in video mode, as a viewer that
+//! decodes the codec gets it: after each frame with video chunks, `NNNN.screen` (RGB) is
+//! the Rust decoder's picture, which the browser's WebCodecs pictures must come close
+//! to (the same bitstream, decoded by another libvpx: colour conversion is where they
+//! can differ).
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use deskshare_codec::synthetic::{Change, apply_change, paint};
 use deskshare_codec::{Decoder, Encoder, Framebuffer};
 use deskshare_fanout::{PumpOutput, Screen, ViewerPump};
-use deskshare_proto::{MediaMessage, PixelRect};
+use deskshare_proto::{MediaMessage, PixelRect, VideoCodec};
 
 struct Rng(u64);
 impl Rng {
@@ -56,6 +61,10 @@ impl Out {
         self.check.apply(&f).expect("the vector decodes in Rust");
         self.n += 1;
         std::fs::write(self.dir.join(format!("{:04}.bin", self.n)), bytes).unwrap();
+        if !f.videos.is_empty() {
+            let rgb = self.check.screen().expect("a screen").to_rgb();
+            std::fs::write(self.dir.join(format!("{:04}.screen", self.n)), rgb).unwrap();
+        }
         for (k, image) in f.images.iter().enumerate() {
             let pixels = deskshare_codec::image::decode_image(image).expect("the image decodes");
             let rgb = Framebuffer::from_pixels(image.width.into(), image.height.into(), pixels).to_rgb();
@@ -145,19 +154,26 @@ fn main() {
     }
     lagging.finish(&screen);
     late.expect("a late joiner").0.finish(&screen);
-    lossy(root, width, height, seed);
+    lossy(root, width, height, seed, None);
+    lossy(root, width, height, seed, Some(VideoCodec::Vp9));
+    lossy(root, width, height, seed, Some(VideoCodec::Vp8));
     println!("{}", root.display());
 }
 
 /// A video plays for two seconds beside typing, 25 frames a second; a viewer joins
-/// after 1.5 s; then the screen is still until every lossy tile is refined.
-fn lossy(root: &Path, width: u32, height: u32, seed: u64) {
+/// after 1.5 s; then the screen is still until every lossy tile is refined. With a
+/// codec, the video becomes a stream in it (`video-vp9`, `video-vp8`), and the viewer
+/// decodes that codec.
+fn lossy(root: &Path, width: u32, height: u32, seed: u64, codec: Option<VideoCodec>) {
     let mut screen = Framebuffer::new(width, height);
     paint(&mut screen, PixelRect::new(0, 0, width as u16, height as u16), 11, 6);
-    let video = (10 + seed as u16 * 3, 20, 200, 150);
+    // Large enough for video mode (256x144) when it is on.
+    let video = (10 + seed as u16 * 3, 20, if codec.is_some() { 260 } else { 200 }, 150);
     let mut encoder = Encoder::new(6);
+    encoder.video.set_codec(codec);
     let mut cache = Screen::new();
-    let mut out = Out::new(root, "lossy");
+    let name = codec.map_or("lossy".to_string(), |c| format!("video-{}", c.name()));
+    let mut out = Out::new(root, &name);
     let mut viewer: Option<ViewerPump> = None;
     let t0 = Instant::now();
     let mut images = 0;
@@ -172,8 +188,13 @@ fn lossy(root: &Path, width: u32, height: u32, seed: u64) {
             images += f.images.len();
             cache.apply(&f, now).unwrap();
         }
+        if cache.take_keyframe_request() {
+            encoder.video.ask_keyframe();
+        }
         if step == 38 {
-            viewer = Some(ViewerPump::new(2));
+            let mut pump = ViewerPump::new(2);
+            pump.set_video_codecs(&codec.into_iter().collect::<Vec<_>>());
+            viewer = Some(pump);
         }
         if let Some(pump) = &mut viewer {
             while let Some(o) = pump.poll(&mut cache, now) {
@@ -185,6 +206,11 @@ fn lossy(root: &Path, width: u32, height: u32, seed: u64) {
         }
     }
     assert!(images > 0, "the video went lossy");
+    if codec.is_some() {
+        assert!(
+            std::fs::read_dir(&out.dir).unwrap().flatten().any(|e| e.path().extension() == Some("screen".as_ref()))
+        );
+    }
     assert_eq!(encoder.lossy_mask().count(), 0, "refined within the 2.8 s of stillness");
     out.finish(&screen);
 }
