@@ -183,8 +183,10 @@ export DESKSHARE_TOKEN; DESKSHARE_TOKEN=$(cat "$work/data/admin-token")
 CA=(--ca "$work/data/tls/cert.pem")
 
 results=$work/results
+# deskshare_run WORKLOAD [LABEL [SHARE ARGS...]]
 deskshare_run() {
-  local what=$1
+  local what=$1 label=${2:-deskshare}
+  local extra=("${@:3}")
   $B meeting create --server "$URL" "${CA[@]}" --json >"$work/m.json"
   local J P
   J=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["join_url"])' "$work/m.json")
@@ -194,7 +196,7 @@ deskshare_run() {
   workload "$what" "$d"
   local wl=("${WL[@]}")
   sleep 2
-  $B share "$P" --display "$d" "${CA[@]}" --allow-control never >"$work/share.log" 2>&1 & local sh=$!
+  $B share "$P" --display "$d" "${CA[@]}" --allow-control never "${extra[@]}" >"$work/share.log" 2>&1 & local sh=$!
   # Each stats line gets the time it came, to time the refinement after the animation.
   $B view "$J" "${CA[@]}" --stats --dump "$work/dump.png" 2>/dev/null \
     > >(python3 -u -c 'import sys, time
@@ -224,7 +226,7 @@ for l in sys.stdin: print(f"{time.time():.3f} {l}", end="", flush=True)' >"$work
     exact=" psnr_db=$db exact_after_stop_ms=$(python3 -c "print(round(($at - $stopped) * 1000) if '$at' else 'never')")"
     kill -CONT "${wl[1]}"
   fi
-  echo "deskshare $what $rx $tx $frames/$secs agent=$cpu_agent server=$cpu_server copies=$copies lossy=$lossy$exact" >>"$results"
+  echo "$label $what $rx $tx $frames/$secs agent=$cpu_agent server=$cpu_server copies=$copies lossy=$lossy$exact" >>"$results"
   kill $sh $vw "${wl[@]}" 2>/dev/null || true
   wait $sh $vw 2>/dev/null || true
 }
@@ -273,6 +275,9 @@ for what in ${WORKLOADS:-typing scrolling animation}; do
   xvnc_run "$what" "-PreferredEncoding=ZRLE -FullColor" zrle
   if [ "$what" = animation ]; then
     xvnc_run "$what" "-PreferredEncoding=Tight -QualityLevel=6 -NoJPEG=0" tight-jpeg6
+    # Xvnc Tight's bytes to the viewer in this run, as a video bitrate for deskshare.
+    kbps=$(awk -v s="$SECS" '$1 == "xvnc-tight-jpeg6" && $2 == "animation" {printf "%d", $3 * 8 / 1000 / s}' "$results")
+    deskshare_run "$what" deskshare-at-xvnc-bytes --video-kbps "$kbps"
   fi
 done
 

@@ -130,7 +130,7 @@ impl CopyFinder {
             }
         }
         found.retain(|f| f.0 > 0);
-        found.sort_by(|a, b| b.0.cmp(&a.0));
+        found.sort_by_key(|f| std::cmp::Reverse(f.0));
         // Choose: the best offset's copies first, the largest first, none writing where a
         // chosen one writes.
         let mut chosen: Vec<CopyRect> = Vec::new();
@@ -238,7 +238,7 @@ fn motion_votes(prev: &Framebuffer, cur: &Framebuffer, dirty: &[PixelRect]) -> V
         }
     }
     let mut ranked: Vec<((i32, i32), u32)> = votes.into_iter().filter(|(_, n)| *n >= 2).collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1));
+    ranked.sort_by_key(|r| std::cmp::Reverse(r.1));
     ranked.into_iter().take(2).map(|(off, _)| off).collect()
 }
 
@@ -325,7 +325,7 @@ mod tests {
             .map(|i| {
                 let (x, y) = (i % width, i / width);
                 let line = y / 19 + seed;
-                if (x / 9 + line * 7) % 5 == 0 || y % 19 > 15 {
+                if (x / 9 + line * 7).is_multiple_of(5) || y % 19 > 15 {
                     0x202020
                 } else {
                     (x * 31 + line * 977 + (y % 19) * 7919) % 0xffffff
@@ -417,9 +417,9 @@ mod tests {
             let (row, l) = (y % 19, y / 19 + n);
             if row > 12 {
                 0xffffff
-            } else if x < 40 || x >= 360 {
+            } else if !(40..360).contains(&x) {
                 (l * 7919 + x * 31 + row * 3) & 0xffffff
-            } else if (x / 9 + row) % 3 == 0 {
+            } else if (x / 9 + row).is_multiple_of(3) {
                 0x202020
             } else {
                 0xffffff

@@ -180,7 +180,7 @@ pub(super) fn check_video_ops(ops: &[Op], videos: &[VideoChunk]) -> Result<(), D
             if i >= videos.len() {
                 return Err(DecodeError::NoSuchChunk { op, chunk: u64::from(chunk), count: videos.len() });
             }
-            let edge_ok = |v: u16| (2..=MAX_VIDEO_EDGE).contains(&v) && v % 2 == 0;
+            let edge_ok = |v: u16| (2..=MAX_VIDEO_EDGE).contains(&v) && v.is_multiple_of(2);
             if !edge_ok(to.width) || !edge_ok(to.height) {
                 return Err(DecodeError::VideoSize { op, rect: to });
             }
