@@ -6,6 +6,7 @@ pub mod capture;
 pub mod consent;
 mod control;
 pub mod inject;
+pub mod input_filter;
 mod status;
 mod uploader;
 pub mod windows;

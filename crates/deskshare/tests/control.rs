@@ -229,3 +229,33 @@ fn local_input_takes_control_back_unless_turned_off() {
     assert!(ok, "control kept: {stderr}");
     eventually("the second line", SETTLE, || read(&out).len() > before.len() && read(&out).contains("two"));
 }
+
+/// A take-back hotkey that cannot work is refused before sharing starts, each with its
+/// own code: a key the keyboard lacks, and a combination another share holds.
+#[test]
+fn an_unusable_takeback_hotkey_is_refused_with_its_code() {
+    let dir = workdir("control_hotkey_codes");
+    let x = Xvfb::start(640, 400).unwrap();
+    let server = Server::start(&dir);
+    let (_join, presenter) = server.create_meeting("hotkeys");
+    let share = |key: &str| {
+        Command::new(BIN)
+            .args(["share", &presenter, "--display", &x.display, "--allow-control", "auto", "--takeback-key", key])
+            .arg("--ca")
+            .arg(server.ca())
+            .output()
+            .unwrap()
+    };
+    // "€" is a keysym, but not on Xvfb's keyboard map.
+    let out = share("ctrl+alt+€");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("error HOTKEY_UNAVAILABLE"), "{stderr}");
+    // A first share holds ctrl+alt+space; a second one on the same display cannot.
+    let (_join2, presenter2) = server.create_meeting("hotkeys 2");
+    let _first = server.share(&presenter2, &x.display, &["--allow-control", "auto"]);
+    let out = share("ctrl+alt+space");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("error HOTKEY_TAKEN"), "{stderr}");
+}

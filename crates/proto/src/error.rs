@@ -267,6 +267,10 @@ error_codes! {
     HotkeyTaken = "HOTKEY_TAKEN", 0,
         "the take-back hotkey is already grabbed on this display (another deskshare share, or a desktop shortcut)",
         "pick another combination with --takeback-key (e.g. ctrl+alt+f12), or free this one";
+    /// The take-back key combination names a key this display's keyboard does not have.
+    HotkeyUnavailable = "HOTKEY_UNAVAILABLE", 0,
+        "the take-back hotkey's key is not on this display's keyboard map",
+        "pick a combination of keys this keyboard has with --takeback-key (e.g. ctrl+alt+f12)";
     /// The peer speaks another protocol version.
     ProtocolVersionMismatch = "PROTOCOL_VERSION_MISMATCH", 426,
         "client and server speak different deskshare protocol versions",
