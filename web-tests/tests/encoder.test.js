@@ -76,7 +76,10 @@ test("dirty rectangles merge a line across tiles into one", () => {
 
 test("bad sizes are refused with a clear error", async () => {
   const enc = new RectEncoder();
-  await assert.rejects(enc.encode(new Uint8ClampedArray(4), 0, 1), RangeError);
-  await assert.rejects(enc.encode(new Uint8ClampedArray(16), 2, 3), /does not match/);
-  await assert.rejects(enc.encode(new Uint8ClampedArray(4 * 9000), 9000, 1), /outside/);
+  // A picture of no size or past the screen limit is the user's SCREEN_TOO_LARGE; a
+  // buffer that does not match its size is a bug (the worker reports ENCODE_FAILED).
+  const tooLarge = { name: "ProtocolError", code: "SCREEN_TOO_LARGE" };
+  await assert.rejects(enc.encode(new Uint8ClampedArray(4), 0, 1), tooLarge);
+  await assert.rejects(enc.encode(new Uint8ClampedArray(4 * 9000), 9000, 1), { ...tooLarge, message: /outside/ });
+  await assert.rejects(enc.encode(new Uint8ClampedArray(16), 2, 3), { name: "RangeError", message: /does not match/ });
 });

@@ -4,6 +4,7 @@
 // lowers the frame rate instead of building a queue.
 
 import { RectEncoder } from "./encoders/rects.js";
+import { ProtocolError } from "./protocol.js";
 
 /** Most pictures encoded per second. */
 const MAX_FPS = 15;
@@ -61,7 +62,9 @@ async function pump() {
       post({ type: "encoded", ...out }, [out.buffer]);
     }
   } catch (e) {
-    post({ type: "error", code: "SCREEN_TOO_LARGE", message: String(/** @type {any} */ (e)?.message || e) });
+    // A coded failure (a screen too large) keeps its code; anything else is the encoder's.
+    const code = e instanceof ProtocolError ? e.code : "ENCODE_FAILED";
+    post({ type: "error", code, message: String(/** @type {any} */ (e)?.message || e) });
   } finally {
     busy = false;
     picture.close();

@@ -35,6 +35,7 @@ export class ProtocolError extends Error {
   /** @param {string} code @param {string} message */
   constructor(code, message) {
     super(message);
+    this.name = "ProtocolError";
     this.code = code;
   }
 }

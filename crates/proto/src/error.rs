@@ -23,9 +23,11 @@ macro_rules! error_codes {
                 match self { $(ErrorCode::$variant => $code,)* }
             }
 
-            /// HTTP status the server answers with when this code ends a request.
-            pub fn http_status(self) -> u16 {
-                match self { $(ErrorCode::$variant => $status,)* }
+            /// HTTP status the server answers with when this code ends a request; `None`
+            /// for failures that happen away from HTTP (on the presenter's display, in a
+            /// running session).
+            pub fn http_status(self) -> Option<u16> {
+                match self { $(ErrorCode::$variant => match $status { 0 => None, s => Some(s) },)* }
             }
 
             /// One line: what went wrong.
@@ -211,6 +213,10 @@ error_codes! {
     CaptureFailed = "CAPTURE_FAILED", 0,
         "the browser could not capture a screen, window or tab",
         "allow screen sharing for this site in the browser (and, on macOS, in System Settings > Privacy > Screen Recording), then present again";
+    /// The presenting browser's encoder failed on a captured picture.
+    EncodeFailed = "ENCODE_FAILED", 0,
+        "the browser could not encode the shared picture",
+        "present again; if it keeps happening, report a bug with the browser's console log";
     /// A chat message was empty or too long.
     ChatInvalid = "CHAT_INVALID", 400,
         "the chat message was empty or longer than 2000 characters",

@@ -123,7 +123,8 @@ pub struct ApiError(pub WireError);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = self.0.code.http_status().and_then(|s| StatusCode::from_u16(s).ok());
+        let status = status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(ErrorBody::from(self.0))).into_response()
     }
 }

@@ -9,7 +9,7 @@
 
 import {
   TILE_SIZE, KIND_FRAME, FLAG_KEYFRAME, FLAG_RESTART, ENCODING_SOLID, ENCODING_RAW, ENCODING_QOI,
-  ENCODING_PALETTE, MAX_SCREEN_EDGE,
+  ENCODING_PALETTE, MAX_SCREEN_EDGE, ProtocolError,
 } from "../protocol.js";
 import { encodeQoi } from "./qoi.js";
 import { colours, encodePalette } from "./palette.js";
@@ -187,7 +187,7 @@ export class RectEncoder {
    */
   async encode(rgba, width, height) {
     if (width < 1 || height < 1 || width > MAX_SCREEN_EDGE || height > MAX_SCREEN_EDGE) {
-      throw new RangeError(`a ${width}x${height} picture is outside 1..${MAX_SCREEN_EDGE}`);
+      throw new ProtocolError("SCREEN_TOO_LARGE", `a ${width}x${height} picture is outside 1..${MAX_SCREEN_EDGE}`);
     }
     if (rgba.length !== width * height * 4) throw new RangeError("pixel buffer does not match the size");
     const keyframe = this.needKeyframe || !this.sent || width !== this.width || height !== this.height;

@@ -174,11 +174,12 @@ impl Link {
     }
 
     /// Sends the error as a message, then closes with its code as the close reason (4000
-    /// plus the HTTP status), so even a client that missed the message learns the code.
+    /// plus the HTTP status, 4000 for a code without one), so even a client that missed the
+    /// message learns the code.
     /// A peer that takes nothing gets two seconds, then the connection is dropped.
     pub async fn close_with_error(mut self, err: &WireError) {
         let _ = self.send_control(&ServerMessage::error(err));
-        let frame = CloseFrame { code: 4000 + err.code.http_status(), reason: err.code.as_str().into() };
+        let frame = CloseFrame { code: 4000 + err.code.http_status().unwrap_or(0), reason: err.code.as_str().into() };
         let _ = self.send(Message::Close(Some(frame)));
         self.flush(Duration::from_secs(2)).await;
     }

@@ -460,17 +460,23 @@ pub(crate) fn check_share(p: &Policies, share: ShareKind) -> Result<(), WireErro
     }
 }
 
-/// Maps a read error to its code: the only one a user can cause is an oversized message.
+/// Maps a read error to its code: the only one a user can cause is an oversized message;
+/// a peer that went away without a goodbye is a network matter, not bad input.
 pub(crate) fn read_error(e: axum::Error) -> WireError {
+    use tungstenite::error::{Error, ProtocolError};
     let text = e.to_string();
-    if text.contains("Space limit exceeded") || text.contains("too long") || text.contains("Message too big") {
-        WireError::new(ErrorCode::MessageTooLarge, text)
-    } else if text.contains("IO error") || text.contains("close_notify") || text.contains("Connection reset") {
-        // The peer went away without a goodbye: a network matter, not bad input.
-        WireError::new(ErrorCode::ConnectionLost, text)
-    } else {
-        WireError::new(ErrorCode::MessageMalformed, text)
-    }
+    let code = match e.into_inner().downcast::<Error>().map(|b| *b) {
+        Ok(Error::Capacity(_)) => ErrorCode::MessageTooLarge,
+        Ok(
+            Error::Io(_)
+            | Error::Tls(_)
+            | Error::ConnectionClosed
+            | Error::AlreadyClosed
+            | Error::Protocol(ProtocolError::ResetWithoutClosingHandshake),
+        ) => ErrorCode::ConnectionLost,
+        Ok(_) | Err(_) => ErrorCode::MessageMalformed,
+    };
+    WireError::new(code, text)
 }
 
 /// What a client sent, after transport details are dealt with.
