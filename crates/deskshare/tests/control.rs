@@ -13,13 +13,6 @@ use deskshare_proto::{ClientMessage, ErrorCode, InputEvent, Role, ServerMessage}
 
 const SETTLE: Duration = Duration::from_secs(30);
 
-/// An xterm whose typed lines land in `out` (cat writes each line on Return).
-fn typing_target(display: &str, out: &Path) -> Proc {
-    let p = xterm(display, "70x12+0+0", &format!("exec cat > {}", out.display()));
-    std::thread::sleep(Duration::from_millis(800));
-    p
-}
-
 fn read(out: &Path) -> String {
     std::fs::read_to_string(out).unwrap_or_default()
 }
@@ -77,10 +70,19 @@ async fn injection_needs_a_grant() {
     assert!(ok, "controller script failed: {stderr}");
     eventually("typed text in the xterm", SETTLE, || read(&out).contains("granted input"));
 
-    // While another holds no grant, the intruder's keys still go nowhere.
+    // While another holds no grant, the intruder's keys still go nowhere: the server
+    // refuses them (the reply says so), and a line typed on the presenter's own keyboard
+    // after them arrives alone.
     intruder.send_control(&ClientMessage::Input { events: typed("sneaky again\n") }).await.unwrap();
-    std::thread::sleep(Duration::from_millis(800));
-    assert_eq!(read(&out), "granted input\n", "only the granted controller's keys arrived");
+    let refused = loop {
+        match tokio::time::timeout(SETTLE, intruder.recv()).await.unwrap().unwrap() {
+            Incoming::Control(ServerMessage::Refused { code, .. }) => break code,
+            _ => continue,
+        }
+    };
+    assert_eq!(refused, ErrorCode::NotController);
+    type_marker(&x.display, &out, "local");
+    assert_eq!(read(&out), "granted input\nlocal\n", "only the granted controller's keys arrived");
 }
 
 #[test]
@@ -123,8 +125,8 @@ fn takeback_hotkey_revokes_and_later_input_is_dropped() {
     presser.join().unwrap();
     assert!(!ok, "the controller learns control was taken back");
     assert!(stderr.contains("error CONTROL_REVOKED_HOTKEY"), "{stderr}");
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(read(&out), "before\n", "input after the take-back was dropped");
+    type_marker(&x.display, &out, "local");
+    assert_eq!(read(&out), "before\nlocal\n", "input after the take-back was dropped");
     drop(share);
 }
 
@@ -216,14 +218,16 @@ fn local_input_takes_control_back_unless_turned_off() {
     presser.join().unwrap();
     assert!(!ok && stderr.contains("error CONTROL_REVOKED_LOCAL_INPUT"), "{stderr}");
     drop(share);
-    std::thread::sleep(Duration::from_millis(300));
+    // The agent is gone; a line typed locally after it lands after anything it injected.
+    type_marker(&x.display, &out, "marker");
     assert!(!read(&out).contains("two"), "input after the take-back was dropped: {:?}", read(&out));
 
     // With --no-local-takeback the same key press leaves the controller in control.
     let (join, presenter) = server.create_meeting("no local take-back");
     let _share = server.share(&presenter, &x.display, &["--allow-control", "auto", "--no-local-takeback"]);
     let before = read(&out);
-    let presser = press_local_key(x.display.clone(), out.clone(), "one\nxone");
+    // (The "x" pressed above went before the marker's line: "xmarker".)
+    let presser = press_local_key(x.display.clone(), out.clone(), "marker\none");
     let (ok, stderr) = control_script(&server, &join, &dir, "helper", script);
     presser.join().unwrap();
     assert!(ok, "control kept: {stderr}");

@@ -100,7 +100,12 @@ fn program_mode_shares_only_the_window_follows_it_and_ends_when_it_closes() {
 
     // After the window moves, input coordinates follow it; input outside it is dropped.
     xdotool(&x.display, &["windowmove", &shared.window.to_string(), "500", "300"]);
-    std::thread::sleep(Duration::from_millis(300));
+    // The agent learns of the move from X when it comes: until then a move lands where
+    // the window was.
+    eventually("the agent to follow the window", Duration::from_secs(30), || {
+        control(&server, &join, &dir.join("follow.script"), "move 10 20\nwait 100\n");
+        pointer(&x.display) == (510, 320)
+    });
     shared.clicks();
     control(&server, &join, &dir.join("in.script"), "move 10 20\nclick right\nwait 200\n");
     assert_eq!(pointer(&x.display), (510, 320));

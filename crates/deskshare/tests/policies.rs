@@ -95,8 +95,7 @@ fn control_policy_applies_to_guests_and_changes_take_effect_live() {
     let out = dir.join("typed.txt");
     let (admin, bob, guest) = (dir.join("cfg-admin"), dir.join("cfg-bob"), dir.join("cfg-guest"));
     let x = Xvfb::start(800, 500).unwrap();
-    let _term = xterm(&x.display, "70x12+0+0", &format!("exec cat > {}", out.display()));
-    std::thread::sleep(Duration::from_millis(800));
+    let _term = typing_target(&x.display, &out);
     let server = Server::start(&dir);
     add_user(&admin, &server, "bob", "bob-password", &[]);
     ok(login(&bob, &server, "bob", "bob-password"));
@@ -149,7 +148,7 @@ fn control_policy_applies_to_guests_and_changes_take_effect_live() {
     let r = script(&bob, "bob2", "move 100 60\ntype before\nkey Return\nwait 3000\ntype after\nkey Return\nwait 300\n");
     switch.join().unwrap();
     fails_with(r, "CONTROL_DISABLED");
-    std::thread::sleep(Duration::from_millis(300));
+    type_marker(&x.display, &out, "local");
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("before") && !text.contains("after"), "{text:?}");
     // And new requests are refused while it is off.

@@ -44,7 +44,6 @@ fn network_cut_reconnects_and_viewers_resume_without_rejoining() {
     let dir = workdir("network_cut");
     let x = Xvfb::start(800, 500).unwrap();
     let _term = xterm(&x.display, "60x15+0+0", "echo before the cut; exec cat");
-    std::thread::sleep(Duration::from_millis(800));
     let server = Server::start(&dir);
     let (join, presenter) = server.create_meeting("network cut");
 

@@ -18,13 +18,15 @@ async fn scrolling_arrives_as_copies_and_typing_as_small_rectangles_and_both_end
     let dir = workdir("screen_codec");
     let x = Xvfb::start(800, 600).unwrap();
     let trigger = dir.join("go");
+    let ready = dir.join("ready");
     let script = format!(
-        "seq 1 40; while [ ! -e {t} ]; do sleep 0.1; done; \
+        "seq 1 40; touch {r}; while [ ! -e {t} ]; do sleep 0.1; done; \
          for i in $(seq 1 30); do echo \"line $i: the quick brown fox jumps over the lazy dog\"; sleep 0.1; done; exec cat",
+        r = ready.display(),
         t = trigger.display()
     );
     let _term = aa_xterm(&x.display, "80x30+0+0", &script);
-    std::thread::sleep(Duration::from_millis(1500));
+    eventually("the terminal's first lines", Duration::from_secs(30), || ready.exists());
     let server = Server::start(&dir);
     let (join, presenter) = server.create_meeting("codec");
     let _share = server.share(&presenter, &x.display, &[]);

@@ -16,7 +16,6 @@ fn pixel_exact_then_changes_then_late_joiner() {
     let _picture = PictureWindow::show(&x.display, 420, 230, 555, 437, 7).unwrap();
     let _term =
         xterm(&x.display, "60x12+0+0", "echo 'deskshare pixel test: text, gradients, noise'; seq 1 5; exec cat");
-    std::thread::sleep(Duration::from_millis(800));
 
     let server = Server::start(&dir);
     let (join, presenter) = server.create_meeting("pixel exact");
@@ -31,19 +30,47 @@ fn pixel_exact_then_changes_then_late_joiner() {
     xdotool(&x.display, &["mousemove", "100", "60"]);
     xdotool(&x.display, &["type", "--delay", "20", "hello from xdotool"]);
     xdotool(&x.display, &["mousemove", "990", "690"]);
-    std::thread::sleep(Duration::from_millis(500));
+    eventually("the typed text on the display", SETTLE, || grab(&x.display).unwrap().diff_count(&first) > 50);
     let second = server.snapshot_matching(&join, &dir.join("2-typed.png"), || grab(&x.display).unwrap());
     assert!(second.diff_count(&first) > 50, "typed text changed the picture");
 
     // Late joiner: with nothing changing, a new viewer gets the complete, exact screen,
     // and the presenter sends no frame for it.
-    let frames_before = share.wait_for("with frames", SETTLE, |l| field(l, "frames"));
-    std::thread::sleep(Duration::from_millis(1500));
+    let frames_before = settled_frames(&share);
     let late = server.snapshot(&join, &dir.join("3-late.png"));
     assert_eq!(late.diff_count(&grab(&x.display).unwrap()), 0, "late joiner sees the exact screen");
-    std::thread::sleep(Duration::from_millis(1200));
-    let frames_after = share.wait_for("with frames", SETTLE, |l| field(l, "frames"));
+    let frames_after = frames_in_status_after(&share, status_lines(&share).len());
     assert_eq!(frames_before, frames_after, "a late joiner costs the presenter no new frame");
+}
+
+/// The agent's status lines so far (one a second).
+fn status_lines(share: &Proc) -> Vec<u64> {
+    share.lines().iter().filter(|l| l.starts_with("status sharing")).filter_map(|l| field(l, "frames")).collect()
+}
+
+/// The frames count once two status lines in a row, both new, show the same: nothing is
+/// being sent any more.
+fn settled_frames(share: &Proc) -> u64 {
+    let start = status_lines(share).len();
+    let mut last = 0;
+    eventually("the share to settle", SETTLE, || {
+        let lines = status_lines(share);
+        match lines.as_slice() {
+            [.., a, b] if lines.len() >= start + 2 && a == b => {
+                last = *b;
+                true
+            }
+            _ => false,
+        }
+    });
+    last
+}
+
+/// The frames count in the second status line after the first `seen` (so it was
+/// printed after whatever the test just did).
+fn frames_in_status_after(share: &Proc, seen: usize) -> u64 {
+    eventually("two more status lines", SETTLE, || status_lines(share).len() >= seen + 2);
+    status_lines(share)[seen + 1]
 }
 
 #[test]
@@ -51,7 +78,6 @@ fn slow_viewer_skips_while_normal_viewer_gets_every_frame() {
     let dir = workdir("slow_viewer");
     let x = Xvfb::start(640, 400).unwrap();
     let _term = xterm(&x.display, "70x20+0+0", "exec cat");
-    std::thread::sleep(Duration::from_millis(800));
     let server = Server::start(&dir);
     let (join, presenter) = server.create_meeting("slow viewer");
     let mut share = server.share(&presenter, &x.display, &[]);
@@ -76,8 +102,7 @@ fn slow_viewer_skips_while_normal_viewer_gets_every_frame() {
 
     // Both write their snapshot once no update came for 4 s, and print final stats.
     let wait_exit = |p: &mut Proc| {
-        let status = p.child.wait().unwrap();
-        std::thread::sleep(Duration::from_millis(100));
+        let status = p.wait_exit();
         assert!(status.success(), "{} viewer failed", p.name);
         p.lines().iter().rev().find(|l| l.starts_with("stats ")).cloned().unwrap()
     };

@@ -26,6 +26,8 @@ pub fn workdir(name: &str) -> PathBuf {
 /// A child process whose stdout lines are collected as they come; killed on drop.
 pub struct Proc {
     pub child: Child,
+    /// Reads stdout into `lines` until the process closes it.
+    reader: Option<std::thread::JoinHandle<()>>,
     lines: Arc<Mutex<Vec<String>>>,
     stderr: Arc<Mutex<Vec<String>>>,
     pub name: String,
@@ -42,12 +44,12 @@ impl Proc {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let out = child.stdout.take().unwrap();
         let sink = lines.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(out).lines().map_while(Result::ok) {
                 sink.lock().unwrap().push(line);
             }
         });
-        Proc { child, lines, stderr: Arc::default(), name: name.to_string() }
+        Proc { child, reader: Some(reader), lines, stderr: Arc::default(), name: name.to_string() }
     }
 
     /// Like [`Proc::spawn`], also collecting stderr (and echoing it, for the test log).
@@ -89,12 +91,39 @@ impl Proc {
         }
     }
 
+    /// Waits for the process to exit and for every line it wrote; returns its status.
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let status = self.child.wait().unwrap();
+        // Its stdout is closed now: the reader ends once it has every line.
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        status
+    }
+
+    /// Waits until one of the process's windows is mapped on `display` (its program
+    /// sets _NET_WM_PID, as xterm does): a started program is not yet a drawn one.
+    pub fn wait_for_window(&self, display: &str) -> String {
+        let pid = self.child.id().to_string();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let out = Command::new("xdotool")
+                .args(["search", "--onlyvisible", "--pid", &pid])
+                .env("DISPLAY", display)
+                .output()
+                .expect("xdotool runs");
+            if let Some(id) = String::from_utf8_lossy(&out.stdout).lines().next() {
+                return id.trim().to_string();
+            }
+            assert!(Instant::now() < deadline, "{}: no window mapped on {display}", self.name);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Sends SIGTERM and waits for exit; returns the exit success.
     pub fn terminate(&mut self) -> bool {
         unsafe_kill(self.child.id());
-        let status = self.child.wait().unwrap();
-        // Give the reader thread a moment to collect the last lines.
-        std::thread::sleep(Duration::from_millis(100));
+        let status = self.wait_exit();
         if !status.success() {
             eprintln!("{} exited with {status}; output: {:?}", self.name, self.lines());
         }
@@ -236,12 +265,34 @@ pub fn eventually(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
-/// Starts an xterm running `command` at the top-left of `display`.
+/// Starts an xterm running `command` at the top-left of `display`, and waits until its
+/// window is mapped.
 pub fn xterm(display: &str, geometry: &str, command: &str) -> Proc {
-    Proc::spawn(
+    let p = Proc::spawn(
         "xterm",
         Command::new("xterm").args(["-display", display, "-geometry", geometry, "+bc", "-e", "bash", "-c", command]),
-    )
+    );
+    p.wait_for_window(display);
+    p
+}
+
+/// An xterm whose typed lines land in `out` (`cat` writes each line on Return), once
+/// it is mapped and `cat` runs (the shell's redirection has created `out`).
+pub fn typing_target(display: &str, out: &Path) -> Proc {
+    let p = xterm(display, "70x12+0+0", &format!("exec cat > {}", out.display()));
+    eventually("cat to start in the xterm", Duration::from_secs(30), || out.exists());
+    p
+}
+
+/// Types `marker` and Return on the display's keyboard and waits until it is in `out`:
+/// everything typed into the terminal before it has arrived too, so a check that
+/// something did *not* arrive can be made now (rather than after a guessed sleep).
+pub fn type_marker(display: &str, out: &Path, marker: &str) {
+    xdotool(display, &["type", marker]);
+    xdotool(display, &["key", "Return"]);
+    eventually("the marker typed locally", Duration::from_secs(30), || {
+        std::fs::read_to_string(out).unwrap_or_default().contains(marker)
+    });
 }
 
 /// Runs xdotool against `display`.

@@ -12,12 +12,14 @@ use super::Proc;
 
 /// An xterm in DejaVu Sans Mono 11 (antialiased), running `command`.
 pub fn aa_xterm(display: &str, geometry: &str, command: &str) -> Proc {
-    Proc::spawn(
+    let p = Proc::spawn(
         "xterm",
         std::process::Command::new("xterm")
             .args(["-display", display, "-fa", "DejaVu Sans Mono", "-fs", "11", "-geometry", geometry])
             .args(["+sb", "-bg", "white", "-fg", "black", "-e", "bash", "-c", command]),
-    )
+    );
+    p.wait_for_window(display);
+    p
 }
 
 /// What a viewer received between two moments.
