@@ -4,7 +4,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ARTIFACTS, browser, killAll, sleep, start, startServer, startXvfb, until, workdir } from "./harness.js";
+import { ARTIFACTS, browser, killAll, mapped, pointer, start, startServer, startXvfb, until, workdir } from "./harness.js";
 
 after(killAll);
 
@@ -12,8 +12,9 @@ test("browser controller types into the shared xterm and releases with Esc twice
   const dir = workdir("control");
   const out = join(dir, "typed.txt");
   const display = await startXvfb(900, 600);
-  start("xterm", ["-display", display, "-geometry", "60x10+0+0", "+bc", "-e", "sh", "-c", `exec cat > ${out}`]);
-  await sleep(800);
+  const term = start("xterm", ["-display", display, "-geometry", "60x10+0+0", "+bc", "-e", "sh", "-c", `exec cat > ${out}`]);
+  await mapped(display, term);
+  await until("cat to run in the xterm", () => existsSync(out));
   const server = await startServer(dir);
   const meeting = server.createMeeting("Control from the browser");
   const share = server.share(meeting.presenter_url, display, ["--allow-control", "auto"]);
@@ -38,7 +39,10 @@ test("browser controller types into the shared xterm and releases with Esc twice
   const box = await page.locator("#cursor").boundingBox();
   assert.ok(box);
   await page.mouse.move(box.x + 100 * (box.width / 900), box.y + 50 * (box.height / 600));
-  await sleep(300);
+  await until("the pointer over the xterm", () => {
+    const p = pointer(display);
+    return Math.abs(p.x - 100) <= 2 && Math.abs(p.y - 50) <= 2;
+  });
   await page.keyboard.type("Typed from Chromium!");
   await page.keyboard.press("Enter");
   await until("typed text in the xterm", () => existsSync(out) && readFileSync(out, "utf8").includes("Typed from Chromium!"));

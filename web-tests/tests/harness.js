@@ -42,6 +42,31 @@ export function start(cmd, args, opts = {}) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits until a program started with `start` has a window mapped on `display` (xterm,
+ * ffplay and SDL set _NET_WM_PID): started is not yet drawn. Returns the window id.
+ */
+export async function mapped(display, proc) {
+  return until(`a window of ${proc.child.spawnfile}`, () => {
+    try {
+      const out = execFileSync("xdotool", ["search", "--onlyvisible", "--pid", String(proc.child.pid)], {
+        env: { ...process.env, DISPLAY: display },
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      return out.toString().trim().split("\n")[0] || null;
+    } catch {
+      return null; // xdotool exits 1 while there is none
+    }
+  });
+}
+
+/** Where X's pointer is on `display`. */
+export function pointer(display) {
+  const out = execFileSync("xdotool", ["getmouselocation", "--shell"], { env: { ...process.env, DISPLAY: display } });
+  const get = (/** @type {string} */ k) => Number((out.toString().match(new RegExp(`^${k}=(\\d+)`, "m")) || [])[1]);
+  return { x: get("X"), y: get("Y") };
+}
+
 /** Polls `f` until it returns a truthy value. */
 export async function until(what, f, timeoutMs = 30000) {
   const deadline = Date.now() + timeoutMs;

@@ -4,7 +4,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  ARTIFACTS, browser, canvasRgb, diffPixels, grab, killAll, paint, sleep, start, startServer, startXvfb, until, workdir,
+  ARTIFACTS, browser, canvasRgb, diffPixels, grab, killAll, mapped, paint, start, startServer, startXvfb, until, workdir,
 } from "./harness.js";
 
 after(killAll);
@@ -13,8 +13,7 @@ test("browser canvas equals the shared display, with clear states", async () => 
   const dir = workdir("viewer");
   const display = await startXvfb(1000, 700);
   await paint(display, 300, 150, 555, 437, 11);
-  start("xterm", ["-display", display, "-geometry", "50x10+0+0", "+bc", "-e", "bash", "-c", "echo browser test; exec cat"]);
-  await sleep(800);
+  await mapped(display, start("xterm", ["-display", display, "-geometry", "50x10+0+0", "+bc", "-e", "bash", "-c", "echo browser test; exec cat"]));
   const server = await startServer(dir);
   const meeting = server.createMeeting("Browser test");
 
