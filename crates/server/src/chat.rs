@@ -3,8 +3,9 @@
 
 use deskshare_proto::{ErrorCode, Role, ServerMessage, WireError};
 
-use crate::http::{AppState, internal};
+use crate::error::internal;
 use crate::hub::LiveMeeting;
+use crate::state::AppState;
 use crate::store::{ChatAuthor, unix_now};
 
 impl LiveMeeting {

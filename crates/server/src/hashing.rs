@@ -15,7 +15,7 @@ use deskshare_proto::{ErrorCode, WireError};
 use rand::RngCore;
 use tokio::sync::Semaphore;
 
-use crate::http::internal;
+use crate::error::internal;
 
 /// How many hashes may run at once by default: 4 × 19 MiB.
 pub const DEFAULT_HASH_PERMITS: usize = 4;

@@ -1,4 +1,7 @@
-//! The HTTP side of the one port: health, web client, REST API, WebSocket upgrade.
+//! The HTTP side of the one port: health, web client, REST API, WebSocket upgrade. Only
+//! the routes and the headers every response gets; the state handlers share is in
+//! `state`, their error type in `error`, the operations several of them need in
+//! `service`.
 
 use std::sync::Arc;
 
@@ -6,35 +9,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
-use deskshare_proto::api::ErrorBody;
 use deskshare_proto::{ErrorCode, WireError};
-use tokio::sync::watch;
-use url::Url;
 
-use crate::hub::Hub;
-use crate::store::Store;
+use crate::error::ApiError;
+use crate::state::AppState;
 use crate::{auth, meetings, openapi, policy, users, web, ws};
-
-/// Everything a request handler may need.
-pub struct AppState {
-    pub store: Store,
-    pub hub: Hub,
-    pub admin_token: String,
-    pub public_url: Url,
-    /// Pages of these origins may act with a user's cookie.
-    pub origins: crate::origin::Origins,
-    /// Sign-in and passcode guessing limits.
-    pub attempts: crate::attempts::Attempts,
-    /// The one bounded way to hash passwords and passcodes.
-    pub hasher: crate::hashing::SecretHasher,
-    /// Open connections, their caps and read budgets.
-    pub connections: std::sync::Arc<crate::connections::ConnectionTracker>,
-    pub max_meetings_per_user: u32,
-    /// Becomes `true` when the server begins shutting down.
-    pub shutdown: watch::Receiver<bool>,
-    /// Held while the server runs: one server per data directory.
-    pub(crate) _data_lock: crate::datadir::DataDirLock,
-}
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -115,34 +94,6 @@ fn set_security_headers(h: &mut axum::http::HeaderMap) {
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     // Everything is served over TLS; a browser that saw this once never tries plain HTTP.
     h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
-}
-
-/// An error response: the HTTP status of the code, and a JSON body with code, message
-/// and remedy.
-pub struct ApiError(pub WireError);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.0.code.http_status().and_then(|s| StatusCode::from_u16(s).ok());
-        let status = status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(ErrorBody::from(self.0))).into_response()
-    }
-}
-
-impl From<WireError> for ApiError {
-    fn from(e: WireError) -> Self {
-        ApiError(e)
-    }
-}
-
-/// Logs an internal failure and hides its detail from the client. A lost database is the
-/// one internal failure with its own code (`STORAGE_LOST`): the operator must act.
-pub fn internal<E: std::fmt::Display + 'static>(e: E) -> WireError {
-    if let Some(crate::store::StoreError::Lost(_)) = (&e as &dyn std::any::Any).downcast_ref() {
-        return WireError::bare(ErrorCode::StorageLost);
-    }
-    tracing::error!("internal error: {e}");
-    WireError::bare(ErrorCode::ServerError)
 }
 
 /// Every error code with its cause and remedy, so the browser shows the same text as

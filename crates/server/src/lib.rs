@@ -7,14 +7,18 @@ mod chat;
 pub mod connections;
 mod control;
 mod datadir;
+pub mod error;
 pub mod hashing;
 pub mod http;
 pub mod hub;
+pub mod identity;
 mod meetings;
 mod openapi;
 mod origin;
 pub mod policy;
 mod roster;
+pub mod service;
+pub mod state;
 pub mod store;
 pub mod tls;
 mod users;
@@ -75,7 +79,7 @@ pub struct Running {
     pub connection_limits: connections::ConnectionLimits,
     listener: std::net::TcpListener,
     tls: Arc<rustls::ServerConfig>,
-    state: Arc<http::AppState>,
+    state: Arc<state::AppState>,
     shutdown_tx: watch::Sender<bool>,
 }
 
@@ -136,7 +140,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
     })?;
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let state = Arc::new(http::AppState {
+    let state = Arc::new(state::AppState {
         store,
         hub: hub::Hub::default(),
         admin_token,

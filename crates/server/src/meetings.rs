@@ -10,8 +10,10 @@ use deskshare_proto::api::{CreateMeeting, CreatedMeeting, MeetingInfo, MeetingSu
 use deskshare_proto::{ErrorCode, WireError};
 use url::Url;
 
-use crate::auth::Caller;
-use crate::http::{ApiError, AppState, internal};
+use crate::error::{ApiError, internal};
+use crate::identity::Caller;
+use crate::service::meetings::{ParticipantAction, load, perform};
+use crate::state::AppState;
 use crate::store::{MeetingRecord, unix_now};
 
 /// The viewer join URL of a meeting.
@@ -84,7 +86,7 @@ pub async fn create(
     }
     let lobby = parse_lobby(req.lobby.as_deref())?.unwrap_or_default();
     let rules = parse_rules(req.admit.as_deref())?.unwrap_or_default();
-    let policies = crate::policy::meeting_settings(&state, &caller, req.policies.as_ref()).await?;
+    let policies = crate::service::policies::meeting_settings(&state, &caller, req.policies.as_ref()).await?;
     let id = MeetingId::generate();
     let secret = PresenterSecret::generate();
     let now = unix_now();
@@ -129,7 +131,7 @@ async fn summary(state: &AppState, m: &MeetingRecord) -> Result<MeetingSummary, 
         has_passcode: m.passcode_hash.is_some(),
         lobby: m.lobby.as_str().to_string(),
         admit: state.store.rules(&m.id).await.map_err(internal)?.iter().map(|r| r.to_string()).collect(),
-        policies: crate::policy::by_name(&crate::policy::effective(state, m, None).await?),
+        policies: crate::service::policies::by_name(&crate::service::policies::effective(state, m, None).await?),
     })
 }
 
@@ -180,13 +182,6 @@ pub async fn list(
     Ok(Json(out))
 }
 
-/// Loads a meeting by the id in a URL; `MEETING_NOT_FOUND` for a malformed or unknown one.
-pub(crate) async fn load(state: &AppState, id: &str) -> Result<MeetingRecord, ApiError> {
-    let not_found = || ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such meeting"));
-    let id = MeetingId::parse(id).map_err(|_| not_found())?;
-    state.store.meeting(&id).await.map_err(internal)?.ok_or_else(not_found)
-}
-
 /// Loads a meeting the caller organises (or any, for administrators).
 async fn owned(state: &AppState, caller: &Caller, id: &str) -> Result<MeetingRecord, ApiError> {
     let m = load(state, id).await?;
@@ -209,9 +204,9 @@ pub async fn info(
         return Err(WireError::bare(ErrorCode::MeetingExpired).into());
     }
     let presence = state.hub.get(&m.id).map(|l| l.presence()).unwrap_or_default();
-    let policies = crate::policy::effective(&state, &m, None).await?;
+    let policies = crate::service::policies::effective(&state, &m, None).await?;
     // A refused sign-in only means this answer is the one a guest gets.
-    let caller = crate::auth::caller(&state, &headers).await.unwrap_or(Caller::Anonymous);
+    let caller = crate::identity::caller(&state, &headers).await.unwrap_or(Caller::Anonymous);
     let organiser = caller.organises(&m);
     Ok(Json(MeetingInfo {
         id: m.id.to_string(),
@@ -244,7 +239,7 @@ pub async fn update(
     Json(req): Json<UpdateMeeting>,
 ) -> Result<Json<MeetingSummary>, ApiError> {
     let mut m = owned(&state, &caller, &id).await?;
-    let policies = crate::policy::meeting_settings(&state, &caller, req.policies.as_ref()).await?;
+    let policies = crate::service::policies::meeting_settings(&state, &caller, req.policies.as_ref()).await?;
     if let Some(t) = req.title {
         m.title = clean_title(&t);
     }
@@ -263,7 +258,7 @@ pub async fn update(
     state.store.update_meeting(&m).await.map_err(internal)?;
     if !policies.is_empty() {
         set_policies(&state, &m.id, &policies).await?;
-        crate::policy::reapply(&state).await?;
+        crate::service::policies::reapply(&state).await?;
     }
     Ok(Json(summary(&state, &m).await?))
 }
@@ -350,75 +345,6 @@ pub async fn act(
     perform(&state, &m.id, &live, participant, action).await?;
     tracing::info!(meeting = %m.id, participant, ?action, by = caller.user().map(|u| u.name.as_str()), "participant action");
     Ok(Json(live.roster(true)))
-}
-
-/// What an organiser (or, for the lobby, a presenter) can do to a participant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ParticipantAction {
-    Admit,
-    Deny,
-    Promote,
-    Demote,
-    Remove,
-}
-
-impl ParticipantAction {
-    /// Presenters may decide about the lobby; everything else is the organiser's.
-    pub fn presenters_may(self) -> bool {
-        matches!(self, ParticipantAction::Admit | ParticipantAction::Deny)
-    }
-}
-
-impl std::str::FromStr for ParticipantAction {
-    type Err = WireError;
-    fn from_str(s: &str) -> Result<Self, WireError> {
-        Ok(match s {
-            "admit" => ParticipantAction::Admit,
-            "deny" => ParticipantAction::Deny,
-            "promote" => ParticipantAction::Promote,
-            "demote" => ParticipantAction::Demote,
-            "remove" => ParticipantAction::Remove,
-            other => {
-                return Err(WireError::new(
-                    ErrorCode::ArgumentInvalid,
-                    format!("unknown action '{other}' (admit, deny, promote, demote, remove)"),
-                ));
-            }
-        })
-    }
-}
-
-/// Carries out an action on a live meeting's participant (authorisation is the caller's
-/// business: REST checks the signed-in user, the WebSocket the connection's role).
-pub async fn perform(
-    state: &AppState,
-    meeting: &MeetingId,
-    live: &crate::hub::LiveMeeting,
-    participant: u64,
-    action: ParticipantAction,
-) -> Result<(), WireError> {
-    let gone = || WireError::bare(ErrorCode::ParticipantNotFound);
-    match action {
-        ParticipantAction::Admit | ParticipantAction::Deny => {
-            if !live.decide_lobby(participant, action == ParticipantAction::Admit) {
-                return Err(gone());
-            }
-        }
-        ParticipantAction::Promote | ParticipantAction::Demote => {
-            let promote = action == ParticipantAction::Promote;
-            let user = live.set_role(participant, promote).ok_or_else(gone)?;
-            // A signed-in user keeps the role across reconnects and restarts.
-            if let Some(user) = user {
-                state.store.set_presenter(meeting, user, promote).await.map_err(internal)?;
-            }
-        }
-        ParticipantAction::Remove => {
-            if !live.remove(participant) {
-                return Err(gone());
-            }
-        }
-    }
-    Ok(())
 }
 
 /// `POST /api/meetings/{id}/end`: ends the meeting for everyone (it can start again).

@@ -39,7 +39,7 @@ impl Modify for Security {
         );
         components.add_security_scheme(
             "session_cookie",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::identity::SESSION_COOKIE))),
         );
     }
 }

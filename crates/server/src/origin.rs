@@ -19,7 +19,8 @@ use axum::response::{IntoResponse, Response};
 use deskshare_proto::{ErrorCode, WireError};
 use url::Url;
 
-use crate::http::{ApiError, AppState};
+use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The origins a browser page may act from.
 #[derive(Clone, Debug)]
@@ -39,7 +40,7 @@ impl Origins {
             return Ok(());
         }
         let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-        let has_cookie = crate::auth::has_session_cookie(headers);
+        let has_cookie = crate::identity::has_session_cookie(headers);
         match origin {
             None if has_cookie => Err(WireError::new(
                 ErrorCode::OriginNotAllowed,

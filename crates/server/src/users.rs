@@ -8,8 +8,9 @@ use axum::http::StatusCode;
 use deskshare_proto::api::{CreateUser, UpdateUser, UserInfo};
 use deskshare_proto::{ErrorCode, WireError};
 
-use crate::auth::{Caller, check_password, normalise_name, user_info};
-use crate::http::{ApiError, AppState, internal};
+use crate::error::{ApiError, internal};
+use crate::identity::{Caller, check_password, normalise_name, user_info};
+use crate::state::AppState;
 use crate::store::{Sessions, StoreError};
 
 /// `POST /api/admin/users`.

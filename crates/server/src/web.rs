@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::sync::Arc;
 
-use crate::http::{ApiError, AppState};
+use crate::error::ApiError;
+use crate::state::AppState;
 use deskshare_proto::{ErrorCode, WireError};
 
 macro_rules! web_files {

@@ -22,10 +22,10 @@ use deskshare_proto::{
     PROTOCOL_VERSION, Role, ServerMessage, ShareKind, VideoCodec, WireError,
 };
 
-use crate::auth::Caller;
 use crate::connections::ConnMeter;
-use crate::http::AppState;
 use crate::hub::{Conn, LiveMeeting, ParticipantInfo, Signal};
+use crate::identity::Caller;
+use crate::state::AppState;
 use crate::store::unix_now;
 
 /// How long a client has to send its hello.
@@ -71,7 +71,7 @@ pub async fn upgrade(
     // Identity comes with the upgrade request (session cookie or bearer token); a bad
     // one is reported over the socket like every other refusal.
     let caller = match origin {
-        Ok(()) => crate::auth::caller(&state, &headers).await,
+        Ok(()) => crate::identity::caller(&state, &headers).await,
         Err(e) => Err(e),
     };
     let media = query.role.as_deref() == Some("presenter");
@@ -177,7 +177,7 @@ async fn session(
         let state_now = live.with_floor(|f, _| live.control_state(f, None));
         socket.send_control(&state_now)?;
         if role == Role::Viewer {
-            let history = state.store.chat_history(&meeting.id).await.map_err(crate::http::internal)?;
+            let history = state.store.chat_history(&meeting.id).await.map_err(crate::error::internal)?;
             socket.send_control(&ServerMessage::Chat { messages: history })?;
         }
         match role {
@@ -318,7 +318,7 @@ async fn handshake(
         WireError::new(ErrorCode::MeetingNotFound, format!("no meeting '{}'", id.chars().take(64).collect::<String>()))
     };
     let meeting_id = MeetingId::parse(id).map_err(|_| not_found())?;
-    let meeting = state.store.meeting(&meeting_id).await.map_err(crate::http::internal)?.ok_or_else(not_found)?;
+    let meeting = state.store.meeting(&meeting_id).await.map_err(crate::error::internal)?.ok_or_else(not_found)?;
     if meeting.is_expired(unix_now()) {
         return Err(WireError::bare(ErrorCode::MeetingExpired));
     }
@@ -333,7 +333,7 @@ async fn handshake(
     let has_secret = secret.is_some_and(|s| meeting.presenter_secret.matches(&PresenterSecret::from_string(s)));
     // A signed-in user the organiser promoted in this meeting (kept across restarts).
     let presenter_user = match caller.user() {
-        Some(u) => state.store.is_presenter(&meeting.id, u.id).await.map_err(crate::http::internal)?,
+        Some(u) => state.store.is_presenter(&meeting.id, u.id).await.map_err(crate::error::internal)?,
         None => false,
     };
     if role == Role::Presenter && !(has_secret || organiser || presenter_user) {
@@ -364,13 +364,13 @@ async fn handshake(
         .filter(|n| !n.is_empty())
         .or_else(|| caller.user().map(|u| u.display_name.clone()));
     let external = matches!(caller, Caller::Anonymous);
-    let policies = crate::policy::effective(state, &meeting, None).await?;
+    let policies = crate::service::policies::effective(state, &meeting, None).await?;
     if external && !has_secret && !policies.allow_anonymous {
         return Err(WireError::bare(ErrorCode::AnonymousNotAllowed));
     }
     if role == Role::Presenter {
         // Sharing follows the presenter's own user policy when signed in.
-        let theirs = crate::policy::effective(state, &meeting, caller.user().map(|u| u.id)).await?;
+        let theirs = crate::service::policies::effective(state, &meeting, caller.user().map(|u| u.id)).await?;
         check_share(&theirs, share)?;
     }
     let meeting_role = if organiser {
@@ -380,7 +380,7 @@ async fn handshake(
     } else {
         MeetingRole::Attendee
     };
-    let rules = state.store.rules(&meeting.id).await.map_err(crate::http::internal)?;
+    let rules = state.store.rules(&meeting.id).await.map_err(crate::error::internal)?;
     let joiner = Joiner {
         guest: external,
         user: caller.user().map(|u| u.name.as_str()),
@@ -432,8 +432,8 @@ async fn present_for(
     if meeting_role == MeetingRole::Attendee {
         return Err(WireError::bare(ErrorCode::NotPresenter));
     }
-    let policies = crate::policy::effective(state, &meeting, None).await?;
-    check_share(&crate::policy::effective(state, &meeting, user_id).await?, share)?;
+    let policies = crate::service::policies::effective(state, &meeting, None).await?;
+    check_share(&crate::service::policies::effective(state, &meeting, user_id).await?, share)?;
     Ok(Accepted {
         meeting,
         role: Role::Presenter,

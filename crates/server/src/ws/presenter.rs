@@ -6,8 +6,8 @@ use std::time::Instant;
 use deskshare_proto::{ClientMessage, ControlPolicy, ErrorCode, MediaMessage, ServerMessage, ShareKind, WireError};
 
 use super::{Housekeeping, Input, Link};
-use crate::http::AppState;
 use crate::hub::{Conn, LiveMeeting};
+use crate::state::AppState;
 
 pub(super) async fn run(
     socket: &mut Link,

@@ -12,9 +12,9 @@ use deskshare_proto::{
 };
 
 use super::{Housekeeping, Input, Link};
-use crate::http::AppState;
 use crate::hub::{Conn, LiveMeeting, Presence};
-use crate::meetings::{ParticipantAction, perform};
+use crate::service::meetings::{ParticipantAction, perform};
+use crate::state::AppState;
 
 /// Input events a controller may send per second on average, and in one burst. Far above
 /// human speed (a fast typist makes ~20 events/s), low enough to stop a flood.

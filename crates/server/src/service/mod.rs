@@ -1,0 +1,5 @@
+//! What handlers share, below all of them: no handler module imports another one; the
+//! ones that need the same operation find it here.
+
+pub mod meetings;
+pub mod policies;

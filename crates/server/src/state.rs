@@ -1,0 +1,29 @@
+//! What every request handler and session may use: the store, the live meetings, the
+//! limits. Built once by `serve`, shared as `Arc<AppState>`.
+
+use tokio::sync::watch;
+use url::Url;
+
+use crate::hub::Hub;
+use crate::store::Store;
+
+/// Everything a request handler may need.
+pub struct AppState {
+    pub store: Store,
+    pub hub: Hub,
+    pub admin_token: String,
+    pub public_url: Url,
+    /// Pages of these origins may act with a user's cookie.
+    pub origins: crate::origin::Origins,
+    /// Sign-in and passcode guessing limits.
+    pub attempts: crate::attempts::Attempts,
+    /// The one bounded way to hash passwords and passcodes.
+    pub hasher: crate::hashing::SecretHasher,
+    /// Open connections, their caps and read budgets.
+    pub connections: std::sync::Arc<crate::connections::ConnectionTracker>,
+    pub max_meetings_per_user: u32,
+    /// Becomes `true` when the server begins shutting down.
+    pub shutdown: watch::Receiver<bool>,
+    /// Held while the server runs: one server per data directory.
+    pub(crate) _data_lock: crate::datadir::DataDirLock,
+}
