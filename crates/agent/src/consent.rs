@@ -5,15 +5,15 @@
 //! admitted only under the active grant's id, and a take-back ends it here first — before
 //! the server even hears of it. Sans-IO: no X, no sockets.
 
-use deskshare_proto::{ControlPolicy, Person, RevokeReason};
+use deskshare_proto::{ControlPolicy, GrantId, Person, RevokeReason};
 
 /// What the agent should do about a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AskAction {
     /// Answer at once.
-    Answer { grant: u64, granted: bool },
+    Answer { grant: GrantId, granted: bool },
     /// Ask the local user, then call [`Consent::answer`].
-    Prompt { grant: u64, requester: Person },
+    Prompt { grant: GrantId, requester: Person },
 }
 
 /// Consent state of one agent.
@@ -21,9 +21,9 @@ pub enum AskAction {
 pub struct Consent {
     policy: ControlPolicy,
     /// The grant being asked about locally.
-    asking: Option<u64>,
+    asking: Option<GrantId>,
     /// The grant input is obeyed under.
-    active: Option<(u64, String)>,
+    active: Option<(GrantId, String)>,
 }
 
 impl Consent {
@@ -36,7 +36,7 @@ impl Consent {
     }
 
     /// The server asks whether `requester` may control under `grant`.
-    pub fn on_ask(&mut self, grant: u64, requester: Person) -> AskAction {
+    pub fn on_ask(&mut self, grant: GrantId, requester: Person) -> AskAction {
         match self.policy {
             ControlPolicy::Never => AskAction::Answer { grant, granted: false },
             ControlPolicy::Auto => {
@@ -52,7 +52,7 @@ impl Consent {
 
     /// The local user answered the prompt for `grant`. Returns the answer to send, or
     /// `None` if the question was withdrawn meanwhile.
-    pub fn answer(&mut self, grant: u64, requester: &Person, granted: bool) -> Option<bool> {
+    pub fn answer(&mut self, grant: GrantId, requester: &Person, granted: bool) -> Option<bool> {
         if self.asking != Some(grant) {
             return None;
         }
@@ -65,7 +65,7 @@ impl Consent {
 
     /// The server ended `grant` (controller released or left, request timed out).
     /// Returns true if it was the active grant, so held keys must be released.
-    pub fn on_end(&mut self, grant: u64) -> bool {
+    pub fn on_end(&mut self, grant: GrantId) -> bool {
         if self.asking == Some(grant) {
             self.asking = None;
         }
@@ -77,7 +77,7 @@ impl Consent {
     }
 
     /// Whether input under `grant` may be injected.
-    pub fn admits(&self, grant: u64) -> bool {
+    pub fn admits(&self, grant: GrantId) -> bool {
         self.active.as_ref().is_some_and(|a| a.0 == grant)
     }
 
@@ -87,7 +87,7 @@ impl Consent {
     }
 
     /// The local user takes control back. Returns the grant to report as revoked.
-    pub fn take_back(&mut self, reason: RevokeReason) -> Option<(u64, RevokeReason)> {
+    pub fn take_back(&mut self, reason: RevokeReason) -> Option<(GrantId, RevokeReason)> {
         self.active.take().map(|(g, _)| (g, reason))
     }
 
@@ -101,51 +101,52 @@ impl Consent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use deskshare_proto::GrantId as G;
 
     fn ana() -> Person {
-        Person { participant: 3, name: "Ana".into() }
+        Person { participant: deskshare_proto::ParticipantId(3), name: "Ana".into() }
     }
 
     #[test]
     fn ask_policy_obeys_only_after_the_user_says_yes() {
         let mut c = Consent::new(ControlPolicy::Ask);
-        assert_eq!(c.on_ask(5, ana()), AskAction::Prompt { grant: 5, requester: ana() });
-        assert!(!c.admits(5), "no input while the question is open");
-        assert_eq!(c.answer(4, &ana(), true), None, "an answer to another question grants nothing");
-        assert_eq!(c.answer(5, &ana(), true), Some(true));
-        assert!(c.admits(5));
-        assert!(!c.admits(6), "input under any other grant is dropped");
+        assert_eq!(c.on_ask(G(5), ana()), AskAction::Prompt { grant: G(5), requester: ana() });
+        assert!(!c.admits(G(5)), "no input while the question is open");
+        assert_eq!(c.answer(G(4), &ana(), true), None, "an answer to another question grants nothing");
+        assert_eq!(c.answer(G(5), &ana(), true), Some(true));
+        assert!(c.admits(G(5)));
+        assert!(!c.admits(G(6)), "input under any other grant is dropped");
         assert_eq!(c.controller(), Some("Ana"));
     }
 
     #[test]
     fn declined_withdrawn_and_never() {
         let mut c = Consent::new(ControlPolicy::Ask);
-        c.on_ask(1, ana());
-        assert_eq!(c.answer(1, &ana(), false), Some(false));
-        assert!(!c.admits(1));
-        c.on_ask(2, ana());
-        assert!(!c.on_end(2), "a withdrawn question was not active");
-        assert_eq!(c.answer(2, &ana(), true), None, "too late: the request is gone");
-        assert!(!c.admits(2));
+        c.on_ask(G(1), ana());
+        assert_eq!(c.answer(G(1), &ana(), false), Some(false));
+        assert!(!c.admits(G(1)));
+        c.on_ask(G(2), ana());
+        assert!(!c.on_end(G(2)), "a withdrawn question was not active");
+        assert_eq!(c.answer(G(2), &ana(), true), None, "too late: the request is gone");
+        assert!(!c.admits(G(2)));
         let mut never = Consent::new(ControlPolicy::Never);
-        assert_eq!(never.on_ask(9, ana()), AskAction::Answer { grant: 9, granted: false });
-        assert!(!never.admits(9));
+        assert_eq!(never.on_ask(G(9), ana()), AskAction::Answer { grant: G(9), granted: false });
+        assert!(!never.admits(G(9)));
     }
 
     #[test]
     fn take_back_and_end_stop_input_at_once() {
         let mut c = Consent::new(ControlPolicy::Auto);
-        assert_eq!(c.on_ask(7, ana()), AskAction::Answer { grant: 7, granted: true });
-        assert!(c.admits(7));
-        assert_eq!(c.take_back(RevokeReason::Hotkey), Some((7, RevokeReason::Hotkey)));
-        assert!(!c.admits(7));
+        assert_eq!(c.on_ask(G(7), ana()), AskAction::Answer { grant: G(7), granted: true });
+        assert!(c.admits(G(7)));
+        assert_eq!(c.take_back(RevokeReason::Hotkey), Some((G(7), RevokeReason::Hotkey)));
+        assert!(!c.admits(G(7)));
         assert_eq!(c.take_back(RevokeReason::Hotkey), None);
-        c.on_ask(8, ana());
-        assert!(c.on_end(8));
-        assert!(!c.admits(8));
-        c.on_ask(9, ana());
+        c.on_ask(G(8), ana());
+        assert!(c.on_end(G(8)));
+        assert!(!c.admits(G(8)));
+        c.on_ask(G(9), ana());
         c.reset();
-        assert!(!c.admits(9), "a reconnect ends every grant");
+        assert!(!c.admits(G(9)), "a reconnect ends every grant");
     }
 }

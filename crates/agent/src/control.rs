@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
-use deskshare_proto::{ClientMessage, ControlPolicy, Person, RevokeReason, ServerMessage};
+use deskshare_proto::{ClientMessage, ControlPolicy, GrantId, Person, RevokeReason, ServerMessage};
 use tokio::sync::mpsc;
 
 use crate::consent::{AskAction, Consent};
@@ -16,7 +16,7 @@ use crate::inject::{Area, InjectCommand};
 pub const PROMPT_TIMEOUT: Duration = Duration::from_secs(25);
 
 struct Prompt {
-    grant: u64,
+    grant: GrantId,
     requester: Person,
     deadline: Instant,
 }

@@ -129,7 +129,7 @@ impl Api {
     pub async fn act(
         &self,
         id: &str,
-        participant: u64,
+        participant: deskshare_proto::ParticipantId,
         action: &str,
     ) -> Result<Vec<deskshare_proto::RosterEntry>, WireError> {
         self.call(Method::POST, &format!("api/meetings/{id}/participants/{participant}/{action}"), None::<&()>).await

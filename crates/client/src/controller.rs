@@ -1,7 +1,7 @@
 //! The CLI viewer as a controller: request control, play an input script once granted,
 //! give control back, and report a take-back by the presenter with its code.
 
-use deskshare_proto::{ClientMessage, ErrorCode, RevokeReason, ServerMessage, WireError};
+use deskshare_proto::{ClientMessage, ErrorCode, ParticipantId, RevokeReason, ServerMessage, WireError};
 use tokio::sync::mpsc;
 
 use crate::script::Step;
@@ -9,7 +9,7 @@ use crate::script::Step;
 /// Controller state of one viewer session.
 pub struct Controller {
     steps: Option<Vec<Step>>,
-    me: u64,
+    me: ParticipantId,
     granted: bool,
     revoked: Option<WireError>,
     script: Option<mpsc::Receiver<ClientMessage>>,
@@ -18,7 +18,7 @@ pub struct Controller {
 
 impl Controller {
     /// `me` is this session's participant id (from the welcome).
-    pub fn new(steps: Vec<Step>, me: u64) -> Self {
+    pub fn new(steps: Vec<Step>, me: ParticipantId) -> Self {
         Controller { steps: Some(steps), me, granted: false, revoked: None, script: None, done: false }
     }
 

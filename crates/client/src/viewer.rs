@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use deskshare_codec::{Decoder, Framebuffer};
-use deskshare_proto::{ClientMessage, ErrorCode, FrameMessage, MediaMessage, Role, ServerMessage, WireError};
+use deskshare_proto::{
+    ClientMessage, ErrorCode, FrameMessage, MediaMessage, ParticipantId, Role, ServerMessage, WireError,
+};
 
 use crate::controller::Controller;
 use crate::session::{Incoming, Join, Session};
@@ -234,7 +236,7 @@ async fn receive(
     };
     let me = match &session.welcome {
         ServerMessage::Welcome { participant, .. } => *participant,
-        _ => 0,
+        _ => ParticipantId::default(),
     };
     let mut controller = opts.control.clone().map(|steps| Controller::new(steps, me));
     if controller.is_some() {

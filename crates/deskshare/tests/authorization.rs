@@ -11,7 +11,9 @@ use deskshare_client::api::Api;
 use deskshare_client::session::{Incoming, Join, Session};
 use deskshare_client::{MeetingLink, TlsOptions};
 use deskshare_proto::api::{CreateMeeting, SetPolicy, UpdateMeeting};
-use deskshare_proto::{ClientMessage, ControlPolicy, ErrorCode, Role, ServerMessage, ShareKind, WireError};
+use deskshare_proto::{
+    ClientMessage, ControlPolicy, ErrorCode, ParticipantId, Role, ServerMessage, ShareKind, WireError,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Who {
@@ -154,7 +156,7 @@ fn code(r: Result<impl Sized, WireError>) -> Result<(), ErrorCode> {
 }
 
 /// Waits for the control state naming `me` (granted) or a refusal.
-async fn control_outcome(s: &mut Session, me: u64) -> Result<(), ErrorCode> {
+async fn control_outcome(s: &mut Session, me: ParticipantId) -> Result<(), ErrorCode> {
     loop {
         match tokio::time::timeout(Duration::from_secs(15), s.recv()).await.expect("an answer").expect("session") {
             Incoming::Control(ServerMessage::Control { controller: Some(c), .. }) if c.participant == me => {
@@ -166,7 +168,7 @@ async fn control_outcome(s: &mut Session, me: u64) -> Result<(), ErrorCode> {
     }
 }
 
-fn participant_of(s: &Session) -> u64 {
+fn participant_of(s: &Session) -> ParticipantId {
     match &s.welcome {
         ServerMessage::Welcome { participant, .. } => *participant,
         _ => unreachable!("a session is welcomed"),

@@ -89,7 +89,12 @@ async fn organiser_acts_over_the_websocket() {
     assert_eq!(refusal(&mut guest).await, ErrorCode::NotOrganiser);
     guest.send_control(&ClientMessage::EndMeeting).await.unwrap();
     assert_eq!(refusal(&mut guest).await, ErrorCode::NotOrganiser);
-    olga.send_control(&ClientMessage::Participant { participant: 999, action: "promote".into() }).await.unwrap();
+    olga.send_control(&ClientMessage::Participant {
+        participant: deskshare_proto::ParticipantId(999),
+        action: "promote".into(),
+    })
+    .await
+    .unwrap();
     assert_eq!(refusal(&mut olga).await, ErrorCode::ParticipantNotFound);
 
     // Promote, then remove the guest; then end the meeting.

@@ -16,8 +16,7 @@ use deskshare_proto::{ControlPolicy, RevokeReason};
 /// How long the presenter has to answer a request before it counts as declined.
 pub const ASK_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A participant (one connection) in the meeting.
-pub type ParticipantId = u64;
+pub use deskshare_proto::{GrantId, ParticipantId};
 
 /// Why a request was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,9 +35,9 @@ pub enum Refusal {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FloorOutput {
     /// Ask the presenter's agent whether `participant` may control, under `grant`.
-    AskPresenter { grant: u64, participant: ParticipantId },
+    AskPresenter { grant: GrantId, participant: ParticipantId },
     /// Tell the presenter's agent a grant ended on the server's side (release, leave).
-    EndGrant { grant: u64 },
+    EndGrant { grant: GrantId },
     /// Tell `participant` its request was refused.
     Refused { participant: ParticipantId, why: Refusal },
     /// Who controls and who waits changed: tell everyone.
@@ -49,9 +48,9 @@ pub enum FloorOutput {
 #[derive(Debug)]
 pub struct ControlFloor {
     policy: Option<ControlPolicy>,
-    controller: Option<(ParticipantId, u64)>,
+    controller: Option<(ParticipantId, GrantId)>,
     /// The request the presenter is being asked about, with its deadline.
-    asking: Option<(ParticipantId, u64, Instant)>,
+    asking: Option<(ParticipantId, GrantId, Instant)>,
     queue: VecDeque<ParticipantId>,
     next_grant: u64,
     out: VecDeque<FloorOutput>,
@@ -76,7 +75,7 @@ impl ControlFloor {
     }
 
     /// The current controller and its grant.
-    pub fn controller(&self) -> Option<(ParticipantId, u64)> {
+    pub fn controller(&self) -> Option<(ParticipantId, GrantId)> {
         self.controller
     }
 
@@ -129,7 +128,7 @@ impl ControlFloor {
     }
 
     /// The presenter's agent answered the request under `grant`.
-    pub fn decide(&mut self, grant: u64, granted: bool, now: Instant) {
+    pub fn decide(&mut self, grant: GrantId, granted: bool, now: Instant) {
         let Some((p, g, _)) = self.asking else { return };
         if g != grant {
             return; // an answer to a request that already ended
@@ -155,7 +154,7 @@ impl ControlFloor {
     }
 
     /// The agent took control back (hotkey, local input, its user): the grant is over.
-    pub fn revoked(&mut self, grant: u64, reason: RevokeReason, now: Instant) {
+    pub fn revoked(&mut self, grant: GrantId, reason: RevokeReason, now: Instant) {
         if self.controller.is_some_and(|c| c.1 == grant) {
             self.controller = None;
             self.out.push_back(FloorOutput::Changed { reason: Some(reason) });
@@ -189,7 +188,7 @@ impl ControlFloor {
     }
 
     /// Whether input from `participant` may be forwarded, and under which grant.
-    pub fn grant_of(&self, participant: ParticipantId) -> Option<u64> {
+    pub fn grant_of(&self, participant: ParticipantId) -> Option<GrantId> {
         self.controller.filter(|c| c.0 == participant).map(|c| c.1)
     }
 
@@ -243,7 +242,7 @@ impl ControlFloor {
         let Some(p) = self.queue.pop_front() else {
             return;
         };
-        let grant = self.next_grant;
+        let grant = GrantId(self.next_grant);
         self.next_grant += 1;
         self.asking = Some((p, grant, now + ASK_TIMEOUT));
         self.out.push_back(FloorOutput::AskPresenter { grant, participant: p });

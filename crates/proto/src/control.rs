@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::MAX_CONTROL_BYTES;
 use crate::error::{ErrorCode, WireError};
+use crate::ids::{GrantId, ParticipantId};
 
 /// What a connection wants to be in the meeting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,7 +121,7 @@ pub enum MeetingRole {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RosterEntry {
-    pub participant: u64,
+    pub participant: ParticipantId,
     pub name: String,
     pub role: MeetingRole,
     /// Joined without signing in.
@@ -134,7 +135,7 @@ pub struct RosterEntry {
 /// A participant as shown in rosters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
-    pub participant: u64,
+    pub participant: ParticipantId,
     pub name: String,
 }
 
@@ -160,7 +161,7 @@ pub struct ChatLine {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OnBehalf {
-    pub participant: u64,
+    pub participant: ParticipantId,
     /// The `key` of that participant's welcome.
     pub key: String,
 }
@@ -214,12 +215,12 @@ pub enum ClientMessage {
     /// The controller's input. Dropped unless the sender holds the floor.
     Input { events: Vec<InputEvent> },
     /// Presenter agent: its user's answer to [`ServerMessage::ControlAsk`].
-    ControlDecision { grant: u64, granted: bool },
+    ControlDecision { grant: GrantId, granted: bool },
     /// Presenter agent: it took control back.
-    ControlRevoke { grant: u64, reason: RevokeReason },
+    ControlRevoke { grant: GrantId, reason: RevokeReason },
     /// Organiser (presenters too, for the lobby): `admit`, `deny`, `promote`, `demote`
     /// or `remove` a participant.
-    Participant { participant: u64, action: String },
+    Participant { participant: ParticipantId, action: String },
     /// Organiser: end the meeting for everyone.
     EndMeeting,
     /// A chat message to everyone in the meeting (at most [`MAX_CHAT_CHARS`]).
@@ -234,7 +235,7 @@ pub enum ServerMessage {
     Welcome {
         protocol: u32,
         /// This connection's id within the meeting.
-        participant: u64,
+        participant: ParticipantId,
         meeting: String,
         title: String,
         /// Whether a presenter is connected right now.
@@ -270,11 +271,11 @@ pub enum ServerMessage {
         ended: Option<RevokeReason>,
     },
     /// To the presenter's agent: may `requester` control, under `grant`?
-    ControlAsk { grant: u64, requester: Person },
+    ControlAsk { grant: GrantId, requester: Person },
     /// To the presenter's agent: the grant (or the question about it) is over.
-    ControlEnd { grant: u64 },
+    ControlEnd { grant: GrantId },
     /// To the presenter's agent: the controller's input, under `grant`.
-    Input { grant: u64, events: Vec<InputEvent> },
+    Input { grant: GrantId, events: Vec<InputEvent> },
     /// A request was refused; the session goes on.
     Refused { code: ErrorCode, message: String },
     /// The session cannot go on (or a request was refused). The server closes after it.
@@ -368,7 +369,7 @@ mod tests {
         assert_eq!(ClientMessage::from_json(&json).unwrap(), input);
         assert_eq!(ClientMessage::from_json(r#"{"type":"request_control"}"#).unwrap(), ClientMessage::RequestControl);
         let state = ServerMessage::Control {
-            controller: Some(Person { participant: 2, name: "Bo".into() }),
+            controller: Some(Person { participant: ParticipantId(2), name: "Bo".into() }),
             queue: vec![],
             ended: Some(RevokeReason::Hotkey),
         };

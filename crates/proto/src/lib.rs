@@ -16,6 +16,7 @@
 pub mod api;
 pub mod control;
 pub mod error;
+pub mod ids;
 pub mod keys;
 pub mod media;
 pub mod text;
@@ -25,6 +26,7 @@ pub use control::{
     Person, RevokeReason, Role, RosterEntry, ServerMessage, ShareKind,
 };
 pub use error::{ErrorCode, WireError};
+pub use ids::{GrantId, ParticipantId};
 pub use media::{
     CursorPosition, CursorShape, DecodeError, FrameHeader, FrameImage, FrameMessage, ImageFormat, MAX_IMAGE_EDGE,
     MediaMessage, Op, PixelRect, RectEncoding, VideoChunk, VideoCodec, grid_dims, tile_dims,

@@ -1,6 +1,7 @@
 //! Chat in a live meeting: a message is kept with the meeting before anyone sees it, so
 //! what a joiner's history shows is exactly what was said.
 
+use deskshare_proto::ParticipantId;
 use deskshare_proto::{ErrorCode, Role, ServerMessage, WireError};
 
 use crate::error::internal;
@@ -10,7 +11,7 @@ use crate::store::{ChatAuthor, unix_now};
 
 impl LiveMeeting {
     /// Stores a chat message from `conn`, then sends it to everyone watching.
-    pub async fn chat(&self, state: &AppState, conn: u64, text: &str) -> Result<(), WireError> {
+    pub async fn chat(&self, state: &AppState, conn: ParticipantId, text: &str) -> Result<(), WireError> {
         let (name, user_id, guest) = {
             let ps = self.participants.lock().expect("participants lock");
             let p = ps.get(&conn).ok_or_else(|| WireError::bare(ErrorCode::ParticipantNotFound))?;

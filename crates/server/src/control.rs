@@ -47,7 +47,7 @@ impl LiveMeeting {
         if let Some(p) = self.participants.lock().expect("participants lock").get(&participant)
             && p.outbox.try_send(msg).is_err()
         {
-            tracing::warn!(meeting = %self.id, participant, "outbox full; control message dropped");
+            tracing::warn!(meeting = %self.id, %participant, "outbox full; control message dropped");
         }
     }
 
@@ -61,7 +61,7 @@ impl LiveMeeting {
         match out {
             FloorOutput::AskPresenter { grant, participant } => {
                 let requester = self.person(participant);
-                tracing::info!(meeting = %self.id, grant, requester = requester.name, "control requested");
+                tracing::info!(meeting = %self.id, %grant, requester = requester.name, "control requested");
                 self.send_to_presenter(ServerMessage::ControlAsk { grant, requester });
             }
             FloorOutput::EndGrant { grant } => self.send_to_presenter(ServerMessage::ControlEnd { grant }),

@@ -1,6 +1,7 @@
 //! Meetings that are live in this process: their screen, who is connected, and the
 //! signals that wake the per-connection tasks.
 
+use deskshare_proto::ParticipantId;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -40,7 +41,7 @@ pub enum Signal {
 
 /// What a session task holds for its own participant.
 pub struct Conn {
-    pub id: u64,
+    pub id: ParticipantId,
     pub outbox: mpsc::Receiver<ServerMessage>,
     pub signal: watch::Receiver<Signal>,
 }
@@ -62,17 +63,17 @@ pub struct ParticipantInfo {
     pub key: SecretHash,
     /// This connection presents for that participant (the browser's second connection):
     /// the roster shows one person, presenting.
-    pub on_behalf_of: Option<u64>,
+    pub on_behalf_of: Option<ParticipantId>,
 }
 
 /// Who is connected to a live meeting.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Presence {
     /// Connection id of the current presenter, if one is connected.
-    pub presenter: Option<u64>,
+    pub presenter: Option<ParticipantId>,
     /// The participant that presenter connection presents for (the browser presenting
     /// over a second connection): that participant's own view needs no screen updates.
-    pub presenting_for: Option<u64>,
+    pub presenting_for: Option<ParticipantId>,
     pub viewers: u32,
 }
 
@@ -89,7 +90,7 @@ pub struct LiveMeeting {
     presence: watch::Sender<Presence>,
     next_connection: AtomicU64,
     /// Everyone connected, by connection id.
-    pub(crate) participants: Mutex<HashMap<u64, Participant>>,
+    pub(crate) participants: Mutex<HashMap<ParticipantId, Participant>>,
     /// Who controls the presenter's machine (see `control.rs`).
     pub(crate) floor: Mutex<ControlFloor>,
     /// Becomes true when the meeting is ended or deleted; every session then closes.
@@ -115,8 +116,8 @@ impl LiveMeeting {
         }
     }
 
-    pub fn next_connection_id(&self) -> u64 {
-        self.next_connection.fetch_add(1, Ordering::Relaxed)
+    pub fn next_connection_id(&self) -> ParticipantId {
+        ParticipantId(self.next_connection.fetch_add(1, Ordering::Relaxed))
     }
 
     /// Runs `f` on the screen, then wakes the viewers.
@@ -139,7 +140,7 @@ impl LiveMeeting {
     }
 
     /// Makes `conn` the presenter, replacing any other (the replaced task sees it and ends).
-    pub fn set_presenter(&self, conn: u64) {
+    pub fn set_presenter(&self, conn: ParticipantId) {
         let presenting_for =
             self.participants.lock().expect("participants lock").get(&conn).and_then(|p| p.info.on_behalf_of);
         self.presence.send_modify(|p| {
@@ -149,7 +150,7 @@ impl LiveMeeting {
     }
 
     /// Clears the presenter if it is still `conn`; says whether it was.
-    pub fn clear_presenter(&self, conn: u64) -> bool {
+    pub fn clear_presenter(&self, conn: ParticipantId) -> bool {
         self.presence.send_if_modified(|p| {
             let was = p.presenter == Some(conn);
             if was {
@@ -172,7 +173,7 @@ impl LiveMeeting {
 
     /// Registers a connection (in the lobby or not); its session task drains the outbox
     /// and watches the signal.
-    pub fn join(&self, id: u64, info: ParticipantInfo) -> Conn {
+    pub fn join(&self, id: ParticipantId, info: ParticipantInfo) -> Conn {
         let (outbox, rx) = mpsc::channel(OUTBOX_CAPACITY);
         let (signal, signal_rx) = watch::channel(Signal::None);
         let p = Participant { info, outbox, signal };
@@ -187,7 +188,7 @@ impl LiveMeeting {
         self.participants.lock().expect("participants lock").values().filter(|p| p.info.on_behalf_of.is_none()).count()
     }
 
-    pub fn is_external(&self, conn: u64) -> bool {
+    pub fn is_external(&self, conn: ParticipantId) -> bool {
         self.participants.lock().expect("participants lock").get(&conn).is_some_and(|p| p.info.external)
     }
 
@@ -218,7 +219,7 @@ impl LiveMeeting {
     }
 
     /// Removes a connection, ending any grant or request it had.
-    pub fn leave(&self, conn: u64) {
+    pub fn leave(&self, conn: ParticipantId) {
         self.participants.lock().expect("participants lock").remove(&conn);
         self.with_floor(|f, now| f.left(conn, now));
         self.broadcast_roster();

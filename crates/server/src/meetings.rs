@@ -1,5 +1,6 @@
 //! `/api/meetings`: create, list, show, update and delete meetings.
 
+use deskshare_proto::ParticipantId;
 use std::sync::Arc;
 
 use axum::Json;
@@ -14,7 +15,7 @@ use crate::error::{ApiError, internal};
 use crate::identity::Caller;
 use crate::service::meetings::{ParticipantAction, load, perform};
 use crate::state::AppState;
-use crate::store::{MeetingRecord, unix_now};
+use crate::store::{MeetingRecord, PolicyScope, unix_now};
 
 /// The viewer join URL of a meeting.
 pub fn join_url(base: &Url, id: &MeetingId) -> Url {
@@ -142,7 +143,7 @@ async fn set_policies(
     policies: &[(deskshare_meeting::PolicyName, Option<u32>)],
 ) -> Result<(), ApiError> {
     for &(name, value) in policies {
-        state.store.set_policy(&format!("meeting:{id}"), name, value).await.map_err(internal)?;
+        state.store.set_policy(&PolicyScope::Meeting(id.clone()), name, value).await.map_err(internal)?;
     }
     Ok(())
 }
@@ -337,13 +338,13 @@ pub async fn chat(
 pub async fn act(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path((id, participant, action)): Path<(String, u64, String)>,
+    Path((id, participant, action)): Path<(String, ParticipantId, String)>,
 ) -> Result<Json<Vec<deskshare_proto::RosterEntry>>, ApiError> {
     let (m, live) = live_meeting(&state, &id).await?;
     may_act(&state, &caller, &m, matches!(action.as_str(), "admit" | "deny")).await?;
     let action: ParticipantAction = action.parse()?;
     perform(&state, &m.id, &live, participant, action).await?;
-    tracing::info!(meeting = %m.id, participant, ?action, by = caller.user().map(|u| u.name.as_str()), "participant action");
+    tracing::info!(meeting = %m.id, %participant, ?action, by = caller.user().map(|u| u.name.as_str()), "participant action");
     Ok(Json(live.roster(true)))
 }
 

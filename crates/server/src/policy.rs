@@ -15,7 +15,7 @@ use crate::error::{ApiError, internal};
 use crate::identity::{Caller, normalise_name};
 use crate::service::policies::{by_name, effective, of_user, parse_setting, reapply};
 use crate::state::AppState;
-use crate::store::MeetingRecord;
+use crate::store::{MeetingRecord, PolicyScope};
 
 /// Which level a request is about.
 #[derive(Deserialize)]
@@ -26,12 +26,14 @@ pub struct ScopeQuery {
     pub meeting: Option<String>,
 }
 
-/// Resolves a scope to its storage key, and the meeting it concerns, if any.
-async fn scope(
-    state: &AppState,
-    user: Option<&str>,
-    meeting: Option<&str>,
-) -> Result<(String, Option<MeetingRecord>, Option<i64>), ApiError> {
+/// The level a request is about, and the meeting it concerns, if any.
+struct Level {
+    scope: PolicyScope,
+    meeting: Option<MeetingRecord>,
+}
+
+/// Resolves the user or meeting a request names to its level.
+async fn level(state: &AppState, user: Option<&str>, meeting: Option<&str>) -> Result<Level, ApiError> {
     match (user, meeting) {
         (Some(_), Some(_)) => {
             Err(WireError::new(ErrorCode::ArgumentInvalid, "give a user or a meeting, not both").into())
@@ -44,26 +46,23 @@ async fn scope(
                 .await
                 .map_err(internal)?
                 .ok_or(ApiError(WireError::bare(ErrorCode::UserNotFound)))?;
-            Ok((format!("user:{}", u.id), None, Some(u.id)))
+            Ok(Level { scope: PolicyScope::User(u.id), meeting: None })
         }
         (None, Some(id)) => {
             let m = crate::service::meetings::load(state, id).await?;
-            Ok((format!("meeting:{}", m.id), Some(m), None))
+            Ok(Level { scope: PolicyScope::Meeting(m.id.clone()), meeting: Some(m) })
         }
-        (None, None) => Ok(("global".to_string(), None, None)),
+        (None, None) => Ok(Level { scope: PolicyScope::Global, meeting: None }),
     }
 }
 
-async fn report(
-    state: &AppState,
-    key: String,
-    meeting: Option<MeetingRecord>,
-    user: Option<i64>,
-) -> Result<PolicyReport, ApiError> {
-    let set = state.store.policy_set(&key).await.map_err(internal)?;
-    let effective = match &meeting {
-        Some(m) => effective(state, m, None).await?,
-        None => of_user(state, user).await?,
+/// What is set at a level, and what is in force there.
+async fn report(state: &AppState, level: &Level) -> Result<PolicyReport, ApiError> {
+    let set = state.store.policy_set(&level.scope).await.map_err(internal)?;
+    let effective = match (&level.meeting, &level.scope) {
+        (Some(m), _) => effective(state, m, None).await?,
+        (None, PolicyScope::User(id)) => of_user(state, Some(*id)).await?,
+        (None, _) => of_user(state, None).await?,
     };
     let policies = PolicyName::ALL
         .iter()
@@ -74,7 +73,7 @@ async fn report(
             effective: n.show_value(effective.value(n)),
         })
         .collect();
-    Ok(PolicyReport { scope: key, policies })
+    Ok(PolicyReport { scope: level.scope.to_string(), policies })
 }
 
 /// `GET /api/admin/policies[?user=NAME|meeting=ID]`.
@@ -85,8 +84,8 @@ pub async fn show(
     Query(q): Query<ScopeQuery>,
 ) -> Result<Json<PolicyReport>, ApiError> {
     caller.require_admin()?;
-    let (key, meeting, user) = scope(&state, q.user.as_deref(), q.meeting.as_deref()).await?;
-    Ok(Json(report(&state, key, meeting, user).await?))
+    let level = level(&state, q.user.as_deref(), q.meeting.as_deref()).await?;
+    Ok(Json(report(&state, &level).await?))
 }
 
 /// `PUT /api/admin/policies`: sets one policy at one level, then applies the change to
@@ -99,11 +98,11 @@ pub async fn set(
 ) -> Result<Json<PolicyReport>, ApiError> {
     caller.require_admin()?;
     let (name, value) = parse_setting(&req.name, req.value.as_deref())?;
-    let (key, meeting, user) = scope(&state, req.user.as_deref(), req.meeting.as_deref()).await?;
-    state.store.set_policy(&key, name, value).await.map_err(internal)?;
-    tracing::info!(scope = key, policy = %name, value = ?value, "policy set");
+    let level = level(&state, req.user.as_deref(), req.meeting.as_deref()).await?;
+    state.store.set_policy(&level.scope, name, value).await.map_err(internal)?;
+    tracing::info!(scope = %level.scope, policy = %name, value = ?value, "policy set");
     reapply(&state).await?;
-    Ok(Json(report(&state, key, meeting, user).await?))
+    Ok(Json(report(&state, &level).await?))
 }
 
 /// `GET /api/me/policies`: what the caller's meetings get by default, and the loosest

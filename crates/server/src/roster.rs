@@ -1,9 +1,24 @@
 //! The roster of a live meeting: who is in, in which role, who waits in the lobby, and
 //! the organiser's actions on them.
 
+use deskshare_proto::ParticipantId;
 use deskshare_proto::{MeetingRole, Role, RosterEntry, ServerMessage};
 
 use crate::hub::{LiveMeeting, Participant, Signal};
+
+/// The meeting role an organiser gives a participant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NewRole {
+    Presenter,
+    Attendee,
+}
+
+/// Whose role changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoleChanged {
+    /// The signed-in user behind the participant (a guest has none).
+    pub user: Option<i64>,
+}
 
 impl LiveMeeting {
     /// Everyone connected; with `include_lobby` also those waiting. A connection that
@@ -42,7 +57,7 @@ impl LiveMeeting {
 
     /// Admits (or turns away) someone waiting in the lobby. False if nobody by that
     /// number is waiting.
-    pub fn decide_lobby(&self, id: u64, admit: bool) -> bool {
+    pub fn decide_lobby(&self, id: ParticipantId, admit: bool) -> bool {
         let decided = {
             let mut ps = self.participants.lock().expect("participants lock");
             match ps.get_mut(&id) {
@@ -62,14 +77,16 @@ impl LiveMeeting {
 
     /// Makes a participant a presenter (or an attendee again), with every connection of
     /// the same person: those presenting for it, and the same signed-in user's others.
-    /// A demoted connection that presents stops. Returns the user behind it, so the role
-    /// can be kept; `None` if there is no such participant. The organiser stays organiser.
-    pub fn set_role(&self, id: u64, presenter: bool) -> Option<Option<i64>> {
+    /// A demoted connection that presents stops. Returns who it was, so a signed-in user
+    /// keeps the role; `None` if there is no such participant. The organiser stays
+    /// organiser.
+    pub fn set_role(&self, id: ParticipantId, role: NewRole) -> Option<RoleChanged> {
+        let presenter = role == NewRole::Presenter;
         let user = {
             let mut ps = self.participants.lock().expect("participants lock");
             let target = ps.get(&id).filter(|p| !p.info.in_lobby)?;
             let user = target.info.user_id;
-            let same_person = |pid: u64, p: &Participant| {
+            let same_person = |pid: ParticipantId, p: &Participant| {
                 pid == id || p.info.on_behalf_of == Some(id) || (user.is_some() && p.info.user_id == user)
             };
             for (&pid, p) in ps.iter_mut() {
@@ -84,16 +101,16 @@ impl LiveMeeting {
             user
         };
         self.broadcast_roster();
-        Some(user)
+        Some(RoleChanged { user })
     }
 
     /// The meeting role of a connection.
-    pub fn meeting_role(&self, id: u64) -> Option<MeetingRole> {
+    pub fn meeting_role(&self, id: ParticipantId) -> Option<MeetingRole> {
         self.participants.lock().expect("participants lock").get(&id).map(|p| p.info.meeting_role)
     }
 
     /// Removes a participant: its session ends with REMOVED_BY_ORGANISER.
-    pub fn remove(&self, id: u64) -> bool {
+    pub fn remove(&self, id: ParticipantId) -> bool {
         let ps = self.participants.lock().expect("participants lock");
         match ps.get(&id) {
             Some(p) => {

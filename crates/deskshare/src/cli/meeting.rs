@@ -110,35 +110,35 @@ pub enum MeetingCommand {
     /// Let someone in from the lobby.
     Admit {
         id: String,
-        participant: u64,
+        participant: deskshare_proto::ParticipantId,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// Turn someone in the lobby away.
     Deny {
         id: String,
-        participant: u64,
+        participant: deskshare_proto::ParticipantId,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// Make a participant a presenter (a signed-in user keeps the role in this meeting).
     Promote {
         id: String,
-        participant: u64,
+        participant: deskshare_proto::ParticipantId,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// Make a presenter an attendee again.
     Demote {
         id: String,
-        participant: u64,
+        participant: deskshare_proto::ParticipantId,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// Remove a participant from the meeting.
     Remove {
         id: String,
-        participant: u64,
+        participant: deskshare_proto::ParticipantId,
         #[command(flatten)]
         server: ServerArgs,
     },

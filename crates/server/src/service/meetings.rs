@@ -2,9 +2,11 @@
 //! and acting on a live meeting's participant (REST and WebSocket alike).
 
 use deskshare_meeting::MeetingId;
+use deskshare_proto::ParticipantId;
 use deskshare_proto::{ErrorCode, WireError};
 
 use crate::error::{ApiError, internal};
+use crate::roster::NewRole;
 use crate::state::AppState;
 use crate::store::MeetingRecord;
 
@@ -57,7 +59,7 @@ pub async fn perform(
     state: &AppState,
     meeting: &MeetingId,
     live: &crate::hub::LiveMeeting,
-    participant: u64,
+    participant: ParticipantId,
     action: ParticipantAction,
 ) -> Result<(), WireError> {
     let gone = || WireError::bare(ErrorCode::ParticipantNotFound);
@@ -69,9 +71,10 @@ pub async fn perform(
         }
         ParticipantAction::Promote | ParticipantAction::Demote => {
             let promote = action == ParticipantAction::Promote;
-            let user = live.set_role(participant, promote).ok_or_else(gone)?;
+            let role = if promote { NewRole::Presenter } else { NewRole::Attendee };
+            let changed = live.set_role(participant, role).ok_or_else(gone)?;
             // A signed-in user keeps the role across reconnects and restarts.
-            if let Some(user) = user {
+            if let Some(user) = changed.user {
                 state.store.set_presenter(meeting, user, promote).await.map_err(internal)?;
             }
         }

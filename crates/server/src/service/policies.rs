@@ -10,7 +10,7 @@ use deskshare_proto::{ErrorCode, WireError};
 use crate::error::{ApiError, internal};
 use crate::identity::Caller;
 use crate::state::AppState;
-use crate::store::MeetingRecord;
+use crate::store::{MeetingRecord, PolicyScope};
 
 /// The policies in force for `meeting`. The user level is `acting_user`'s when given
 /// (a presenter's own sharing policy), else the organiser's.
@@ -20,12 +20,12 @@ pub async fn effective(
     acting_user: Option<i64>,
 ) -> Result<Policies, WireError> {
     let store = &state.store;
-    let global = store.policy_set("global").await.map_err(internal)?;
+    let global = store.policy_set(&PolicyScope::Global).await.map_err(internal)?;
     let user = match acting_user.or(meeting.organiser_id) {
-        Some(id) => store.policy_set(&format!("user:{id}")).await.map_err(internal)?,
+        Some(id) => store.policy_set(&PolicyScope::User(id)).await.map_err(internal)?,
         None => Default::default(),
     };
-    let m = store.policy_set(&format!("meeting:{}", meeting.id)).await.map_err(internal)?;
+    let m = store.policy_set(&PolicyScope::Meeting(meeting.id.clone())).await.map_err(internal)?;
     Ok(Policies::resolve(&global, &user, &m))
 }
 
@@ -53,9 +53,9 @@ pub fn parse_setting(name: &str, value: Option<&str>) -> Result<(PolicyName, Opt
 /// What a user's meetings get where the meeting sets nothing: the global level bounded
 /// with the user level. An organiser may set a meeting stricter than this, never looser.
 pub async fn of_user(state: &AppState, user: Option<i64>) -> Result<Policies, WireError> {
-    let global = state.store.policy_set("global").await.map_err(internal)?;
+    let global = state.store.policy_set(&PolicyScope::Global).await.map_err(internal)?;
     let user_set = match user {
-        Some(id) => state.store.policy_set(&format!("user:{id}")).await.map_err(internal)?,
+        Some(id) => state.store.policy_set(&PolicyScope::User(id)).await.map_err(internal)?,
         None => Default::default(),
     };
     Ok(Policies::resolve(&global, &user_set, &Default::default()))

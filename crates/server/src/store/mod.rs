@@ -220,6 +220,25 @@ impl DbFile {
 }
 
 /// Seconds since the Unix epoch.
+/// Where a policy is set, as stored: the global level, a user's, or a meeting's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicyScope {
+    Global,
+    User(i64),
+    Meeting(MeetingId),
+}
+
+impl std::fmt::Display for PolicyScope {
+    /// The key the policies table uses: `global`, `user:ID`, `meeting:ID`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PolicyScope::Global => f.write_str("global"),
+            PolicyScope::User(id) => write!(f, "user:{id}"),
+            PolicyScope::Meeting(id) => write!(f, "meeting:{id}"),
+        }
+    }
+}
+
 pub fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
@@ -361,7 +380,8 @@ impl Store {
     }
 
     pub async fn delete_meeting(&self, id: &MeetingId) -> Result<bool, StoreError> {
-        sqlx::query("DELETE FROM policies WHERE scope = ?").bind(format!("meeting:{id}")).execute(self.pool()?).await?;
+        let scope = PolicyScope::Meeting(id.clone()).to_string();
+        sqlx::query("DELETE FROM policies WHERE scope = ?").bind(scope).execute(self.pool()?).await?;
         let r = sqlx::query("DELETE FROM meetings WHERE id = ?").bind(id.as_str()).execute(self.pool()?).await?;
         Ok(r.rows_affected() > 0)
     }
@@ -466,10 +486,12 @@ impl Store {
         Ok(())
     }
 
-    /// The policies set at one scope (`global`, `user:ID` or `meeting:ID`).
-    pub async fn policy_set(&self, scope: &str) -> Result<PolicySet, StoreError> {
-        let rows =
-            sqlx::query("SELECT name, value FROM policies WHERE scope = ?").bind(scope).fetch_all(self.pool()?).await?;
+    /// The policies set at one scope.
+    pub async fn policy_set(&self, scope: &PolicyScope) -> Result<PolicySet, StoreError> {
+        let rows = sqlx::query("SELECT name, value FROM policies WHERE scope = ?")
+            .bind(scope.to_string())
+            .fetch_all(self.pool()?)
+            .await?;
         Ok(PolicySet(
             rows.iter()
                 .filter_map(|r| Some((r.get::<String, _>(0).parse::<PolicyName>().ok()?, r.get::<i64, _>(1) as u32)))
@@ -478,14 +500,20 @@ impl Store {
     }
 
     /// Sets (or with `None` removes) one policy at one scope.
-    pub async fn set_policy(&self, scope: &str, name: PolicyName, value: Option<u32>) -> Result<(), StoreError> {
+    pub async fn set_policy(
+        &self,
+        scope: &PolicyScope,
+        name: PolicyName,
+        value: Option<u32>,
+    ) -> Result<(), StoreError> {
+        let scope = scope.to_string();
         match value {
             Some(v) => {
                 sqlx::query(
                     "INSERT INTO policies (scope, name, value) VALUES (?, ?, ?)
                      ON CONFLICT (scope, name) DO UPDATE SET value = excluded.value",
                 )
-                .bind(scope)
+                .bind(&scope)
                 .bind(name.as_str())
                 .bind(i64::from(v))
                 .execute(self.pool()?)

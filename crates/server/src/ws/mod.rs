@@ -7,6 +7,7 @@ mod viewer;
 
 pub(crate) use link::Link;
 
+use deskshare_proto::ParticipantId;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -143,7 +144,7 @@ async fn session(
         Role::Viewer if external => format!("Guest {id}"),
         Role::Viewer => format!("Viewer {id}"),
     });
-    tracing::info!(meeting = %meeting.id, conn = id, ?role, ?meeting_role, guest = external, lobby = waits, name = display_name, "joined");
+    tracing::info!(meeting = %meeting.id, conn = %id, ?role, ?meeting_role, guest = external, lobby = waits, name = display_name, "joined");
     // The key lets a second connection present for this one; only its hash is kept.
     let key = PresenterSecret::generate();
     let joining = ParticipantInfo {
@@ -192,9 +193,9 @@ async fn session(
     let conn = id;
     live.leave(conn);
     match result {
-        Ok(()) => tracing::info!(meeting = %meeting.id, conn, "left"),
+        Ok(()) => tracing::info!(meeting = %meeting.id, %conn, "left"),
         Err(err) => {
-            tracing::info!(meeting = %meeting.id, conn, code = %err.code, "ended: {}", err.message);
+            tracing::info!(meeting = %meeting.id, %conn, code = %err.code, "ended: {}", err.message);
             socket.close_with_error(&err).await;
         }
     }
@@ -254,7 +255,7 @@ struct Accepted {
     /// Must wait in the lobby.
     waits: bool,
     /// Presents for this participant (see `hello.on_behalf`).
-    on_behalf_of: Option<u64>,
+    on_behalf_of: Option<ParticipantId>,
     /// The video codecs a viewer decodes that the server decodes too (a presenter sends
     /// streams only in those).
     video: Vec<VideoCodec>,

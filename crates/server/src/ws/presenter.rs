@@ -78,7 +78,7 @@ async fn receive_loop(
                         live.with_floor(|f, now| f.decide(grant, granted, now));
                     }
                     Input::Control(ClientMessage::ControlRevoke { grant, reason }) => {
-                        tracing::info!(meeting = %live.id, grant, ?reason, "presenter took control back");
+                        tracing::info!(meeting = %live.id, %grant, ?reason, "presenter took control back");
                         live.with_floor(|f, now| f.revoked(grant, reason, now));
                     }
                     Input::Control(_) => {

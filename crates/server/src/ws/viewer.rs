@@ -1,6 +1,7 @@
 //! A viewer's session: the [`ViewerPump`] decides what screen data to send, this loop
 //! sends it, and carries the viewer's control requests and input.
 
+use deskshare_proto::ParticipantId;
 use std::time::Instant;
 
 use axum::extract::ws::Message;
@@ -122,7 +123,7 @@ async fn handle(
     socket: &mut Link,
     live: &LiveMeeting,
     state: &AppState,
-    conn: u64,
+    conn: ParticipantId,
     pump: &mut ViewerPump,
     budgets: &mut Budgets,
     msg: ClientMessage,
@@ -176,7 +177,7 @@ async fn handle(
             }
         }
         ClientMessage::EndMeeting if live.meeting_role(conn) == Some(MeetingRole::Organiser) => {
-            tracing::info!(meeting = %live.id, conn, "meeting ended by its organiser");
+            tracing::info!(meeting = %live.id, %conn, "meeting ended by its organiser");
             live.end();
             state.hub.remove(&live.id);
             Ok(())
