@@ -18,10 +18,3 @@ export async function api(method, path, body = undefined) {
   if (!res.ok) throw data?.error ?? { code: "SERVER_ERROR", message: `HTTP ${res.status}` };
   return data;
 }
-
-/** An element that the page's HTML must have. @param {string} id @returns {HTMLElement} */
-export function el(id) {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`missing #${id}`);
-  return e;
-}

@@ -2,7 +2,8 @@
 // policies the organiser may set), and the organiser's meetings with copyable links.
 
 import { loadErrorTable, describe } from "./errors.js";
-import { api, el } from "./api.js";
+import { api } from "./api.js";
+import { el } from "./dom.js";
 
 /** The policies an organiser sets per meeting, as the form shows them. */
 const POLICY_BOXES = [
@@ -174,10 +175,10 @@ el("create").addEventListener("submit", async (ev) => {
   /** @type {Record<string, string>} */
   const policies = {};
   for (const [name] of POLICY_BOXES) {
-    const box = /** @type {HTMLInputElement} */ (document.getElementById(`policy-${name}`));
+    const box = /** @type {HTMLInputElement} */ (el(`policy-${name}`));
     if (!box.disabled && !box.checked) policies[name] = "off";
   }
-  const most = /** @type {HTMLInputElement} */ (document.getElementById("policy-max-participants"));
+  const most = /** @type {HTMLInputElement} */ (el("policy-max-participants"));
   if (most.value && most.value !== most.max) policies["max-participants"] = most.value;
   const body = {
     title: String(data.get("title") || "").trim() || undefined,

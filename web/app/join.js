@@ -3,7 +3,7 @@
 // link carries ?name=, joins straight away unless a passcode is needed.
 
 import { describe } from "./errors.js";
-import { el } from "./api.js";
+import { el } from "./dom.js";
 
 /**
  * @typedef {{title: string, passcode_required: boolean, guests_allowed: boolean}} MeetingInfo

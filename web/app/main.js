@@ -1,5 +1,6 @@
 // Meeting page entry: wires the session, the render worker and the view together.
 
+import { el } from "./dom.js";
 import { KIND_FRAME, KIND_CURSOR_SHAPE, KIND_CURSOR_POSITION, parseCursorShape, parseCursorPosition } from "./protocol.js";
 import { ViewerSession } from "./session.js";
 import { MeetingView } from "./view.js";
@@ -11,6 +12,7 @@ import { ChatPanel } from "./chat.js";
 import { JoinForm } from "./join.js";
 import { BrowserPresenter } from "./present.js";
 import { supportedCodecs } from "./decoders/media.js";
+import { WorkerRequests } from "./worker-rpc.js";
 
 const meetingId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 const view = new MeetingView();
@@ -47,7 +49,7 @@ function showPresence() {
 // A name from the link (`?name=`); otherwise the server uses the signed-in user's name,
 // or calls a guest "Guest N".
 const displayName = new URLSearchParams(location.search).get("name") || "";
-const notice = /** @type {HTMLElement} */ (document.getElementById("notice"));
+const notice = /** @type {HTMLElement} */ (el("notice"));
 /** @type {number | undefined} */
 let noticeTimer;
 
@@ -138,9 +140,9 @@ const session = new ViewerSession(meetingId, displayName, {
 
 const control = new ControlPanel(
   {
-    button: /** @type {HTMLButtonElement} */ (document.getElementById("control")),
-    state: /** @type {HTMLElement} */ (document.getElementById("control-state")),
-    banner: /** @type {HTMLElement} */ (document.getElementById("control-banner")),
+    button: /** @type {HTMLButtonElement} */ (el("control")),
+    state: /** @type {HTMLElement} */ (el("control-state")),
+    banner: /** @type {HTMLElement} */ (el("control-banner")),
     stage: view.stage,
     surface: view.cursorLayer,
   },
@@ -148,8 +150,8 @@ const control = new ControlPanel(
 );
 
 const roster = new RosterPanel(
-  /** @type {HTMLElement} */ (document.getElementById("roster")),
-  /** @type {HTMLButtonElement} */ (document.getElementById("end-meeting")),
+  /** @type {HTMLElement} */ (el("roster")),
+  /** @type {HTMLButtonElement} */ (el("end-meeting")),
   (msg) => session.send(msg),
 );
 
@@ -176,39 +178,30 @@ worker.onmessage = (ev) => {
     view.showError(msg.code, msg.message);
     session.stop();
   } else if (msg.type === "snapshot") {
-    pendingSnapshots.get(msg.id)?.(msg);
-    pendingSnapshots.delete(msg.id);
+    requests.settle(msg);
   }
 };
 
-/** @type {Map<number, (m: any) => void>} */
-const pendingSnapshots = new Map();
-let snapshotId = 0;
+const requests = new WorkerRequests();
 
 // A small, stable hook for tests and support: statistics and the exact screen pixels.
 /** @type {any} */ (window).deskshare = {
   stats,
-  /** @returns {Promise<{width: number, height: number, rgba: ArrayBuffer | null}>} */
-  snapshot() {
-    const id = ++snapshotId;
-    return new Promise((resolve) => {
-      pendingSnapshots.set(id, resolve);
-      worker.postMessage({ type: "snapshot", id });
-    });
-  },
+  /** @returns {Promise<import("./worker-rpc.js").Snapshot>} */
+  snapshot: () => requests.ask(worker, "snapshot"),
 };
 
 const chat = new ChatPanel(
-  /** @type {HTMLOListElement} */ (document.getElementById("chat-list")),
-  /** @type {HTMLFormElement} */ (document.getElementById("chat-form")),
+  /** @type {HTMLOListElement} */ (el("chat-list")),
+  /** @type {HTMLFormElement} */ (el("chat-form")),
   (msg) => session.send(msg),
 );
 
 // Presenting from this browser (view-only: a browser cannot hand over mouse and keyboard).
-const presentButton = /** @type {HTMLButtonElement} */ (document.getElementById("present"));
-const pauseButton = /** @type {HTMLButtonElement} */ (document.getElementById("pause"));
-const presentBanner = /** @type {HTMLElement} */ (document.getElementById("present-banner"));
-const preview = /** @type {HTMLVideoElement} */ (document.getElementById("preview"));
+const presentButton = /** @type {HTMLButtonElement} */ (el("present"));
+const pauseButton = /** @type {HTMLButtonElement} */ (el("pause"));
+const presentBanner = /** @type {HTMLElement} */ (el("present-banner"));
+const preview = /** @type {HTMLVideoElement} */ (el("preview"));
 let presentViewers = 0;
 const presenter = new BrowserPresenter(meetingId, {
   identity: () => identity,
@@ -263,8 +256,8 @@ pauseButton.addEventListener("click", () => {
 });
 
 // People & chat: a panel that can be folded away (on a phone it sits below the screen).
-const side = /** @type {HTMLElement} */ (document.getElementById("side"));
-const sideToggle = /** @type {HTMLButtonElement} */ (document.getElementById("side-toggle"));
+const side = /** @type {HTMLElement} */ (el("side"));
+const sideToggle = /** @type {HTMLButtonElement} */ (el("side-toggle"));
 sideToggle.addEventListener("click", () => {
   side.hidden = !side.hidden;
   sideToggle.setAttribute("aria-expanded", String(!side.hidden));

@@ -4,6 +4,7 @@
 // View-only: a browser cannot inject input, so this presenter never grants control.
 
 import { PROTOCOL_VERSION } from "./protocol.js";
+import { WorkerRequests } from "./worker-rpc.js";
 
 /** Bytes the socket may hold unsent before the encoder waits. */
 const SEND_BUFFER_LIMIT = 1 << 20;
@@ -35,8 +36,7 @@ export class BrowserPresenter {
     this.paused = false;
     this.share = "desktop";
     this.attempt = 0;
-    /** @type {Map<number, (m: any) => void>} */
-    this.snapshots = new Map();
+    this.requests = new WorkerRequests();
   }
 
   /** Whether this browser can capture a screen at all. */
@@ -176,8 +176,7 @@ export class BrowserPresenter {
       this.stop();
       this.hooks.onError(msg.code, msg.message);
     } else if (msg.type === "snapshot") {
-      this.snapshots.get(msg.id)?.(msg);
-      this.snapshots.delete(msg.id);
+      this.requests.settle(msg);
     }
   }
 
@@ -187,14 +186,10 @@ export class BrowserPresenter {
     this.worker?.postMessage({ type: "pause", paused });
   }
 
-  /** The pixels viewers have now (what was last sent). @returns {Promise<{width: number, height: number, rgba: ArrayBuffer | null}>} */
+  /** The pixels viewers have now (what was last sent). @returns {Promise<import("./worker-rpc.js").Snapshot>} */
   snapshot() {
-    const id = Math.random();
-    return new Promise((resolve) => {
-      if (!this.worker) return resolve({ width: 0, height: 0, rgba: null });
-      this.snapshots.set(id, resolve);
-      this.worker.postMessage({ type: "snapshot", id });
-    });
+    if (!this.worker) return Promise.resolve({ width: 0, height: 0, rgba: null });
+    return this.requests.ask(this.worker, "snapshot");
   }
 
   stop() {

@@ -1,7 +1,7 @@
 // The page around the screen: status banner, state overlay, cursor layer, zoom.
 
 import { explain } from "./errors.js";
-import { el } from "./api.js";
+import { el } from "./dom.js";
 
 export class MeetingView {
   constructor() {

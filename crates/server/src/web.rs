@@ -35,6 +35,8 @@ web_files!(
     "app/decoders/inflate.js",
     "app/decoders/screen.js",
     "app/decoders/media.js",
+    "app/dom.js",
+    "app/worker-rpc.js",
     "app/control.js",
     "app/keys.js",
     "app/roster.js",
