@@ -6,10 +6,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use common::viewing::refusal;
 use common::*;
-use deskshare_client::session::{Incoming, Session};
+use deskshare_client::session::Session;
 use deskshare_client::{MeetingLink, TlsOptions};
-use deskshare_proto::{ClientMessage, ErrorCode, InputEvent, Role, ServerMessage};
+use deskshare_proto::{ClientMessage, ErrorCode, InputEvent, Role};
 
 const SETTLE: Duration = Duration::from_secs(30);
 
@@ -56,13 +57,7 @@ async fn injection_needs_a_grant() {
     let link = MeetingLink::parse(&join).unwrap();
     let mut intruder = Session::connect(&link, &tls, Role::Viewer, Some("intruder".into())).await.unwrap();
     intruder.send_control(&ClientMessage::Input { events: typed("sneaky\n") }).await.unwrap();
-    let refused = loop {
-        match tokio::time::timeout(SETTLE, intruder.recv()).await.unwrap().unwrap() {
-            Incoming::Control(ServerMessage::Refused { code, .. }) => break code,
-            _ => continue,
-        }
-    };
-    assert_eq!(refused, ErrorCode::NotController);
+    assert_eq!(refusal(&mut intruder).await, ErrorCode::NotController);
 
     // A granted controller types; the text reaches the xterm.
     let (ok, stderr) =
@@ -74,13 +69,7 @@ async fn injection_needs_a_grant() {
     // refuses them (the reply says so), and a line typed on the presenter's own keyboard
     // after them arrives alone.
     intruder.send_control(&ClientMessage::Input { events: typed("sneaky again\n") }).await.unwrap();
-    let refused = loop {
-        match tokio::time::timeout(SETTLE, intruder.recv()).await.unwrap().unwrap() {
-            Incoming::Control(ServerMessage::Refused { code, .. }) => break code,
-            _ => continue,
-        }
-    };
-    assert_eq!(refused, ErrorCode::NotController);
+    assert_eq!(refusal(&mut intruder).await, ErrorCode::NotController);
     type_marker(&x.display, &out, "local");
     assert_eq!(read(&out), "granted input\nlocal\n", "only the granted controller's keys arrived");
 }

@@ -5,6 +5,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::viewing::refusal;
 use common::*;
 use deskshare_client::api::Api;
 use deskshare_client::session::{Incoming, Join, Session};
@@ -18,16 +19,6 @@ async fn roster_where(s: &mut Session, f: impl Fn(&[RosterEntry]) -> bool) -> Ve
         match tokio::time::timeout(Duration::from_secs(15), s.recv()).await.expect("a roster").expect("session") {
             Incoming::Control(ServerMessage::Roster { participants }) if f(&participants) => return participants,
             _ => {}
-        }
-    }
-}
-
-async fn refusal(s: &mut Session) -> ErrorCode {
-    loop {
-        if let Incoming::Control(ServerMessage::Refused { code, .. }) =
-            tokio::time::timeout(Duration::from_secs(15), s.recv()).await.expect("an answer").expect("session")
-        {
-            return code;
         }
     }
 }

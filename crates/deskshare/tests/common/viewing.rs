@@ -78,3 +78,14 @@ pub fn matches_display(decoder: &Decoder, display: &str) -> usize {
     let mine = deskshare_testkit::Image { width: fb.width(), height: fb.height(), rgb: fb.to_rgb() };
     mine.diff_count(&truth)
 }
+
+/// The code of the next refusal the server sends this session (other messages are
+/// skipped); fails after 30 s without one.
+pub async fn refusal(s: &mut Session) -> deskshare_proto::ErrorCode {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(30), s.recv()).await.expect("an answer");
+        if let Incoming::Control(deskshare_proto::ServerMessage::Refused { code, .. }) = msg.expect("the session") {
+            return code;
+        }
+    }
+}
