@@ -10,7 +10,7 @@ import { ProtocolError } from "./protocol.js";
 const MAX_FPS = 15;
 
 /** The worker's postMessage (the DOM typings describe `self` as a Window). */
-const post = /** @type {(msg: any, transfer?: Transferable[]) => void} */ (
+const post = /** @type {(msg: import("./protocol.js").FromEncodeWorker, transfer?: Transferable[]) => void} */ (
   /** @type {any} */ (self).postMessage.bind(self)
 );
 
@@ -83,7 +83,7 @@ async function readStream(stream) {
 }
 
 self.onmessage = (/** @type {MessageEvent} */ ev) => {
-  const msg = ev.data;
+  const msg = /** @type {import("./protocol.js").ToEncodeWorker} */ (ev.data);
   if (msg.type === "stream") readStream(msg.stream);
   else if (msg.type === "bitmap") offer(msg.bitmap);
   else if (msg.type === "ready") {

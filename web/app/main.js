@@ -156,7 +156,7 @@ const roster = new RosterPanel(
 );
 
 worker.onmessage = (ev) => {
-  const msg = ev.data;
+  const msg = /** @type {import("./protocol.js").FromRenderWorker} */ (ev.data);
   if (msg.type === "drawn") {
     session.ack(msg.frame);
     view.setScreenSize(msg.width, msg.height);

@@ -157,7 +157,7 @@ export class BrowserPresenter {
     this.connect();
   }
 
-  /** @param {any} msg */
+  /** @param {import("./protocol.js").FromEncodeWorker} msg */
   fromWorker(msg) {
     if (msg.type === "encoded") {
       const ws = this.ws;

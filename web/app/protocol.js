@@ -261,3 +261,38 @@ export function parseCursorPosition(buf) {
   const v = new DataView(buf);
   return { visible: (v.getUint8(1) & 1) !== 0, x: v.getInt32(2, true), y: v.getInt32(6, true) };
 }
+
+// ---- Messages between the page and its workers (render-worker.js, encode-worker.js) ----
+
+/**
+ * To the render worker.
+ * @typedef {{type: "init", canvas: OffscreenCanvas}
+ *   | {type: "frame", buffer: ArrayBuffer}
+ *   | {type: "snapshot", id: number}} ToRenderWorker
+ */
+
+/**
+ * From the render worker: a frame drawn (with what it held), a failure, a snapshot.
+ * @typedef {{type: "drawn", frame: number, width: number, height: number, tiles: number, copies: number,
+ *     lossy: number, video: number, bytes: number, skippedTiles: number, latencyMs: number}
+ *   | {type: "error", code: string, message: string}
+ *   | {type: "snapshot", id: number, width: number, height: number, rgba: ArrayBuffer | null}} FromRenderWorker
+ */
+
+/**
+ * To the presenting page's encode worker: pictures (a stream, or bitmaps one by one),
+ * flow control, and the test hook.
+ * @typedef {{type: "stream", stream: ReadableStream<VideoFrame>}
+ *   | {type: "bitmap", bitmap: ImageBitmap}
+ *   | {type: "ready"}
+ *   | {type: "keyframe"}
+ *   | {type: "pause", paused: boolean}
+ *   | {type: "snapshot", id: number}} ToEncodeWorker
+ */
+
+/**
+ * From the encode worker: an encoded frame to send, a failure, a snapshot.
+ * @typedef {({type: "encoded"} & import("./encoders/rects.js").EncodedFrame)
+ *   | {type: "error", code: string, message: string}
+ *   | {type: "snapshot", id: number, width: number, height: number, rgba: ArrayBuffer | null}} FromEncodeWorker
+ */

@@ -9,7 +9,7 @@ import { ScreenDecoder } from "./decoders/screen.js";
 import { VideoStreams, decodeImages } from "./decoders/media.js";
 
 /** The worker's postMessage (the DOM typings describe `self` as a Window). */
-const post = /** @type {(msg: any, transfer?: Transferable[]) => void} */ (
+const post = /** @type {(msg: import("./protocol.js").FromRenderWorker, transfer?: Transferable[]) => void} */ (
   /** @type {any} */ (self).postMessage.bind(self)
 );
 
@@ -70,7 +70,7 @@ function snapshot(id) {
 let queue = Promise.resolve();
 
 self.onmessage = (/** @type {MessageEvent} */ ev) => {
-  const msg = ev.data;
+  const msg = /** @type {import("./protocol.js").ToRenderWorker} */ (ev.data);
   if (msg.type === "init") {
     canvas = msg.canvas;
     ctx = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas?.getContext("2d", { alpha: false }));
