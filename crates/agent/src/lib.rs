@@ -83,9 +83,30 @@ pub async fn share(
         ));
     }
     // Check the link before touching the display: a wrong URL or secret is the likelier
-    // mistake, and it should be named first. Startup failures are final; only a session
-    // that worked once is retried.
-    let session = deskshare_client::Session::open(&opts.link, &opts.tls, &opts.join()).await?;
+    // mistake, and it should be named first, and ends the share. A server that cannot be
+    // reached (not started yet, restarting, a network not up yet) is waited for, as a
+    // lost connection is later.
+    tokio::pin!(shutdown);
+    let mut backoff = uploader::Backoff::new();
+    let join = opts.join();
+    let session = loop {
+        let attempt = tokio::select! {
+            s = deskshare_client::Session::open(&opts.link, &opts.tls, &join) => s,
+            _ = &mut shutdown => return Ok(ShareStats::default()),
+        };
+        match attempt {
+            Ok(s) => break s,
+            Err(e) if uploader::is_fatal(e.code) => return Err(e),
+            Err(e) => {
+                let wait = backoff.next();
+                eprintln!("{} (retrying in {} ms)", e.explain(), wait.as_millis());
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = &mut shutdown => return Ok(ShareStats::default()),
+                }
+            }
+        }
+    };
     let capture = x11::X11Capture::open(opts.display.as_deref(), opts.target)?;
     let area = capture::Capturer::area(&capture);
 

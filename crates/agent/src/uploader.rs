@@ -19,8 +19,24 @@ use crate::control::ControlSide;
 use crate::status::{ShareStats, StatusLine};
 
 /// Codes after which trying again cannot help.
-fn is_fatal(code: ErrorCode) -> bool {
+pub(crate) fn is_fatal(code: ErrorCode) -> bool {
     !code.is_transient()
+}
+
+/// Delays between connection attempts: 200 ms, doubling, at most 5 s.
+pub(crate) struct Backoff(Duration);
+
+impl Backoff {
+    pub(crate) fn new() -> Self {
+        Backoff(Duration::from_millis(200))
+    }
+
+    /// The delay before the next attempt (and the one after it doubles).
+    pub(crate) fn next(&mut self) -> Duration {
+        let now = self.0;
+        self.0 = (self.0 * 2).min(Duration::from_secs(5));
+        now
+    }
 }
 
 /// Everything the uploader loop owns besides the session.
@@ -69,7 +85,7 @@ impl<'a> Uploader<'a> {
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<ShareStats, WireError> {
         tokio::pin!(shutdown);
-        let mut backoff = Duration::from_millis(200);
+        let mut backoff = Backoff::new();
         let mut next = Some(first);
         eprintln!("sharing; viewers join at {}", self.opts.link.join_url());
         loop {
@@ -92,18 +108,18 @@ impl<'a> Uploader<'a> {
                         }
                         Err(e) if is_fatal(e.code) => return Err(e),
                         Err(e) => {
-                            eprintln!("{} (retrying in {} ms)", e.explain(), backoff.as_millis());
+                            let wait = backoff.next();
+                            eprintln!("{} (retrying in {} ms)", e.explain(), wait.as_millis());
                             tokio::select! {
-                                _ = tokio::time::sleep(backoff) => {}
+                                _ = tokio::time::sleep(wait) => {}
                                 _ = &mut shutdown => break,
                             }
-                            backoff = (backoff * 2).min(Duration::from_secs(5));
                             continue;
                         }
                     }
                 }
             };
-            backoff = Duration::from_millis(200);
+            backoff = Backoff::new();
             let need_keyframe = self.stats.reconnects > 0;
             match self.session(session, need_keyframe, &mut shutdown).await {
                 Ended::CaptureStopped => break,

@@ -70,3 +70,43 @@ fn network_cut_reconnects_and_viewers_resume_without_rejoining() {
     let last = viewer.lines().into_iter().rev().find(|l| l.starts_with("stats ")).unwrap();
     assert_eq!(field(&last, "reconnects"), Some(0), "the viewer never had to rejoin: {last}");
 }
+
+/// A share started while the server is down (not started yet, restarting) waits for it,
+/// saying so, and shares once it is up; a wrong link still ends it at once.
+#[test]
+fn a_share_started_before_its_server_waits_for_it() {
+    let dir = workdir("server_later");
+    let x = Xvfb::start(640, 400).unwrap();
+    let _term = xterm(&x.display, "40x10+0+0", "echo waiting for the server; exec cat");
+    let server = Server::start(&dir);
+    let (join, presenter) = server.create_meeting("server later");
+    let ca = server.ca();
+    let listen = server.url.trim_start_matches("https://").trim_end_matches('/').to_string();
+    drop(server);
+
+    let mut cmd = Command::new(BIN);
+    cmd.args(["share", &presenter, "--display", &x.display, "--allow-control", "never", "--ca"]).arg(&ca);
+    let share = Proc::spawn_logged("share", &mut cmd);
+    // It says why and when it tries again (the code's line, then the remedy's).
+    eventually("the share to say it retries", SETTLE, || {
+        let said = share.stderr_lines();
+        said.iter().any(|l| l.starts_with("error SERVER_UNREACHABLE"))
+            && said.iter().filter(|l| l.contains("(retrying in")).count() >= 2
+    });
+    assert!(share.lines().iter().all(|l| !l.starts_with("status sharing")), "nothing shared without a server");
+
+    let server = Server::start_on(&dir, &listen);
+    share.wait_for("sharing", SETTLE, |l| l.starts_with("status sharing").then_some(()));
+    server.snapshot_matching(&join, &dir.join("shared.png"), || grab(&x.display).unwrap());
+    assert!(share.lines().iter().all(|l| field(l, "reconnects") == Some(0)), "its first connection, not a reconnect");
+
+    // A link with a wrong secret is not waited on: it is a mistake to name, not an outage.
+    let wrong = presenter.replace("#presenter=", "#presenter=0");
+    let out = Command::new(BIN)
+        .args(["share", &wrong, "--display", &x.display, "--allow-control", "never", "--ca"])
+        .arg(server.ca())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error PRESENTER_SECRET_INVALID"));
+}
