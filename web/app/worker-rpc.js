@@ -29,8 +29,9 @@ export class WorkerRequests {
    * @param {{id?: number}} msg
    */
   settle(msg) {
-    const resolve = msg.id === undefined ? undefined : this.waiting.get(msg.id);
-    if (!resolve || msg.id === undefined) return false;
+    if (msg.id === undefined) return false;
+    const resolve = this.waiting.get(msg.id);
+    if (!resolve) return false;
     this.waiting.delete(msg.id);
     resolve(msg);
     return true;

@@ -154,10 +154,8 @@ impl<'a> Uploader<'a> {
             _ => &[],
         };
         let here = deskshare_codec::video_codecs();
-        let codec = self.opts.video.iter().find(|c| {
-            let name = c.name().to_string();
-            server_video.contains(&name) && here.contains(&name)
-        });
+        let codes = |list: &[String], c: &deskshare_proto::VideoCodec| list.iter().any(|n| n == c.name());
+        let codec = self.opts.video.iter().find(|c| codes(server_video, c) && codes(&here, c));
         self.capture.video.store(codec.map_or(0, |&c| c as u8), Ordering::Relaxed);
         if let Some(shape) = &self.cursor
             && let Err(e) = session.send_binary(shape.encode()).await

@@ -38,12 +38,6 @@ pub fn video_codecs() -> Vec<String> {
     }
 }
 
-/// The first of `offered` (names, as in a welcome or hello) that this machine codes too,
-/// in this machine's order of preference.
-pub fn pick_video_codec(offered: &[String]) -> Option<VideoCodec> {
-    video_codecs().iter().find(|c| offered.contains(c)).and_then(|c| VideoCodec::from_name(c))
-}
-
 /// The libvpx codec behind a protocol codec.
 pub(crate) fn vpx_codec(codec: VideoCodec) -> deskshare_vpx::Codec {
     match codec {

@@ -215,10 +215,6 @@ impl VideoEncoder {
         Ok(VideoEncoder { api, codec, ctx, image, width, height, pts: 0 })
     }
 
-    pub fn codec(&self) -> Codec {
-        self.codec
-    }
-
     pub fn size(&self) -> (u32, u32) {
         (self.width, self.height)
     }
