@@ -66,12 +66,17 @@ export class ControlPanel {
     }
   }
 
-  /** The server's control state. @param {{controller: Person | null, queue: Person[]}} msg */
+  /**
+   * The server's control state: the first of the queue, and how many wait in all.
+   * @param {{controller: Person | null, queue: Person[], queued?: number}} msg
+   */
   update(msg) {
     this.controller = msg.controller;
     this.queue = msg.queue;
+    this.queued = msg.queued ?? msg.queue.length;
     const mine = !!msg.controller && msg.controller.participant === this.me;
-    this.waiting = msg.queue.some((p) => p.participant === this.me);
+    // Further back than the names shown, a request is still waiting.
+    this.waiting = msg.queue.some((p) => p.participant === this.me) || (this.waiting && this.queued > msg.queue.length);
     if (mine && !this.inControl) this.els.stage.focus();
     if (!mine && this.inControl) this.releaseHeld();
     this.wasMine = this.inControl && !mine;
@@ -94,7 +99,8 @@ export class ControlPanel {
     button.setAttribute("aria-pressed", String(this.inControl));
     let text = "";
     if (controller) text = this.inControl ? "You are in control" : `${controller.name} is in control`;
-    if (queue.length) text += `${text ? " · " : ""}${queue.length} waiting`;
+    const queued = Math.max(this.queued ?? 0, queue.length);
+    if (queued) text += `${text ? " · " : ""}${queued} waiting`;
     if (this.waiting) text += `${text ? " · " : ""}waiting for the presenter to allow it…`;
     state.textContent = text;
     banner.hidden = !this.inControl;

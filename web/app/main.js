@@ -79,6 +79,7 @@ const session = new ViewerSession(meetingId, displayName, {
     chat.setEnabled(true);
     presenterOnline = w.presenter_online;
     control.setMe(w.participant);
+    roster.reset();
     roster.setMe(w.participant);
     control.setPresenterOnline(presenterOnline);
     showPresence();
@@ -88,8 +89,7 @@ const session = new ViewerSession(meetingId, displayName, {
       presenterOnline = msg.online;
       control.setPresenterOnline(presenterOnline);
       showPresence();
-    } else if (msg.type === "roster") {
-      roster.update(msg.participants);
+    } else if (roster.apply(msg)) {
       updatePresentButton();
     } else if (msg.type === "chat") {
       chat.add(msg.messages);

@@ -2,7 +2,7 @@
 // The first byte of a binary message is its kind; a frame's numbers are LEB128 varints,
 // cursor messages are fixed little-endian fields.
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 /** Edge of the server's cache tiles; frames carry exact rectangles. */
 export const TILE_SIZE = 64;
 export const KIND_FRAME = 0x01;

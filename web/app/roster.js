@@ -1,10 +1,11 @@
 // The roster panel: who is here, in which role, who is a guest, who presents, who waits
 // in the lobby, and the organiser's buttons (admit, deny, promote, demote, remove, end).
+// In a large meeting an attendee sees the people who matter and the count, and may open
+// the whole list.
 
-/**
- * @typedef {{participant: number, name: string, role: "organiser"|"presenter"|"attendee",
- *   guest: boolean, presenting: boolean, in_lobby: boolean}} RosterEntry
- */
+import { RosterList } from "./roster-list.js";
+
+/** @typedef {import("./roster-list.js").RosterEntry} RosterEntry */
 
 export class RosterPanel {
   /**
@@ -17,8 +18,12 @@ export class RosterPanel {
     this.endButton = endButton;
     this.send = send;
     this.me = -1;
+    this.model = new RosterList();
     /** @type {RosterEntry[]} */
     this.entries = [];
+    /** The person asked for the whole list of a large meeting. */
+    this.wantsFull = false;
+    this.renderQueued = false;
     /** @type {number | null} */
     this.controller = null;
     endButton.addEventListener("click", () => {
@@ -32,10 +37,28 @@ export class RosterPanel {
     this.render();
   }
 
-  /** @param {RosterEntry[]} entries */
-  update(entries) {
-    this.entries = entries;
-    this.render();
+  /**
+   * A `roster` or `roster_delta` message; says whether it was one. Drawn once per
+   * animation frame, however many arrive.
+   * @param {any} msg
+   */
+  apply(msg) {
+    if (!this.model.apply(msg)) return false;
+    if (this.model.complete) this.entries = this.model.entries();
+    if (!this.renderQueued) {
+      this.renderQueued = true;
+      requestAnimationFrame(() => {
+        this.renderQueued = false;
+        this.render();
+      });
+    }
+    return true;
+  }
+
+  /** A new connection starts with a new list (and the same choice of list). */
+  reset() {
+    this.model = new RosterList();
+    if (this.wantsFull) this.send({ type: "roster_view", full: true });
   }
 
   /** @param {number | null} participant */
@@ -88,6 +111,21 @@ export class RosterPanel {
     this.endButton.hidden = !organiser;
     this.list.replaceChildren();
     const people = this.entries.filter((e) => !e.in_lobby);
+    const shortList = !this.model.full;
+    if (shortList || this.wantsFull) {
+      const head = document.createElement("li");
+      head.className = "roster-summary";
+      head.textContent = shortList ? `${this.model.people} people · showing who presents, controls or speaks` : `${this.model.people} people`;
+      const toggle = document.createElement("button");
+      toggle.type = "button";
+      toggle.textContent = shortList ? "Show everyone" : "Show fewer";
+      toggle.addEventListener("click", () => {
+        this.wantsFull = shortList;
+        this.send({ type: "roster_view", full: shortList });
+      });
+      head.append(toggle);
+      this.list.append(head);
+    }
     const waiting = this.entries.filter((e) => e.in_lobby);
     for (const e of people) {
       const tags = /** @type {string[]} */ ([e.role]);

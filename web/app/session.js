@@ -38,6 +38,9 @@ export class ViewerSession {
     this.asGuest = false;
     /** Video codecs this browser decodes. @type {string[]} */
     this.video = [];
+    /** The last welcome's participant and key: back within the grace after a drop, the
+     * lobby is skipped and a presenter role kept. @type {{participant: number, key: string} | null} */
+    this.rejoin = null;
   }
 
   start() {
@@ -56,6 +59,7 @@ export class ViewerSession {
       if (this.passcode) hello.passcode = this.passcode;
       if (this.asGuest) hello.as_guest = true;
       if (this.video.length) hello.video = this.video;
+      if (this.rejoin) hello.rejoin = this.rejoin;
       ws.send(JSON.stringify(hello));
     };
     ws.onmessage = (ev) => {
@@ -67,6 +71,7 @@ export class ViewerSession {
       if (msg.type === "welcome") {
         welcomed = true;
         this.attempt = 0;
+        this.rejoin = { participant: msg.participant, key: msg.key };
         this.handlers.onWelcome(msg);
       } else if (msg.type === "error") {
         refusal = { code: msg.code, message: msg.message };
@@ -78,6 +83,7 @@ export class ViewerSession {
       if (this.stopped) return;
       const code = refusal?.code || (ev.reason && /^[A-Z_]+$/.test(ev.reason) ? ev.reason : "CONNECTION_LOST");
       if (!RETRYABLE.has(code) && (welcomed || refusal)) {
+        this.rejoin = null;
         this.handlers.onFatal(code, refusal?.message || "");
         return;
       }

@@ -101,9 +101,9 @@ impl ControlSide {
                 }
                 None
             }
-            ServerMessage::Control { controller, queue, ended } => {
+            ServerMessage::Control { controller, queued, ended, .. } => {
                 match (&controller, ended) {
-                    (Some(c), _) => eprintln!("{} is in control ({} waiting)", c.name, queue.len()),
+                    (Some(c), _) => eprintln!("{} is in control ({queued} waiting)", c.name),
                     (None, Some(why)) => eprintln!("control ended: {why:?}"),
                     (None, None) => {}
                 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use deskshare_proto::{
     ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, MediaMessage, OnBehalf, PROTOCOL_VERSION, Role,
-    ServerMessage, ShareKind, WireError,
+    RosterList, ServerMessage, ShareKind, WireError,
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
@@ -43,11 +43,22 @@ pub struct Join {
     pub share: Option<ShareKind>,
     /// Presenter: present for this participant of an open session (as the browser does).
     pub on_behalf: Option<OnBehalf>,
+    /// Back after a dropped connection: the earlier session's [`Session::proof`].
+    pub rejoin: Option<OnBehalf>,
 }
 
 impl Join {
     pub fn as_role(role: Role) -> Self {
-        Join { role, name: None, control: None, token: None, passcode: None, share: None, on_behalf: None }
+        Join {
+            role,
+            name: None,
+            control: None,
+            token: None,
+            passcode: None,
+            share: None,
+            on_behalf: None,
+            rejoin: None,
+        }
     }
 }
 
@@ -56,6 +67,8 @@ pub struct Session {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// The server's welcome.
     pub welcome: ServerMessage,
+    /// The roster as the messages received so far make it.
+    pub roster: RosterList,
 }
 
 impl Session {
@@ -90,7 +103,8 @@ impl Session {
             .await
             .map_err(|_| WireError::new(ErrorCode::ServerUnreachable, format!("{url}: no answer within 15 s")))?
             .map_err(|e| classify(&e, link.base.as_str()))?;
-        let mut session = Session { ws, welcome: ServerMessage::Presenter { online: false } };
+        let mut session =
+            Session { ws, welcome: ServerMessage::Presenter { online: false }, roster: RosterList::new() };
         let secret = if join.role == Role::Presenter { link.secret.clone() } else { None };
         let hello = ClientMessage::Hello {
             protocol: PROTOCOL_VERSION,
@@ -102,6 +116,7 @@ impl Session {
             passcode: join.passcode.clone(),
             share: join.share,
             on_behalf: join.on_behalf.clone(),
+            rejoin: join.rejoin.clone(),
             as_guest: false,
             video: deskshare_codec::video_codecs(),
         };
@@ -138,6 +153,17 @@ impl Session {
         }
     }
 
+    /// This session's participant and the key of its welcome: what a connection presents
+    /// for it with, or rejoins as it with after a drop.
+    pub fn proof(&self) -> Option<OnBehalf> {
+        match &self.welcome {
+            ServerMessage::Welcome { participant, key, .. } => {
+                Some(OnBehalf { participant: *participant, key: key.clone() })
+            }
+            _ => None,
+        }
+    }
+
     pub async fn send_control(&mut self, msg: &ClientMessage) -> Result<(), WireError> {
         self.ws.send(Message::Text(msg.to_json().into())).await.map_err(lost)
     }
@@ -160,7 +186,10 @@ impl Session {
                 Message::Text(t) => {
                     return match ServerMessage::from_json(&t)? {
                         ServerMessage::Error { code, message } => Err(WireError::new(code, message)),
-                        other => Ok(Incoming::Control(other)),
+                        other => {
+                            self.roster.apply(&other)?;
+                            Ok(Incoming::Control(other))
+                        }
                     };
                 }
                 Message::Binary(b) => {

@@ -158,7 +158,7 @@ pub async fn run(opts: ViewOptions, shutdown: impl std::future::Future<Output = 
     let deadline = started + opts.timeout;
     let mut state = ViewerState::default();
     let mut backoff = Duration::from_millis(200);
-    let join = Join {
+    let mut join = Join {
         name: opts.name.clone(),
         token: opts.token.clone(),
         passcode: opts.passcode.clone(),
@@ -181,6 +181,8 @@ pub async fn run(opts: ViewOptions, shutdown: impl std::future::Future<Output = 
         let result = match opened {
             Ok(session) => {
                 backoff = Duration::from_millis(200);
+                // After a drop, back as the same person: no second wait in the lobby.
+                join.rejoin = session.proof();
                 if let ServerMessage::Welcome { presenter_online, .. } = session.welcome {
                     state.presenter_online = presenter_online;
                 }

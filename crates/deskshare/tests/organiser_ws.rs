@@ -13,13 +13,14 @@ use deskshare_client::{MeetingLink, TlsOptions};
 use deskshare_proto::api::{CreateUser, MeetingSettings};
 use deskshare_proto::{ClientMessage, ErrorCode, MeetingRole, OnBehalf, Role, RosterEntry, ServerMessage};
 
-/// The next roster that satisfies `f`.
+/// Waits until the session's roster satisfies `f`.
 async fn roster_where(s: &mut Session, f: impl Fn(&[RosterEntry]) -> bool) -> Vec<RosterEntry> {
     loop {
-        match tokio::time::timeout(Duration::from_secs(15), s.recv()).await.expect("a roster").expect("session") {
-            Incoming::Control(ServerMessage::Roster { participants }) if f(&participants) => return participants,
-            _ => {}
+        let list = s.roster.to_vec();
+        if s.roster.is_complete() && f(&list) {
+            return list;
         }
+        tokio::time::timeout(Duration::from_secs(15), s.recv()).await.expect("a roster").expect("session");
     }
 }
 
@@ -88,15 +89,57 @@ async fn organiser_acts_over_the_websocket() {
     .unwrap();
     assert_eq!(refusal(&mut olga).await, ErrorCode::ParticipantNotFound);
 
-    // Promote, then remove the guest; then end the meeting.
+    // Promote the guest. A dropped connection comes back as the same person with the
+    // proof of its welcome: no second wait in the lobby, still a presenter.
     olga.send_control(&ClientMessage::Participant { participant: visitor.participant, action: "promote".into() })
         .await
         .unwrap();
     roster_where(&mut olga, |r| r.iter().any(|p| p.name == "Visitor" && p.role == MeetingRole::Presenter)).await;
-    olga.send_control(&ClientMessage::Participant { participant: visitor.participant, action: "remove".into() })
-        .await
-        .unwrap();
+    let proof = guest.proof().unwrap();
+    guest.close().await;
+    roster_where(&mut olga, |r| !r.iter().any(|p| p.name == "Visitor")).await;
+    let knock = |rejoin: OnBehalf| {
+        let (link, tls) = (link.clone(), tls.clone());
+        let join = Join { name: Some("Visitor".into()), rejoin: Some(rejoin), ..Join::as_role(Role::Viewer) };
+        tokio::spawn(async move { Session::open(&link, &tls, &join).await.map(|s| s.proof()) })
+    };
+    // A wrong key proves nothing: the lobby, like anyone with the link.
+    let forged = knock(OnBehalf { participant: proof.participant, key: "0".repeat(proof.key.len()) });
+    let waiting = roster_where(&mut olga, |r| r.iter().any(|p| p.name == "Visitor" && p.in_lobby)).await;
+    let waiting = waiting.iter().find(|p| p.name == "Visitor").unwrap().participant;
+    olga.send_control(&ClientMessage::Participant { participant: waiting, action: "deny".into() }).await.unwrap();
+    assert_eq!(forged.await.unwrap().err().map(|e| e.code), Some(ErrorCode::LobbyDenied));
+    let mut guest = Session::open(
+        &link,
+        &tls,
+        &Join { name: Some("Visitor".into()), rejoin: Some(proof.clone()), ..Join::as_role(Role::Viewer) },
+    )
+    .await
+    .expect("back without the lobby");
+    let back = guest.proof().unwrap().participant;
+    assert!(
+        matches!(guest.welcome, ServerMessage::Welcome { role: MeetingRole::Presenter, .. }),
+        "{:?}",
+        guest.welcome
+    );
+    roster_where(&mut olga, |r| {
+        r.iter().any(|p| p.participant == back && p.role == MeetingRole::Presenter && !p.in_lobby)
+    })
+    .await;
+
+    // Removed by the organiser is not a drop: coming back means the lobby again.
+    olga.send_control(&ClientMessage::Participant { participant: back, action: "remove".into() }).await.unwrap();
+    let removed = guest.proof().unwrap();
     assert_eq!(ended_with(&mut guest).await, ErrorCode::RemovedByOrganiser);
+    let again = knock(removed);
+    let waiting = roster_where(&mut olga, |r| r.iter().any(|p| p.name == "Visitor" && p.in_lobby)).await;
+    let waiting = waiting.iter().find(|p| p.name == "Visitor").unwrap().participant;
+    olga.send_control(&ClientMessage::Participant { participant: waiting, action: "deny".into() }).await.unwrap();
+    assert_eq!(again.await.unwrap().err().map(|e| e.code), Some(ErrorCode::LobbyDenied));
+    // Nor does the first proof work twice.
+    let twice = knock(proof);
+    roster_where(&mut olga, |r| r.iter().any(|p| p.name == "Visitor" && p.in_lobby)).await;
+    drop(twice);
     olga.send_control(&ClientMessage::EndMeeting).await.unwrap();
     assert_eq!(ended_with(&mut olga).await, ErrorCode::MeetingEnded);
 }
@@ -144,12 +187,12 @@ async fn a_promoted_guest_presents_for_itself_until_demoted() {
     // The roster shows one Gail, presenting; the organiser gets her screen (in either order).
     let (mut roster, mut frame) = (None, None);
     while roster.is_none() || frame.is_none() {
-        match tokio::time::timeout(Duration::from_secs(15), org.recv()).await.unwrap().unwrap() {
-            Incoming::Control(ServerMessage::Roster { participants }) if participants.iter().any(|p| p.presenting) => {
-                roster = Some(participants)
-            }
-            Incoming::Media(deskshare_proto::MediaMessage::Frame(f)) => frame = Some(f),
-            _ => {}
+        let msg = tokio::time::timeout(Duration::from_secs(15), org.recv()).await.unwrap().unwrap();
+        if let Incoming::Media(deskshare_proto::MediaMessage::Frame(f)) = msg {
+            frame = Some(f);
+        }
+        if org.roster.entries().any(|p| p.presenting) {
+            roster = Some(org.roster.to_vec());
         }
     }
     let (roster, frame) = (roster.unwrap(), frame.unwrap());

@@ -1,13 +1,137 @@
-//! Who goes straight into a meeting and who waits in the lobby.
+//! Who may join a meeting, as what, and who waits in the lobby.
 //!
-//! Decided from the meeting's lobby setting, the `lobby-for-guests` policy and the
-//! meeting's admission rules, which persist with the meeting, so "people from my
-//! organisation go straight in" works before the organiser has even joined.
+//! [`decide`] is the whole rule, pure: the server gathers the [`Facts`] (the meeting, the
+//! caller, the policies, the live roster) and carries out the answer. Waiting follows
+//! the meeting's lobby setting, the `lobby-for-guests` policy and the meeting's admission
+//! rules, which persist with the meeting, so "people from my organisation go straight
+//! in" works before the organiser has even joined.
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::Policies;
+use deskshare_proto::{ErrorCode, MeetingRole, Role, ShareKind};
+
+use crate::{Policies, Rejoin};
+
+/// What the server knows about a join when it decides.
+#[derive(Clone, Copy, Debug)]
+pub struct Facts<'a> {
+    /// What the connection wants to do.
+    pub connection: Role,
+    /// For a presenter: what it shares.
+    pub share: ShareKind,
+    pub expired: bool,
+    /// The caller organises the meeting (or administers the server).
+    pub organiser: bool,
+    /// The hello carried the meeting's presenter secret.
+    pub has_secret: bool,
+    /// A signed-in user the organiser made a presenter of this meeting.
+    pub presenter_user: bool,
+    /// The signed-in user's name; `None` for a guest.
+    pub user: Option<&'a str>,
+    pub passcode: Passcode,
+    /// The meeting's policies.
+    pub policies: &'a Policies,
+    /// The policies of the user who would present (sharing follows them).
+    pub presenter_policies: &'a Policies,
+    pub lobby: LobbyMode,
+    pub rules: &'a [AdmissionRule],
+    /// Came back within the grace with the key of an earlier welcome.
+    pub rejoin: Option<Rejoin>,
+    /// People in the meeting now (lobby included).
+    pub people: usize,
+}
+
+/// Where the passcode check stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Passcode {
+    /// The meeting has none.
+    NotSet,
+    /// The meeting has one; the hello gave none.
+    Missing,
+    /// Given and not checked yet (checking is costly and rate-limited: only if needed).
+    Unchecked,
+    Right,
+    Wrong,
+}
+
+/// The answer to a join.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Check the passcode (rate limits first), then decide again with the result.
+    CheckPasscode,
+    Admit {
+        role: MeetingRole,
+        /// Waits in the lobby first.
+        waits: bool,
+    },
+}
+
+/// Whether, and as what, someone may join.
+pub fn decide(f: &Facts) -> Result<Admission, ErrorCode> {
+    if f.expired {
+        return Err(ErrorCode::MeetingExpired);
+    }
+    let rejoined_presenter = f.rejoin.is_some_and(|r| r.role == MeetingRole::Presenter);
+    let may_present = f.has_secret || f.organiser || f.presenter_user || rejoined_presenter;
+    if f.connection == Role::Presenter && !may_present {
+        return Err(ErrorCode::PresenterSecretInvalid);
+    }
+    // The passcode keeps out people who only have the link; the organiser, holders of the
+    // presenter secret and someone admitted a minute ago are already known.
+    if !(f.organiser || f.has_secret || f.rejoin.is_some()) {
+        match f.passcode {
+            Passcode::NotSet | Passcode::Right => {}
+            Passcode::Unchecked => return Ok(Admission::CheckPasscode),
+            Passcode::Missing | Passcode::Wrong => return Err(ErrorCode::PasscodeInvalid),
+        }
+    }
+    let guest = f.user.is_none();
+    if guest && !f.has_secret && !f.policies.allow_anonymous {
+        return Err(ErrorCode::AnonymousNotAllowed);
+    }
+    if f.connection == Role::Presenter {
+        check_share(f.presenter_policies, f.share)?;
+    }
+    if !f.organiser && f.people >= f.policies.max_participants as usize {
+        return Err(ErrorCode::MeetingFull);
+    }
+    let role = if f.organiser {
+        MeetingRole::Organiser
+    } else if f.presenter_user || f.has_secret || rejoined_presenter {
+        MeetingRole::Presenter
+    } else {
+        MeetingRole::Attendee
+    };
+    let joiner = Joiner { guest, user: f.user, privileged: role != MeetingRole::Attendee };
+    let waits = f.rejoin.is_none() && must_wait(f.policies, f.lobby, f.rules, &joiner);
+    Ok(Admission::Admit { role, waits })
+}
+
+/// A second connection presenting for a participant who is in the meeting (`owner`: its
+/// role, `None` if no such participant showed the right key): it presents as that
+/// participant, who passed the passcode, the lobby and the guest policy already.
+pub fn decide_delegate(
+    owner: Option<MeetingRole>,
+    policies: &Policies,
+    share: ShareKind,
+) -> Result<MeetingRole, ErrorCode> {
+    let role = owner.ok_or(ErrorCode::ParticipantNotFound)?;
+    if role == MeetingRole::Attendee {
+        return Err(ErrorCode::NotPresenter);
+    }
+    check_share(policies, share)?;
+    Ok(role)
+}
+
+/// Whether the policies allow sharing this kind of thing.
+pub fn check_share(p: &Policies, share: ShareKind) -> Result<(), ErrorCode> {
+    match share {
+        ShareKind::Desktop if !p.enable_desktop_sharing => Err(ErrorCode::SharingDisabled),
+        ShareKind::Program if !p.enable_program_sharing => Err(ErrorCode::ProgramSharingDisabled),
+        _ => Ok(()),
+    }
+}
 
 /// The meeting's own lobby setting.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -104,6 +228,9 @@ pub fn must_wait(policies: &Policies, lobby: LobbyMode, rules: &[AdmissionRule],
         LobbyMode::Off => j.guest && policies.lobby_for_guests,
     }
 }
+
+#[cfg(test)]
+mod decide_tests;
 
 #[cfg(test)]
 mod tests {

@@ -9,9 +9,16 @@ pub mod floor;
 mod ids;
 pub mod policy;
 pub mod rate;
+pub mod roster;
 
-pub use admission::{AdmissionRule, Joiner, LobbyMode, must_wait};
+pub use admission::{
+    Admission, AdmissionRule, Facts, Joiner, LobbyMode, Passcode, check_share, decide, decide_delegate, must_wait,
+};
 pub use floor::{ControlFloor, FloorOutput, ParticipantId, Refusal};
 pub use ids::{MeetingId, MeetingIdError, PresenterSecret, SecretHash};
 pub use policy::{Policies, PolicyError, PolicyName, PolicySet};
 pub use rate::{KeyedLimiter, TokenBucket};
+pub use roster::{
+    Audience, Member, NewRole, ParticipantAction, Rejoin, RoleChanged, Roster, RosterCursor, RosterError, RosterOutput,
+    Signal,
+};

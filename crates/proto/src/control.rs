@@ -142,6 +142,10 @@ pub struct Person {
 /// Longest chat message, in characters.
 pub const MAX_CHAT_CHARS: usize = 2000;
 
+/// How many of those waiting for control a `control` message names: it must not grow with
+/// the meeting.
+pub const CONTROL_QUEUE_SHOWN: usize = 20;
+
 /// One chat message, as kept with the meeting.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -157,7 +161,8 @@ pub struct ChatLine {
     pub text: String,
 }
 
-/// Which participant a presenter connection presents for, and the proof.
+/// A participant and the proof of being it: the `key` of its welcome. A presenter
+/// connection shows it to present for that participant, a returning client to rejoin.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OnBehalf {
@@ -197,6 +202,11 @@ pub enum ClientMessage {
         /// guest the organiser made a presenter presents.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         on_behalf: Option<OnBehalf>,
+        /// Back after a dropped connection or a reload: the participant id and `key` of
+        /// the earlier welcome. Within two minutes of leaving, the lobby is skipped and a
+        /// presenter role given in the meeting is kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rejoin: Option<OnBehalf>,
         /// Join as a guest even if the request carries a sign-in (a browser whose account
         /// was refused, or a person who wants to join under another name).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -225,6 +235,8 @@ pub enum ClientMessage {
     EndMeeting,
     /// A chat message to everyone in the meeting (at most [`MAX_CHAT_CHARS`]).
     Chat { text: String },
+    /// An attendee of a large meeting opens (`true`) or closes the full participant list.
+    RosterView { full: bool },
 }
 
 /// Messages the server sends to a client.
@@ -256,8 +268,38 @@ pub enum ServerMessage {
     Presenter { online: bool },
     /// How many viewers are connected; sent to everyone when it changes.
     Viewers { count: u32 },
-    /// Everyone in the meeting, with roles; organisers and presenters also see the lobby.
-    Roster { participants: Vec<RosterEntry> },
+    /// One page of the roster, sent after the welcome and whenever the list a
+    /// participant sees starts over (its role changed, it asked for the full list, the
+    /// meeting grew past the size where attendees see everyone). Pages come in participant
+    /// order; `more` says another follows; the list is complete at the page without it.
+    /// Organisers and presenters see everyone, the lobby included; attendees of a large
+    /// meeting (`full: false`) see the people who matter (organisers, presenters, the
+    /// controller, those asking for control, chat authors) and the counts.
+    Roster {
+        participants: Vec<RosterEntry>,
+        /// People in the meeting (the lobby not included).
+        people: u32,
+        /// People waiting in the lobby: told to organisers and presenters only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lobby: Option<u32>,
+        /// The list is everyone (not the short list of a large meeting).
+        full: bool,
+        more: bool,
+    },
+    /// Changes to the list since the last `roster` or `roster_delta`: add or replace the
+    /// lines in `joined` and `changed`, drop the ids in `left` (ids not in the list are
+    /// ignored). A participant is in at most one of them. Also sent for new counts alone.
+    RosterDelta {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        joined: Vec<RosterEntry>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        changed: Vec<RosterEntry>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        left: Vec<ParticipantId>,
+        people: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lobby: Option<u32>,
+    },
     /// You are in the lobby until an organiser or presenter admits you.
     Lobby,
     /// Chat: the meeting's history after the welcome, then each new message.
@@ -265,7 +307,11 @@ pub enum ServerMessage {
     /// Who controls and who waits; sent to everyone on every change.
     Control {
         controller: Option<Person>,
+        /// The first [`CONTROL_QUEUE_SHOWN`] waiting, in order.
         queue: Vec<Person>,
+        /// How many wait in all (the queue shown may be shorter).
+        #[serde(default)]
+        queued: u32,
         /// Set when a grant just ended, saying why.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ended: Option<RevokeReason>,
@@ -343,6 +389,7 @@ mod tests {
             passcode: None,
             share: None,
             on_behalf: None,
+            rejoin: None,
             as_guest: false,
             video: vec![],
         };
@@ -371,9 +418,23 @@ mod tests {
         let state = ServerMessage::Control {
             controller: Some(Person { participant: ParticipantId(2), name: "Bo".into() }),
             queue: vec![],
+            queued: 0,
             ended: Some(RevokeReason::Hotkey),
         };
         assert_eq!(ServerMessage::from_json(&state.to_json()).unwrap(), state);
+        let delta = ServerMessage::RosterDelta {
+            joined: vec![],
+            changed: vec![],
+            left: vec![ParticipantId(3)],
+            people: 4,
+            lobby: None,
+        };
+        assert_eq!(delta.to_json(), r#"{"type":"roster_delta","left":[3],"people":4}"#);
+        assert_eq!(ServerMessage::from_json(&delta.to_json()).unwrap(), delta);
+        assert_eq!(
+            ClientMessage::from_json(r#"{"type":"roster_view","full":true}"#).unwrap(),
+            ClientMessage::RosterView { full: true }
+        );
         assert!(InputEvent::Button { button: 4, down: true }.validate().is_err(), "wheel buttons go through Wheel");
         assert!(InputEvent::Move { x: 1 << 20, y: 0 }.validate().is_err());
         assert!(InputEvent::Key { keysym: 0, down: true }.validate().is_err());

@@ -19,11 +19,12 @@ pub mod error;
 pub mod ids;
 pub mod keys;
 pub mod media;
+pub mod roster;
 pub mod text;
 
 pub use control::{
-    ChatLine, ClientMessage, ControlPolicy, InputEvent, MAX_CHAT_CHARS, MAX_INPUT_EVENTS, MeetingRole, OnBehalf,
-    Person, RevokeReason, Role, RosterEntry, ServerMessage, ShareKind,
+    CONTROL_QUEUE_SHOWN, ChatLine, ClientMessage, ControlPolicy, InputEvent, MAX_CHAT_CHARS, MAX_INPUT_EVENTS,
+    MeetingRole, OnBehalf, Person, RevokeReason, Role, RosterEntry, ServerMessage, ShareKind,
 };
 pub use error::{ErrorCode, WireError};
 pub use ids::{GrantId, ParticipantId};
@@ -31,10 +32,11 @@ pub use media::{
     CursorPosition, CursorShape, DecodeError, FrameHeader, FrameImage, FrameMessage, ImageFormat, MAX_IMAGE_EDGE,
     MediaMessage, Op, PixelRect, RectEncoding, VideoChunk, VideoCodec, grid_dims, tile_dims,
 };
+pub use roster::RosterList;
 
 /// Version of the protocol spoken by this build. A peer whose hello carries another
 /// version is refused with [`ErrorCode::ProtocolVersionMismatch`].
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// Edge length of a tile of the server's screen cache in pixels: the unit in which it
 /// tracks versions and builds catch-ups. Frames themselves carry exact rectangles.

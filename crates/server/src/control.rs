@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use deskshare_meeting::{ControlFloor, FloorOutput, ParticipantId, Refusal};
-use deskshare_proto::{ErrorCode, InputEvent, Person, ServerMessage, WireError};
+use deskshare_proto::{CONTROL_QUEUE_SHOWN, ErrorCode, InputEvent, Person, ServerMessage, WireError};
 
 use crate::hub::LiveMeeting;
 
@@ -20,34 +20,37 @@ pub fn refusal_error(why: Refusal) -> WireError {
 
 impl LiveMeeting {
     /// Runs `f` on the floor, then delivers everything it decided.
+    /// Runs `f` on the floor, then delivers everything it decided. Who controls and who
+    /// waits is also shown in the roster (they are among the people who matter).
     pub fn with_floor<R>(&self, f: impl FnOnce(&mut ControlFloor, Instant) -> R) -> R {
         let mut floor = self.floor.lock().expect("floor lock");
         let r = f(&mut floor, Instant::now());
+        let mut changed = false;
         while let Some(out) = floor.poll_output() {
+            changed |= matches!(out, FloorOutput::Changed { .. });
             self.deliver(&floor, out);
+        }
+        if changed {
+            let (controller, waiting) = (floor.controller().map(|(p, _)| p), floor.waiting());
+            self.with_roster(|r, _| r.set_floor(controller, &waiting));
         }
         r
     }
 
     fn person(&self, participant: ParticipantId) -> Person {
-        let name = self.participants.lock().expect("participants lock").get(&participant).map(|p| p.info.name.clone());
+        let name = self.member(participant, |m| m.name.clone());
         Person { participant, name: name.unwrap_or_else(|| format!("Participant {participant}")) }
     }
 
-    /// The roster's control part, as everyone is told it.
+    /// The roster's control part, as everyone is told it: the first of the queue only,
+    /// so the message does not grow with the meeting.
     pub fn control_state(&self, floor: &ControlFloor, ended: Option<deskshare_proto::RevokeReason>) -> ServerMessage {
+        let waiting = floor.waiting();
         ServerMessage::Control {
             controller: floor.controller().map(|(p, _)| self.person(p)),
-            queue: floor.waiting().into_iter().map(|p| self.person(p)).collect(),
+            queue: waiting.iter().take(CONTROL_QUEUE_SHOWN).map(|&p| self.person(p)).collect(),
+            queued: waiting.len() as u32,
             ended,
-        }
-    }
-
-    fn send_to(&self, participant: ParticipantId, msg: ServerMessage) {
-        if let Some(p) = self.participants.lock().expect("participants lock").get(&participant)
-            && p.outbox.try_send(msg).is_err()
-        {
-            tracing::warn!(meeting = %self.id, %participant, "outbox full; control message dropped");
         }
     }
 
@@ -74,17 +77,7 @@ impl LiveMeeting {
                 tracing::info!(meeting = %self.id, ?state, "control changed");
                 // Not to the lobby: nothing reaches a client before its welcome, which carries
                 // the current state anyway.
-                let everyone: Vec<_> = self
-                    .participants
-                    .lock()
-                    .expect("participants lock")
-                    .iter()
-                    .filter(|(_, p)| !p.info.in_lobby)
-                    .map(|(id, _)| *id)
-                    .collect();
-                for p in everyone {
-                    self.send_to(p, state.clone());
-                }
+                self.send_to_all(|_| true, &state);
             }
         }
     }

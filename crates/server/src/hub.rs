@@ -1,69 +1,42 @@
-//! Meetings that are live in this process: their screen, who is connected, and the
-//! signals that wake the per-connection tasks.
+//! Meetings that are live in this process: their screen, who is connected (the roster
+//! of `deskshare-meeting`), and the channels that wake the per-connection tasks.
 
 use deskshare_proto::ParticipantId;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use deskshare_fanout::Screen;
-use deskshare_meeting::{ControlFloor, MeetingId, Policies, SecretHash};
-use deskshare_proto::{ErrorCode, MeetingRole, Role, ServerMessage};
+use deskshare_meeting::{ControlFloor, MeetingId, Member, Policies, Roster, RosterError, Signal};
+use deskshare_proto::{ErrorCode, ServerMessage};
 use tokio::sync::{mpsc, watch};
 
 /// Control messages queued for one connection. Bounded: a participant that cannot take
 /// them is too slow to be in a meeting, and input for the presenter is dropped rather
-/// than buffered without end.
+/// than buffered without end. The roster is not queued here: each session pulls it from
+/// the roster's log when its connection has room.
 pub const OUTBOX_CAPACITY: usize = 256;
 
-/// A connected participant, as the meeting's other tasks see it.
-pub struct Participant {
-    pub info: ParticipantInfo,
-    /// Control messages for this participant's session task to send.
-    pub outbox: mpsc::Sender<ServerMessage>,
-    /// Decisions about this participant (admitted, denied, removed).
-    pub signal: watch::Sender<Signal>,
+/// How the meeting's other tasks reach one participant's session task.
+struct Endpoint {
+    /// Control messages for the session task to send.
+    outbox: mpsc::Sender<ServerMessage>,
+    /// The roster's decisions about this participant (admitted, denied, removed, …).
+    signal: watch::Sender<Option<Signal>>,
 }
 
-/// A decision the session task of one participant must act on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Signal {
-    #[default]
-    None,
-    Admitted,
-    Denied,
-    Removed,
-    /// No longer a presenter: a connection that presents ends.
-    Demoted,
-    /// The sign-in behind the connection ended (account disabled, password reset).
-    SignedOut(ErrorCode),
+/// The roster and the way to each participant's session, under one lock.
+pub struct People {
+    pub roster: Roster,
+    endpoints: HashMap<ParticipantId, Endpoint>,
 }
 
 /// What a session task holds for its own participant.
 pub struct Conn {
     pub id: ParticipantId,
     pub outbox: mpsc::Receiver<ServerMessage>,
-    pub signal: watch::Receiver<Signal>,
-}
-
-/// Who a participant is and where it stands.
-pub struct ParticipantInfo {
-    pub name: String,
-    /// What the connection does: send the screen or watch it.
-    pub role: Role,
-    /// The participant's role in the meeting.
-    pub meeting_role: MeetingRole,
-    /// A guest or a participant from outside the organisation (for control policy).
-    pub external: bool,
-    /// The signed-in user behind the connection, if any.
-    pub user_id: Option<i64>,
-    /// Waiting to be admitted.
-    pub in_lobby: bool,
-    /// Hash of the key a second connection shows to present for this participant.
-    pub key: SecretHash,
-    /// This connection presents for that participant (the browser's second connection):
-    /// the roster shows one person, presenting.
-    pub on_behalf_of: Option<ParticipantId>,
+    pub signal: watch::Receiver<Option<Signal>>,
 }
 
 /// Who is connected to a live meeting.
@@ -89,12 +62,12 @@ pub struct LiveMeeting {
     screen_changed: watch::Sender<u64>,
     presence: watch::Sender<Presence>,
     next_connection: AtomicU64,
-    /// Everyone connected, by connection id.
-    pub(crate) participants: Mutex<HashMap<ParticipantId, Participant>>,
+    /// Everyone connected. Lock order: `floor` before `people`, never the other way.
+    people: Mutex<People>,
+    /// The roster's version after every change; sessions wait on it to pull theirs.
+    roster_changed: watch::Sender<u64>,
     /// Who controls the presenter's machine (see `control.rs`).
     pub(crate) floor: Mutex<ControlFloor>,
-    /// Becomes true when the meeting is ended or deleted; every session then closes.
-    ended: watch::Sender<bool>,
     /// The policies in force; sessions watch them, so a change applies at once.
     policies: watch::Sender<Policies>,
 }
@@ -108,9 +81,9 @@ impl LiveMeeting {
             screen_changed: watch::channel(0).0,
             presence: watch::channel(Presence::default()).0,
             next_connection: AtomicU64::new(1),
-            participants: Mutex::new(HashMap::new()),
+            people: Mutex::new(People { roster: Roster::new(), endpoints: HashMap::new() }),
+            roster_changed: watch::channel(0).0,
             floor: Mutex::new(ControlFloor::new()),
-            ended: watch::channel(false).0,
             policies: watch::channel(Policies::resolve(&Default::default(), &Default::default(), &Default::default()))
                 .0,
         }
@@ -141,8 +114,10 @@ impl LiveMeeting {
 
     /// Makes `conn` the presenter, replacing any other (the replaced task sees it and ends).
     pub fn set_presenter(&self, conn: ParticipantId) {
-        let presenting_for =
-            self.participants.lock().expect("participants lock").get(&conn).and_then(|p| p.info.on_behalf_of);
+        let presenting_for = self.with_roster(|r, _| {
+            r.set_presenter(Some(conn));
+            r.get(conn).and_then(|m| m.on_behalf_of)
+        });
         self.presence.send_modify(|p| {
             p.presenter = Some(conn);
             p.presenting_for = presenting_for;
@@ -151,45 +126,105 @@ impl LiveMeeting {
 
     /// Clears the presenter if it is still `conn`; says whether it was.
     pub fn clear_presenter(&self, conn: ParticipantId) -> bool {
-        self.presence.send_if_modified(|p| {
+        let was = self.presence.send_if_modified(|p| {
             let was = p.presenter == Some(conn);
             if was {
                 p.presenter = None;
                 p.presenting_for = None;
             }
             was
-        })
+        });
+        if was {
+            self.with_roster(|r, _| r.set_presenter(None));
+        }
+        was
     }
 
-    /// Ends the meeting for everyone connected.
+    /// Runs `f` on the roster, then delivers its decisions and wakes the sessions if any
+    /// list changed.
+    pub fn with_roster<R>(&self, f: impl FnOnce(&mut Roster, Instant) -> R) -> R {
+        let mut people = self.people.lock().expect("people lock");
+        let before = people.roster.version();
+        let r = f(&mut people.roster, Instant::now());
+        while let Some(out) = people.roster.poll_output() {
+            if let Some(e) = people.endpoints.get(&out.to) {
+                e.signal.send_replace(Some(out.signal));
+            }
+        }
+        let after = people.roster.version();
+        drop(people);
+        if after != before {
+            self.roster_changed.send_replace(after);
+        }
+        r
+    }
+
+    /// Wakes on every change of the roster.
+    pub fn subscribe_roster(&self) -> watch::Receiver<u64> {
+        self.roster_changed.subscribe()
+    }
+
+    /// Ends the meeting for everyone connected (the lobby included).
     pub fn end(&self) {
-        self.ended.send_replace(true);
-    }
-
-    /// Resolves when the meeting is ended.
-    pub fn subscribe_ended(&self) -> watch::Receiver<bool> {
-        self.ended.subscribe()
+        self.with_roster(|r, _| r.end());
     }
 
     /// Registers a connection (in the lobby or not); its session task drains the outbox
     /// and watches the signal.
-    pub fn join(&self, id: ParticipantId, info: ParticipantInfo) -> Conn {
+    pub fn join(&self, id: ParticipantId, member: Member) -> Result<Conn, RosterError> {
         let (outbox, rx) = mpsc::channel(OUTBOX_CAPACITY);
-        let (signal, signal_rx) = watch::channel(Signal::None);
-        let p = Participant { info, outbox, signal };
-        self.participants.lock().expect("participants lock").insert(id, p);
-        self.broadcast_roster();
-        Conn { id, outbox: rx, signal: signal_rx }
+        let (signal, signal_rx) = watch::channel(None);
+        self.with_roster(|r, _| r.join(id, member))?;
+        self.people.lock().expect("people lock").endpoints.insert(id, Endpoint { outbox, signal });
+        Ok(Conn { id, outbox: rx, signal: signal_rx })
     }
 
-    /// How many people are connected (a connection presenting for someone already in is
-    /// not another person).
+    /// Sends a control message to one participant, if it is connected and keeps up.
+    pub fn send_to(&self, participant: ParticipantId, msg: ServerMessage) {
+        if let Some(e) = self.people.lock().expect("people lock").endpoints.get(&participant)
+            && e.outbox.try_send(msg).is_err()
+        {
+            tracing::warn!(meeting = %self.id, %participant, "outbox full; control message dropped");
+        }
+    }
+
+    /// Sends a control message to every participant past the lobby for whom `to` holds.
+    pub fn send_to_all(&self, to: impl Fn(&Member) -> bool, msg: &ServerMessage) {
+        let people = self.people.lock().expect("people lock");
+        let mut dropped = 0;
+        for (id, m) in people.roster.members() {
+            if m.in_lobby || !to(m) {
+                continue;
+            }
+            if let Some(e) = people.endpoints.get(&id)
+                && e.outbox.try_send(msg.clone()).is_err()
+            {
+                dropped += 1;
+            }
+        }
+        if dropped > 0 {
+            tracing::warn!(meeting = %self.id, dropped, "outboxes full; control message dropped");
+        }
+    }
+
+    /// Reads one participant's entry.
+    pub fn member<R>(&self, id: ParticipantId, f: impl FnOnce(&Member) -> R) -> Option<R> {
+        self.people.lock().expect("people lock").roster.get(id).map(f)
+    }
+
+    /// How many people are connected, the lobby included (a connection presenting for
+    /// someone already in is not another person).
     pub fn participant_count(&self) -> usize {
-        self.participants.lock().expect("participants lock").values().filter(|p| p.info.on_behalf_of.is_none()).count()
+        self.people.lock().expect("people lock").roster.people()
     }
 
     pub fn is_external(&self, conn: ParticipantId) -> bool {
-        self.participants.lock().expect("participants lock").get(&conn).is_some_and(|p| p.info.external)
+        self.member(conn, |m| m.guest).unwrap_or(false)
+    }
+
+    /// The meeting role of a connection.
+    pub fn meeting_role(&self, id: ParticipantId) -> Option<deskshare_proto::MeetingRole> {
+        self.member(id, |m| m.role)
     }
 
     pub fn policies(&self) -> Policies {
@@ -220,9 +255,9 @@ impl LiveMeeting {
 
     /// Removes a connection, ending any grant or request it had.
     pub fn leave(&self, conn: ParticipantId) {
-        self.participants.lock().expect("participants lock").remove(&conn);
+        self.with_roster(|r, now| r.leave(conn, now));
+        self.people.lock().expect("people lock").endpoints.remove(&conn);
         self.with_floor(|f, now| f.left(conn, now));
-        self.broadcast_roster();
     }
 
     pub fn viewer_joined(&self) {
@@ -269,15 +304,7 @@ impl Hub {
     /// Ends every live connection of a signed-in user with `code`, in every meeting
     /// (lobby included); returns how many.
     pub fn disconnect_user(&self, user: i64, code: ErrorCode) -> usize {
-        let mut ended = 0;
-        for live in self.all() {
-            let ps = live.participants.lock().expect("participants lock");
-            for p in ps.values().filter(|p| p.info.user_id == Some(user)) {
-                p.signal.send_replace(Signal::SignedOut(code));
-                ended += 1;
-            }
-        }
-        ended
+        self.all().iter().map(|live| live.with_roster(|r, _| r.sign_out(user, code))).sum()
     }
 
     /// Drops the meeting from memory if nobody is connected. Its screen is forgotten; the

@@ -16,7 +16,6 @@ mod meetings;
 mod openapi;
 mod origin;
 pub mod policy;
-mod roster;
 pub mod service;
 pub mod state;
 pub mod store;

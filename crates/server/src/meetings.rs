@@ -6,14 +6,14 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use deskshare_meeting::{AdmissionRule, LobbyMode, MeetingId, PresenterSecret};
+use deskshare_meeting::{AdmissionRule, Audience, LobbyMode, MeetingId, ParticipantAction, PresenterSecret};
 use deskshare_proto::api::{CreateMeeting, CreatedMeeting, MeetingInfo, MeetingSummary, UpdateMeeting};
-use deskshare_proto::{ErrorCode, WireError};
+use deskshare_proto::{ErrorCode, MeetingRole, WireError};
 use url::Url;
 
 use crate::error::{ApiError, internal};
 use crate::identity::Caller;
-use crate::service::meetings::{ParticipantAction, load, perform};
+use crate::service::meetings::{load, parse_action, perform};
 use crate::state::AppState;
 use crate::store::{MeetingRecord, PolicyScope, unix_now};
 
@@ -281,19 +281,20 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Who may act on a live meeting's participants: the organiser and administrators for
-/// everything; presenters (signed-in users with the role) to admit and deny.
-async fn may_act(state: &AppState, caller: &Caller, m: &MeetingRecord, admit_only: bool) -> Result<(), ApiError> {
-    let organiser = caller.organises(m);
+/// The caller's role in a meeting, for the REST actions on its participants: the
+/// organiser (and administrators), a signed-in user made a presenter, or an attendee.
+async fn caller_role(state: &AppState, caller: &Caller, m: &MeetingRecord) -> Result<MeetingRole, ApiError> {
+    if matches!(caller, Caller::Anonymous) {
+        return Err(WireError::new(ErrorCode::Unauthorized, "sign in first").into());
+    }
+    if caller.organises(m) {
+        return Ok(MeetingRole::Organiser);
+    }
     let presenter = match caller.user() {
         Some(u) => state.store.is_presenter(&m.id, u.id).await.map_err(internal)?,
         None => false,
     };
-    match caller {
-        Caller::Anonymous => Err(WireError::new(ErrorCode::Unauthorized, "sign in first").into()),
-        _ if organiser || (admit_only && presenter) => Ok(()),
-        _ => Err(WireError::bare(ErrorCode::NotOrganiser).into()),
-    }
+    Ok(if presenter { MeetingRole::Presenter } else { MeetingRole::Attendee })
 }
 
 async fn live_meeting(
@@ -316,8 +317,9 @@ pub async fn roster(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<deskshare_proto::RosterEntry>>, ApiError> {
     let (m, live) = live_meeting(&state, &id).await?;
-    may_act(&state, &caller, &m, true).await?;
-    Ok(Json(live.roster(true)))
+    // Those who may admit people see the lobby.
+    ParticipantAction::Admit.authorise(caller_role(&state, &caller, &m).await?).map_err(WireError::bare)?;
+    Ok(Json(live.with_roster(|r, _| r.entries(Audience::Staff))))
 }
 
 /// `GET /api/meetings/{id}/chat`: the meeting's chat as kept (latest 500, oldest first),
@@ -341,11 +343,12 @@ pub async fn act(
     Path((id, participant, action)): Path<(String, ParticipantId, String)>,
 ) -> Result<Json<Vec<deskshare_proto::RosterEntry>>, ApiError> {
     let (m, live) = live_meeting(&state, &id).await?;
-    may_act(&state, &caller, &m, matches!(action.as_str(), "admit" | "deny")).await?;
-    let action: ParticipantAction = action.parse()?;
+    let role = caller_role(&state, &caller, &m).await?;
+    let action = parse_action(&action)?;
+    action.authorise(role).map_err(WireError::bare)?;
     perform(&state, &m.id, &live, participant, action).await?;
     tracing::info!(meeting = %m.id, %participant, ?action, by = caller.user().map(|u| u.name.as_str()), "participant action");
-    Ok(Json(live.roster(true)))
+    Ok(Json(live.with_roster(|r, _| r.entries(Audience::Staff))))
 }
 
 /// `POST /api/meetings/{id}/end`: ends the meeting for everyone (it can start again).

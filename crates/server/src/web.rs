@@ -40,6 +40,7 @@ web_files!(
     "app/control.js",
     "app/keys.js",
     "app/roster.js",
+    "app/roster-list.js",
     "app/api.js",
     "app/chat.js",
     "app/join.js",

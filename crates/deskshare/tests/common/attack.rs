@@ -92,6 +92,7 @@ pub fn hello_as(role: Role, name: Option<&str>, secret: Option<String>, passcode
         passcode: passcode.map(str::to_string),
         share: None,
         on_behalf: None,
+        rejoin: None,
         as_guest: false,
         video: vec![],
     };

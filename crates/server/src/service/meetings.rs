@@ -1,12 +1,12 @@
 //! Operations on meetings that several handlers need: loading one by the id in a URL,
-//! and acting on a live meeting's participant (REST and WebSocket alike).
+//! and acting on a live meeting's participant (REST and WebSocket alike; the rules are
+//! the roster's, in `deskshare-meeting`).
 
-use deskshare_meeting::MeetingId;
+use deskshare_meeting::{MeetingId, ParticipantAction, RoleChanged};
 use deskshare_proto::ParticipantId;
 use deskshare_proto::{ErrorCode, WireError};
 
 use crate::error::{ApiError, internal};
-use crate::roster::NewRole;
 use crate::state::AppState;
 use crate::store::MeetingRecord;
 
@@ -15,42 +15,6 @@ pub async fn load(state: &AppState, id: &str) -> Result<MeetingRecord, ApiError>
     let not_found = || ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such meeting"));
     let id = MeetingId::parse(id).map_err(|_| not_found())?;
     state.store.meeting(&id).await.map_err(internal)?.ok_or_else(not_found)
-}
-
-/// What an organiser (or, for the lobby, a presenter) can do to a participant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ParticipantAction {
-    Admit,
-    Deny,
-    Promote,
-    Demote,
-    Remove,
-}
-
-impl ParticipantAction {
-    /// Presenters may decide about the lobby; everything else is the organiser's.
-    pub fn presenters_may(self) -> bool {
-        matches!(self, ParticipantAction::Admit | ParticipantAction::Deny)
-    }
-}
-
-impl std::str::FromStr for ParticipantAction {
-    type Err = WireError;
-    fn from_str(s: &str) -> Result<Self, WireError> {
-        Ok(match s {
-            "admit" => ParticipantAction::Admit,
-            "deny" => ParticipantAction::Deny,
-            "promote" => ParticipantAction::Promote,
-            "demote" => ParticipantAction::Demote,
-            "remove" => ParticipantAction::Remove,
-            other => {
-                return Err(WireError::new(
-                    ErrorCode::ArgumentInvalid,
-                    format!("unknown action '{other}' (admit, deny, promote, demote, remove)"),
-                ));
-            }
-        })
-    }
 }
 
 /// Carries out an action on a live meeting's participant (authorisation is the caller's
@@ -62,27 +26,16 @@ pub async fn perform(
     participant: ParticipantId,
     action: ParticipantAction,
 ) -> Result<(), WireError> {
-    let gone = || WireError::bare(ErrorCode::ParticipantNotFound);
-    match action {
-        ParticipantAction::Admit | ParticipantAction::Deny => {
-            if !live.decide_lobby(participant, action == ParticipantAction::Admit) {
-                return Err(gone());
-            }
-        }
-        ParticipantAction::Promote | ParticipantAction::Demote => {
-            let promote = action == ParticipantAction::Promote;
-            let role = if promote { NewRole::Presenter } else { NewRole::Attendee };
-            let changed = live.set_role(participant, role).ok_or_else(gone)?;
-            // A signed-in user keeps the role across reconnects and restarts.
-            if let Some(user) = changed.user {
-                state.store.set_presenter(meeting, user, promote).await.map_err(internal)?;
-            }
-        }
-        ParticipantAction::Remove => {
-            if !live.remove(participant) {
-                return Err(gone());
-            }
-        }
+    let changed = live.with_roster(|r, _| r.perform(participant, action)).map_err(|e| WireError::bare(e.into()))?;
+    // A signed-in user keeps a role given to them across reconnects and restarts.
+    if let Some(RoleChanged { user: Some(user) }) = changed {
+        let presenter = action == ParticipantAction::Promote;
+        state.store.set_presenter(meeting, user, presenter).await.map_err(internal)?;
     }
     Ok(())
+}
+
+/// Parses the action of a REST path or a `participant` message.
+pub fn parse_action(action: &str) -> Result<ParticipantAction, WireError> {
+    action.parse().map_err(|e: String| WireError::new(ErrorCode::ArgumentInvalid, e))
 }

@@ -16,7 +16,8 @@ use tokio::sync::watch;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::Response;
-use deskshare_meeting::{Joiner, Policies, must_wait};
+use deskshare_meeting::roster::MAX_NAME_CHARS;
+use deskshare_meeting::{Admission, Facts, Member, Passcode, Policies, RosterCursor, Signal, decide, decide_delegate};
 use deskshare_meeting::{MeetingId, PresenterSecret};
 use deskshare_proto::{
     ClientMessage, ControlPolicy, ErrorCode, MAX_CONTROL_BYTES, MAX_MESSAGE_BYTES, MeetingRole, OnBehalf,
@@ -24,7 +25,7 @@ use deskshare_proto::{
 };
 
 use crate::connections::ConnMeter;
-use crate::hub::{Conn, LiveMeeting, ParticipantInfo, Signal};
+use crate::hub::{Conn, LiveMeeting};
 use crate::identity::Caller;
 use crate::state::AppState;
 use crate::store::unix_now;
@@ -118,46 +119,47 @@ async fn session(
         share,
         policies,
         external,
-        organiser,
         meeting_role,
         user_id,
         waits,
         on_behalf_of,
+        rejoined,
         video,
     } = hello;
     let live = state.hub.get_or_open(&meeting.id, &meeting.title);
     live.set_policies(policies);
-    // A connection presenting for someone already in is not another participant.
-    if !organiser && on_behalf_of.is_none() && live.participant_count() >= policies.max_participants as usize {
-        let err = WireError::new(
-            ErrorCode::MeetingFull,
-            format!("{} participants is the maximum", policies.max_participants),
-        );
-        socket.close_with_error(&err).await;
-        drop(live);
-        state.hub.close_if_idle(&meeting.id);
-        return;
-    }
     let id = live.next_connection_id();
     let display_name = name.unwrap_or_else(|| match role {
         Role::Presenter => "Presenter".to_string(),
         Role::Viewer if external => format!("Guest {id}"),
         Role::Viewer => format!("Viewer {id}"),
     });
-    tracing::info!(meeting = %meeting.id, conn = %id, ?role, ?meeting_role, guest = external, lobby = waits, name = display_name, "joined");
-    // The key lets a second connection present for this one; only its hash is kept.
+    tracing::info!(meeting = %meeting.id, conn = %id, ?role, ?meeting_role, guest = external, lobby = waits, rejoined = ?rejoined, name = display_name, "joined");
+    // The key lets a second connection present for this one, and this person rejoin;
+    // only its hash is kept.
     let key = PresenterSecret::generate();
-    let joining = ParticipantInfo {
+    let joining = Member {
         name: display_name,
-        role,
-        meeting_role,
-        external,
-        user_id,
+        connection: role,
+        role: meeting_role,
+        guest: external,
+        user: user_id,
         in_lobby: waits,
         key: key.hash(),
         on_behalf_of,
     };
-    let mut conn = live.join(id, joining);
+    let mut conn = match live.join(id, joining) {
+        Ok(conn) => conn,
+        Err(e) => {
+            socket.close_with_error(&WireError::bare(e.into())).await;
+            drop(live);
+            state.hub.close_if_idle(&meeting.id);
+            return;
+        }
+    };
+    if let Some(old) = rejoined {
+        live.with_roster(|r, _| r.forget_departed(old));
+    }
     let result = async {
         if waits {
             wait_in_lobby(&mut socket, &live, &mut conn, &state).await?;
@@ -173,13 +175,14 @@ async fn session(
             video: deskshare_fanout::video_codecs(),
         };
         socket.send_control(&welcome)?;
-        let public = live.meeting_role(id) == Some(MeetingRole::Attendee);
-        socket.send_control(&ServerMessage::Roster { participants: live.roster(!public) })?;
+        // The roster follows from the session's cursor (see `Housekeeping`).
         let state_now = live.with_floor(|f, _| live.control_state(f, None));
         socket.send_control(&state_now)?;
         if role == Role::Viewer {
             let history = state.store.chat_history(&meeting.id).await.map_err(crate::error::internal)?;
-            socket.send_control(&ServerMessage::Chat { messages: history })?;
+            for msg in crate::chat::history_messages(history) {
+                socket.send_control(&msg)?;
+            }
         }
         match role {
             Role::Presenter => {
@@ -211,15 +214,14 @@ async fn wait_in_lobby(
     state: &AppState,
 ) -> Result<(), WireError> {
     socket.send_control(&ServerMessage::Lobby)?;
-    let mut house = Housekeeping::new(live, state);
+    let mut house = Housekeeping::new(live, state, None);
     loop {
         let decision = *conn.signal.borrow();
         match decision {
-            Signal::Admitted => return Ok(()),
-            Signal::Denied => return Err(WireError::bare(ErrorCode::LobbyDenied)),
-            Signal::Removed => return Err(WireError::bare(ErrorCode::RemovedByOrganiser)),
-            Signal::SignedOut(code) => return Err(WireError::bare(code)),
-            Signal::None | Signal::Demoted => {}
+            Some(Signal::Admitted) => return Ok(()),
+            Some(Signal::Denied) => return Err(WireError::bare(ErrorCode::LobbyDenied)),
+            Some(other) => return Err(signal_error(other)),
+            None => {}
         }
         tokio::select! {
             input = socket.next() => {
@@ -248,19 +250,21 @@ struct Accepted {
     policies: Policies,
     /// A guest: joined without signing in.
     external: bool,
-    /// The organiser (or an administrator): never held by capacity.
-    organiser: bool,
     meeting_role: MeetingRole,
     user_id: Option<i64>,
     /// Must wait in the lobby.
     waits: bool,
     /// Presents for this participant (see `hello.on_behalf`).
     on_behalf_of: Option<ParticipantId>,
+    /// Rejoined as this earlier participant (see `hello.rejoin`).
+    rejoined: Option<ParticipantId>,
     /// The video codecs a viewer decodes that the server decodes too (a presenter sends
     /// streams only in those).
     video: Vec<VideoCodec>,
 }
 
+/// Reads the hello, gathers what [`deskshare_meeting::decide`] needs to know and returns
+/// its answer. The rules are all there; this only fetches facts and checks passcodes.
 async fn handshake(
     socket: &mut Link,
     state: &AppState,
@@ -295,6 +299,7 @@ async fn handshake(
         passcode,
         share,
         on_behalf,
+        rejoin,
         as_guest,
         video,
     } = hello
@@ -320,98 +325,110 @@ async fn handshake(
     };
     let meeting_id = MeetingId::parse(id).map_err(|_| not_found())?;
     let meeting = state.store.meeting(&meeting_id).await.map_err(crate::error::internal)?.ok_or_else(not_found)?;
-    if meeting.is_expired(unix_now()) {
-        return Err(WireError::bare(ErrorCode::MeetingExpired));
-    }
     let share = share.unwrap_or(ShareKind::Desktop);
     if let Some(on_behalf) = on_behalf {
         if role != Role::Presenter {
             return Err(WireError::new(ErrorCode::ProtocolViolation, "on_behalf is for presenter connections"));
         }
+        if meeting.is_expired(unix_now()) {
+            return Err(WireError::bare(ErrorCode::MeetingExpired));
+        }
         return present_for(state, meeting, on_behalf, control, share).await;
     }
     let organiser = caller.organises(&meeting);
+    let user = caller.user();
     let has_secret = secret.is_some_and(|s| meeting.presenter_secret.matches(&PresenterSecret::from_string(s)));
     // A signed-in user the organiser promoted in this meeting (kept across restarts).
-    let presenter_user = match caller.user() {
+    let presenter_user = match user {
         Some(u) => state.store.is_presenter(&meeting.id, u.id).await.map_err(crate::error::internal)?,
         None => false,
     };
-    if role == Role::Presenter && !(has_secret || organiser || presenter_user) {
-        return Err(WireError::new(
-            ErrorCode::PresenterSecretInvalid,
-            "presenting needs the presenter link, or signing in as the meeting's organiser",
-        ));
-    }
-    // The passcode keeps out people who only have the link; the organiser and holders of
-    // the presenter secret are already known.
-    if let Some(hash) = &meeting.passcode_hash
-        && !(organiser || has_secret)
-    {
-        let given: String = passcode.unwrap_or_default().chars().take(128).collect();
-        if given.is_empty() {
-            return Err(WireError::bare(ErrorCode::PasscodeInvalid));
-        }
-        let ip = transport.peer.ip();
-        state.attempts.before_passcode(&meeting.id, ip, Instant::now())?;
-        if !state.hasher.verify(given, hash.clone()).await? {
-            state.attempts.passcode_failed(&meeting.id, ip, Instant::now());
-            tracing::info!(meeting = %meeting.id, peer = %ip, "wrong passcode");
-            return Err(WireError::bare(ErrorCode::PasscodeInvalid));
-        }
-    }
-    let name = name
-        .map(|n| deskshare_proto::text::clean_line(&n, 64))
-        .filter(|n| !n.is_empty())
-        .or_else(|| caller.user().map(|u| u.display_name.clone()));
-    let external = matches!(caller, Caller::Anonymous);
     let policies = crate::service::policies::effective(state, &meeting, None).await?;
-    if external && !has_secret && !policies.allow_anonymous {
-        return Err(WireError::bare(ErrorCode::AnonymousNotAllowed));
-    }
-    if role == Role::Presenter {
-        // Sharing follows the presenter's own user policy when signed in.
-        let theirs = crate::service::policies::effective(state, &meeting, caller.user().map(|u| u.id)).await?;
-        check_share(&theirs, share)?;
-    }
-    let meeting_role = if organiser {
-        MeetingRole::Organiser
-    } else if presenter_user || has_secret {
-        MeetingRole::Presenter
-    } else {
-        MeetingRole::Attendee
+    // Sharing follows the presenter's own user policy when signed in.
+    let presenter_policies = match (role, user) {
+        (Role::Presenter, Some(u)) => crate::service::policies::effective(state, &meeting, Some(u.id)).await?,
+        _ => policies,
     };
     let rules = state.store.rules(&meeting.id).await.map_err(crate::error::internal)?;
-    let joiner = Joiner {
-        guest: external,
-        user: caller.user().map(|u| u.name.as_str()),
-        privileged: meeting_role != MeetingRole::Attendee,
+    let live = state.hub.get(&meeting.id);
+    let now = Instant::now();
+    let rejoined = rejoin.as_ref().and_then(|r| {
+        let key = PresenterSecret::from_string(r.key.clone());
+        live.as_ref()?.with_roster(|roster, _| roster.may_rejoin(r.participant, &key, now)).map(|j| (r.participant, j))
+    });
+    let given: String = passcode.unwrap_or_default().chars().take(128).collect();
+    let mut facts = Facts {
+        connection: role,
+        share,
+        expired: meeting.is_expired(unix_now()),
+        organiser,
+        has_secret,
+        presenter_user,
+        user: user.map(|u| u.name.as_str()),
+        passcode: match (&meeting.passcode_hash, given.is_empty()) {
+            (None, _) => Passcode::NotSet,
+            (Some(_), true) => Passcode::Missing,
+            (Some(_), false) => Passcode::Unchecked,
+        },
+        policies: &policies,
+        presenter_policies: &presenter_policies,
+        lobby: meeting.lobby,
+        rules: &rules,
+        rejoin: rejoined.map(|(_, j)| j),
+        people: live.as_ref().map_or(0, |l| l.participant_count()),
     };
-    let waits = must_wait(&policies, meeting.lobby, &rules, &joiner);
-    let user_id = caller.user().map(|u| u.id);
+    let refused = |code: ErrorCode| match code {
+        ErrorCode::PresenterSecretInvalid => {
+            WireError::new(code, "presenting needs the presenter link, or signing in as the meeting's organiser")
+        }
+        ErrorCode::MeetingFull => {
+            WireError::new(code, format!("{} participants is the maximum", policies.max_participants))
+        }
+        _ => WireError::bare(code),
+    };
+    let mut admission = decide(&facts).map_err(refused)?;
+    if admission == Admission::CheckPasscode
+        && let Some(hash) = &meeting.passcode_hash
+    {
+        let ip = transport.peer.ip();
+        state.attempts.before_passcode(&meeting.id, ip, Instant::now())?;
+        let right = state.hasher.verify(given, hash.clone()).await?;
+        if !right {
+            state.attempts.passcode_failed(&meeting.id, ip, Instant::now());
+            tracing::info!(meeting = %meeting.id, peer = %ip, "wrong passcode");
+        }
+        facts.passcode = if right { Passcode::Right } else { Passcode::Wrong };
+        admission = decide(&facts).map_err(refused)?;
+    }
+    let Admission::Admit { role: meeting_role, waits } = admission else {
+        return Err(WireError::new(ErrorCode::ServerError, "the passcode was not checked"));
+    };
+    let name = name
+        .map(|n| deskshare_proto::text::clean_line(&n, MAX_NAME_CHARS))
+        .filter(|n| !n.is_empty())
+        .or_else(|| user.map(|u| u.display_name.clone()));
     Ok(Accepted {
-        meeting,
         role,
         name,
         control,
         share,
         policies,
-        external,
-        organiser,
+        external: user.is_none(),
         meeting_role,
-        user_id,
+        user_id: user.map(|u| u.id),
         waits,
         on_behalf_of: None,
+        rejoined: rejoined.map(|(id, _)| id),
         video: {
             let server = deskshare_fanout::video_codecs();
             video.iter().filter(|c| server.contains(c)).filter_map(|c| VideoCodec::from_name(c)).collect()
         },
+        meeting,
     })
 }
 
 /// A second connection presenting for an admitted participant: it inherits that
-/// participant's name, identity and role, and must show the key of its welcome. The
-/// participant already passed the passcode, the lobby and the guest policy.
+/// participant's name, identity and role, and must show the key of its welcome.
 async fn present_for(
     state: &AppState,
     meeting: crate::store::MeetingRecord,
@@ -419,22 +436,21 @@ async fn present_for(
     control: Option<ControlPolicy>,
     share: ShareKind,
 ) -> Result<Accepted, WireError> {
-    let unknown =
-        || WireError::new(ErrorCode::ParticipantNotFound, "no such participant with that key is in the meeting");
-    let live = state.hub.get(&meeting.id).ok_or_else(unknown)?;
-    let (name, meeting_role, external, user_id) = {
-        let ps = live.participants.lock().expect("participants lock");
-        let p = ps.get(&on_behalf.participant).filter(|p| !p.info.in_lobby).ok_or_else(unknown)?;
-        if !p.info.key.matches(&PresenterSecret::from_string(on_behalf.key)) {
-            return Err(unknown());
-        }
-        (p.info.name.clone(), p.info.meeting_role, p.info.external, p.info.user_id)
-    };
-    if meeting_role == MeetingRole::Attendee {
-        return Err(WireError::bare(ErrorCode::NotPresenter));
-    }
+    let key = PresenterSecret::from_string(on_behalf.key);
+    let owner = state.hub.get(&meeting.id).and_then(|live| {
+        live.member(on_behalf.participant, |m| {
+            (!m.in_lobby && m.key.matches(&key)).then(|| (m.name.clone(), m.role, m.guest, m.user))
+        })
+        .flatten()
+    });
+    let user_id = owner.as_ref().and_then(|o| o.3);
+    let theirs = crate::service::policies::effective(state, &meeting, user_id).await?;
+    let meeting_role = decide_delegate(owner.as_ref().map(|o| o.1), &theirs, share).map_err(|code| match code {
+        ErrorCode::ParticipantNotFound => WireError::new(code, "no such participant with that key is in the meeting"),
+        _ => WireError::bare(code),
+    })?;
+    let (name, _, external, _) = owner.ok_or_else(|| WireError::bare(ErrorCode::ParticipantNotFound))?;
     let policies = crate::service::policies::effective(state, &meeting, None).await?;
-    check_share(&crate::service::policies::effective(state, &meeting, user_id).await?, share)?;
     Ok(Accepted {
         meeting,
         role: Role::Presenter,
@@ -443,22 +459,25 @@ async fn present_for(
         share,
         policies,
         external,
-        organiser: meeting_role == MeetingRole::Organiser,
         meeting_role,
         user_id,
         waits: false,
         on_behalf_of: Some(on_behalf.participant),
+        rejoined: None,
         video: Vec::new(),
     })
 }
 
-/// Whether the policies allow sharing this kind of thing.
-pub(crate) fn check_share(p: &Policies, share: ShareKind) -> Result<(), WireError> {
-    match share {
-        ShareKind::Desktop if !p.enable_desktop_sharing => Err(WireError::bare(ErrorCode::SharingDisabled)),
-        ShareKind::Program if !p.enable_program_sharing => Err(WireError::bare(ErrorCode::ProgramSharingDisabled)),
-        _ => Ok(()),
-    }
+/// The code a session ends with when the roster decided about it.
+fn signal_error(signal: Signal) -> WireError {
+    WireError::bare(match signal {
+        Signal::Admitted => return WireError::new(ErrorCode::ServerError, "admitted is not an ending"),
+        Signal::Denied => ErrorCode::LobbyDenied,
+        Signal::Removed => ErrorCode::RemovedByOrganiser,
+        Signal::Demoted => ErrorCode::NotPresenter,
+        Signal::SignedOut(code) => code,
+        Signal::Ended => ErrorCode::MeetingEnded,
+    })
 }
 
 /// Maps a read error to its code: the only one a user can cause is an oversized message;
@@ -490,18 +509,27 @@ pub(crate) enum Input {
 }
 
 /// What every session loop waits on besides its own work: control messages queued for
-/// it, decisions about it, the ping clock, the meeting ending and the server stopping.
-pub(crate) struct Housekeeping {
-    ended: watch::Receiver<bool>,
+/// it, its roster, decisions about it, the ping clock and the server stopping.
+pub(crate) struct Housekeeping<'a> {
+    live: &'a LiveMeeting,
+    /// Where this participant's roster stands; `None` for connections shown none (the
+    /// lobby, presenting connections).
+    roster: Option<RosterCursor>,
+    roster_changed: watch::Receiver<u64>,
+    /// The roster may have something for this participant.
+    roster_due: bool,
     shutdown: watch::Receiver<bool>,
     ping: tokio::time::Interval,
     last_heard: Instant,
 }
 
-impl Housekeeping {
-    pub fn new(live: &LiveMeeting, state: &AppState) -> Self {
+impl<'a> Housekeeping<'a> {
+    pub fn new(live: &'a LiveMeeting, state: &AppState, roster: Option<RosterCursor>) -> Self {
         Housekeeping {
-            ended: live.subscribe_ended(),
+            live,
+            roster,
+            roster_changed: live.subscribe_roster(),
+            roster_due: true,
             shutdown: state.shutdown.clone(),
             ping: tokio::time::interval(PING_INTERVAL),
             last_heard: Instant::now(),
@@ -513,10 +541,18 @@ impl Housekeeping {
         self.last_heard = Instant::now();
     }
 
+    /// The participant opens or closes the full roster.
+    pub fn set_full_roster(&mut self, full: bool) {
+        if let Some(c) = &mut self.roster {
+            c.set_full(full);
+            self.roster_due = true;
+        }
+    }
+
     /// Waits for the next chore. `Ok(Some)` is a message to send, `Err` ends the session.
-    /// Queued control messages are taken only while `room` (nothing waits to be sent);
-    /// decisions, pings and endings always. Cancel-safe: it only awaits channels and the
-    /// ping clock.
+    /// Queued control messages and the roster are taken only while `room` (nothing waits
+    /// to be sent); decisions, pings and endings always. Cancel-safe: it only awaits
+    /// channels and clocks.
     pub async fn next(&mut self, conn: &mut Conn, room: bool) -> Result<Option<Message>, WireError> {
         self.next_chore(conn, room).await
     }
@@ -528,13 +564,42 @@ impl Housekeeping {
     }
 
     async fn next_chore(&mut self, conn: &mut Conn, outbox: bool) -> Result<Option<Message>, WireError> {
+        let mut roster_at = None;
+        if outbox && let Some(cursor) = &mut self.roster {
+            if self.roster_due {
+                let msg = self.live.with_roster(|r, now| {
+                    let msg = cursor.poll(r, now);
+                    roster_at = cursor.poll_timeout(r);
+                    msg
+                });
+                match msg {
+                    Some(msg) => return Ok(Some(Message::Text(msg.to_json().into()))),
+                    None => self.roster_due = false,
+                }
+            } else {
+                roster_at = self.live.with_roster(|r, _| cursor.poll_timeout(r));
+            }
+        }
+        let roster_timer = async {
+            match roster_at {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        let follows_roster = outbox && self.roster.is_some();
         tokio::select! {
             Some(msg) = conn.outbox.recv(), if outbox => Ok(Some(Message::Text(msg.to_json().into()))),
+            Ok(()) = self.roster_changed.changed(), if follows_roster => {
+                self.roster_due = true;
+                Ok(None)
+            }
+            () = roster_timer => {
+                self.roster_due = true;
+                Ok(None)
+            }
             _ = conn.signal.changed() => match *conn.signal.borrow() {
-                Signal::Removed => Err(WireError::bare(ErrorCode::RemovedByOrganiser)),
-                Signal::Demoted => Err(WireError::bare(ErrorCode::NotPresenter)),
-                Signal::SignedOut(code) => Err(WireError::bare(code)),
-                _ => Ok(None),
+                Some(Signal::Admitted) | None => Ok(None),
+                Some(signal) => Err(signal_error(signal)),
             },
             _ = self.ping.tick() => {
                 // A peer silent for three pings is gone, so it never lingers in the roster.
@@ -545,7 +610,6 @@ impl Housekeeping {
                 }
             }
             _ = self.shutdown.changed() => Err(WireError::bare(ErrorCode::ServerShuttingDown)),
-            _ = self.ended.changed() => Err(WireError::bare(ErrorCode::MeetingEnded)),
         }
     }
 }

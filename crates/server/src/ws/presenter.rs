@@ -19,11 +19,9 @@ pub(super) async fn run(
 ) -> Result<(), WireError> {
     live.set_presenter(conn.id);
     live.with_floor(|f, now| f.set_presenter(Some(policy), now));
-    live.broadcast_roster();
     let result = receive_loop(socket, live, conn, share, state).await;
     if live.clear_presenter(conn.id) {
         live.with_floor(|f, now| f.set_presenter(None, now));
-        live.broadcast_roster();
     }
     result
 }
@@ -37,7 +35,7 @@ async fn receive_loop(
 ) -> Result<(), WireError> {
     let mut presence_rx = live.subscribe_presence();
     let mut policies = live.subscribe_policies();
-    let mut house = Housekeeping::new(live, state);
+    let mut house = Housekeeping::new(live, state, None);
     let mut last_keyframe_ask: Option<Instant> = None;
     let mut told_viewers = None;
     loop {
@@ -90,7 +88,7 @@ async fn receive_loop(
             _ = ask_expired => live.with_floor(|f, now| f.handle_timeout(now)),
             _ = presence_rx.changed() => {}
             // A policy change that forbids what is being shared ends the share.
-            _ = policies.changed() => super::check_share(&policies.borrow_and_update(), share)?,
+            _ = policies.changed() => deskshare_meeting::check_share(&policies.borrow_and_update(), share).map_err(WireError::bare)?,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use axum::extract::ws::Message;
 use deskshare_fanout::{DEFAULT_WINDOW, PumpOutput, ViewerPump};
-use deskshare_meeting::TokenBucket;
+use deskshare_meeting::{RosterCursor, TokenBucket};
 use deskshare_proto::{
     ClientMessage, ErrorCode, InputEvent, MAX_CHAT_CHARS, MAX_INPUT_EVENTS, MeetingRole, ServerMessage, VideoCodec,
     WireError,
@@ -14,7 +14,7 @@ use deskshare_proto::{
 
 use super::{Housekeeping, Input, Link};
 use crate::hub::{Conn, LiveMeeting, Presence};
-use crate::service::meetings::{ParticipantAction, perform};
+use crate::service::meetings::{parse_action, perform};
 use crate::state::AppState;
 
 /// Input events a controller may send per second on average, and in one burst. Far above
@@ -55,7 +55,7 @@ async fn pump_loop(
     pump.set_video_codecs(&video);
     let mut screen_rx = live.subscribe_screen();
     let mut presence_rx = live.subscribe_presence();
-    let mut house = Housekeeping::new(live, state);
+    let mut house = Housekeeping::new(live, state, Some(RosterCursor::new(conn.id)));
     let mut told = Presence::default();
     let now = Instant::now();
     let mut budgets = Budgets {
@@ -88,6 +88,7 @@ async fn pump_loop(
                 match input {
                     Input::Closed => return Ok(()),
                     Input::Heartbeat => {}
+                    Input::Control(ClientMessage::RosterView { full }) => house.set_full_roster(full),
                     Input::Control(msg) => handle(socket, live, state, conn.id, &mut pump, &mut budgets, msg).await?,
                     Input::Media(_) => {
                         return Err(WireError::new(ErrorCode::ProtocolViolation, "viewers do not send media"));
@@ -160,15 +161,12 @@ async fn handle(
             }
         }
         ClientMessage::Participant { participant, action } => {
-            let role = live.meeting_role(conn);
-            let result = match action.parse::<ParticipantAction>() {
-                Ok(a)
-                    if role == Some(MeetingRole::Organiser)
-                        || (role == Some(MeetingRole::Presenter) && a.presenters_may()) =>
-                {
-                    perform(state, &live.id, live, participant, a).await
-                }
-                Ok(_) => Err(WireError::bare(ErrorCode::NotOrganiser)),
+            let role = live.meeting_role(conn).unwrap_or(MeetingRole::Attendee);
+            let result = match parse_action(&action) {
+                Ok(a) => match a.authorise(role) {
+                    Ok(()) => perform(state, &live.id, live, participant, a).await,
+                    Err(code) => Err(WireError::bare(code)),
+                },
                 Err(e) => Err(e),
             };
             match result {
@@ -194,6 +192,8 @@ async fn handle(
             }
             live.chat(state, conn, text).await
         }
+        // Taken by the loop: the roster is the housekeeping's.
+        ClientMessage::RosterView { .. } => Ok(()),
         ClientMessage::Hello { .. } => Err(WireError::new(ErrorCode::ProtocolViolation, "hello sent twice")),
         ClientMessage::ControlDecision { .. } | ClientMessage::ControlRevoke { .. } => {
             Err(WireError::new(ErrorCode::ProtocolViolation, "only the presenter's agent decides about control"))
