@@ -49,7 +49,7 @@ export class ProtocolError extends Error {
  * @typedef {{format: number, width: number, height: number, data: Uint8Array}} FrameImage
  * @typedef {{codec: number, stream: number, keyframe: boolean, data: Uint8Array}} VideoChunk
  * @typedef {{keyframe: boolean, restart: boolean, frame: number, width: number, height: number,
- *   skippedTiles: number, serverDelayMs: number, rttMs: number, historyLen: number,
+ *   skippedTiles: number, serverDelayMs: number, rttMs: number, historyLen: number, capturedUs: number,
  *   ops: Op[], data: Uint8Array, images: FrameImage[], videos: VideoChunk[]}} Frame
  */
 
@@ -112,6 +112,8 @@ export function parseFrame(buf) {
   const U32 = 0xffffffff;
   const skippedTiles = varint(U32), serverDelayMs = varint(U32), rttMs = varint(U32);
   const historyLen = varint(MAX_HISTORY);
+  // The low 32 bits of the presenter's clock in µs since 1970 (see docs/PROTOCOL.md).
+  const capturedUs = varint(U32);
   const count = varint(MAX_OPS);
   const maxInflated = width * height * 4 + MAX_HISTORY;
   let total = historyLen;
@@ -219,7 +221,7 @@ export function parseFrame(buf) {
   return {
     keyframe: (flags & FLAG_KEYFRAME) !== 0,
     restart: (flags & FLAG_RESTART) !== 0,
-    frame, width, height, skippedTiles, serverDelayMs, rttMs, historyLen,
+    frame, width, height, skippedTiles, serverDelayMs, rttMs, historyLen, capturedUs,
     ops,
     data: bytes.subarray(dataAt, dataAt + dataLen),
     images,

@@ -173,11 +173,13 @@ pub fn run(
         if !due {
             continue;
         }
+        let grabbed_at = std::time::SystemTime::now();
         let fb = cap.grab()?;
         last_grab = Instant::now();
         pending = false;
         let hints = cap.move_hints();
-        let Some(frame) = encoder.encode(fb, &hints, last_grab) else { continue };
+        let Some(mut frame) = encoder.encode(fb, &hints, last_grab) else { continue };
+        frame.header.captured_us = deskshare_proto::media::capture_clock(grabbed_at);
         let st = encoder.last;
         tracing::debug!(
             frame = frame.header.frame,

@@ -7,6 +7,7 @@ pub mod controller;
 pub mod credentials;
 pub mod errors;
 pub mod link;
+pub mod loadtest;
 pub mod script;
 pub mod session;
 pub mod tls;

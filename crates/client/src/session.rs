@@ -69,6 +69,8 @@ pub struct Session {
     pub welcome: ServerMessage,
     /// The roster as the messages received so far make it.
     pub roster: RosterList,
+    /// Bytes of every message received (text and binary payloads).
+    pub received_bytes: u64,
 }
 
 impl Session {
@@ -104,7 +106,7 @@ impl Session {
             .map_err(|_| WireError::new(ErrorCode::ServerUnreachable, format!("{url}: no answer within 15 s")))?
             .map_err(|e| classify(&e, link.base.as_str()))?;
         let mut session =
-            Session { ws, welcome: ServerMessage::Presenter { online: false }, roster: RosterList::new() };
+            Session { ws, welcome: ServerMessage::Presenter { online: false }, roster: RosterList::new(), received_bytes: 0 };
         let secret = if join.role == Role::Presenter { link.secret.clone() } else { None };
         let hello = ClientMessage::Hello {
             protocol: PROTOCOL_VERSION,
@@ -182,6 +184,7 @@ impl Session {
                 Some(Err(e)) => return Err(lost(e)),
                 Some(Ok(m)) => m,
             };
+            self.received_bytes += msg.len() as u64;
             match msg {
                 Message::Text(t) => {
                     return match ServerMessage::from_json(&t)? {

@@ -32,6 +32,8 @@ enum Command {
     Share(cli::share::Args),
     /// Watch a meeting without a browser; write a snapshot, print statistics, or control.
     View(cli::view::Args),
+    /// Many viewers of one meeting from this process: what the server gives each of them.
+    Loadtest(cli::loadtest::Args),
     /// Administer the server: users.
     Admin {
         #[command(subcommand)]
@@ -73,6 +75,7 @@ async fn run(command: Command) -> Result<(), WireError> {
         Command::Meeting { command } => cli::meeting::run(command).await,
         Command::Share(a) => cli::share::run(a).await,
         Command::View(a) => cli::view::run(a).await,
+        Command::Loadtest(a) => cli::loadtest::run(a).await,
         Command::Admin { command } => cli::admin::run(command).await,
         Command::Errors { markdown } => {
             cli::errors::print(markdown);

@@ -232,6 +232,8 @@ pub struct Screen {
     keyframe_wanted: bool,
     /// When `version` last changed.
     updated_at: Option<Instant>,
+    /// The presenter's capture time of the newest frame (see `FrameHeader::captured_us`).
+    captured_us: u32,
     cursor_shape: Option<(u64, Bytes)>,
     cursor_position: Option<(u64, CursorPosition)>,
     cursor_serial: u64,
@@ -297,6 +299,7 @@ impl Screen {
         self.version = next;
         self.tile_updates += count as u64;
         self.updated_at = Some(now);
+        self.captured_us = frame.header.captured_us;
         if h.keyframe {
             // A keyframe is never replayed (a catch-up is smaller): the log starts after it.
             self.log.clear();
@@ -380,6 +383,7 @@ impl Screen {
             width: self.width,
             height: self.height,
             server_delay_ms: delay.min(u128::from(u32::MAX)) as u32,
+            captured_us: self.captured_us,
             ..Default::default()
         };
         if let Some(u) = self.replay(have, header, quality, video) {

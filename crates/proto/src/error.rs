@@ -309,6 +309,10 @@ error_codes! {
     NoFrameTimeout = "NO_FRAME_TIMEOUT", 0,
         "no complete screen arrived before the timeout",
         "check that someone is presenting in this meeting (`deskshare share`), or raise --timeout";
+    /// A load test ended short of its goal.
+    LoadtestShortfall = "LOADTEST_SHORTFALL", 0,
+        "in a load test, some viewers did not get in, ended early, missed the last frame or decoded a picture other than the display's",
+        "read the report: errors are listed by code; for large runs raise the server's --max-connections-per-address and the max-participants policy";
     /// Writing a file the user asked for failed.
     FileWriteFailed = "FILE_WRITE_FAILED", 0,
         "a file could not be written",

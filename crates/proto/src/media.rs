@@ -212,6 +212,18 @@ pub struct FrameHeader {
     /// Inflated bytes after the last rectangle's payload that only fill the decompressor's
     /// window (a catch-up puts the presenter's stream history there), then are dropped.
     pub history_len: u32,
+    /// When the presenter grabbed the picture: the low 32 bits of its clock in
+    /// microseconds since the Unix epoch (it wraps every 71 minutes; a latency is
+    /// `now.wrapping_sub(captured)` in the same bits). To a viewer, that of the newest
+    /// frame the update carries. 0: not known. With clocks in step (one machine, or NTP)
+    /// it gives the latency from capture to screen, for five bytes a frame.
+    pub captured_us: u32,
+}
+
+/// The capture clock of [`FrameHeader::captured_us`] at `t`: the low 32 bits of
+/// microseconds since the Unix epoch.
+pub fn capture_clock(t: std::time::SystemTime) -> u32 {
+    t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u32)
 }
 
 /// A screen update: the header, the ops, and the compressed pixel data of the rects.
@@ -383,6 +395,7 @@ impl FrameMessage {
             server_delay_ms: r.varint(u32max)? as u32,
             rtt_ms: r.varint(u32max)? as u32,
             history_len: r.varint(u64::from(MAX_HISTORY))? as u32,
+            captured_us: r.varint(u32max)? as u32,
         };
         let count = r.varint(MAX_OPS)?;
         // Every op takes at least 6 bytes, so the count cannot make us reserve more than
@@ -512,7 +525,7 @@ pub fn encode_frame_head(out: &mut Vec<u8>, header: &FrameHeader, op_count: usiz
 }
 
 /// The header's varint fields in wire order, then the op count.
-fn header_fields(header: &FrameHeader, op_count: usize) -> [u64; 8] {
+fn header_fields(header: &FrameHeader, op_count: usize) -> [u64; 9] {
     [
         header.frame,
         u64::from(header.width),
@@ -521,6 +534,7 @@ fn header_fields(header: &FrameHeader, op_count: usize) -> [u64; 8] {
         u64::from(header.server_delay_ms),
         u64::from(header.rtt_ms),
         u64::from(header.history_len),
+        u64::from(header.captured_us),
         op_count as u64,
     ]
 }

@@ -140,7 +140,7 @@ export async function deflateRaw(bytes) {
 
 /**
  * Builds a frame message (docs/PROTOCOL.md, "FRAME").
- * @param {{keyframe: boolean, frame: number, width: number, height: number}} header
+ * @param {{keyframe: boolean, frame: number, width: number, height: number, capturedUs?: number}} header
  * @param {{rect: PixelRect, encoding: number, len: number}[]} rects
  * @param {Uint8Array} data
  */
@@ -148,8 +148,9 @@ export function frameMessage(header, rects, data) {
   /** @type {number[]} */
   const head = [KIND_FRAME, (header.keyframe ? FLAG_KEYFRAME : 0) | FLAG_RESTART];
   // frame, width, height, then skipped tiles, server delay, RTT (the server's to fill)
-  // and history length: zero.
-  for (const v of [header.frame, header.width, header.height, 0, 0, 0, 0, rects.length]) varint(head, v);
+  // and history length: zero; then when the picture was captured.
+  const capturedUs = header.capturedUs ?? 0;
+  for (const v of [header.frame, header.width, header.height, 0, 0, 0, 0, capturedUs, rects.length]) varint(head, v);
   for (const { rect, encoding, len } of rects) {
     head.push(encoding);
     for (const v of [rect.x, rect.y, rect.width, rect.height, len]) varint(head, v);
@@ -190,6 +191,8 @@ export class RectEncoder {
       throw new ProtocolError("SCREEN_TOO_LARGE", `a ${width}x${height} picture is outside 1..${MAX_SCREEN_EDGE}`);
     }
     if (rgba.length !== width * height * 4) throw new RangeError("pixel buffer does not match the size");
+    // The picture was grabbed just before: its capture time, for end-to-end latency.
+    const capturedUs = Math.round((performance.timeOrigin + performance.now()) * 1000) % 2 ** 32;
     const keyframe = this.needKeyframe || !this.sent || width !== this.width || height !== this.height;
     const now = new Uint32Array(rgba.buffer, rgba.byteOffset, width * height);
     /** @type {PixelRect[]} */
@@ -223,7 +226,7 @@ export class RectEncoder {
     this.needKeyframe = false;
     if (!this.sent || this.sent.length !== rgba.length) this.sent = new Uint8ClampedArray(rgba.length);
     this.sent.set(rgba);
-    const buffer = frameMessage({ keyframe, frame: this.frame, width, height }, rects, data);
+    const buffer = frameMessage({ keyframe, frame: this.frame, width, height, capturedUs }, rects, data);
     return { buffer, keyframe, frame: this.frame, rects: rects.length };
   }
 }

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod errors;
+pub mod loadtest;
 pub mod login;
 pub mod meeting;
 pub mod serve;

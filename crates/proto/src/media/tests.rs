@@ -58,17 +58,18 @@ fn frame_round_trips() {
 
 #[test]
 fn a_keystroke_frame_is_small() {
-    // One 18x19 palette rect on a 1920x1080 screen: header (13 bytes) and op (8) are 21.
+    // One 18x19 palette rect on a 1920x1080 screen: header (13 bytes, and 5 of capture
+    // time) and op (8) are 26.
     let op = Op::Rect { rect: PixelRect::new(1203, 517, 18, 19), encoding: RectEncoding::Palette, len: 100 };
     let f = FrameMessage {
-        header: FrameHeader { frame: 5000, width: 1920, height: 1080, ..Default::default() },
+        header: FrameHeader { frame: 5000, width: 1920, height: 1080, captured_us: 0xdead_beef, ..Default::default() },
         ops: vec![op],
         data: Bytes::from(vec![0; 40]),
         images: vec![],
         videos: vec![],
     };
-    assert_eq!(f.encode().len(), 21 + 1 + 40);
-    assert_eq!(f.encoded_len(), 21 + 1 + 40);
+    assert_eq!(f.encode().len(), 26 + 1 + 40);
+    assert_eq!(f.encoded_len(), 26 + 1 + 40);
 }
 
 #[test]
