@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-pub use deskshare_codec::Framebuffer;
 use deskshare_codec::Decoder;
+pub use deskshare_codec::Framebuffer;
 use deskshare_proto::media::capture_clock;
 use deskshare_proto::{ClientMessage, ErrorCode, MediaMessage, Role, WireError};
 use hdrhistogram::Histogram;

@@ -105,8 +105,12 @@ impl Session {
             .await
             .map_err(|_| WireError::new(ErrorCode::ServerUnreachable, format!("{url}: no answer within 15 s")))?
             .map_err(|e| classify(&e, link.base.as_str()))?;
-        let mut session =
-            Session { ws, welcome: ServerMessage::Presenter { online: false }, roster: RosterList::new(), received_bytes: 0 };
+        let mut session = Session {
+            ws,
+            welcome: ServerMessage::Presenter { online: false },
+            roster: RosterList::new(),
+            received_bytes: 0,
+        };
         let secret = if join.role == Role::Presenter { link.secret.clone() } else { None };
         let hello = ClientMessage::Hello {
             protocol: PROTOCOL_VERSION,

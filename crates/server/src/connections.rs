@@ -145,6 +145,13 @@ impl ConnectionTracker {
         self.counts.lock().expect("connection counts").meters.get(&peer).cloned()
     }
 
+    /// Open connections by what they carry: `(plain HTTP, WebSocket)`.
+    pub fn by_state(&self) -> (usize, usize) {
+        let c = self.counts.lock().expect("connection counts");
+        let ws = c.meters.values().filter(|m| m.long_lived.load(Ordering::Relaxed)).count();
+        (c.meters.len() - ws, ws)
+    }
+
     /// Open connections in total and from `ip`.
     pub fn open(&self, ip: IpAddr) -> (usize, usize) {
         let c = self.counts.lock().expect("connection counts");

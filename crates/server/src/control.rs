@@ -61,6 +61,13 @@ impl LiveMeeting {
     }
 
     fn deliver(&self, floor: &ControlFloor, out: FloorOutput) {
+        self.metrics.control_event(match &out {
+            FloorOutput::AskPresenter { .. } => "ask",
+            FloorOutput::EndGrant { .. } => "grant_end",
+            FloorOutput::Refused { .. } => "refused",
+            FloorOutput::Changed { reason: Some(_) } => "revoked",
+            FloorOutput::Changed { reason: None } => "changed",
+        });
         match out {
             FloorOutput::AskPresenter { grant, participant } => {
                 let requester = self.person(participant);

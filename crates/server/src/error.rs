@@ -14,7 +14,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.0.code.http_status().and_then(|s| StatusCode::from_u16(s).ok());
         let status = status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(ErrorBody::from(self.0))).into_response()
+        let code = self.0.code;
+        let mut res = (status, Json(ErrorBody::from(self.0))).into_response();
+        // For the error counters of /metrics.
+        res.extensions_mut().insert(code);
+        res
     }
 }
 

@@ -18,6 +18,7 @@ use crate::{auth, meetings, openapi, policy, users, web, ws};
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(crate::metrics::scrape))
         .route("/api/login", post(auth::login))
         .route("/api/logout", post(auth::logout))
         .route("/api/me", get(auth::me))
@@ -38,6 +39,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(web::routes())
         .fallback(|| async { ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such page")) })
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::origin::guard))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::count_errors))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }

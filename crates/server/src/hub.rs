@@ -10,6 +10,8 @@ use std::time::Instant;
 use deskshare_fanout::Screen;
 use deskshare_meeting::{ControlFloor, MeetingId, Member, Policies, Roster, RosterError, Signal};
 use deskshare_proto::{ErrorCode, ServerMessage};
+
+use crate::metrics::Metrics;
 use tokio::sync::{mpsc, watch};
 
 /// Control messages queued for one connection. Bounded: a participant that cannot take
@@ -70,10 +72,12 @@ pub struct LiveMeeting {
     pub(crate) floor: Mutex<ControlFloor>,
     /// The policies in force; sessions watch them, so a change applies at once.
     policies: watch::Sender<Policies>,
+    /// The server's counters (control events are counted here).
+    pub metrics: Arc<Metrics>,
 }
 
 impl LiveMeeting {
-    fn new(id: MeetingId, title: String) -> Self {
+    fn new(id: MeetingId, title: String, metrics: Arc<Metrics>) -> Self {
         LiveMeeting {
             id,
             title,
@@ -86,6 +90,7 @@ impl LiveMeeting {
             floor: Mutex::new(ControlFloor::new()),
             policies: watch::channel(Policies::resolve(&Default::default(), &Default::default(), &Default::default()))
                 .0,
+            metrics,
         }
     }
 
@@ -270,19 +275,23 @@ impl LiveMeeting {
 }
 
 /// All live meetings of this process.
-#[derive(Default)]
 pub struct Hub {
     meetings: Mutex<HashMap<MeetingId, Arc<LiveMeeting>>>,
+    metrics: Arc<Metrics>,
 }
 
 impl Hub {
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        Hub { meetings: Mutex::default(), metrics }
+    }
+
     /// The live meeting for `id`, made live on first use.
     pub fn get_or_open(&self, id: &MeetingId, title: &str) -> Arc<LiveMeeting> {
         self.meetings
             .lock()
             .expect("hub lock")
             .entry(id.clone())
-            .or_insert_with(|| Arc::new(LiveMeeting::new(id.clone(), title.to_string())))
+            .or_insert_with(|| Arc::new(LiveMeeting::new(id.clone(), title.to_string(), self.metrics.clone())))
             .clone()
     }
 

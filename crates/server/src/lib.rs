@@ -13,6 +13,7 @@ pub mod http;
 pub mod hub;
 pub mod identity;
 mod meetings;
+pub mod metrics;
 mod openapi;
 mod origin;
 pub mod policy;
@@ -49,6 +50,9 @@ pub struct ServeOptions {
     pub hash_permits: usize,
     /// Meetings one organiser may keep.
     pub max_meetings_per_user: u32,
+    /// Also serve `/metrics` in plain HTTP, to anyone, on this address (for a scraper
+    /// on a monitoring network); on the main port it needs the admin token.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl ServeOptions {
@@ -62,6 +66,7 @@ impl ServeOptions {
             connections: connections::ConnectionLimits::default(),
             hash_permits: hashing::DEFAULT_HASH_PERMITS,
             max_meetings_per_user: 500,
+            metrics_listen: None,
         }
     }
 }
@@ -77,6 +82,7 @@ pub struct Running {
     /// The connection caps in force (`max_total` lowered to fit the open-file limit).
     pub connection_limits: connections::ConnectionLimits,
     listener: std::net::TcpListener,
+    metrics_listener: Option<std::net::TcpListener>,
     tls: Arc<rustls::ServerConfig>,
     state: Arc<state::AppState>,
     shutdown_tx: watch::Sender<bool>,
@@ -109,6 +115,15 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
         limits.max_total = fits;
     }
     let admin_token = admin_token(data)?;
+    let metrics_listener = match opts.metrics_listen {
+        Some(addr) => {
+            let l = std::net::TcpListener::bind(addr)
+                .map_err(|e| coded(ErrorCode::ListenFailed, format!("--metrics-listen {addr}: {e}")))?;
+            l.set_nonblocking(true).map_err(|e| coded(ErrorCode::ListenFailed, e))?;
+            Some(l)
+        }
+        None => None,
+    };
 
     let listener = std::net::TcpListener::bind(opts.listen)
         .map_err(|e| coded(ErrorCode::ListenFailed, format!("{}: {e}", opts.listen)))?;
@@ -139,9 +154,10 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
     })?;
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let metrics = Arc::new(metrics::Metrics::default());
     let state = Arc::new(state::AppState {
         store,
-        hub: hub::Hub::default(),
+        hub: hub::Hub::new(metrics.clone()),
         admin_token,
         origins: origin::Origins::new(&public_url, &opts.allowed_origins),
         public_url: public_url.clone(),
@@ -149,6 +165,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
         hasher: hashing::SecretHasher::new(opts.hash_permits, hashing::DEFAULT_QUEUE_WAIT),
         connections: connections::ConnectionTracker::new(limits),
         max_meetings_per_user: opts.max_meetings_per_user,
+        metrics,
         shutdown: shutdown_rx,
         _data_lock: lock,
     });
@@ -160,6 +177,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
         local_addr,
         cert_path: identity.cert_path,
         listener,
+        metrics_listener,
         tls: identity.config,
         state,
         shutdown_tx,
@@ -186,6 +204,21 @@ impl Running {
             .timer(hyper_util::rt::TokioTimer::new())
             .header_read_timeout(limits.header_timeout)
             .max_buf_size(64 * 1024);
+        if let Some(l) = self.metrics_listener {
+            let l = tokio::net::TcpListener::from_std(l).map_err(|e| coded(ErrorCode::ListenFailed, e))?;
+            let app = axum::Router::new()
+                .route("/metrics", axum::routing::get(metrics::scrape_open))
+                .with_state(self.state.clone());
+            let mut stop = self.state.shutdown.clone();
+            tokio::spawn(async move {
+                let until = async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                };
+                if let Err(e) = axum::serve(l, app).with_graceful_shutdown(until).await {
+                    tracing::error!(code = %ErrorCode::ListenFailed, "metrics listener: {e}");
+                }
+            });
+        }
         let watched = self.state.clone();
         tokio::spawn(async move {
             // Notices a deleted database even while nothing is written (logged once).

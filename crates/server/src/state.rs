@@ -22,6 +22,8 @@ pub struct AppState {
     /// Open connections, their caps and read budgets.
     pub connections: std::sync::Arc<crate::connections::ConnectionTracker>,
     pub max_meetings_per_user: u32,
+    /// What `/metrics` reports.
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Becomes `true` when the server begins shutting down.
     pub shutdown: watch::Receiver<bool>,
     /// Held while the server runs: one server per data directory.

@@ -89,10 +89,15 @@ fn grab(display: &str) -> Result<deskshare_client::loadtest::Framebuffer, WireEr
 
 fn print_text(p: &Printed) {
     let r = &p.report;
-    println!("viewers: {} of {} connected{}", r.connected, r.viewers, match r.connect_all_s {
-        Some(s) => format!(", all in {s:.1} s"),
-        None => String::new(),
-    });
+    println!(
+        "viewers: {} of {} connected{}",
+        r.connected,
+        r.viewers,
+        match r.connect_all_s {
+            Some(s) => format!(", all in {s:.1} s"),
+            None => String::new(),
+        }
+    );
     let u = &r.updates_per_s;
     println!(
         "updates/s per viewer over {:.1} s: min {:.1}, p10 {:.1}, median {:.1}, mean {:.1}",

@@ -45,6 +45,10 @@ pub struct Args {
     /// Meetings one organiser may keep.
     #[arg(long, default_value_t = 500)]
     max_meetings_per_user: u32,
+    /// Also serve /metrics (Prometheus text format) in plain HTTP to anyone on this
+    /// address, e.g. 127.0.0.1:9100; on the main port /metrics needs the admin token.
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 pub async fn run(a: Args) -> Result<(), WireError> {
@@ -61,6 +65,7 @@ pub async fn run(a: Args) -> Result<(), WireError> {
     };
     opts.hash_permits = a.max_hashing.max(1);
     opts.max_meetings_per_user = a.max_meetings_per_user;
+    opts.metrics_listen = a.metrics_listen;
     let running = deskshare_server::start(opts).await?;
     println!("deskshare serving {} (certificate SHA-256 {})", running.url, running.fingerprint);
     println!("admin token in {}; certificate in {}", a.data.join("admin-token").display(), running.cert_path.display());

@@ -279,6 +279,11 @@ impl Store {
     }
 
     /// The pool, once the database file is known to be the one opened.
+    /// The connection pool: `(open, idle)`.
+    pub fn pool_state(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     fn pool(&self) -> Result<&SqlitePool, StoreError> {
         self.file.check()?;
         Ok(&self.pool)

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -104,6 +105,7 @@ async fn session(
         Ok(h) => h,
         Err(err) => {
             tracing::info!(meeting = %id, code = %err.code, "session refused: {}", err.message);
+            state.metrics.error(err.code);
             socket.close_with_error(&err).await;
             return;
         }
@@ -111,13 +113,26 @@ async fn session(
     if let Some(m) = &transport.meter {
         m.unlimit_reads();
     }
+    let live = state.hub.get_or_open(&hello.meeting.id, &hello.meeting.title);
+    live.set_policies(hello.policies);
+    let id = live.next_connection_id();
+    let meeting_id = hello.meeting.id.clone();
+    // Every line of the session carries its meeting and participant.
+    let span = tracing::info_span!("session", meeting = %meeting_id, participant = %id);
+    participate(socket, &state, &live, hello, id).instrument(span).await;
+    drop(live);
+    state.hub.close_if_idle(&meeting_id);
+}
+
+/// The session of an accepted participant: the lobby if it must wait, the welcome, then
+/// presenting or viewing until it ends.
+async fn participate(mut socket: Link, state: &AppState, live: &LiveMeeting, hello: Accepted, id: ParticipantId) {
     let Accepted {
         meeting,
         role,
         name,
         control,
         share,
-        policies,
         external,
         meeting_role,
         user_id,
@@ -125,10 +140,8 @@ async fn session(
         on_behalf_of,
         rejoined,
         video,
+        ..
     } = hello;
-    let live = state.hub.get_or_open(&meeting.id, &meeting.title);
-    live.set_policies(policies);
-    let id = live.next_connection_id();
     let display_name = name.unwrap_or_else(|| match role {
         Role::Presenter => "Presenter".to_string(),
         Role::Viewer if external => format!("Guest {id}"),
@@ -152,17 +165,16 @@ async fn session(
         Ok(conn) => conn,
         Err(e) => {
             socket.close_with_error(&WireError::bare(e.into())).await;
-            drop(live);
-            state.hub.close_if_idle(&meeting.id);
             return;
         }
     };
+    state.metrics.joins.inc();
     if let Some(old) = rejoined {
         live.with_roster(|r, _| r.forget_departed(old));
     }
     let result = async {
         if waits {
-            wait_in_lobby(&mut socket, &live, &mut conn, &state).await?;
+            wait_in_lobby(&mut socket, live, &mut conn, state).await?;
         }
         let welcome = ServerMessage::Welcome {
             protocol: PROTOCOL_VERSION,
@@ -187,9 +199,9 @@ async fn session(
         match role {
             Role::Presenter => {
                 let policy = control.unwrap_or(ControlPolicy::Never);
-                presenter::run(&mut socket, &live, &mut conn, policy, share, &state).await
+                presenter::run(&mut socket, live, &mut conn, policy, share, state).await
             }
-            Role::Viewer => viewer::run(&mut socket, &live, &mut conn, &state, video).await,
+            Role::Viewer => viewer::run(&mut socket, live, &mut conn, state, video).await,
         }
     }
     .await;
@@ -199,11 +211,10 @@ async fn session(
         Ok(()) => tracing::info!(meeting = %meeting.id, %conn, "left"),
         Err(err) => {
             tracing::info!(meeting = %meeting.id, %conn, code = %err.code, "ended: {}", err.message);
+            state.metrics.error(err.code);
             socket.close_with_error(&err).await;
         }
     }
-    drop(live);
-    state.hub.close_if_idle(&meeting.id);
 }
 
 /// Waits until an organiser or presenter decides, the client leaves, or the meeting ends.

@@ -64,6 +64,8 @@ async fn receive_loop(
                     Input::Closed => return Ok(()),
                     Input::Heartbeat => {}
                     Input::Media(bytes) => {
+                        live.metrics.frames_in.inc();
+                        live.metrics.bytes_in.inc_by(bytes.len() as u64);
                         // A viewer waits for a video keyframe: ask, at most twice a second.
                         if apply(live, MediaMessage::decode(bytes)?)?
                             && last_keyframe_ask.is_none_or(|t: Instant| t.elapsed() >= KEYFRAME_ASK_EVERY)

@@ -110,7 +110,13 @@ fn send_pending(socket: &mut Link, live: &LiveMeeting, pump: &mut ViewerPump) ->
         let out = pump.poll(&mut live.screen.lock().expect("screen lock"), Instant::now());
         let Some(out) = out else { break };
         let bytes: Vec<u8> = match out {
-            PumpOutput::Frame(f) => f.encode(),
+            PumpOutput::Frame(f) => {
+                let bytes = f.encode();
+                live.metrics.frames_out.inc();
+                live.metrics.bytes_out.inc_by(bytes.len() as u64);
+                live.metrics.skipped_tiles.inc_by(u64::from(f.header.skipped_tiles));
+                bytes
+            }
             PumpOutput::CursorShape(b) => b.to_vec(),
             PumpOutput::CursorPosition(p) => p.encode().to_vec(),
         };
@@ -132,7 +138,12 @@ async fn handle(
     let refused = |e: WireError| ServerMessage::Refused { code: e.code, message: e.message };
     match msg {
         ClientMessage::Ack { frame } => {
-            pump.on_ack(frame, Instant::now()).map_err(|e| WireError::new(ErrorCode::ProtocolViolation, e.to_string()))
+            pump.on_ack(frame, Instant::now())
+                .map_err(|e| WireError::new(ErrorCode::ProtocolViolation, e.to_string()))?;
+            if let Some(rtt) = pump.rtt() {
+                live.metrics.viewer_rtt.observe(rtt.as_secs_f64());
+            }
+            Ok(())
         }
         ClientMessage::RequestControl if !live.policies().may_control(live.is_external(conn)) => {
             let why = if live.policies().allow_control {
