@@ -12,6 +12,7 @@
 #   of the lone viewer's (N = 1), latency capture to receipt p50/p99, server CPU (% of one
 #   core) and RSS while watching, RSS per viewer above the idle server, RSS after all left,
 #   teardown time, and the longest /healthz answer during teardown.
+# Needs ~1 GB of memory and 20 open files per viewer (ulimit -n) at the largest N.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -70,7 +71,10 @@ for N in $SIZES; do
   sleep 2
   idle_rss=$(rss_kb "$SERVER")
   DISPLAY=$D xdotool mousemove 300 300
-  DISPLAY=$D xdotool type --delay 100 "$(printf 'the quick brown fox jumps over the lazy dog %.0s' $(seq 1 400))" & TYPE=$!
+  # Typing stops between phrases (a killed xdotool could leave a key down, and X would
+  # repeat it for ever).
+  touch "$work/typing"
+  (while [ -e "$work/typing" ]; do DISPLAY=$D xdotool type --delay 100 'the quick brown fox jumps over the lazy dog '; done) & TYPE=$!
   ramp=$(( N > 200 ? 200 : N ))
   $B loadtest "$J" "${CA[@]}" --viewers "$N" --duration "$SECS" --ramp "$ramp" --decode $(( N >= 3 ? 3 : N )) \
     --compare-display "$D" --json >"$work/load.json" 2>"$work/load.err" & LT=$!
@@ -82,11 +86,12 @@ for N in $SIZES; do
   sleep $(( SECS > 4 ? SECS - 3 : 1 ))
   cpu=$(python3 -c "import time; print(f'{($(ticks "$SERVER") - $t0) * 100 / $HZ / (time.time() - $s0):.0f}')")
   watch_rss=$(rss_kb "$SERVER")
-  kill "$TYPE" 2>/dev/null || true
+  rm -f "$work/typing"; wait "$TYPE" 2>/dev/null || true
   # Teardown happens when the loadtest ends; /healthz is asked all along.
   worst=$(healthz_worst "$LT")
   wait "$LT" || true
-  sleep 2
+  # The server gives freed memory back within ten seconds of a large drop.
+  sleep 12
   after_rss=$(rss_kb "$SERVER")
   kill "$SH"; wait "$SH" 2>/dev/null || true
   python3 - "$work/load.json" "$N" "$cpu" "$idle_rss" "$watch_rss" "$after_rss" "$worst" "${lone:-0}" "$OUT" <<'EOF'

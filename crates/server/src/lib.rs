@@ -125,9 +125,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
         None => None,
     };
 
-    let listener = std::net::TcpListener::bind(opts.listen)
-        .map_err(|e| coded(ErrorCode::ListenFailed, format!("{}: {e}", opts.listen)))?;
-    listener.set_nonblocking(true).map_err(|e| coded(ErrorCode::ListenFailed, e))?;
+    let listener = listen(opts.listen).map_err(|e| coded(ErrorCode::ListenFailed, format!("{}: {e}", opts.listen)))?;
     let local_addr = listener.local_addr().map_err(|e| coded(ErrorCode::ListenFailed, e))?;
 
     let public_url = match &opts.public_url {
@@ -219,6 +217,22 @@ impl Running {
                 }
             });
         }
+        let trimmed = self.state.clone();
+        tokio::spawn(async move {
+            // After many connections closed (a large meeting ended), give the freed memory
+            // back to the system: the allocator keeps it otherwise.
+            let mut tick = tokio::time::interval(Duration::from_secs(10));
+            let mut before = 0;
+            loop {
+                tick.tick().await;
+                let (http, ws) = trimmed.connections.by_state();
+                let open = http + ws;
+                if open + 64 < before {
+                    release_free_memory();
+                }
+                before = open;
+            }
+        });
         let watched = self.state.clone();
         tokio::spawn(async move {
             // Notices a deleted database even while nothing is written (logged once).
@@ -255,4 +269,26 @@ fn admin_token(data: &std::path::Path) -> Result<String, WireError> {
             Ok(token)
         }
     }
+}
+
+/// Returns free heap memory to the system (glibc keeps it in its arenas otherwise).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Connections the kernel queues for accepting. The default (128) overflows when
+/// hundreds of viewers join at once on a busy machine: their SYNs are dropped and they
+/// wait a second or more to retry. The kernel caps it at `net.core.somaxconn`.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// A non-blocking listener on `addr` with [`LISTEN_BACKLOG`].
+fn listen(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)?.into_std()
 }

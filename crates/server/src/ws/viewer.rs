@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use axum::extract::ws::Message;
 use deskshare_fanout::{DEFAULT_WINDOW, PumpOutput, ViewerPump};
+use deskshare_meeting::roster::COUNTS_EVERY;
 use deskshare_meeting::{RosterCursor, TokenBucket};
 use deskshare_proto::{
     ClientMessage, ErrorCode, InputEvent, MAX_CHAT_CHARS, MAX_INPUT_EVENTS, MeetingRole, ServerMessage, VideoCodec,
@@ -57,6 +58,7 @@ async fn pump_loop(
     let mut presence_rx = live.subscribe_presence();
     let mut house = Housekeeping::new(live, state, Some(RosterCursor::new(conn.id)));
     let mut told = Presence::default();
+    let mut last_count_at: Option<Instant> = None;
     let now = Instant::now();
     let mut budgets = Budgets {
         input: TokenBucket::new(INPUT_RATE, INPUT_BURST, now),
@@ -70,17 +72,34 @@ async fn pump_loop(
         if presence.presenter.is_some() != told.presenter.is_some() {
             socket.send_control(&ServerMessage::Presenter { online: presence.presenter.is_some() })?;
         }
+        // The count changes with every join and leave: told at most once a second, or a
+        // meeting of n viewers would send n² messages while it fills.
+        let mut count_due = None;
         if presence.viewers != told.viewers {
-            socket.send_control(&ServerMessage::Viewers { count: presence.viewers })?;
+            match last_count_at.map(|t: Instant| t + COUNTS_EVERY).filter(|due| *due > Instant::now()) {
+                Some(due) => count_due = Some(due),
+                None => {
+                    socket.send_control(&ServerMessage::Viewers { count: presence.viewers })?;
+                    last_count_at = Some(Instant::now());
+                    told.viewers = presence.viewers;
+                }
+            }
         }
-        told = presence;
+        told = Presence { viewers: told.viewers, ..presence };
         // A browser presenting over its second connection has the picture already; its
         // viewer catches up from the cache when it stops.
         if presence.presenting_for != Some(conn.id) {
             send_pending(socket, live, &mut pump)?;
         }
         let room = socket.has_room();
+        let count_timer = async {
+            match count_due {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
+            () = count_timer => {}
             input = socket.next() => {
                 // `None`: the send in flight finished; the next turn sends more.
                 let Some(input) = input? else { continue };
