@@ -28,7 +28,11 @@ cargo build --release --bins -q -p deskshare
 B=$PWD/target/release/deskshare
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -n "${KEEP:-}" ]; then echo "logs kept in $work"; else rm -rf "$work"; fi
+}
 trap cleanup EXIT
 : >"$OUT"
 
@@ -94,6 +98,7 @@ for N in $SIZES; do
   sleep 12
   after_rss=$(rss_kb "$SERVER")
   kill "$SH"; wait "$SH" 2>/dev/null || true
+  cp "$work/share.log" "$work/share-$N.log"; cp "$work/load.err" "$work/load-$N.err"
   python3 - "$work/load.json" "$N" "$cpu" "$idle_rss" "$watch_rss" "$after_rss" "$worst" "${lone:-0}" "$OUT" <<'EOF'
 import json, sys
 path, n, cpu, idle, watch, after, worst, lone, out = sys.argv[1:]
@@ -105,8 +110,10 @@ n = int(n)
 u = r["updates_per_s"]; l = r["latency_ms"]
 per_viewer_kb = (int(watch) - int(idle)) / max(n, 1)
 share = f"{100 * u['min'] / float(lone):.0f}%" if float(lone) > 0 else "-"
+versions = r["versions_per_s"]
+got = f"{100 * u['min'] / versions:.0f}%" if versions > 0 else "-"
 row = dict(n=n, connected=r["connected"], connect_all_s=r["connect_all_s"], updates_min=u["min"],
-           updates_p10=u["p10"], updates_median=u["median"], of_lone_min=share, latency_p50=l["p50"],
+           updates_p10=u["p10"], updates_median=u["median"], of_lone_min=share, versions_per_s=versions, of_versions_min=got, latency_p50=l["p50"],
            latency_p99=l["p99"], server_cpu_pct=int(cpu), server_rss_mb=int(watch) / 1024,
            kb_per_viewer=per_viewer_kb, rss_after_mb=int(after) / 1024, teardown_s=r["teardown_s"],
            healthz_worst_ms=int(worst), keyframes=r["keyframes"], at_last_frame=r["at_last_frame"],
@@ -114,7 +121,7 @@ row = dict(n=n, connected=r["connected"], connect_all_s=r["connect_all_s"], upda
 open(out, "a").write(json.dumps(row) + "\n")
 c = r["connect_all_s"]
 print(f"N={n:>5} in {r['connected']:>5} ({'-' if c is None else f'{c:.1f} s'}) "
-      f"upd/s min {u['min']:.1f} p10 {u['p10']:.1f} med {u['median']:.1f} ({share} of lone) "
+      f"upd/s min {u['min']:.1f} p10 {u['p10']:.1f} med {u['median']:.1f} ({share} of lone, {got} of {versions:.1f} versions/s) "
       f"lat p50 {l['p50']:.0f} p99 {l['p99']:.0f} ms  cpu {cpu}%  rss {int(watch)/1024:.0f} MB "
       f"({per_viewer_kb:.0f} KB/viewer) after {int(after)/1024:.0f} MB  teardown {r['teardown_s']:.2f} s "
       f"healthz<= {worst} ms  keyframes {r['keyframes']} last {r['at_last_frame']} exact {r.get('exact')}/{r['decoders']} "

@@ -50,6 +50,10 @@ pub struct LoadReport {
     pub duration_s: f64,
     /// Updates per viewer per second while measuring: lowest, 10th percentile, median.
     pub updates_per_s: Spread,
+    /// How often the server's screen changed while measuring (new versions a second, as
+    /// the newest frame any viewer got says): a viewer that keeps up gets every one, so
+    /// `updates_per_s` over this is the share a viewer got.
+    pub versions_per_s: f64,
     /// Bytes per second to all viewers together while measuring.
     pub bytes_per_s: f64,
     /// Capture to receipt, in milliseconds, over every frame received while measuring.
@@ -163,12 +167,15 @@ pub async fn run(opts: LoadOptions) -> Result<LoadResult, WireError> {
     };
     eprintln!("loadtest: {connected} of {} viewers in; measuring for {} s", opts.viewers, opts.duration.as_secs_f64());
     let (updates0, bytes0) = (totals(|c| &c.updates), totals(|c| &c.bytes));
+    let newest = || counters.iter().map(|c| c.last_frame.load(Ordering::Relaxed)).max().unwrap_or(0);
+    let version0 = newest();
     shared.measuring.store(true, Ordering::Relaxed);
     let window = Instant::now();
     tokio::time::sleep(opts.duration).await;
     shared.measuring.store(false, Ordering::Relaxed);
     let measured = window.elapsed().as_secs_f64();
     let (updates1, bytes1) = (totals(|c| &c.updates), totals(|c| &c.bytes));
+    let versions = newest() - version0;
     // The end: the screen still (no viewer got a frame) for `settle`.
     let settle_ms = opts.settle.as_millis() as u64;
     let give_up = Instant::now() + opts.settle * 10;
@@ -203,6 +210,7 @@ pub async fn run(opts: LoadOptions) -> Result<LoadResult, WireError> {
         connect_all_s,
         duration_s: measured,
         updates_per_s: spread(per_viewer),
+        versions_per_s: versions as f64 / measured.max(1e-9),
         bytes_per_s: bytes as f64 / measured.max(1e-9),
         latency_ms: Latency {
             samples: latency.len(),

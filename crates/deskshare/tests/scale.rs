@@ -126,6 +126,7 @@ fn metrics_count_what_happens_and_logs_can_be_json() {
     assert!(value(&text, "deskshare_joins_total") >= 2.0, "the presenter and the viewer");
     assert_eq!(value(&text, "deskshare_meetings"), 1.0);
     assert!(value(&text, "deskshare_viewer_rtt_seconds_count") >= 1.0);
+    assert!(value(&text, "deskshare_admission_seconds_count") >= 3.0, "two joins and a refusal");
     assert!(value(&text, "deskshare_errors_total{code=\"MEETING_NOT_FOUND\"}") >= 1.0);
     assert!(value(&text, "deskshare_process_resident_memory_bytes") > 1e6);
     assert!(value(&text, "deskshare_connections{state=\"websocket\"}") >= 1.0, "the agent's connection");

@@ -33,7 +33,8 @@ use deskshare_codec::{
     stream,
 };
 use deskshare_proto::media::{
-    FrameParts, MAX_IMAGES, MAX_VIDEO_CHUNKS, SYNC_TRAILER, encode_frame_parts, encode_images, encode_op, encode_videos,
+    FrameParts, MAX_IMAGES, MAX_VIDEO_CHUNKS, SYNC_TRAILER, encode_frame_body, encode_frame_head, encode_images,
+    encode_op, encode_videos,
 };
 use deskshare_proto::{
     CursorPosition, CursorShape, ErrorCode, FrameHeader, FrameImage, FrameMessage, Op, PixelRect, TILE_SIZE,
@@ -180,30 +181,48 @@ pub enum UpdateKind {
     CatchUp,
 }
 
-/// A viewer's next screen update, ready to be written.
+/// A viewer's next screen update, ready to be written: its own header, and a body (ops,
+/// data, images, chunks) made once and shared by every viewer sent the same update.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Update {
     pub header: FrameHeader,
     pub kind: UpdateKind,
     pub op_count: usize,
-    ops: Vec<u8>,
-    data: Vec<u8>,
-    images: Vec<u8>,
-    videos: Vec<u8>,
+    body: Bytes,
 }
 
 impl Update {
+    fn new(header: FrameHeader, kind: UpdateKind, op_count: usize, parts: &FrameParts<'_>) -> Update {
+        let mut body =
+            Vec::with_capacity(8 + parts.ops.len() + parts.data.len() + parts.images.len() + parts.videos.len());
+        encode_frame_body(&mut body, parts);
+        Update { header, kind, op_count, body: body.into() }
+    }
+
+    /// The message: this update's head, then the shared body.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        let parts = FrameParts { ops: &self.ops, data: &self.data, images: &self.images, videos: &self.videos };
-        encode_frame_parts(&mut out, &self.header, self.op_count, &parts);
+        let mut out = Vec::with_capacity(48 + self.body.len());
+        encode_frame_head(&mut out, &self.header, self.op_count);
+        out.extend_from_slice(&self.body);
         out
     }
 
-    /// Bytes of lossy images in this update.
-    pub fn image_bytes(&self) -> usize {
-        self.images.len()
+    /// The body after the head, shared between viewers (the same allocation).
+    pub fn body(&self) -> &Bytes {
+        &self.body
     }
+}
+
+/// Updates kept per version: viewers that keep up share one, late joiners one keyframe;
+/// a viewer somewhere else gets its own, made for it.
+const MADE_KEEP: usize = 8;
+
+/// An update made for viewers at `have` (0 for every viewer that needs a keyframe).
+#[derive(Clone, Debug)]
+struct Made {
+    have: u64,
+    quality: Quality,
+    update: Update,
 }
 
 /// One meeting's current screen and the cursor.
@@ -232,6 +251,9 @@ pub struct Screen {
     keyframe_wanted: bool,
     /// When `version` last changed.
     updated_at: Option<Instant>,
+    /// Updates made at this version, by where the viewer was and its quality: every
+    /// viewer in the same place is sent the same body. Cleared with each new version.
+    made: Vec<Made>,
     /// The presenter's capture time of the newest frame (see `FrameHeader::captured_us`).
     captured_us: u32,
     cursor_shape: Option<(u64, Bytes)>,
@@ -299,6 +321,7 @@ impl Screen {
         self.version = next;
         self.tile_updates += count as u64;
         self.updated_at = Some(now);
+        self.made.clear();
         self.captured_us = frame.header.captured_us;
         if h.keyframe {
             // A keyframe is never replayed (a catch-up is smaller): the log starts after it.
@@ -386,8 +409,29 @@ impl Screen {
             captured_us: self.captured_us,
             ..Default::default()
         };
+        // With video in the log an update depends on the viewer's streams: made for each.
+        let shareable = self.log.iter().all(|e| e.videos.is_empty());
+        let place = if have < self.size_version { 0 } else { have };
+        if shareable && let Some(m) = self.made.iter().find(|m| m.have == place && m.quality == quality) {
+            if m.update.kind == UpdateKind::CatchUp {
+                video.streams.clear();
+            }
+            return Some(Update {
+                header: FrameHeader { server_delay_ms: header.server_delay_ms, ..m.update.header },
+                ..m.update.clone()
+            });
+        }
+        let update = self.make_update(have, header, quality, video);
+        if shareable && self.made.len() < MADE_KEEP {
+            self.made.push(Made { have: place, quality, update: update.clone() });
+        }
+        Some(update)
+    }
+
+    /// [`Screen::update_since`] when no viewer in the same place had one made.
+    fn make_update(&mut self, have: u64, header: FrameHeader, quality: Quality, video: &mut VideoSync) -> Update {
         if let Some(u) = self.replay(have, header, quality, video) {
-            return Some(u);
+            return u;
         }
         // A catch-up skips video chunks: the viewer's streams wait for a keyframe, which
         // the presenter is asked for when a stream is playing.
@@ -397,7 +441,7 @@ impl Screen {
         if quality == Quality::Full && self.log.iter().flat_map(|e| &e.videos).any(|c| video.decodes(c.codec)) {
             self.keyframe_wanted = true;
         }
-        Some(self.catch_up(have, header, quality))
+        self.catch_up(have, header, quality)
     }
 
     /// Whether a viewer waits for a video keyframe since the last call.
@@ -491,7 +535,8 @@ impl Screen {
         header.images = !images.is_empty();
         header.video = !videos.is_empty();
         video.streams = streams;
-        Some(Update { header, kind: UpdateKind::Replay, op_count, ops, data, images: image_part, videos: video_part })
+        let parts = FrameParts { ops: &ops, data: &data, images: &image_part, videos: &video_part };
+        Some(Update::new(header, UpdateKind::Replay, op_count, &parts))
     }
 
     /// Every tile changed after `have` (all of them for a keyframe), from the unit cache,
@@ -551,7 +596,8 @@ impl Screen {
             }
             None => Vec::new(),
         };
-        Update { header, kind: UpdateKind::CatchUp, op_count, ops, data, images, videos: Vec::new() }
+        let parts = FrameParts { ops: &ops, data: &data, images: &images, videos: &[] };
+        Update::new(header, UpdateKind::CatchUp, op_count, &parts)
     }
 
     /// Every lossy tile of the picture as one image at `quality`, made once per version.

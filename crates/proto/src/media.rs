@@ -493,6 +493,12 @@ pub fn encode_frame_parts(out: &mut Vec<u8>, header: &FrameHeader, op_count: usi
     debug_assert_eq!(header.video, !parts.videos.is_empty());
     out.reserve(24 + parts.ops.len() + parts.data.len() + parts.images.len() + parts.videos.len());
     encode_frame_head(out, header, op_count);
+    encode_frame_body(out, parts);
+}
+
+/// Writes what follows a frame's head: the ops, the data with its length, the image and
+/// video parts. A server sends one body to many viewers, each with its own head.
+pub fn encode_frame_body(out: &mut Vec<u8>, parts: &FrameParts<'_>) {
     out.put_slice(parts.ops);
     put_varint(out, parts.data.len() as u64);
     out.put_slice(parts.data);

@@ -46,6 +46,8 @@ pub struct Metrics {
     /// Tile versions superseded before a viewer could get them.
     pub skipped_tiles: Counter,
     pub viewer_rtt: Histogram,
+    /// From a hello to the decision: mostly database reads, so pool waits show here.
+    pub admission: Histogram,
     pub control_events: Family<EventLabel, Counter>,
     /// Sessions refused or ended, and API requests refused, by code.
     pub errors: Family<CodeLabel, Counter>,
@@ -64,8 +66,10 @@ impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("deskshare");
         let viewer_rtt = Histogram::new([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]);
+        let admission = Histogram::new([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 2.0, 5.0, 15.0]);
         let m = Metrics {
             registry: Registry::default(),
+            admission,
             frames_in: Counter::default(),
             bytes_in: Counter::default(),
             frames_out: Counter::default(),
@@ -94,6 +98,11 @@ impl Default for Metrics {
             m.skipped_tiles.clone(),
         );
         registry.register("viewer_rtt_seconds", "Viewers' send-to-ack time of screen updates", m.viewer_rtt.clone());
+        registry.register(
+            "admission_seconds",
+            "From a hello to its admission or refusal (database reads and pool waits, passcode checks)",
+            m.admission.clone(),
+        );
         registry.register(
             "control_events",
             "Control floor events (ask, refused, changed, ended)",

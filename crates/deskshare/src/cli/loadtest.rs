@@ -100,8 +100,8 @@ fn print_text(p: &Printed) {
     );
     let u = &r.updates_per_s;
     println!(
-        "updates/s per viewer over {:.1} s: min {:.1}, p10 {:.1}, median {:.1}, mean {:.1}",
-        r.duration_s, u.min, u.p10, u.median, u.mean
+        "updates/s per viewer over {:.1} s: min {:.1}, p10 {:.1}, median {:.1}, mean {:.1} (the screen changed {:.1} times a second)",
+        r.duration_s, u.min, u.p10, u.median, u.mean, r.versions_per_s
     );
     println!("bytes/s to all viewers: {:.0} ({:.1} MB/s)", r.bytes_per_s, r.bytes_per_s / 1e6);
     let l = &r.latency_ms;

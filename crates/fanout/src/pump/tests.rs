@@ -382,3 +382,52 @@ proptest! {
         }
     }
 }
+
+/// The next frame update a pump sends.
+fn next_update(pump: &mut ViewerPump, screen: &mut Screen, now: Instant) -> Update {
+    loop {
+        match pump.poll(screen, now) {
+            Some(PumpOutput::Frame(u)) => return u,
+            Some(_) => {}
+            None => panic!("no update"),
+        }
+    }
+}
+
+#[test]
+fn viewers_in_the_same_place_share_one_body() {
+    let t0 = Instant::now();
+    let mut screen = Screen::new();
+    let mut p = Presenter::new(300, 200);
+    screen.apply(&p.frame(&scroll(1)).unwrap(), t0).unwrap();
+    let mut viewers: Vec<ViewerPump> = (0..5).map(|_| ViewerPump::new(DEFAULT_WINDOW)).collect();
+    // Late joiners at one version: one keyframe, the same bytes for all.
+    let first: Vec<Update> = viewers.iter_mut().map(|v| next_update(v, &mut screen, t0)).collect();
+    assert!(first.iter().all(|u| u.kind == UpdateKind::CatchUp && u.header.keyframe));
+    assert!(first.iter().all(|u| u.body().as_ptr() == first[0].body().as_ptr()), "one allocation");
+    for (v, u) in viewers.iter_mut().zip(&first) {
+        v.on_ack(u.header.frame, t0 + Duration::from_millis(5)).unwrap();
+    }
+    // Keeping up: the next frame is one replay body for all.
+    screen.apply(&p.frame(&scroll(2)).unwrap(), t0).unwrap();
+    let next: Vec<Update> = viewers.iter_mut().map(|v| next_update(v, &mut screen, t0)).collect();
+    assert!(next.iter().all(|u| u.kind == UpdateKind::Replay));
+    assert!(next.iter().all(|u| u.body().as_ptr() == next[0].body().as_ptr()));
+    // Each message still carries its own head (here: its own round trip), and decodes to
+    // the presenter's screen.
+    assert!(next.iter().all(|u| u.header.rtt_ms == 5));
+    let mut d = Decoder::new();
+    for u in [&first[0], &next[0]] {
+        let MediaMessage::Frame(f) = MediaMessage::decode(u.encode().into()).unwrap() else { panic!() };
+        d.apply(&f).unwrap();
+    }
+    assert_eq!(d.screen(), Some(&p.screen));
+    // A viewer elsewhere (joining now) gets its own kind of update, the keyframe of this
+    // version, shared in turn with the next to join.
+    let mut late = ViewerPump::new(DEFAULT_WINDOW);
+    let u = next_update(&mut late, &mut screen, t0);
+    assert!(u.header.keyframe);
+    assert_ne!(u.body().as_ptr(), first[0].body().as_ptr(), "not the keyframe of the old version");
+    let mut later = ViewerPump::new(DEFAULT_WINDOW);
+    assert_eq!(next_update(&mut later, &mut screen, t0).body().as_ptr(), u.body().as_ptr());
+}

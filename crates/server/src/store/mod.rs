@@ -178,6 +178,9 @@ fn conflict_or(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// Database connections in the pool.
+const POOL_SIZE: u32 = 16;
+
 /// The repository.
 #[derive(Clone)]
 pub struct Store {
@@ -256,14 +259,17 @@ impl Store {
             crate::datadir::precreate_private(path).map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
         }
         let corrupt = |detail: String| StoreError::Corrupt { path: path.display().to_string(), detail };
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(|e| match e {
-            // SQLITE_CORRUPT (11) and "file is not a database" (26): garbage where pages or
-            // the header should be.
-            sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("11" | "26")) => {
-                corrupt(d.message().to_string())
-            }
-            other => StoreError::Db(other),
-        })?;
+        // WAL lets readers run side by side; a join reads five or six rows, so hundreds
+        // joining a second need more than a handful of connections.
+        let pool =
+            SqlitePoolOptions::new().max_connections(POOL_SIZE).connect_with(options).await.map_err(|e| match e {
+                // SQLITE_CORRUPT (11) and "file is not a database" (26): garbage where pages or
+                // the header should be.
+                sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("11" | "26")) => {
+                    corrupt(d.message().to_string())
+                }
+                other => StoreError::Db(other),
+            })?;
         let verdict: String = match sqlx::query("PRAGMA quick_check").fetch_one(&pool).await {
             Ok(row) => row.get(0),
             Err(e) => e.to_string(),

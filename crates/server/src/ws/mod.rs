@@ -31,6 +31,9 @@ use crate::identity::Caller;
 use crate::state::AppState;
 use crate::store::unix_now;
 
+/// Read buffer of a connection that does not present.
+const VIEWER_READ_BUFFER: usize = 4 * 1024;
+
 /// How long a client has to send its hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// Ping interval; a peer silent for three intervals is dropped, so a dead presenter or
@@ -88,8 +91,12 @@ pub async fn upgrade(
     // that the connection is cut at the frame header (and the code is logged).
     let limit = if media { 2 * MAX_MESSAGE_BYTES } else { 2 * MAX_CONTROL_BYTES };
     let transport = Transport { peer, meter, media };
+    // A viewer sends acks and a few control messages: a small read buffer (the default
+    // is 128 KiB a connection, most of a viewer's memory in a large meeting).
+    let read_buffer = if media { 128 * 1024 } else { VIEWER_READ_BUFFER };
     ws.max_message_size(limit)
         .max_frame_size(limit)
+        .read_buffer_size(read_buffer)
         .on_upgrade(move |socket| session(socket, state, id, caller, transport))
 }
 
@@ -300,6 +307,20 @@ async fn handshake(
         }
         Err(e) => return Err(e),
     };
+    let decided = Instant::now();
+    let result = admit(hello, state, id, caller, transport).await;
+    state.metrics.admission.observe(decided.elapsed().as_secs_f64());
+    result
+}
+
+/// Judges a hello (see [`handshake`]).
+async fn admit(
+    hello: ClientMessage,
+    state: &AppState,
+    id: &str,
+    caller: Result<Caller, WireError>,
+    transport: &Transport,
+) -> Result<Accepted, WireError> {
     let ClientMessage::Hello {
         protocol,
         role,
