@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use deskshare_fanout::Screen;
-use deskshare_meeting::{ControlFloor, MeetingId, Member, Policies, Roster, RosterError, Signal};
+use deskshare_meeting::{Audience, ControlFloor, MeetingId, Member, Policies, Roster, RosterError, Signal};
 use deskshare_proto::{ErrorCode, ServerMessage};
 
 use crate::metrics::Metrics;
@@ -49,7 +49,6 @@ pub struct Presence {
     /// The participant that presenter connection presents for (the browser presenting
     /// over a second connection): that participant's own view needs no screen updates.
     pub presenting_for: Option<ParticipantId>,
-    pub viewers: u32,
 }
 
 /// One live meeting.
@@ -63,11 +62,16 @@ pub struct LiveMeeting {
     /// Bumped after every change of `screen`; viewer tasks wait on it.
     screen_changed: watch::Sender<u64>,
     presence: watch::Sender<Presence>,
+    /// How many viewer connections watch. Apart from presence: it changes with every join
+    /// and leave, and only the presenter's session waits on it (viewers read it once a
+    /// second), so a join does not wake every session.
+    viewer_count: watch::Sender<u32>,
     next_connection: AtomicU64,
     /// Everyone connected. Lock order: `floor` before `people`, never the other way.
     people: Mutex<People>,
-    /// The roster's version after every change; sessions wait on it to pull theirs.
-    roster_changed: watch::Sender<u64>,
+    /// Per audience ([`Audience::index`]), its list's version after every change; each
+    /// session waits on its own audience's, so a change wakes only those it concerns.
+    roster_changed: [watch::Sender<u64>; 3],
     /// Who controls the presenter's machine (see `control.rs`).
     pub(crate) floor: Mutex<ControlFloor>,
     /// The policies in force; sessions watch them, so a change applies at once.
@@ -84,9 +88,10 @@ impl LiveMeeting {
             screen: Mutex::new(Screen::new()),
             screen_changed: watch::channel(0).0,
             presence: watch::channel(Presence::default()).0,
+            viewer_count: watch::channel(0).0,
             next_connection: AtomicU64::new(1),
             people: Mutex::new(People { roster: Roster::new(), endpoints: HashMap::new() }),
-            roster_changed: watch::channel(0).0,
+            roster_changed: Default::default(),
             floor: Mutex::new(ControlFloor::new()),
             policies: watch::channel(Policies::resolve(&Default::default(), &Default::default(), &Default::default()))
                 .0,
@@ -149,24 +154,26 @@ impl LiveMeeting {
     /// list changed.
     pub fn with_roster<R>(&self, f: impl FnOnce(&mut Roster, Instant) -> R) -> R {
         let mut people = self.people.lock().expect("people lock");
-        let before = people.roster.version();
+        let before = Audience::ALL.map(|a| people.roster.audience_version(a));
         let r = f(&mut people.roster, Instant::now());
         while let Some(out) = people.roster.poll_output() {
             if let Some(e) = people.endpoints.get(&out.to) {
                 e.signal.send_replace(Some(out.signal));
             }
         }
-        let after = people.roster.version();
+        let after = Audience::ALL.map(|a| people.roster.audience_version(a));
         drop(people);
-        if after != before {
-            self.roster_changed.send_replace(after);
+        for a in Audience::ALL {
+            if after[a.index()] != before[a.index()] {
+                self.roster_changed[a.index()].send_replace(after[a.index()]);
+            }
         }
         r
     }
 
-    /// Wakes on every change of the roster.
-    pub fn subscribe_roster(&self) -> watch::Receiver<u64> {
-        self.roster_changed.subscribe()
+    /// Wakes on every change of each audience's list.
+    pub fn subscribe_roster(&self) -> [watch::Receiver<u64>; 3] {
+        Audience::ALL.map(|a| self.roster_changed[a.index()].subscribe())
     }
 
     /// Ends the meeting for everyone connected (the lobby included).
@@ -266,11 +273,19 @@ impl LiveMeeting {
     }
 
     pub fn viewer_joined(&self) {
-        self.presence.send_modify(|p| p.viewers += 1);
+        self.viewer_count.send_modify(|n| *n += 1);
     }
 
     pub fn viewer_left(&self) {
-        self.presence.send_modify(|p| p.viewers = p.viewers.saturating_sub(1));
+        self.viewer_count.send_modify(|n| *n = n.saturating_sub(1));
+    }
+
+    pub fn viewer_count(&self) -> u32 {
+        *self.viewer_count.borrow()
+    }
+
+    pub fn subscribe_viewer_count(&self) -> watch::Receiver<u32> {
+        self.viewer_count.subscribe()
     }
 }
 
@@ -322,6 +337,7 @@ impl Hub {
         let mut meetings = self.meetings.lock().expect("hub lock");
         if let Some(m) = meetings.get(id)
             && m.presence() == Presence::default()
+            && m.viewer_count() == 0
             && Arc::strong_count(m) == 1
         {
             meetings.remove(id);

@@ -204,7 +204,9 @@ pub async fn info(
     if m.is_expired(unix_now()) {
         return Err(WireError::bare(ErrorCode::MeetingExpired).into());
     }
-    let presence = state.hub.get(&m.id).map(|l| l.presence()).unwrap_or_default();
+    let live = state.hub.get(&m.id);
+    let presence = live.as_ref().map(|l| l.presence()).unwrap_or_default();
+    let viewers = live.as_ref().map_or(0, |l| l.viewer_count());
     let policies = crate::service::policies::effective(&state, &m, None).await?;
     // A refused sign-in only means this answer is the one a guest gets.
     let caller = crate::identity::caller(&state, &headers).await.unwrap_or(Caller::Anonymous);
@@ -212,7 +214,7 @@ pub async fn info(
     Ok(Json(MeetingInfo {
         id: m.id.to_string(),
         presenter_online: presence.presenter.is_some(),
-        viewers: presence.viewers,
+        viewers,
         // The organiser never needs the passcode; nobody else learns more than "needed".
         passcode_required: m.passcode_hash.is_some() && !organiser,
         guests_allowed: policies.allow_anonymous,

@@ -153,7 +153,7 @@ impl Metrics {
         let live = state.hub.all();
         self.meetings.set(live.len() as i64);
         self.participants.set(live.iter().map(|m| m.participant_count() as i64).sum());
-        self.viewers.set(live.iter().map(|m| i64::from(m.presence().viewers)).sum());
+        self.viewers.set(live.iter().map(|m| i64::from(m.viewer_count())).sum());
         let (http, websocket) = state.connections.by_state();
         self.connections.get_or_create(&StateLabel { state: "http".into() }).set(http as i64);
         self.connections.get_or_create(&StateLabel { state: "websocket".into() }).set(websocket as i64);

@@ -24,7 +24,8 @@ pub enum Audience {
 impl Audience {
     pub const ALL: [Audience; 3] = [Audience::Staff, Audience::Everyone, Audience::Notable];
 
-    pub(crate) fn index(self) -> usize {
+    /// Its place in per-audience arrays (the order of [`Audience::ALL`]).
+    pub fn index(self) -> usize {
         self as usize
     }
 }

@@ -17,8 +17,11 @@ use tracing::Instrument;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::Response;
+use deskshare_meeting::roster::COUNTS_EVERY;
 use deskshare_meeting::roster::MAX_NAME_CHARS;
-use deskshare_meeting::{Admission, Facts, Member, Passcode, Policies, RosterCursor, Signal, decide, decide_delegate};
+use deskshare_meeting::{
+    Admission, Audience, Facts, Member, Passcode, Policies, RosterCursor, Signal, decide, decide_delegate,
+};
 use deskshare_meeting::{MeetingId, PresenterSecret};
 use deskshare_proto::{
     ClientMessage, ControlPolicy, ErrorCode, MAX_CONTROL_BYTES, MAX_MESSAGE_BYTES, MeetingRole, OnBehalf,
@@ -547,7 +550,8 @@ pub(crate) struct Housekeeping<'a> {
     /// Where this participant's roster stands; `None` for connections shown none (the
     /// lobby, presenting connections).
     roster: Option<RosterCursor>,
-    roster_changed: watch::Receiver<u64>,
+    /// Per audience: its list changed.
+    roster_changed: [watch::Receiver<u64>; 3],
     /// The roster may have something for this participant.
     roster_due: bool,
     shutdown: watch::Receiver<bool>,
@@ -612,16 +616,24 @@ impl<'a> Housekeeping<'a> {
                 roster_at = self.live.with_roster(|r, _| cursor.poll_timeout(r));
             }
         }
+        // Only the list this participant sees wakes it. On the short list, counts change
+        // with every join without waking anyone: it looks once a second.
+        let audience = self.roster.as_ref().and_then(RosterCursor::audience);
+        if audience == Some(Audience::Notable) && outbox {
+            let tick = Instant::now() + COUNTS_EVERY;
+            roster_at = Some(roster_at.map_or(tick, |at| at.min(tick)));
+        }
         let roster_timer = async {
             match roster_at {
                 Some(at) => tokio::time::sleep_until(at.into()).await,
                 None => std::future::pending().await,
             }
         };
-        let follows_roster = outbox && self.roster.is_some();
+        let follows_roster = outbox && audience.is_some();
+        let roster_changed = &mut self.roster_changed[audience.map_or(0, Audience::index)];
         tokio::select! {
             Some(msg) = conn.outbox.recv(), if outbox => Ok(Some(Message::Text(msg.to_json().into()))),
-            Ok(()) = self.roster_changed.changed(), if follows_roster => {
+            Ok(()) = roster_changed.changed(), if follows_roster => {
                 self.roster_due = true;
                 Ok(None)
             }

@@ -37,15 +37,17 @@ async fn receive_loop(
     let mut policies = live.subscribe_policies();
     let mut house = Housekeeping::new(live, state, None);
     let mut last_keyframe_ask: Option<Instant> = None;
+    let mut viewers_rx = live.subscribe_viewer_count();
     let mut told_viewers = None;
     loop {
         let presence = *presence_rx.borrow_and_update();
         if presence.presenter != Some(conn.id) {
             return Err(WireError::bare(ErrorCode::PresenterReplaced));
         }
-        if told_viewers != Some(presence.viewers) {
-            socket.send_control(&ServerMessage::Viewers { count: presence.viewers })?;
-            told_viewers = Some(presence.viewers);
+        let viewers = *viewers_rx.borrow_and_update();
+        if told_viewers != Some(viewers) {
+            socket.send_control(&ServerMessage::Viewers { count: viewers })?;
+            told_viewers = Some(viewers);
         }
         // An unanswered control request expires at the floor's deadline.
         let ask_deadline = live.floor.lock().expect("floor lock").poll_timeout();
@@ -89,6 +91,7 @@ async fn receive_loop(
             chore = house.next(conn, room) => if let Some(msg) = chore? { socket.send(msg)? },
             _ = ask_expired => live.with_floor(|f, now| f.handle_timeout(now)),
             _ = presence_rx.changed() => {}
+            _ = viewers_rx.changed() => {}
             // A policy change that forbids what is being shared ends the share.
             _ = policies.changed() => deskshare_meeting::check_share(&policies.borrow_and_update(), share).map_err(WireError::bare)?,
         }

@@ -59,6 +59,7 @@ async fn pump_loop(
     let mut house = Housekeeping::new(live, state, Some(RosterCursor::new(conn.id)));
     let mut told = Presence::default();
     let mut last_count_at: Option<Instant> = None;
+    let mut told_viewers: Option<u32> = None;
     let now = Instant::now();
     let mut budgets = Budgets {
         input: TokenBucket::new(INPUT_RATE, INPUT_BURST, now),
@@ -72,20 +73,25 @@ async fn pump_loop(
         if presence.presenter.is_some() != told.presenter.is_some() {
             socket.send_control(&ServerMessage::Presenter { online: presence.presenter.is_some() })?;
         }
-        // The count changes with every join and leave: told at most once a second, or a
-        // meeting of n viewers would send n² messages while it fills.
+        // The count changes with every join and leave: read and told at most once a
+        // second, or a meeting of n viewers would wake n sessions and send n messages on
+        // every join.
         let mut count_due = None;
-        if presence.viewers != told.viewers {
+        let viewers = live.viewer_count();
+        if Some(viewers) != told_viewers {
             match last_count_at.map(|t: Instant| t + COUNTS_EVERY).filter(|due| *due > Instant::now()) {
                 Some(due) => count_due = Some(due),
                 None => {
-                    socket.send_control(&ServerMessage::Viewers { count: presence.viewers })?;
+                    socket.send_control(&ServerMessage::Viewers { count: viewers })?;
                     last_count_at = Some(Instant::now());
-                    told.viewers = presence.viewers;
+                    told_viewers = Some(viewers);
                 }
             }
+        } else {
+            // Looked at again in a second (a frame or message may wake the loop sooner).
+            count_due = Some(Instant::now() + COUNTS_EVERY);
         }
-        told = Presence { viewers: told.viewers, ..presence };
+        told = presence;
         // A browser presenting over its second connection has the picture already; its
         // viewer catches up from the cache when it stops.
         if presence.presenting_for != Some(conn.id) {
