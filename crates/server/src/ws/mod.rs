@@ -534,6 +534,13 @@ pub(crate) fn read_error(e: axum::Error) -> WireError {
     WireError::new(code, text)
 }
 
+/// A ticker that skips the ticks a busy session missed rather than bursting them.
+pub(crate) fn every(period: Duration) -> tokio::time::Interval {
+    let mut i = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    i
+}
+
 /// What a client sent, after transport details are dealt with.
 pub(crate) enum Input {
     Control(ClientMessage),
@@ -554,6 +561,9 @@ pub(crate) struct Housekeeping<'a> {
     roster_changed: [watch::Receiver<u64>; 3],
     /// The roster may have something for this participant.
     roster_due: bool,
+    /// Once a second, for the short list's counts. An interval, not a new timer each turn:
+    /// a session turns for every frame, and timers are a lock the whole server shares.
+    counts_tick: tokio::time::Interval,
     shutdown: watch::Receiver<bool>,
     ping: tokio::time::Interval,
     last_heard: Instant,
@@ -566,6 +576,7 @@ impl<'a> Housekeeping<'a> {
             roster,
             roster_changed: live.subscribe_roster(),
             roster_due: true,
+            counts_tick: every(COUNTS_EVERY),
             shutdown: state.shutdown.clone(),
             ping: tokio::time::interval(PING_INTERVAL),
             last_heard: Instant::now(),
@@ -600,35 +611,20 @@ impl<'a> Housekeeping<'a> {
     }
 
     async fn next_chore(&mut self, conn: &mut Conn, outbox: bool) -> Result<Option<Message>, WireError> {
-        let mut roster_at = None;
-        if outbox && let Some(cursor) = &mut self.roster {
-            if self.roster_due {
-                let msg = self.live.with_roster(|r, now| {
-                    let msg = cursor.poll(r, now);
-                    roster_at = cursor.poll_timeout(r);
-                    msg
-                });
-                match msg {
-                    Some(msg) => return Ok(Some(Message::Text(msg.to_json().into()))),
-                    None => self.roster_due = false,
-                }
-            } else {
-                roster_at = self.live.with_roster(|r, _| cursor.poll_timeout(r));
+        if outbox
+            && self.roster_due
+            && let Some(cursor) = &mut self.roster
+        {
+            match self.live.with_roster(|r, now| cursor.poll(r, now)) {
+                Some(msg) => return Ok(Some(Message::Text(msg.to_json().into()))),
+                None => self.roster_due = false,
             }
         }
         // Only the list this participant sees wakes it. On the short list, counts change
-        // with every join without waking anyone: it looks once a second.
+        // with every join without waking anyone: it looks once a second (a held-back
+        // change of the counts is due within one, too).
         let audience = self.roster.as_ref().and_then(RosterCursor::audience);
-        if audience == Some(Audience::Notable) && outbox {
-            let tick = Instant::now() + COUNTS_EVERY;
-            roster_at = Some(roster_at.map_or(tick, |at| at.min(tick)));
-        }
-        let roster_timer = async {
-            match roster_at {
-                Some(at) => tokio::time::sleep_until(at.into()).await,
-                None => std::future::pending().await,
-            }
-        };
+        let short_list = outbox && audience == Some(Audience::Notable);
         let follows_roster = outbox && audience.is_some();
         let roster_changed = &mut self.roster_changed[audience.map_or(0, Audience::index)];
         tokio::select! {
@@ -637,7 +633,7 @@ impl<'a> Housekeeping<'a> {
                 self.roster_due = true;
                 Ok(None)
             }
-            () = roster_timer => {
+            _ = self.counts_tick.tick(), if short_list => {
                 self.roster_due = true;
                 Ok(None)
             }

@@ -60,6 +60,7 @@ async fn pump_loop(
     let mut told = Presence::default();
     let mut last_count_at: Option<Instant> = None;
     let mut told_viewers: Option<u32> = None;
+    let mut count_tick = super::every(COUNTS_EVERY);
     let now = Instant::now();
     let mut budgets = Budgets {
         input: TokenBucket::new(INPUT_RATE, INPUT_BURST, now),
@@ -76,20 +77,12 @@ async fn pump_loop(
         // The count changes with every join and leave: read and told at most once a
         // second, or a meeting of n viewers would wake n sessions and send n messages on
         // every join.
-        let mut count_due = None;
+        // (`count_tick` turns the loop once a second.)
         let viewers = live.viewer_count();
-        if Some(viewers) != told_viewers {
-            match last_count_at.map(|t: Instant| t + COUNTS_EVERY).filter(|due| *due > Instant::now()) {
-                Some(due) => count_due = Some(due),
-                None => {
-                    socket.send_control(&ServerMessage::Viewers { count: viewers })?;
-                    last_count_at = Some(Instant::now());
-                    told_viewers = Some(viewers);
-                }
-            }
-        } else {
-            // Looked at again in a second (a frame or message may wake the loop sooner).
-            count_due = Some(Instant::now() + COUNTS_EVERY);
+        if Some(viewers) != told_viewers && last_count_at.is_none_or(|t: Instant| t.elapsed() >= COUNTS_EVERY) {
+            socket.send_control(&ServerMessage::Viewers { count: viewers })?;
+            last_count_at = Some(Instant::now());
+            told_viewers = Some(viewers);
         }
         told = presence;
         // A browser presenting over its second connection has the picture already; its
@@ -98,14 +91,8 @@ async fn pump_loop(
             send_pending(socket, live, &mut pump)?;
         }
         let room = socket.has_room();
-        let count_timer = async {
-            match count_due {
-                Some(at) => tokio::time::sleep_until(at.into()).await,
-                None => std::future::pending().await,
-            }
-        };
         tokio::select! {
-            () = count_timer => {}
+            _ = count_tick.tick() => {}
             input = socket.next() => {
                 // `None`: the send in flight finished; the next turn sends more.
                 let Some(input) = input? else { continue };
