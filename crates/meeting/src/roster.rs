@@ -484,11 +484,6 @@ impl Roster {
         self.out.pop_front()
     }
 
-    /// A number that changes whenever any audience's list changes.
-    pub fn version(&self) -> u64 {
-        self.views.iter().map(View::version).sum()
-    }
-
     /// The version of one audience's list: sessions of that audience wait on it.
     pub fn audience_version(&self, audience: Audience) -> u64 {
         self.view(audience).version()
