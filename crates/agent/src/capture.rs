@@ -35,16 +35,66 @@ impl Changes {
     }
 }
 
+/// Why capture could not start or go on, each with its code (one mapping, here): the
+/// backend says what failed where it knows, and the code follows from that.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CaptureError {
+    #[error("cannot open display '{display}': {detail}")]
+    Unreachable { display: String, detail: String },
+    #[error("display '{display}' lacks the {extension} extension")]
+    ExtensionMissing { display: String, extension: &'static str },
+    #[error("the display's pixels are not 24-bit true colour in 32 bits: {0}")]
+    FormatUnsupported(String),
+    #[error("monitor {asked} asked for; the display has {have} (0..{})", have.max(&1) - 1)]
+    MonitorNotFound { asked: usize, have: usize },
+    #[error("window 0x{window:x} not found: {detail}")]
+    WindowNotFound { window: u32, detail: String },
+    #[error("no window title contains '{0}'")]
+    NoWindowNamed(String),
+    #[error("window 0x{window:x} is gone: {detail}")]
+    WindowGone { window: u32, detail: String },
+    #[error("the shared area is {width}x{height}; at most {MAX_SCREEN_EDGE} a side")]
+    TooLarge { width: u32, height: u32 },
+    #[error("the X connection failed: {0}")]
+    Lost(String),
+}
+
+impl CaptureError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            CaptureError::Unreachable { .. } => ErrorCode::DisplayUnreachable,
+            CaptureError::ExtensionMissing { .. } => ErrorCode::DisplayExtensionMissing,
+            CaptureError::FormatUnsupported(_) => ErrorCode::DisplayFormatUnsupported,
+            CaptureError::MonitorNotFound { .. } => ErrorCode::MonitorNotFound,
+            CaptureError::WindowNotFound { .. } | CaptureError::NoWindowNamed(_) => ErrorCode::WindowNotFound,
+            CaptureError::WindowGone { .. } => ErrorCode::WindowGone,
+            CaptureError::TooLarge { .. } => ErrorCode::ScreenTooLarge,
+            CaptureError::Lost(_) => ErrorCode::DisplayLost,
+        }
+    }
+
+    /// A failed X request or reply: the connection is the problem.
+    pub fn lost(e: impl std::fmt::Display) -> CaptureError {
+        CaptureError::Lost(e.to_string())
+    }
+}
+
+impl From<CaptureError> for WireError {
+    fn from(e: CaptureError) -> Self {
+        WireError::new(e.code(), e.to_string())
+    }
+}
+
 /// A screen source. X11 today; other platforms implement the same calls.
 pub trait Capturer: Send {
     /// Where the shared area is, in root coordinates.
     fn area(&self) -> Area;
     /// Blocks until something changed or `timeout` passed.
-    fn wait(&mut self, timeout: Duration) -> Result<Changes, WireError>;
+    fn wait(&mut self, timeout: Duration) -> Result<Changes, CaptureError>;
     /// The whole shared area, now.
-    fn grab(&mut self) -> Result<Framebuffer, WireError>;
-    fn cursor_shape(&mut self) -> Result<Option<CursorShape>, WireError>;
-    fn pointer(&mut self) -> Result<CursorPosition, WireError>;
+    fn grab(&mut self) -> Result<Framebuffer, CaptureError>;
+    fn cursor_shape(&mut self) -> Result<Option<CursorShape>, CaptureError>;
+    fn pointer(&mut self) -> Result<CursorPosition, CaptureError>;
     /// Offsets (dx, dy) by which windows moved since the last call: hints for the copy
     /// search, which confirms every copy against the pixels.
     fn move_hints(&mut self) -> Vec<(i32, i32)> {
@@ -98,13 +148,10 @@ pub fn run(
     tx: mpsc::Sender<Captured>,
     control: Arc<CaptureControl>,
     coding: Coding,
-) -> Result<(), WireError> {
+) -> Result<(), CaptureError> {
     let mut area = cap.area();
     if area.width > MAX_SCREEN_EDGE || area.height > MAX_SCREEN_EDGE {
-        return Err(WireError::new(
-            ErrorCode::ScreenTooLarge,
-            format!("shared area is {}x{}", area.width, area.height),
-        ));
+        return Err(CaptureError::TooLarge { width: area.width, height: area.height });
     }
     let mut encoder = Encoder::new(DEFAULT_LEVEL);
     encoder.set_lossy_quality(coding.lossy_quality);
@@ -200,4 +247,81 @@ pub fn run(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A capturer with a fixed area whose `wait` fails with the given error.
+    struct Failing {
+        area: Area,
+        error: CaptureError,
+    }
+
+    impl Capturer for Failing {
+        fn area(&self) -> Area {
+            self.area
+        }
+        fn wait(&mut self, _: Duration) -> Result<Changes, CaptureError> {
+            Err(self.error.clone())
+        }
+        fn grab(&mut self) -> Result<Framebuffer, CaptureError> {
+            unreachable!("wait fails first")
+        }
+        fn cursor_shape(&mut self) -> Result<Option<CursorShape>, CaptureError> {
+            Ok(None)
+        }
+        fn pointer(&mut self) -> Result<CursorPosition, CaptureError> {
+            Ok(CursorPosition { x: 0, y: 0, visible: false })
+        }
+    }
+
+    fn run_failing(area: Area, error: CaptureError) -> WireError {
+        let (tx, _rx) = mpsc::channel(8);
+        let err = run(Failing { area, error }, tx, Arc::default(), Coding::default()).unwrap_err();
+        WireError::from(err)
+    }
+
+    #[test]
+    fn an_area_over_the_limit_is_refused_before_anything_is_sent() {
+        let area = Area { x: 0, y: 0, width: MAX_SCREEN_EDGE + 1, height: 10 };
+        let e = run_failing(area, CaptureError::Lost("not reached".into()));
+        assert_eq!(e.code, ErrorCode::ScreenTooLarge);
+        assert!(e.message.contains(&format!("{}x10", MAX_SCREEN_EDGE + 1)), "{}", e.message);
+    }
+
+    #[test]
+    fn a_closed_window_ends_the_capture_with_window_gone() {
+        let area = Area { x: 0, y: 0, width: 64, height: 64 };
+        let e = run_failing(area, CaptureError::WindowGone { window: 0x1200007, detail: "closed".into() });
+        assert_eq!(e.code, ErrorCode::WindowGone);
+        assert!(e.message.contains("0x1200007"), "{}", e.message);
+    }
+
+    #[test]
+    fn every_capture_failure_has_its_own_code() {
+        let cases = [
+            (
+                CaptureError::Unreachable { display: ":9".into(), detail: "refused".into() },
+                ErrorCode::DisplayUnreachable,
+            ),
+            (
+                CaptureError::ExtensionMissing { display: ":9".into(), extension: "DAMAGE" },
+                ErrorCode::DisplayExtensionMissing,
+            ),
+            (CaptureError::FormatUnsupported("depth 16".into()), ErrorCode::DisplayFormatUnsupported),
+            (CaptureError::MonitorNotFound { asked: 2, have: 1 }, ErrorCode::MonitorNotFound),
+            (CaptureError::WindowNotFound { window: 5, detail: "BadWindow".into() }, ErrorCode::WindowNotFound),
+            (CaptureError::NoWindowNamed("Firefox".into()), ErrorCode::WindowNotFound),
+            (CaptureError::Lost("broken pipe".into()), ErrorCode::DisplayLost),
+        ];
+        for (error, code) in cases {
+            assert_eq!(WireError::from(error.clone()).code, code, "{error}");
+        }
+        assert_eq!(
+            CaptureError::MonitorNotFound { asked: 2, have: 1 }.to_string(),
+            "monitor 2 asked for; the display has 1 (0..0)"
+        );
+    }
 }

@@ -166,7 +166,7 @@ pub async fn share(
     }
     match (result, captured) {
         (Err(e), _) => Err(e),
-        (Ok(_), Ok(Ok(Err(e)))) => Err(e),
+        (Ok(_), Ok(Ok(Err(e)))) => Err(e.into()),
         (Ok(stats), _) => Ok(stats),
     }
 }

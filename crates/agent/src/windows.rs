@@ -1,7 +1,6 @@
 //! Finding what to share: top-level windows with their titles, for `--list-windows`,
 //! `--window` and `--window-name`.
 
-use deskshare_proto::{ErrorCode, WireError};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{self, AtomEnum, ConnectionExt as _};
 use x11rb::rust_connection::RustConnection;
@@ -17,17 +16,21 @@ pub struct WindowInfo {
     pub height: u32,
 }
 
-fn lost(e: impl std::fmt::Display) -> WireError {
-    WireError::new(ErrorCode::DisplayLost, e.to_string())
+use crate::capture::CaptureError;
+
+fn lost(e: impl std::fmt::Display) -> CaptureError {
+    CaptureError::lost(e)
 }
 
 /// The windows a person would call "programs": `_NET_CLIENT_LIST` when a window manager
 /// keeps one, else the root's mapped children that have a title.
-pub fn list(display: Option<&str>) -> Result<Vec<WindowInfo>, WireError> {
-    let (conn, screen_num) =
-        x11rb::connect(display).map_err(|e| WireError::new(ErrorCode::DisplayUnreachable, e.to_string()))?;
+pub fn list(display: Option<&str>) -> Result<Vec<WindowInfo>, CaptureError> {
+    let (conn, screen_num) = x11rb::connect(display).map_err(|e| CaptureError::Unreachable {
+        display: display.map(str::to_string).or_else(|| std::env::var("DISPLAY").ok()).unwrap_or_default(),
+        detail: e.to_string(),
+    })?;
     let root = conn.setup().roots[screen_num].root;
-    let atom = |name: &str| -> Result<u32, WireError> {
+    let atom = |name: &str| -> Result<u32, CaptureError> {
         Ok(conn.intern_atom(false, name.as_bytes()).map_err(lost)?.reply().map_err(lost)?.atom)
     };
     let client_list = atom("_NET_CLIENT_LIST")?;
@@ -75,7 +78,7 @@ pub fn list(display: Option<&str>) -> Result<Vec<WindowInfo>, WireError> {
     Ok(out)
 }
 
-fn title(conn: &RustConnection, id: u32, net_wm_name: u32, utf8: u32) -> Result<String, WireError> {
+fn title(conn: &RustConnection, id: u32, net_wm_name: u32, utf8: u32) -> Result<String, CaptureError> {
     let p = conn.get_property(false, id, net_wm_name, utf8, 0, 1024).map_err(lost)?.reply().map_err(lost)?;
     if !p.value.is_empty() {
         return Ok(String::from_utf8_lossy(&p.value).into_owned());
@@ -90,10 +93,10 @@ fn title(conn: &RustConnection, id: u32, net_wm_name: u32, utf8: u32) -> Result<
 }
 
 /// The first listed window whose title contains `pattern` (case-insensitive).
-pub fn find_by_name(display: Option<&str>, pattern: &str) -> Result<WindowInfo, WireError> {
+pub fn find_by_name(display: Option<&str>, pattern: &str) -> Result<WindowInfo, CaptureError> {
     let needle = pattern.to_lowercase();
     list(display)?
         .into_iter()
         .find(|w| w.title.to_lowercase().contains(&needle))
-        .ok_or_else(|| WireError::new(ErrorCode::WindowNotFound, format!("no window title contains '{pattern}'")))
+        .ok_or_else(|| CaptureError::NoWindowNamed(pattern.to_string()))
 }

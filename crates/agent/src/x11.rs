@@ -7,7 +7,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::Duration;
 
 use deskshare_codec::Framebuffer;
-use deskshare_proto::{CursorPosition, CursorShape, ErrorCode, MAX_CURSOR_EDGE, WireError};
+use deskshare_proto::{CursorPosition, CursorShape, MAX_CURSOR_EDGE};
 use x11rb::connection::{Connection, RequestConnection};
 use x11rb::errors::ReplyError;
 use x11rb::protocol::Event;
@@ -19,10 +19,10 @@ use x11rb::protocol::xfixes::{self, ConnectionExt as _};
 use x11rb::protocol::xproto::{self, ConnectionExt as _, ImageFormat};
 use x11rb::rust_connection::RustConnection;
 
-use crate::capture::{Area, Capturer, Changes};
+use crate::capture::{Area, CaptureError, Capturer, Changes};
 
-fn lost(e: impl std::fmt::Display) -> WireError {
-    WireError::new(ErrorCode::DisplayLost, e.to_string())
+fn lost(e: impl std::fmt::Display) -> CaptureError {
+    CaptureError::lost(e)
 }
 
 /// A shared memory segment the X server fills with GetImage results.
@@ -33,7 +33,7 @@ struct ShmSegment {
 }
 
 impl ShmSegment {
-    fn create(conn: &RustConnection, len: usize) -> Result<ShmSegment, WireError> {
+    fn create(conn: &RustConnection, len: usize) -> Result<ShmSegment, CaptureError> {
         let seg = conn.generate_id().map_err(lost)?;
         let reply = conn.shm_create_segment(seg, len as u32, false).map_err(lost)?.reply().map_err(lost)?;
         let fd: OwnedFd = reply.shm_fd;
@@ -104,15 +104,14 @@ unsafe impl Send for X11Capture {}
 impl X11Capture {
     /// Opens `display` (or `$DISPLAY`) and sets up damage, cursor and size tracking for
     /// `target`.
-    pub fn open(display: Option<&str>, target: Target) -> Result<X11Capture, WireError> {
+    pub fn open(display: Option<&str>, target: Target) -> Result<X11Capture, CaptureError> {
         let name = display.map(str::to_string).or_else(|| std::env::var("DISPLAY").ok()).unwrap_or_default();
         let (conn, screen_num) = x11rb::connect(display)
-            .map_err(|e| WireError::new(ErrorCode::DisplayUnreachable, format!("display '{name}': {e}")))?;
+            .map_err(|e| CaptureError::Unreachable { display: name.clone(), detail: e.to_string() })?;
         let screen = conn.setup().roots[screen_num].clone();
         let root = screen.root;
         check_format(&conn, &screen)?;
-        let missing =
-            |ext: &str| WireError::new(ErrorCode::DisplayExtensionMissing, format!("display '{name}' lacks {ext}"));
+        let missing = |extension| CaptureError::ExtensionMissing { display: name.clone(), extension };
         let mut needed = vec![damage::X11_EXTENSION_NAME, xfixes::X11_EXTENSION_NAME];
         match target {
             Target::Monitor(_) => needed.push(randr::X11_EXTENSION_NAME),
@@ -150,7 +149,7 @@ impl X11Capture {
         let damaged = match target {
             Target::Window(w) => {
                 conn.composite_query_version(0, 4).map_err(lost)?.reply().map_err(lost)?;
-                let gone = |e: ReplyError| WireError::new(ErrorCode::WindowNotFound, format!("window 0x{w:x}: {e}"));
+                let gone = |e: ReplyError| CaptureError::WindowNotFound { window: w, detail: e.to_string() };
                 conn.get_window_attributes(w).map_err(lost)?.reply().map_err(gone)?;
                 // Automatic redirection keeps the window on screen as before while its own
                 // pixels live in a pixmap, so whatever overlaps it never leaks in.
@@ -193,7 +192,7 @@ impl X11Capture {
 
     /// Re-reads where the shared area is and how big; resizes the shared memory segment
     /// and re-names the window pixmap as needed. Returns whether the size changed.
-    fn refresh_area(&mut self) -> Result<bool, WireError> {
+    fn refresh_area(&mut self) -> Result<bool, CaptureError> {
         let area = match self.target {
             Target::Screen => {
                 let geo = self.conn.get_geometry(self.root).map_err(lost)?.reply().map_err(lost)?;
@@ -202,21 +201,12 @@ impl X11Capture {
             Target::Monitor(n) => {
                 let monitors =
                     self.conn.randr_get_monitors(self.root, true).map_err(lost)?.reply().map_err(lost)?.monitors;
-                let m = monitors.get(n).ok_or_else(|| {
-                    WireError::new(
-                        ErrorCode::MonitorNotFound,
-                        format!(
-                            "monitor {n} asked for; the display has {} (0..{})",
-                            monitors.len(),
-                            monitors.len().max(1) - 1
-                        ),
-                    )
-                })?;
+                let m = monitors.get(n).ok_or(CaptureError::MonitorNotFound { asked: n, have: monitors.len() })?;
                 self.src = (m.x, m.y);
                 Area { x: m.x.into(), y: m.y.into(), width: m.width.into(), height: m.height.into() }
             }
             Target::Window(w) => {
-                let gone = |e: ReplyError| WireError::new(ErrorCode::WindowGone, format!("window 0x{w:x}: {e}"));
+                let gone = |e: ReplyError| CaptureError::WindowGone { window: w, detail: e.to_string() };
                 let geo = self.conn.get_geometry(w).map_err(lost)?.reply().map_err(gone)?;
                 let at = self.conn.translate_coordinates(w, self.root, 0, 0).map_err(lost)?.reply().map_err(gone)?;
                 let size = (geo.width, geo.height, geo.border_width);
@@ -256,7 +246,7 @@ impl X11Capture {
     }
 }
 
-fn check_format(conn: &RustConnection, screen: &xproto::Screen) -> Result<(), WireError> {
+fn check_format(conn: &RustConnection, screen: &xproto::Screen) -> Result<(), CaptureError> {
     let bpp = conn.setup().pixmap_formats.iter().find(|f| f.depth == screen.root_depth).map(|f| f.bits_per_pixel);
     let visual = screen.allowed_depths.iter().flat_map(|d| &d.visuals).find(|v| v.visual_id == screen.root_visual);
     let ok = screen.root_depth >= 24
@@ -266,10 +256,7 @@ fn check_format(conn: &RustConnection, screen: &xproto::Screen) -> Result<(), Wi
     if ok {
         Ok(())
     } else {
-        Err(WireError::new(
-            ErrorCode::DisplayFormatUnsupported,
-            format!("root depth {} with {:?} bits per pixel", screen.root_depth, bpp),
-        ))
+        Err(CaptureError::FormatUnsupported(format!("root depth {} with {:?} bits per pixel", screen.root_depth, bpp)))
     }
 }
 
@@ -292,7 +279,7 @@ impl Capturer for X11Capture {
         hints
     }
 
-    fn wait(&mut self, timeout: Duration) -> Result<Changes, WireError> {
+    fn wait(&mut self, timeout: Duration) -> Result<Changes, CaptureError> {
         let mut changes = Changes::default();
         let mut waited = false;
         let window = match self.target {
@@ -313,7 +300,7 @@ impl Capturer for X11Capture {
                 }
                 Some(Event::RandrScreenChangeNotify(_)) | Some(Event::ConfigureNotify(_)) => changes.resized = true,
                 Some(Event::DestroyNotify(e)) if Some(e.window) == window => {
-                    return Err(WireError::new(ErrorCode::WindowGone, format!("window 0x{:x} was closed", e.window)));
+                    return Err(CaptureError::WindowGone { window: e.window, detail: "closed".into() });
                 }
                 Some(_) => {}
                 None if changes.any() || waited => break,
@@ -338,13 +325,13 @@ impl Capturer for X11Capture {
         Ok(changes)
     }
 
-    fn grab(&mut self) -> Result<Framebuffer, WireError> {
+    fn grab(&mut self) -> Result<Framebuffer, CaptureError> {
         let (w, h) = (self.area.width as u16, self.area.height as u16);
         let (sx, sy) = self.src;
         let mut pixels = Vec::with_capacity(usize::from(w) * usize::from(h));
         let data;
         let failed = |e: ReplyError| match self.target {
-            Target::Window(win) => WireError::new(ErrorCode::WindowGone, format!("window 0x{win:x}: {e}")),
+            Target::Window(window) => CaptureError::WindowGone { window, detail: e.to_string() },
             _ => lost(e),
         };
         let bytes: &[u8] = if let Some(seg) = &self.shm {
@@ -372,7 +359,7 @@ impl Capturer for X11Capture {
         Ok(Framebuffer::from_pixels(w.into(), h.into(), pixels))
     }
 
-    fn cursor_shape(&mut self) -> Result<Option<CursorShape>, WireError> {
+    fn cursor_shape(&mut self) -> Result<Option<CursorShape>, CaptureError> {
         let img = self.conn.xfixes_get_cursor_image().map_err(lost)?.reply().map_err(lost)?;
         let (cw, ch) = (img.width.min(MAX_CURSOR_EDGE as u16), img.height.min(MAX_CURSOR_EDGE as u16));
         if cw == 0 || ch == 0 || img.cursor_image.len() < usize::from(img.width) * usize::from(img.height) {
@@ -400,7 +387,7 @@ impl Capturer for X11Capture {
         }))
     }
 
-    fn pointer(&mut self) -> Result<CursorPosition, WireError> {
+    fn pointer(&mut self) -> Result<CursorPosition, CaptureError> {
         let p = self.conn.query_pointer(self.root).map_err(lost)?.reply().map_err(lost)?;
         let (x, y) = (i32::from(p.root_x) - self.area.x, i32::from(p.root_y) - self.area.y);
         let inside = x >= 0 && y >= 0 && x < self.area.width as i32 && y < self.area.height as i32;

@@ -84,7 +84,7 @@ pub async fn run(a: Args) -> Result<(), WireError> {
 fn grab(display: &str) -> Result<deskshare_client::loadtest::Framebuffer, WireError> {
     use deskshare_agent::capture::Capturer;
     let mut cap = deskshare_agent::x11::X11Capture::open(Some(display), deskshare_agent::x11::Target::Screen)?;
-    cap.grab()
+    Ok(cap.grab()?)
 }
 
 fn print_text(p: &Printed) {
