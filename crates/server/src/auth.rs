@@ -16,7 +16,6 @@ use rand::RngCore;
 use crate::error::{ApiError, internal};
 use crate::identity::{Caller, SESSION_COOKIE, SESSION_SECONDS, bearer, caller, cookie, token_hash, user_info};
 use crate::state::AppState;
-use crate::store::unix_now;
 
 /// `POST /api/login`.
 #[utoipa::path(post, path = "/api/login", tag = "accounts", request_body = LoginRequest, responses((status = 200, body = LoginResponse, description = "signed in; also sets the session cookie"), (status = 401, body = deskshare_proto::api::ErrorBody, description = "BAD_CREDENTIALS"), (status = 403, body = deskshare_proto::api::ErrorBody, description = "ACCOUNT_DISABLED"), (status = 429, body = deskshare_proto::api::ErrorBody, description = "LOGIN_RATE_LIMITED")))]
@@ -30,7 +29,7 @@ pub async fn login(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    let user = state.store.user_by_name(&name).await.map_err(internal)?;
+    let user = state.store.user_by_name(&name).await?;
     // Verify even for unknown names, so timing does not tell which names exist.
     let ok = match &user {
         Some(u) => state.hasher.verify(req.password, u.password_hash.clone()).await?,
@@ -49,7 +48,7 @@ pub async fn login(
     let mut raw = [0u8; 32];
     rand::rng().fill_bytes(&mut raw);
     let token = hex::encode(raw);
-    state.store.insert_session(&token_hash(&token), user.id, unix_now() + SESSION_SECONDS).await.map_err(internal)?;
+    state.store.insert_session(&token_hash(&token), user.id, state.clock.now() + SESSION_SECONDS).await?;
     tracing::info!(user = user.name, "signed in");
     let cookie =
         format!("{SESSION_COOKIE}={token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age={SESSION_SECONDS}");
@@ -62,7 +61,7 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/logout", tag = "accounts", responses((status = 200, description = "signed out; the cookie is cleared")))]
 pub async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(token) = bearer(&headers).or_else(|| cookie(&headers, SESSION_COOKIE)) {
-        state.store.delete_session(&token_hash(token)).await.map_err(internal)?;
+        state.store.delete_session(&token_hash(token)).await?;
     }
     let mut res = Json(serde_json::json!({ "signed_out": true })).into_response();
     res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static(CLEAR_COOKIE));

@@ -4,10 +4,9 @@
 use deskshare_proto::ParticipantId;
 use deskshare_proto::{ChatLine, ErrorCode, MAX_CONTROL_BYTES, Role, ServerMessage, WireError};
 
-use crate::error::internal;
 use crate::hub::LiveMeeting;
 use crate::state::AppState;
-use crate::store::{ChatAuthor, unix_now};
+use crate::store::ChatAuthor;
 
 /// Room kept for the message around the lines (type, field names, brackets).
 const ENVELOPE_BYTES: usize = 256;
@@ -40,7 +39,7 @@ impl LiveMeeting {
             .member(conn, |m| (m.name.clone(), m.user, m.guest))
             .ok_or_else(|| WireError::bare(ErrorCode::ParticipantNotFound))?;
         let author = ChatAuthor { name: &name, user_id, guest };
-        let line = state.store.insert_chat(&self.id, author, text, unix_now()).await.map_err(internal)?;
+        let line = state.store.insert_chat(&self.id, author, text, state.clock.now()).await?;
         // Chat authors are among the people every attendee's roster shows.
         self.with_roster(|r, _| r.chatted(conn));
         self.send_to_all(|m| m.connection == Role::Viewer, &ServerMessage::Chat { messages: vec![line] });

@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use deskshare_proto::api::ErrorBody;
 use deskshare_proto::{ErrorCode, WireError};
 
+use crate::store::StoreError;
+
 /// An error response: the HTTP status of the code, and a JSON body with code, message
 /// and remedy.
 pub struct ApiError(pub WireError);
@@ -28,12 +30,32 @@ impl From<WireError> for ApiError {
     }
 }
 
-/// Logs an internal failure and hides its detail from the client. A lost database is the
-/// one internal failure with its own code (`STORAGE_LOST`): the operator must act.
-pub fn internal<E: std::fmt::Display + 'static>(e: E) -> WireError {
-    if let Some(crate::store::StoreError::Lost(_)) = (&e as &dyn std::any::Any).downcast_ref() {
-        return WireError::bare(ErrorCode::StorageLost);
-    }
+/// Logs an internal failure and hides its detail from the client.
+pub fn internal<E: std::fmt::Display>(e: E) -> WireError {
     tracing::error!("internal error: {e}");
     WireError::bare(ErrorCode::ServerError)
+}
+
+/// The code of each storage failure (the one mapping, here). A lost or corrupt database
+/// has its own code because the operator must act; the rest is a server error whose
+/// detail goes to the log, not to the client. A conflict reaches here only where the
+/// caller did not expect one (an expected conflict, such as a taken user name, is
+/// matched where it happens and given its own code).
+impl From<StoreError> for WireError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Lost(_) => {
+                tracing::error!("{e}");
+                WireError::bare(ErrorCode::StorageLost)
+            }
+            StoreError::Corrupt { .. } => WireError::new(ErrorCode::DatabaseCorrupt, e.to_string()),
+            StoreError::Db(_) | StoreError::BadId(_) | StoreError::Conflict => internal(e),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError(e.into())
+    }
 }

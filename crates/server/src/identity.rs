@@ -11,7 +11,7 @@ use deskshare_proto::api::UserInfo;
 use deskshare_proto::{ErrorCode, WireError};
 use sha2::{Digest, Sha256};
 
-use crate::error::{ApiError, internal};
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{MeetingRecord, UserRecord};
 
@@ -102,7 +102,7 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Wir
     if explicit && same_secret(token, &state.admin_token) {
         return Ok(Caller::AdminToken);
     }
-    match state.store.session_user(&token_hash(token)).await.map_err(internal)? {
+    match state.store.session_user(&token_hash(token)).await? {
         Some(u) if u.disabled => Err(WireError::bare(ErrorCode::AccountDisabled)),
         Some(u) => Ok(Caller::User(u)),
         None if explicit => Err(WireError::new(ErrorCode::Unauthorized, "the token is unknown or expired")),

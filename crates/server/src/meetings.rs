@@ -11,11 +11,11 @@ use deskshare_proto::api::{CreateMeeting, CreatedMeeting, MeetingInfo, MeetingSu
 use deskshare_proto::{ErrorCode, MeetingRole, WireError};
 use url::Url;
 
-use crate::error::{ApiError, internal};
+use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::service::meetings::{load, parse_action, perform};
 use crate::state::AppState;
-use crate::store::{MeetingRecord, PolicyScope, unix_now};
+use crate::store::{MeetingRecord, PolicyScope};
 
 /// The viewer join URL of a meeting.
 pub fn join_url(base: &Url, id: &MeetingId) -> Url {
@@ -76,7 +76,7 @@ pub async fn create(
     };
     let req = body.map(|Json(b)| b).unwrap_or_default();
     if let Some(user) = organiser {
-        let have = state.store.count_meetings_of(user).await.map_err(internal)?;
+        let have = state.store.count_meetings_of(user).await?;
         if have >= i64::from(state.max_meetings_per_user) {
             return Err(WireError::new(
                 ErrorCode::MeetingQuotaExceeded,
@@ -90,7 +90,7 @@ pub async fn create(
     let policies = crate::service::policies::meeting_settings(&state, &caller, req.policies.as_ref()).await?;
     let id = MeetingId::generate();
     let secret = PresenterSecret::generate();
-    let now = unix_now();
+    let now = state.clock.now();
     let record = MeetingRecord {
         id: id.clone(),
         title: clean_title(req.title.as_deref().unwrap_or("Meeting")),
@@ -101,8 +101,8 @@ pub async fn create(
         passcode_hash: passcode_hash(&state, req.passcode).await?,
         lobby,
     };
-    state.store.insert_meeting(&record).await.map_err(internal)?;
-    state.store.set_rules(&id, &rules).await.map_err(internal)?;
+    state.store.insert_meeting(&record).await?;
+    state.store.set_rules(&id, &rules).await?;
     set_policies(&state, &id, &policies).await?;
     tracing::info!(meeting = %id, organiser = caller.user().map(|u| u.name.as_str()), "meeting created");
     Ok((
@@ -119,7 +119,7 @@ pub async fn create(
 
 async fn summary(state: &AppState, m: &MeetingRecord) -> Result<MeetingSummary, ApiError> {
     let organiser = match m.organiser_id {
-        Some(id) => state.store.user_by_id(id).await.map_err(internal)?.map(|u| u.name),
+        Some(id) => state.store.user_by_id(id).await?.map(|u| u.name),
         None => None,
     };
     Ok(MeetingSummary {
@@ -131,7 +131,7 @@ async fn summary(state: &AppState, m: &MeetingRecord) -> Result<MeetingSummary, 
         expires_at: m.expires_at,
         has_passcode: m.passcode_hash.is_some(),
         lobby: m.lobby.as_str().to_string(),
-        admit: state.store.rules(&m.id).await.map_err(internal)?.iter().map(|r| r.to_string()).collect(),
+        admit: state.store.rules(&m.id).await?.iter().map(|r| r.to_string()).collect(),
         policies: crate::service::policies::by_name(&crate::service::policies::effective(state, m, None).await?),
     })
 }
@@ -143,7 +143,7 @@ async fn set_policies(
     policies: &[(deskshare_meeting::PolicyName, Option<u32>)],
 ) -> Result<(), ApiError> {
     for &(name, value) in policies {
-        state.store.set_policy(&PolicyScope::Meeting(id.clone()), name, value).await.map_err(internal)?;
+        state.store.set_policy(&PolicyScope::Meeting(id.clone()), name, value).await?;
     }
     Ok(())
 }
@@ -174,8 +174,7 @@ pub async fn list(
         c if c.is_admin() => state.store.meetings_of(None, page).await,
         Caller::User(u) => state.store.meetings_of(Some(u.id), page).await,
         Caller::AdminToken => unreachable!("admin handled above"),
-    }
-    .map_err(internal)?;
+    }?;
     let mut out = Vec::with_capacity(rows.len());
     for m in &rows {
         out.push(summary(&state, m).await?);
@@ -201,7 +200,7 @@ pub async fn info(
     headers: axum::http::HeaderMap,
 ) -> Result<Json<MeetingInfo>, ApiError> {
     let m = load(&state, &id).await?;
-    if m.is_expired(unix_now()) {
+    if m.is_expired(state.clock.now()) {
         return Err(WireError::bare(ErrorCode::MeetingExpired).into());
     }
     let live = state.hub.get(&m.id);
@@ -250,15 +249,15 @@ pub async fn update(
         m.passcode_hash = passcode_hash(&state, Some(p)).await?;
     }
     if let Some(s) = req.expires_in {
-        m.expires_at = expiry(unix_now(), s);
+        m.expires_at = expiry(state.clock.now(), s);
     }
     if let Some(l) = parse_lobby(req.lobby.as_deref())? {
         m.lobby = l;
     }
     if let Some(rules) = parse_rules(req.admit.as_deref())? {
-        state.store.set_rules(&m.id, &rules).await.map_err(internal)?;
+        state.store.set_rules(&m.id, &rules).await?;
     }
-    state.store.update_meeting(&m).await.map_err(internal)?;
+    state.store.update_meeting(&m).await?;
     if !policies.is_empty() {
         set_policies(&state, &m.id, &policies).await?;
         crate::service::policies::reapply(&state).await?;
@@ -274,7 +273,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let m = owned(&state, &caller, &id).await?;
-    state.store.delete_meeting(&m.id).await.map_err(internal)?;
+    state.store.delete_meeting(&m.id).await?;
     if let Some(live) = state.hub.get(&m.id) {
         live.end();
         state.hub.remove(&m.id);
@@ -293,7 +292,7 @@ async fn caller_role(state: &AppState, caller: &Caller, m: &MeetingRecord) -> Re
         return Ok(MeetingRole::Organiser);
     }
     let presenter = match caller.user() {
-        Some(u) => state.store.is_presenter(&m.id, u.id).await.map_err(internal)?,
+        Some(u) => state.store.is_presenter(&m.id, u.id).await?,
         None => false,
     };
     Ok(if presenter { MeetingRole::Presenter } else { MeetingRole::Attendee })
@@ -333,7 +332,7 @@ pub async fn chat(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<deskshare_proto::ChatLine>>, ApiError> {
     let m = owned(&state, &caller, &id).await?;
-    Ok(Json(state.store.chat_history(&m.id).await.map_err(internal)?))
+    Ok(Json(state.store.chat_history(&m.id).await?))
 }
 
 /// `POST /api/meetings/{id}/participants/{participant}/{action}` with action one of

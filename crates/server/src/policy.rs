@@ -11,7 +11,7 @@ use deskshare_proto::api::{PolicyLine, PolicyReport, SetPolicy};
 use deskshare_proto::{ErrorCode, WireError};
 use serde::Deserialize;
 
-use crate::error::{ApiError, internal};
+use crate::error::ApiError;
 use crate::identity::{Caller, normalise_name};
 use crate::service::policies::{by_name, effective, of_user, parse_setting, reapply};
 use crate::state::AppState;
@@ -40,12 +40,7 @@ async fn level(state: &AppState, user: Option<&str>, meeting: Option<&str>) -> R
         }
         (Some(name), None) => {
             let name = normalise_name(name)?;
-            let u = state
-                .store
-                .user_by_name(&name)
-                .await
-                .map_err(internal)?
-                .ok_or(ApiError(WireError::bare(ErrorCode::UserNotFound)))?;
+            let u = state.store.user_by_name(&name).await?.ok_or(ApiError(WireError::bare(ErrorCode::UserNotFound)))?;
             Ok(Level { scope: PolicyScope::User(u.id), meeting: None })
         }
         (None, Some(id)) => {
@@ -58,7 +53,7 @@ async fn level(state: &AppState, user: Option<&str>, meeting: Option<&str>) -> R
 
 /// What is set at a level, and what is in force there.
 async fn report(state: &AppState, level: &Level) -> Result<PolicyReport, ApiError> {
-    let set = state.store.policy_set(&level.scope).await.map_err(internal)?;
+    let set = state.store.policy_set(&level.scope).await?;
     let effective = match (&level.meeting, &level.scope) {
         (Some(m), _) => effective(state, m, None).await?,
         (None, PolicyScope::User(id)) => of_user(state, Some(*id)).await?,
@@ -99,7 +94,7 @@ pub async fn set(
     caller.require_admin()?;
     let (name, value) = parse_setting(&req.name, req.value.as_deref())?;
     let level = level(&state, req.user.as_deref(), req.meeting.as_deref()).await?;
-    state.store.set_policy(&level.scope, name, value).await.map_err(internal)?;
+    state.store.set_policy(&level.scope, name, value).await?;
     tracing::info!(scope = %level.scope, policy = %name, value = ?value, "policy set");
     reapply(&state).await?;
     Ok(Json(report(&state, &level).await?))

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use deskshare_proto::api::{CreateUser, UpdateUser, UserInfo};
 use deskshare_proto::{ErrorCode, WireError};
 
-use crate::error::{ApiError, internal};
+use crate::error::ApiError;
 use crate::identity::{Caller, check_password, normalise_name, user_info};
 use crate::state::AppState;
 use crate::store::{Sessions, StoreError};
@@ -31,7 +31,7 @@ pub async fn create(
             Ok((StatusCode::CREATED, Json(user_info(&u))))
         }
         Err(StoreError::Conflict) => Err(WireError::bare(ErrorCode::UserExists).into()),
-        Err(e) => Err(internal(e).into()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -39,7 +39,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/admin/users", tag = "admin", responses((status = 200, body = Vec<UserInfo>), (status = 403, body = deskshare_proto::api::ErrorBody)))]
 pub async fn list(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Json<Vec<UserInfo>>, ApiError> {
     caller.require_admin()?;
-    Ok(Json(state.store.users().await.map_err(internal)?.iter().map(user_info).collect()))
+    Ok(Json(state.store.users().await?.iter().map(user_info).collect()))
 }
 
 /// `PATCH /api/admin/users/{name}`: disable/enable, reset the password, grant admin.
@@ -52,12 +52,7 @@ pub async fn update(
 ) -> Result<Json<UserInfo>, ApiError> {
     caller.require_admin()?;
     let name = normalise_name(&name)?;
-    let mut user = state
-        .store
-        .user_by_name(&name)
-        .await
-        .map_err(internal)?
-        .ok_or(ApiError(WireError::bare(ErrorCode::UserNotFound)))?;
+    let mut user = state.store.user_by_name(&name).await?.ok_or(ApiError(WireError::bare(ErrorCode::UserNotFound)))?;
     let mut ends = None;
     if let Some(p) = req.password {
         check_password(&p)?;
@@ -77,7 +72,7 @@ pub async fn update(
         user.display_name = clean_display_name(&d);
     }
     let sessions = if ends.is_some() { Sessions::End } else { Sessions::Keep };
-    state.store.update_user(&user, sessions).await.map_err(internal)?;
+    state.store.update_user(&user, sessions).await?;
     tracing::info!(user = user.name, disabled = user.disabled, admin = user.is_admin, "user updated");
     // Ending the sign-ins also ends what they opened: every live connection of the user.
     if let Some(code) = ends {

@@ -6,7 +6,7 @@ use deskshare_meeting::{MeetingId, ParticipantAction, RoleChanged};
 use deskshare_proto::ParticipantId;
 use deskshare_proto::{ErrorCode, WireError};
 
-use crate::error::{ApiError, internal};
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::MeetingRecord;
 
@@ -14,7 +14,7 @@ use crate::store::MeetingRecord;
 pub async fn load(state: &AppState, id: &str) -> Result<MeetingRecord, ApiError> {
     let not_found = || ApiError(WireError::new(ErrorCode::MeetingNotFound, "no such meeting"));
     let id = MeetingId::parse(id).map_err(|_| not_found())?;
-    state.store.meeting(&id).await.map_err(internal)?.ok_or_else(not_found)
+    state.store.meeting(&id).await?.ok_or_else(not_found)
 }
 
 /// Carries out an action on a live meeting's participant (authorisation is the caller's
@@ -30,7 +30,7 @@ pub async fn perform(
     // A signed-in user keeps a role given to them across reconnects and restarts.
     if let Some(RoleChanged { user: Some(user) }) = changed {
         let presenter = action == ParticipantAction::Promote;
-        state.store.set_presenter(meeting, user, presenter).await.map_err(internal)?;
+        state.store.set_presenter(meeting, user, presenter).await?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use deskshare_meeting::{Policies, PolicyName};
 use deskshare_proto::{ErrorCode, WireError};
 
-use crate::error::{ApiError, internal};
+use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::state::AppState;
 use crate::store::{MeetingRecord, PolicyScope};
@@ -20,19 +20,19 @@ pub async fn effective(
     acting_user: Option<i64>,
 ) -> Result<Policies, WireError> {
     let store = &state.store;
-    let global = store.policy_set(&PolicyScope::Global).await.map_err(internal)?;
+    let global = store.policy_set(&PolicyScope::Global).await?;
     let user = match acting_user.or(meeting.organiser_id) {
-        Some(id) => store.policy_set(&PolicyScope::User(id)).await.map_err(internal)?,
+        Some(id) => store.policy_set(&PolicyScope::User(id)).await?,
         None => Default::default(),
     };
-    let m = store.policy_set(&PolicyScope::Meeting(meeting.id.clone())).await.map_err(internal)?;
+    let m = store.policy_set(&PolicyScope::Meeting(meeting.id.clone())).await?;
     Ok(Policies::resolve(&global, &user, &m))
 }
 
 /// Recomputes the policies of every live meeting and hands them over.
 pub async fn reapply(state: &AppState) -> Result<(), WireError> {
     for live in state.hub.all() {
-        if let Some(m) = state.store.meeting(&live.id).await.map_err(internal)? {
+        if let Some(m) = state.store.meeting(&live.id).await? {
             live.set_policies(effective(state, &m, None).await?);
         }
     }
@@ -53,9 +53,9 @@ pub fn parse_setting(name: &str, value: Option<&str>) -> Result<(PolicyName, Opt
 /// What a user's meetings get where the meeting sets nothing: the global level bounded
 /// with the user level. An organiser may set a meeting stricter than this, never looser.
 pub async fn of_user(state: &AppState, user: Option<i64>) -> Result<Policies, WireError> {
-    let global = state.store.policy_set(&PolicyScope::Global).await.map_err(internal)?;
+    let global = state.store.policy_set(&PolicyScope::Global).await?;
     let user_set = match user {
-        Some(id) => state.store.policy_set(&PolicyScope::User(id)).await.map_err(internal)?,
+        Some(id) => state.store.policy_set(&PolicyScope::User(id)).await?,
         None => Default::default(),
     };
     Ok(Policies::resolve(&global, &user_set, &Default::default()))

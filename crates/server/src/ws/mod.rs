@@ -32,7 +32,6 @@ use crate::connections::ConnMeter;
 use crate::hub::{Conn, LiveMeeting};
 use crate::identity::Caller;
 use crate::state::AppState;
-use crate::store::unix_now;
 
 /// Read buffer of a connection that does not present.
 const VIEWER_READ_BUFFER: usize = 4 * 1024;
@@ -201,7 +200,7 @@ async fn participate(mut socket: Link, state: &AppState, live: &LiveMeeting, hel
         let state_now = live.with_floor(|f, _| live.control_state(f, None));
         socket.send_control(&state_now)?;
         if role == Role::Viewer {
-            let history = state.store.chat_history(&meeting.id).await.map_err(crate::error::internal)?;
+            let history = state.store.chat_history(&meeting.id).await?;
             for msg in crate::chat::history_messages(history) {
                 socket.send_control(&msg)?;
             }
@@ -359,13 +358,13 @@ async fn admit(
         WireError::new(ErrorCode::MeetingNotFound, format!("no meeting '{}'", id.chars().take(64).collect::<String>()))
     };
     let meeting_id = MeetingId::parse(id).map_err(|_| not_found())?;
-    let meeting = state.store.meeting(&meeting_id).await.map_err(crate::error::internal)?.ok_or_else(not_found)?;
+    let meeting = state.store.meeting(&meeting_id).await?.ok_or_else(not_found)?;
     let share = share.unwrap_or(ShareKind::Desktop);
     if let Some(on_behalf) = on_behalf {
         if role != Role::Presenter {
             return Err(WireError::new(ErrorCode::ProtocolViolation, "on_behalf is for presenter connections"));
         }
-        if meeting.is_expired(unix_now()) {
+        if meeting.is_expired(state.clock.now()) {
             return Err(WireError::bare(ErrorCode::MeetingExpired));
         }
         return present_for(state, meeting, on_behalf, control, share).await;
@@ -375,7 +374,7 @@ async fn admit(
     let has_secret = secret.is_some_and(|s| meeting.presenter_secret.matches(&PresenterSecret::from_string(s)));
     // A signed-in user the organiser promoted in this meeting (kept across restarts).
     let presenter_user = match user {
-        Some(u) => state.store.is_presenter(&meeting.id, u.id).await.map_err(crate::error::internal)?,
+        Some(u) => state.store.is_presenter(&meeting.id, u.id).await?,
         None => false,
     };
     let policies = crate::service::policies::effective(state, &meeting, None).await?;
@@ -384,7 +383,7 @@ async fn admit(
         (Role::Presenter, Some(u)) => crate::service::policies::effective(state, &meeting, Some(u.id)).await?,
         _ => policies,
     };
-    let rules = state.store.rules(&meeting.id).await.map_err(crate::error::internal)?;
+    let rules = state.store.rules(&meeting.id).await?;
     let live = state.hub.get(&meeting.id);
     let now = Instant::now();
     let rejoined = rejoin.as_ref().and_then(|r| {
@@ -395,7 +394,7 @@ async fn admit(
     let mut facts = Facts {
         connection: role,
         share,
-        expired: meeting.is_expired(unix_now()),
+        expired: meeting.is_expired(state.clock.now()),
         organiser,
         has_secret,
         presenter_user,
