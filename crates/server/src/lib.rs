@@ -4,6 +4,7 @@
 mod attempts;
 pub mod auth;
 mod chat;
+pub mod clock;
 pub mod connections;
 mod control;
 mod datadir;
@@ -53,6 +54,9 @@ pub struct ServeOptions {
     /// Also serve `/metrics` in plain HTTP, to anyone, on this address (for a scraper
     /// on a monitoring network); on the main port it needs the admin token.
     pub metrics_listen: Option<SocketAddr>,
+    /// The server's clock: the system's, or shifted (`serve --clock-offset`, for tests and
+    /// for reproducing a machine whose clock is off).
+    pub clock: clock::Clock,
 }
 
 impl ServeOptions {
@@ -67,6 +71,7 @@ impl ServeOptions {
             hash_permits: hashing::DEFAULT_HASH_PERMITS,
             max_meetings_per_user: 500,
             metrics_listen: None,
+            clock: clock::Clock::system(),
         }
     }
 }
@@ -98,7 +103,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
     let lock = datadir::open(data)?;
     hashing::return_memory_after_use();
     let db_path = data.join("deskshare.db");
-    let store = store::Store::open_sqlite(&db_path).await.map_err(|e| match e {
+    let store = store::Store::open_sqlite(&db_path, opts.clock).await.map_err(|e| match e {
         store::StoreError::Corrupt { .. } => coded(ErrorCode::DatabaseCorrupt, e),
         other => coded(ErrorCode::DataDirUnusable, format!("{}: {other}", db_path.display())),
     })?;
@@ -155,6 +160,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
     let metrics = Arc::new(metrics::Metrics::default());
     let state = Arc::new(state::AppState {
         store,
+        clock: opts.clock,
         hub: hub::Hub::new(metrics.clone()),
         admin_token,
         origins: origin::Origins::new(&public_url, &opts.allowed_origins),

@@ -10,6 +10,8 @@ use crate::store::Store;
 /// Everything a request handler may need.
 pub struct AppState {
     pub store: Store,
+    /// The one clock: expiry, sign-in lifetimes and chat times read it.
+    pub clock: crate::clock::Clock,
     pub hub: Hub,
     pub admin_token: String,
     pub public_url: Url,

@@ -96,7 +96,7 @@ fn self_made_needs_renewal(paths: &TlsPaths) -> Option<&'static str> {
     let until = marker.lines().find_map(|l| l.strip_prefix("valid-until ")?.trim().parse::<i64>().ok());
     match until {
         None => Some("has no end date of its own (made by an older version, valid until 4096)"),
-        Some(t) if t - crate::store::unix_now() < RENEW_DAYS_BEFORE * 86_400 => Some("ends within 30 days"),
+        Some(t) if t - crate::clock::Clock::system().now() < RENEW_DAYS_BEFORE * 86_400 => Some("ends within 30 days"),
         Some(_) => None,
     }
 }
@@ -193,7 +193,7 @@ mod tests {
         let pem = std::fs::read(&paths.cert).unwrap();
         let der = rustls_pemfile::certs(&mut &pem[..]).next().unwrap().unwrap();
         let (not_before, not_after) = validity(&der);
-        let now = crate::store::unix_now();
+        let now = crate::clock::Clock::system().now();
         assert!((now - 86_400 - 60..=now - 86_400 + 60).contains(&not_before), "{not_before} vs {now}");
         assert!((now + 397 * 86_400 - 60..=now + 397 * 86_400 + 60).contains(&not_after));
         // A marker from an older version (no end date) gets a new certificate.

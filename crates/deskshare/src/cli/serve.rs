@@ -49,6 +49,11 @@ pub struct Args {
     /// address, e.g. 127.0.0.1:9100; on the main port /metrics needs the admin token.
     #[arg(long, value_name = "ADDR")]
     metrics_listen: Option<SocketAddr>,
+    /// Run the server's clock this many seconds ahead (negative: behind) of the
+    /// machine's: meeting and sign-in expiry, chat times. A testing and support aid for
+    /// reproducing a skewed clock without changing the machine's.
+    #[arg(long, hide = true, value_name = "SECONDS", allow_hyphen_values = true)]
+    clock_offset: Option<i64>,
 }
 
 pub async fn run(a: Args) -> Result<(), WireError> {
@@ -66,6 +71,10 @@ pub async fn run(a: Args) -> Result<(), WireError> {
     opts.hash_permits = a.max_hashing.max(1);
     opts.max_meetings_per_user = a.max_meetings_per_user;
     opts.metrics_listen = a.metrics_listen;
+    if let Some(secs) = a.clock_offset {
+        tracing::warn!("the server's clock runs {secs} s off the machine's (--clock-offset)");
+        opts.clock = deskshare_server::clock::Clock::offset_by(secs);
+    }
     let running = deskshare_server::start(opts).await?;
     println!("deskshare serving {} (certificate SHA-256 {})", running.url, running.fingerprint);
     println!("admin token in {}; certificate in {}", a.data.join("admin-token").display(), running.cert_path.display());

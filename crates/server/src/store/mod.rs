@@ -3,9 +3,9 @@
 //! SQLite in WAL mode in the data directory by default. Callers see only [`Store`]'s
 //! methods, so PostgreSQL can be added behind them without touching the callers.
 
+use crate::clock::Clock;
 use std::path::Path;
 use std::str::FromStr;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use deskshare_meeting::{AdmissionRule, LobbyMode, MeetingId, PolicyName, PolicySet, SecretHash};
 use sqlx::Row;
@@ -186,6 +186,8 @@ const POOL_SIZE: u32 = 16;
 pub struct Store {
     pool: SqlitePool,
     file: std::sync::Arc<DbFile>,
+    /// What "now" is for creation times and session expiry.
+    clock: Clock,
 }
 
 /// The database file as opened: if the path later names another file or none, every
@@ -242,13 +244,9 @@ impl std::fmt::Display for PolicyScope {
     }
 }
 
-pub fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
-
 impl Store {
     /// Opens (creating if needed) the SQLite database at `path` and migrates it.
-    pub async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
+    pub async fn open_sqlite(path: &Path, clock: Clock) -> Result<Store, StoreError> {
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
             .create_if_missing(true)
@@ -279,7 +277,7 @@ impl Store {
         }
         let identity = DbFile::identity(path).map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
         let file = DbFile { path: path.to_path_buf(), identity, lost: Default::default() };
-        let store = Store { pool, file: std::sync::Arc::new(file) };
+        let store = Store { pool, file: std::sync::Arc::new(file), clock };
         store.migrate().await?;
         Ok(store)
     }
@@ -404,7 +402,7 @@ impl Store {
         password_hash: &str,
         is_admin: bool,
     ) -> Result<UserRecord, StoreError> {
-        let now = unix_now();
+        let now = self.clock.now();
         let r = sqlx::query(
             "INSERT INTO users (name, display_name, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?)",
         )
@@ -472,7 +470,7 @@ impl Store {
         sqlx::query("INSERT INTO sessions (token_sha256, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
             .bind(token_sha256)
             .bind(user_id)
-            .bind(unix_now())
+            .bind(self.clock.now())
             .bind(expires_at)
             .execute(self.pool()?)
             .await?;
@@ -486,7 +484,7 @@ impl Store {
             "SELECT {cols} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_sha256 = ? AND s.expires_at > ?"
         ))
         .bind(token_sha256)
-        .bind(unix_now())
+        .bind(self.clock.now())
         .fetch_optional(self.pool()?)
         .await?;
         Ok(row.as_ref().map(user_from_row))
