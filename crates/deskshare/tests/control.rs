@@ -43,80 +43,61 @@ fn typed(text: &str) -> Vec<InputEvent> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn injection_needs_a_grant() {
-    let dir = workdir("control_grant");
-    let out = dir.join("typed.txt");
-    let x = Xvfb::start(800, 500).unwrap();
-    let _term = typing_target(&x.display, &out);
-    let server = Server::start(&dir);
-    let (join, presenter) = server.create_meeting("control");
-    let _share = server.share(&presenter, &x.display, &["--allow-control", "auto"]);
-    xdotool(&x.display, &["mousemove", "100", "60"]); // focus follows the pointer: into the xterm
+    let scene = Scene::build("control_grant").typing().start();
+    let (server, join, dir, out) = (&scene.server, &scene.join, &scene.dir, &scene.typed);
 
     // Input before any grant, from a viewer that never asked: refused, nothing typed.
     let tls = TlsOptions { ca: Some(server.ca()), insecure: false };
-    let link = MeetingLink::parse(&join).unwrap();
+    let link = MeetingLink::parse(join).unwrap();
     let mut intruder = Session::connect(&link, &tls, Role::Viewer, Some("intruder".into())).await.unwrap();
     intruder.send_control(&ClientMessage::Input { events: typed("sneaky\n") }).await.unwrap();
     assert_eq!(refusal(&mut intruder).await, ErrorCode::NotController);
 
     // A granted controller types; the text reaches the xterm.
     let (ok, stderr) =
-        control_script(&server, &join, &dir, "helper", "move 100 60\ntype granted input\nkey Return\nwait 300\n");
+        control_script(server, join, dir, "helper", "move 100 60\ntype granted input\nkey Return\nwait 300\n");
     assert!(ok, "controller script failed: {stderr}");
-    eventually("typed text in the xterm", SETTLE, || read(&out).contains("granted input"));
+    eventually("typed text in the xterm", SETTLE, || read(out).contains("granted input"));
 
     // While another holds no grant, the intruder's keys still go nowhere: the server
     // refuses them (the reply says so), and a line typed on the presenter's own keyboard
     // after them arrives alone.
     intruder.send_control(&ClientMessage::Input { events: typed("sneaky again\n") }).await.unwrap();
     assert_eq!(refusal(&mut intruder).await, ErrorCode::NotController);
-    type_marker(&x.display, &out, "local");
-    assert_eq!(read(&out), "granted input\nlocal\n", "only the granted controller's keys arrived");
+    type_marker(&scene.x.display, out, "local");
+    assert_eq!(scene.typed_text(), "granted input\nlocal\n", "only the granted controller's keys arrived");
 }
 
 #[test]
 fn control_refused_when_the_presenter_does_not_allow_it() {
-    let dir = workdir("control_never");
-    let x = Xvfb::start(640, 400).unwrap();
-    let server = Server::start(&dir);
-    let (join, presenter) = server.create_meeting("no control");
-    let _share = server.share(&presenter, &x.display, &["--allow-control", "never"]);
-    let (ok, stderr) = control_script(&server, &join, &dir, "hopeful", "type nope\n");
+    let scene = Scene::build("control_never").size(640, 400).share(&["--allow-control", "never"]).start();
+    let (ok, stderr) = control_script(&scene.server, &scene.join, &scene.dir, "hopeful", "type nope\n");
     assert!(!ok);
     assert!(stderr.contains("error CONTROL_DISABLED"), "{stderr}");
 }
 
 #[test]
 fn takeback_hotkey_revokes_and_later_input_is_dropped() {
-    let dir = workdir("control_takeback");
-    let out = dir.join("typed.txt");
-    let x = Xvfb::start(800, 500).unwrap();
-    let _term = typing_target(&x.display, &out);
-    let server = Server::start(&dir);
-    let (join, presenter) = server.create_meeting("take back");
-    let share = server.share(&presenter, &x.display, &["--allow-control", "auto"]);
-    xdotool(&x.display, &["mousemove", "100", "60"]);
-
-    let display = x.display.clone();
-    let out2 = out.clone();
+    let scene = Scene::build("control_takeback").typing().start();
+    let display = scene.x.display.clone();
+    let out2 = scene.typed.clone();
     // The presenter presses the take-back hotkey once the first line has arrived.
     let presser = std::thread::spawn(move || {
         eventually("the first line", SETTLE, || read(&out2).contains("before"));
         xdotool(&display, &["key", "ctrl+alt+space"]);
     });
     let (ok, stderr) = control_script(
-        &server,
-        &join,
-        &dir,
+        &scene.server,
+        &scene.join,
+        &scene.dir,
         "helper",
         "move 100 60\ntype before\nkey Return\nwait 3000\ntype after\nkey Return\nwait 500\n",
     );
     presser.join().unwrap();
     assert!(!ok, "the controller learns control was taken back");
     assert!(stderr.contains("error CONTROL_REVOKED_HOTKEY"), "{stderr}");
-    type_marker(&x.display, &out, "local");
-    assert_eq!(read(&out), "before\nlocal\n", "input after the take-back was dropped");
-    drop(share);
+    type_marker(&scene.x.display, &scene.typed, "local");
+    assert_eq!(scene.typed_text(), "before\nlocal\n", "input after the take-back was dropped");
 }
 
 #[test]

@@ -17,21 +17,17 @@ fn xrandr(display: &str, args: &[&str]) {
 
 #[test]
 fn screen_size_change_is_followed_without_restart() {
-    let dir = workdir("resize");
-    let x = Xvfb::start(1000, 700).unwrap();
-    let _picture = PictureWindow::show(&x.display, 100, 80, 700, 500, 3).unwrap();
-    let server = Server::start(&dir);
-    let (join, presenter) = server.create_meeting("resize");
-    let share = server.share(&presenter, &x.display, &[]);
+    let scene = Scene::build("resize").size(1000, 700).picture(100, 80, 700, 500, 3).share(&[]).start();
+    let (x, server, join, dir, share) = (&scene.x, &scene.server, &scene.join, &scene.dir, &scene.share);
 
-    assert_eq!(server.snapshot_matching(&join, &dir.join("big.png"), || grab(&x.display).unwrap()).width, 1000);
+    assert_eq!(server.snapshot_matching(join, &dir.join("big.png"), || grab(&x.display).unwrap()).width, 1000);
     xrandr(&x.display, &["--newmode", "640x480_t", "25.175", "640", "656", "752", "800", "480", "490", "492", "525"]);
     xrandr(&x.display, &["--addmode", "screen", "640x480_t"]);
     xrandr(&x.display, &["--output", "screen", "--mode", "640x480_t"]);
-    let small = server.snapshot_matching(&join, &dir.join("small.png"), || grab(&x.display).unwrap());
+    let small = server.snapshot_matching(join, &dir.join("small.png"), || grab(&x.display).unwrap());
     assert_eq!((small.width, small.height), (640, 480));
     xrandr(&x.display, &["--output", "screen", "--mode", "1000x700"]);
-    let big = server.snapshot_matching(&join, &dir.join("big-again.png"), || grab(&x.display).unwrap());
+    let big = server.snapshot_matching(join, &dir.join("big-again.png"), || grab(&x.display).unwrap());
     assert_eq!((big.width, big.height), (1000, 700));
     assert!(
         share.lines().iter().all(|l| field(l, "reconnects") == Some(0)),

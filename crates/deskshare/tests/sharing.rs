@@ -10,19 +10,17 @@ const SETTLE: Duration = Duration::from_secs(30);
 
 #[test]
 fn pixel_exact_then_changes_then_late_joiner() {
-    let dir = workdir("pixel_exact");
     // 1000x700 is not a multiple of the 64-pixel tile in either direction.
-    let x = Xvfb::start(1000, 700).unwrap();
-    let _picture = PictureWindow::show(&x.display, 420, 230, 555, 437, 7).unwrap();
-    let _term =
-        xterm(&x.display, "60x12+0+0", "echo 'deskshare pixel test: text, gradients, noise'; seq 1 5; exec cat");
-
-    let server = Server::start(&dir);
-    let (join, presenter) = server.create_meeting("pixel exact");
-    let share = server.share(&presenter, &x.display, &[]);
+    let scene = Scene::build("pixel_exact")
+        .size(1000, 700)
+        .picture(420, 230, 555, 437, 7)
+        .xterm("60x12+0+0", "echo 'deskshare pixel test: text, gradients, noise'; seq 1 5; exec cat")
+        .share(&[])
+        .start();
+    let (x, server, join, dir, share) = (&scene.x, &scene.server, &scene.join, &scene.dir, &scene.share);
 
     // Pixel-exact: the viewer's picture equals the display.
-    let first = server.snapshot_matching(&join, &dir.join("1-initial.png"), || grab(&x.display).unwrap());
+    let first = server.snapshot_matching(join, &dir.join("1-initial.png"), || grab(&x.display).unwrap());
     assert_eq!((first.width, first.height), (1000, 700));
 
     // Change propagation: type into the xterm (pointer over it gives it focus without a
@@ -31,15 +29,15 @@ fn pixel_exact_then_changes_then_late_joiner() {
     xdotool(&x.display, &["type", "--delay", "20", "hello from xdotool"]);
     xdotool(&x.display, &["mousemove", "990", "690"]);
     eventually("the typed text on the display", SETTLE, || grab(&x.display).unwrap().diff_count(&first) > 50);
-    let second = server.snapshot_matching(&join, &dir.join("2-typed.png"), || grab(&x.display).unwrap());
+    let second = server.snapshot_matching(join, &dir.join("2-typed.png"), || grab(&x.display).unwrap());
     assert!(second.diff_count(&first) > 50, "typed text changed the picture");
 
     // Late joiner: with nothing changing, a new viewer gets the complete, exact screen,
     // and the presenter sends no frame for it.
-    let frames_before = settled_frames(&share);
-    let late = server.snapshot(&join, &dir.join("3-late.png"));
+    let frames_before = settled_frames(share);
+    let late = server.snapshot(join, &dir.join("3-late.png"));
     assert_eq!(late.diff_count(&grab(&x.display).unwrap()), 0, "late joiner sees the exact screen");
-    let frames_after = frames_in_status_after(&share, status_lines(&share).len());
+    let frames_after = frames_in_status_after(share, status_lines(share).len());
     assert_eq!(frames_before, frames_after, "a late joiner costs the presenter no new frame");
 }
 

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 pub use deskshare_testkit::{Image, PictureWindow, Xvfb, grab};
 
 pub mod attack;
+pub mod scene;
+pub use scene::Scene;
 pub mod viewing;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_deskshare");
@@ -158,9 +160,15 @@ impl Server {
     /// Starts a server again on the same data directory, after `old` stopped.
     /// Same address, so saved sign-ins (kept per server URL) still apply.
     pub fn restart(dir: &Path, old: Server) -> Server {
+        Server::restart_with(dir, old, &[])
+    }
+
+    /// As [`Server::restart`], with extra `serve` flags.
+    #[allow(dead_code)]
+    pub fn restart_with(dir: &Path, old: Server, flags: &[&str]) -> Server {
         let listen = old.url.trim_start_matches("https://").trim_end_matches('/').to_string();
         drop(old);
-        Server::start_on(dir, &listen)
+        Server::start_with(dir, &listen, flags, None)
     }
 
     pub fn start(dir: &Path) -> Server {
