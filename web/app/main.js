@@ -13,6 +13,7 @@ import { JoinForm } from "./join.js";
 import { BrowserPresenter } from "./present.js";
 import { supportedCodecs } from "./decoders/media.js";
 import { WorkerRequests } from "./worker-rpc.js";
+import { initial, reduce, describe as describeState } from "./page-state.js";
 
 const meetingId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 const view = new MeetingView();
@@ -22,28 +23,25 @@ worker.postMessage({ type: "init", canvas: offscreen }, [offscreen]);
 
 /** Viewer statistics, shown in the status bar and readable by tests. */
 const stats = { frames: 0, bytes: 0, tiles: 0, copies: 0, lossy: 0, video: 0, skippedTiles: 0, lastFrame: 0, latencyMs: 0 };
-let presenterOnline = false;
-/** The viewer session is welcomed and not reconnecting. */
-let connected = false;
-let fatal = false;
 
-function showPresence() {
-  // While (re)connecting, the connection's own state is what the page shows.
-  if (fatal || !connected) return;
-  if (presenter.active) {
-    // The preview stands in for the screen; this page is not sent its own picture.
-    view.showOverlay(null);
-    view.setStatus("Connected", "ok");
-  } else if (presenterOnline) {
-    view.showOverlay(view.hasPicture ? null : "Connecting to the presenter's screen…");
-    view.setStatus("Connected", "ok");
-  } else if (view.hasPicture) {
-    view.showOverlay("The presenter has left", "The last picture stays until they share again.");
-    view.setStatus("Presenter left", "warn");
-  } else {
-    view.showOverlay("Waiting for the presenter to start sharing…");
-    view.setStatus("Waiting for presenter", "warn");
+/** The page's one state; changed only by `dispatch`. */
+let state = initial();
+
+/** Applies an event and paints what the new state shows. @param {import("./page-state.js").PageEvent} event */
+function dispatch(event) {
+  const before = state;
+  state = reduce(state, event);
+  if (state !== before) paint();
+}
+
+function paint() {
+  const shown = describeState(state);
+  if (shown.error) {
+    view.showError(shown.error.code, shown.error.message);
+    return;
   }
+  view.showOverlay(shown.overlay && shown.overlay.title, shown.overlay?.detail);
+  view.setStatus(shown.status.text, shown.status.level);
 }
 
 // A name from the link (`?name=`); otherwise the server uses the signed-in user's name,
@@ -67,28 +65,22 @@ const IDENTITY_CODES = new Set(["ACCOUNT_DISABLED", "SESSION_EXPIRED"]);
 const ASK_AGAIN = new Set(["PASSCODE_INVALID", "ANONYMOUS_NOT_ALLOWED", ...IDENTITY_CODES]);
 /** @type {JoinForm | null} */
 let joinForm = null;
-/** This connection's number and presenting key, from the welcome. @type {{participant: number, key: string} | null} */
-let identity = null;
 
 const session = new ViewerSession(meetingId, displayName, {
   onWelcome(w) {
     view.setTitle(w.title);
-    identity = { participant: w.participant, key: w.key };
-    connected = true;
+    dispatch({ type: "welcome", participant: w.participant, key: w.key, presenterOnline: w.presenter_online });
     presenter.rejoin();
     chat.setEnabled(true);
-    presenterOnline = w.presenter_online;
     control.setMe(w.participant);
     roster.reset();
     roster.setMe(w.participant);
-    control.setPresenterOnline(presenterOnline);
-    showPresence();
+    control.setPresenterOnline(w.presenter_online);
   },
   onControl(msg) {
     if (msg.type === "presenter") {
-      presenterOnline = msg.online;
-      control.setPresenterOnline(presenterOnline);
-      showPresence();
+      dispatch({ type: "presenter", online: msg.online });
+      control.setPresenterOnline(msg.online);
     } else if (roster.apply(msg)) {
       updatePresentButton();
     } else if (msg.type === "chat") {
@@ -99,8 +91,7 @@ const session = new ViewerSession(meetingId, displayName, {
       const ended = { hotkey: "CONTROL_REVOKED_HOTKEY", local_input: "CONTROL_REVOKED_LOCAL_INPUT", policy: "CONTROL_DISABLED" }[/** @type {string} */ (msg.ended)];
       if (ended && control.wasMine) showNotice(ended, "");
     } else if (msg.type === "lobby") {
-      view.showOverlay("Waiting in the lobby", "An organiser or presenter will let you in.");
-      view.setStatus("In the lobby", "warn");
+      dispatch({ type: "lobby" });
     } else if (msg.type === "refused") {
       control.refused();
       showNotice(msg.code, msg.message);
@@ -118,19 +109,12 @@ const session = new ViewerSession(meetingId, displayName, {
     }
   },
   onReconnecting(attempt) {
-    connected = false;
-    if (fatal) return;
-    identity = null;
-    view.setStatus(`Reconnecting (attempt ${attempt})…`, "warn");
-    view.showOverlay("Reconnecting…", "The connection to the server dropped; trying again.");
+    dispatch({ type: "reconnecting", attempt });
   },
   onFatal(code, message) {
-    fatal = true;
-    connected = false;
-    identity = null;
+    dispatch({ type: "failed", code, message });
     chat.setEnabled(false);
     presenter.stop();
-    view.showError(code, message);
     if (joinForm && ASK_AGAIN.has(code)) {
       view.showOverlay(null);
       joinForm.show(code, message);
@@ -169,13 +153,9 @@ worker.onmessage = (ev) => {
     stats.skippedTiles += msg.skippedTiles;
     stats.lastFrame = msg.frame;
     stats.latencyMs = msg.latencyMs;
-    if (!view.hasPicture) {
-      view.hasPicture = true;
-      showPresence();
-    }
+    dispatch({ type: "picture" });
   } else if (msg.type === "error") {
-    fatal = true;
-    view.showError(msg.code, msg.message);
+    dispatch({ type: "failed", code: msg.code, message: msg.message });
     session.stop();
   } else if (msg.type === "snapshot") {
     requests.settle(msg);
@@ -204,7 +184,7 @@ const presentBanner = /** @type {HTMLElement} */ (el("present-banner"));
 const preview = /** @type {HTMLVideoElement} */ (el("preview"));
 let presentViewers = 0;
 const presenter = new BrowserPresenter(meetingId, {
-  identity: () => identity,
+  identity: () => state.identity,
   onState(state) {
     const on = state !== "off";
     presentButton.textContent = on ? "Stop presenting" : "Present";
@@ -218,7 +198,7 @@ const presenter = new BrowserPresenter(meetingId, {
     // The role may have changed while presenting (a demotion ends the share).
     updatePresentButton();
     control.setSelfPresenting(on);
-    showPresence();
+    dispatch({ type: "self-presenting", on: presenter.active });
   },
   onViewers(count) {
     // This page's own viewer connection is one of them.
@@ -272,9 +252,7 @@ function join(choice) {
   session.name = choice.name || displayName;
   session.passcode = choice.passcode;
   session.asGuest = choice.asGuest;
-  fatal = false;
-  view.showOverlay("Joining…");
-  view.setStatus("Connecting…", "warn");
+  dispatch({ type: "join" });
   session.start();
 }
 
@@ -282,14 +260,12 @@ async function prepare() {
   await loadErrorTable();
   session.video = await supportedCodecs();
   if (!/^[0-9a-f]{24}$/.test(meetingId)) {
-    fatal = true;
-    view.showError("MEETING_NOT_FOUND", "This link does not contain a meeting id.");
+    dispatch({ type: "failed", code: "MEETING_NOT_FOUND", message: "This link does not contain a meeting id." });
     return;
   }
   const [info, me] = await Promise.all([attempt(`/api/meetings/${meetingId}`), attempt("/api/me")]);
   if (!info.ok) {
-    fatal = true;
-    view.showError(info.error.code, info.error.message);
+    dispatch({ type: "failed", code: info.error.code, message: info.error.message });
     return;
   }
   view.setTitle(info.ok.title);
@@ -299,8 +275,7 @@ async function prepare() {
   const identityFailure = me.error && IDENTITY_CODES.has(me.error.code) ? me.error : null;
   if (!identityFailure && joinForm.canJoinAtOnce(displayName)) join(joinForm.choice());
   else {
-    view.showOverlay(null);
-    view.setStatus("Not joined yet", "warn");
+    dispatch({ type: "choose" });
     joinForm.show(identityFailure?.code, identityFailure?.message);
   }
 }
@@ -311,6 +286,5 @@ Object.assign(/** @type {any} */ (window).deskshare, {
   presenterSnapshot: () => presenter.snapshot(),
 });
 
-view.showOverlay("Connecting…");
-view.setStatus("Connecting…", "warn");
+paint();
 prepare();

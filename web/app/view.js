@@ -17,7 +17,6 @@ export class MeetingView {
     this.cursorImage = null;
     this.cursorHot = { x: 0, y: 0 };
     this.cursorPos = { x: 0, y: 0, visible: false };
-    this.hasPicture = false;
     this.zoomButton.addEventListener("click", () => this.toggleZoom());
     this.fullButton.addEventListener("click", () => {
       if (document.fullscreenElement) document.exitFullscreen();

@@ -23,6 +23,7 @@ web_files!(
     "meeting.html",
     "app/style.css",
     "app/main.js",
+    "app/page-state.js",
     "app/session.js",
     "app/protocol.js",
     "app/errors.js",

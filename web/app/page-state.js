@@ -1,0 +1,141 @@
+// The meeting page's state machine: what the connection, the presenter and this page's
+// own share are doing, changed only by `reduce(state, event)` and shown only through
+// `describe(state)`. Pure (no DOM), so the rules are tested in Node and main.js only
+// dispatches events and paints what `describe` says.
+
+/**
+ * Where the page is in a meeting.
+ * - `preparing`: reading the meeting and who we are.
+ * - `choosing`: the join form is shown (a name, a passcode, or guest instead of sign-in).
+ * - `joining`: the WebSocket is opening.
+ * - `lobby`: joined, waiting to be admitted.
+ * - `live`: welcomed; the screen is what the presenter shares.
+ * - `reconnecting`: the connection dropped; the last picture stays, marked as stale.
+ * - `failed`: a coded failure ended the session (only a new join leaves it).
+ * @typedef {"preparing"|"choosing"|"joining"|"lobby"|"live"|"reconnecting"|"failed"} Phase
+ */
+
+/**
+ * @typedef {object} PageState
+ * @property {Phase} phase
+ * @property {{participant: number, key: string} | null} identity this connection's number and presenting key, while welcomed
+ * @property {boolean} presenterOnline someone presents in the meeting
+ * @property {boolean} hasPicture a picture has been drawn since the page opened
+ * @property {boolean} selfPresenting this page shares its own screen
+ * @property {number} attempt the reconnect attempt, while reconnecting
+ * @property {{code: string, message: string} | null} failure what ended the session
+ */
+
+/**
+ * @typedef {{type: "choose"}
+ *   | {type: "join"}
+ *   | {type: "welcome", participant: number, key: string, presenterOnline: boolean}
+ *   | {type: "lobby"}
+ *   | {type: "presenter", online: boolean}
+ *   | {type: "picture"}
+ *   | {type: "self-presenting", on: boolean}
+ *   | {type: "reconnecting", attempt: number}
+ *   | {type: "failed", code: string, message: string}} PageEvent
+ */
+
+/** @returns {PageState} */
+export function initial() {
+  return {
+    phase: "preparing",
+    identity: null,
+    presenterOnline: false,
+    hasPicture: false,
+    selfPresenting: false,
+    attempt: 0,
+    failure: null,
+  };
+}
+
+/**
+ * The state after `event`. A failure is final until the person joins again: a late
+ * reconnect, lobby or welcome message from the old connection does not undo it.
+ * @param {PageState} state @param {PageEvent} event @returns {PageState}
+ */
+export function reduce(state, event) {
+  const failed = state.phase === "failed";
+  switch (event.type) {
+    case "choose":
+      return { ...state, phase: "choosing", identity: null };
+    case "join":
+      return { ...state, phase: "joining", identity: null, failure: null, attempt: 0 };
+    case "welcome":
+      if (failed) return state;
+      return {
+        ...state,
+        phase: "live",
+        identity: { participant: event.participant, key: event.key },
+        presenterOnline: event.presenterOnline,
+        attempt: 0,
+      };
+    case "lobby":
+      return failed ? state : { ...state, phase: "lobby", identity: null };
+    // These come often (a picture with every frame): unchanged, the state stays the same
+    // object, so the page is not painted again.
+    case "presenter":
+      return state.presenterOnline === event.online ? state : { ...state, presenterOnline: event.online };
+    case "picture":
+      return state.hasPicture ? state : { ...state, hasPicture: true };
+    case "self-presenting":
+      return state.selfPresenting === event.on ? state : { ...state, selfPresenting: event.on };
+    case "reconnecting":
+      if (failed) return state;
+      return { ...state, phase: "reconnecting", identity: null, attempt: event.attempt };
+    case "failed":
+      return { ...state, phase: "failed", identity: null, failure: { code: event.code, message: event.message } };
+  }
+}
+
+/**
+ * What the page shows for a state: the overlay over the screen (`null`: the screen
+ * itself), the status line, or, for a failure, the coded error.
+ * @typedef {{overlay: {title: string, detail?: string} | null,
+ *   status: {text: string, level: "ok"|"warn"|"error"},
+ *   error: {code: string, message: string} | null}} Presentation
+ */
+
+/** @param {PageState} state @returns {Presentation} */
+export function describe(state) {
+  /** @type {(title: string | null, detail: string | undefined, text: string, level?: "ok"|"warn") => Presentation} */
+  const show = (title, detail, text, level = "warn") => ({
+    overlay: title === null ? null : { title, detail },
+    status: { text, level },
+    error: null,
+  });
+  switch (state.phase) {
+    case "preparing":
+      return show("Connecting…", undefined, "Connecting…");
+    case "choosing":
+      return show(null, undefined, "Not joined yet");
+    case "joining":
+      return show("Joining…", undefined, "Connecting…");
+    case "lobby":
+      return show("Waiting in the lobby", "An organiser or presenter will let you in.", "In the lobby");
+    case "reconnecting":
+      return show(
+        "Reconnecting…",
+        state.hasPicture
+          ? "The connection to the server dropped; the picture below is from before, not live."
+          : "The connection to the server dropped; trying again.",
+        `Reconnecting (attempt ${state.attempt})…`,
+      );
+    case "failed": {
+      const failure = state.failure || { code: "SERVER_ERROR", message: "" };
+      return { overlay: null, status: { text: `Error ${failure.code}`, level: "error" }, error: failure };
+    }
+    case "live":
+      // The preview stands in for the screen; this page is not sent its own picture.
+      if (state.selfPresenting) return show(null, undefined, "Connected", "ok");
+      if (state.presenterOnline) {
+        return show(state.hasPicture ? null : "Connecting to the presenter's screen…", undefined, "Connected", "ok");
+      }
+      if (state.hasPicture) {
+        return show("The presenter has left", "The last picture stays until they share again.", "Presenter left");
+      }
+      return show("Waiting for the presenter to start sharing…", undefined, "Waiting for presenter");
+  }
+}
