@@ -394,3 +394,56 @@ impl Capturer for X11Capture {
         Ok(CursorPosition { x, y, visible: p.same_screen && inside })
     }
 }
+
+/// What `deskshare doctor` reports of a presenter's display.
+#[derive(Clone, Debug)]
+pub struct DisplayProbe {
+    pub name: String,
+    pub width: u16,
+    pub height: u16,
+    /// Each extension the agent uses, whether the display has it, and what needs it.
+    pub extensions: Vec<(&'static str, bool, &'static str)>,
+    /// Keycodes with no symbol: where characters the keyboard lacks are mapped for a
+    /// controller's typing.
+    pub spare_keycodes: usize,
+    pub keycodes: usize,
+}
+
+/// Opens `display` and reads what sharing and control need from it. Fails as opening
+/// a capture would: unreachable, unsupported format, or DAMAGE/XFIXES missing.
+pub fn probe(display: Option<&str>) -> Result<DisplayProbe, CaptureError> {
+    let name = display.map(str::to_string).or_else(|| std::env::var("DISPLAY").ok()).unwrap_or_default();
+    let (conn, screen_num) = x11rb::connect(display)
+        .map_err(|e| CaptureError::Unreachable { display: name.clone(), detail: e.to_string() })?;
+    let screen = conn.setup().roots[screen_num].clone();
+    check_format(&conn, &screen)?;
+    let wanted: [(&'static str, &'static str); 6] = [
+        (damage::X11_EXTENSION_NAME, "sharing (change hints)"),
+        (xfixes::X11_EXTENSION_NAME, "sharing (the cursor)"),
+        (shm::X11_EXTENSION_NAME, "fast capture (without it, slower copies)"),
+        (x11rb::protocol::xtest::X11_EXTENSION_NAME, "remote control"),
+        (randr::X11_EXTENSION_NAME, "sharing one monitor, following resizes"),
+        (composite::X11_EXTENSION_NAME, "sharing one program"),
+    ];
+    let mut extensions = Vec::new();
+    for (ext, why) in wanted {
+        let present = conn.extension_information(ext).map_err(lost)?.is_some();
+        if !present && (ext == damage::X11_EXTENSION_NAME || ext == xfixes::X11_EXTENSION_NAME) {
+            return Err(CaptureError::ExtensionMissing { display: name, extension: ext });
+        }
+        extensions.push((ext, present, why));
+    }
+    let (min, max) = (conn.setup().min_keycode, conn.setup().max_keycode);
+    let count = max - min + 1;
+    let map = conn.get_keyboard_mapping(min, count).map_err(lost)?.reply().map_err(lost)?;
+    let per = usize::from(map.keysyms_per_keycode).max(1);
+    let spare = map.keysyms.chunks(per).filter(|syms| syms.iter().all(|&s| s == 0)).count();
+    Ok(DisplayProbe {
+        name,
+        width: screen.width_in_pixels,
+        height: screen.height_in_pixels,
+        extensions,
+        spare_keycodes: spare,
+        keycodes: usize::from(count),
+    })
+}

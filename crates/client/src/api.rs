@@ -1,8 +1,8 @@
 //! REST calls, with the caller's token (admin token or a signed-in session) as bearer.
 
 use deskshare_proto::api::{
-    CreateMeeting, CreateUser, CreatedMeeting, ErrorBody, LoginRequest, LoginResponse, MeetingSummary, PolicyReport,
-    SetPolicy, UpdateMeeting, UpdateUser, UserInfo,
+    CreateMeeting, CreateUser, CreatedMeeting, ErrorBody, LoginRequest, LoginResponse, MeetingInfo, MeetingSummary,
+    PolicyReport, SetPolicy, UpdateMeeting, UpdateUser, UserInfo,
 };
 use deskshare_proto::{ErrorCode, WireError};
 use reqwest::Method;
@@ -11,12 +11,14 @@ use url::Url;
 
 use crate::TlsOptions;
 use crate::errors::classify;
+use crate::proxy::Proxy;
 
 /// A REST client for one server.
 pub struct Api {
     base: Url,
     http: reqwest::Client,
     token: Option<String>,
+    tls: TlsOptions,
 }
 
 /// Parses a server URL (`https://HOST:PORT`, any path ignored).
@@ -34,12 +36,26 @@ pub fn server_base(server: &str) -> Result<Url, WireError> {
 impl Api {
     pub fn new(server: &str, tls: &TlsOptions, token: Option<String>) -> Result<Self, WireError> {
         let base = server_base(server)?;
-        let http = reqwest::Client::builder()
+        // The same proxy rule as the WebSocket's (crate::proxy), not reqwest's own.
+        let mut builder = reqwest::Client::builder()
             .tls_backend_preconfigured((*tls.client_config()?).clone())
             .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .map_err(|e| WireError::new(ErrorCode::ServerError, e.to_string()))?;
-        Ok(Api { base, http, token })
+            .no_proxy();
+        let (host, _) = crate::dial::host_port(&base).map_err(WireError::from)?;
+        if let Some(p) = Proxy::for_host(&host)? {
+            let url = format!("http://{}", p.display());
+            let bad = |e: reqwest::Error| WireError::new(ErrorCode::UrlInvalid, format!("proxy {url}: {e}"));
+            let mut proxy = reqwest::Proxy::https(&url).map_err(bad)?;
+            if let Some(auth) = p.basic_auth() {
+                let value = format!("Basic {auth}").parse().map_err(|_| {
+                    WireError::new(ErrorCode::UrlInvalid, "proxy credentials have characters a header cannot carry")
+                })?;
+                proxy = proxy.custom_http_auth(value);
+            }
+            builder = builder.proxy(proxy);
+        }
+        let http = builder.build().map_err(|e| WireError::new(ErrorCode::ServerError, e.to_string()))?;
+        Ok(Api { base, http, token, tls: tls.clone() })
     }
 
     pub fn base(&self) -> &Url {
@@ -52,15 +68,32 @@ impl Api {
         path: &str,
         body: Option<&impl serde::Serialize>,
     ) -> Result<T, WireError> {
+        self.call_with(method, path, body, &[]).await
+    }
+
+    async fn call_with<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl serde::Serialize>,
+        headers: &[(&str, &str)],
+    ) -> Result<T, WireError> {
         let url = self.base.join(path).expect("path joins");
         let mut req = self.http.request(method, url.clone());
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         if let Some(b) = body {
             req = req.json(b);
         }
-        let res = req.send().await.map_err(|e| classify(&e, url.as_str()))?;
+        let res = match req.send().await {
+            Ok(res) => res,
+            Err(e) if e.is_connect() || e.is_timeout() => return Err(self.name_the_hop(&e, &url).await),
+            Err(e) => return Err(classify(&e, url.as_str())),
+        };
         let status = res.status();
         let bytes = res.bytes().await.map_err(|e| classify(&e, "reading response"))?;
         if status.is_success() {
@@ -75,9 +108,25 @@ impl Api {
         }
     }
 
+    /// A request that could not connect: dial the server hop by hop to say which hop
+    /// failed (the name, the port, the proxy, the certificate), as the WebSocket does.
+    async fn name_the_hop(&self, e: &reqwest::Error, url: &Url) -> WireError {
+        match crate::dial::dial(&self.base, &self.tls).await {
+            Err(hop) => hop.into(),
+            Ok(_) => classify(e, url.as_str()),
+        }
+    }
+
     pub async fn login(&self, name: &str, password: &str) -> Result<LoginResponse, WireError> {
         let req = LoginRequest { name: name.to_string(), password: password.to_string() };
         self.call(Method::POST, "api/login", Some(&req)).await
+    }
+
+    /// The public facts of a meeting and what this caller may do in it; with the
+    /// presenter secret, whether presenting would be allowed.
+    pub async fn meeting_info(&self, id: &str, secret: Option<&str>) -> Result<MeetingInfo, WireError> {
+        let headers: Vec<(&str, &str)> = secret.map(|s| ("x-deskshare-presenter-secret", s)).into_iter().collect();
+        self.call_with(Method::GET, &format!("api/meetings/{id}"), None::<&()>, &headers).await
     }
 
     pub async fn logout(&self) -> Result<serde_json::Value, WireError> {

@@ -5,13 +5,17 @@
 pub mod api;
 pub mod controller;
 pub mod credentials;
+pub mod dial;
+pub mod doctor;
 pub mod errors;
 pub mod link;
 pub mod loadtest;
+pub mod proxy;
 pub mod script;
 pub mod session;
 pub mod tls;
 pub mod viewer;
+pub mod websocket;
 
 pub use link::MeetingLink;
 pub use session::Session;

@@ -3,19 +3,14 @@
 use std::time::Duration;
 
 use deskshare_proto::{
-    ClientMessage, ControlPolicy, ErrorCode, MAX_MESSAGE_BYTES, MediaMessage, OnBehalf, PROTOCOL_VERSION, Role,
-    RosterList, ServerMessage, ShareKind, WireError,
+    ClientMessage, ControlPolicy, ErrorCode, MediaMessage, OnBehalf, PROTOCOL_VERSION, Role, RosterList, ServerMessage,
+    ShareKind, WireError,
 };
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-use crate::errors::classify;
+use crate::websocket::{self, Ws};
 use crate::{MeetingLink, TlsOptions};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -64,7 +59,7 @@ impl Join {
 
 /// A connected, welcomed session.
 pub struct Session {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    ws: Ws,
     /// The server's welcome.
     pub welcome: ServerMessage,
     /// The roster as the messages received so far make it.
@@ -88,23 +83,7 @@ impl Session {
     /// Dials the meeting as `join` says: role, name, sign-in token, passcode.
     pub async fn open(link: &MeetingLink, tls: &TlsOptions, join: &Join) -> Result<Session, WireError> {
         let url = if join.role == Role::Presenter { link.presenter_ws_url() } else { link.ws_url() };
-        let mut config = WebSocketConfig::default();
-        config.max_message_size = Some(MAX_MESSAGE_BYTES + 1024);
-        config.max_frame_size = Some(MAX_MESSAGE_BYTES + 1024);
-        let connector = Connector::Rustls(tls.client_config()?);
-        let mut request =
-            url.as_str().into_client_request().map_err(|e| WireError::new(ErrorCode::UrlInvalid, e.to_string()))?;
-        if let Some(token) = &join.token {
-            let value = format!("Bearer {token}").parse().map_err(|_| {
-                WireError::new(ErrorCode::ArgumentInvalid, "the token has characters a header cannot carry")
-            })?;
-            request.headers_mut().insert(http::header::AUTHORIZATION, value);
-        }
-        let dial = tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, Some(connector));
-        let (ws, _) = tokio::time::timeout(CONNECT_TIMEOUT, dial)
-            .await
-            .map_err(|_| WireError::new(ErrorCode::ServerUnreachable, format!("{url}: no answer within 15 s")))?
-            .map_err(|e| classify(&e, link.base.as_str()))?;
+        let (ws, _) = websocket::open(&url, tls, join.token.as_deref()).await?;
         let mut session = Session {
             ws,
             welcome: ServerMessage::Presenter { online: false },

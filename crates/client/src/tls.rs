@@ -22,10 +22,22 @@ pub struct TlsOptions {
 impl TlsOptions {
     /// Builds the rustls configuration (HTTP/1.1 ALPN, for the WebSocket upgrade).
     pub fn client_config(&self) -> Result<Arc<rustls::ClientConfig>, WireError> {
-        let builder = rustls::ClientConfig::builder();
-        let mut config = if self.insecure {
-            builder.dangerous().with_custom_certificate_verifier(Arc::new(AcceptAny::new())).with_no_client_auth()
-        } else if let Some(path) = &self.ca {
+        let mut config = rustls::ClientConfig::builder()
+            .dangerous()
+            .with_custom_certificate_verifier(self.verifier()?)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
+
+    /// What decides whether a server's certificate is trusted: anything (`--insecure`),
+    /// exactly the `--ca` file's certificates, or the system's authorities.
+    pub fn verifier(&self) -> Result<Arc<dyn ServerCertVerifier>, WireError> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        if self.insecure {
+            return Ok(Arc::new(AcceptAny::new()));
+        }
+        if let Some(path) = &self.ca {
             let bad = |e: String| WireError::new(ErrorCode::TlsUntrusted, format!("--ca {}: {e}", path.display()));
             let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
             let mut roots = rustls::RootCertStore::empty();
@@ -35,16 +47,14 @@ impl TlsOptions {
             if roots.is_empty() {
                 return Err(bad("no certificate in the file".into()));
             }
-            builder.with_root_certificates(roots).with_no_client_auth()
-        } else {
-            use rustls_platform_verifier::BuilderVerifierExt;
-            builder
-                .with_platform_verifier()
-                .map_err(|e| WireError::new(ErrorCode::TlsUntrusted, format!("system trust store: {e}")))?
-                .with_no_client_auth()
-        };
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(Arc::new(config))
+            let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| bad(e.to_string()))?;
+            return Ok(verifier);
+        }
+        let verifier = rustls_platform_verifier::Verifier::new(provider)
+            .map_err(|e| WireError::new(ErrorCode::TlsUntrusted, format!("system trust store: {e}")))?;
+        Ok(Arc::new(verifier))
     }
 }
 

@@ -44,6 +44,10 @@ enum Command {
     View(cli::view::Args),
     /// Many viewers of one meeting from this process: what the server gives each of them.
     Loadtest(cli::loadtest::Args),
+    /// Check the path to a server hop by hop (DNS, TCP, proxy, TLS, clock, HTTP,
+    /// WebSocket, the meeting, your policy, round trip, a presenter's display) and name
+    /// the first broken one with its code and remedy.
+    Doctor(cli::doctor::Args),
     /// Administer the server: users.
     Admin {
         #[command(subcommand)]
@@ -60,7 +64,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("DESKSHARE_LOG").unwrap_or_else(|_| default_level.into());
+    // The platform verifier logs every refused certificate as an error of its own; the
+    // refusal comes back to us as a coded error with the certificate's details, once.
+    let default_filter = format!("{default_level},rustls_platform_verifier=off");
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DESKSHARE_LOG").unwrap_or_else(|_| default_filter.into());
     let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).init(),
@@ -85,6 +92,7 @@ async fn run(command: Command) -> Result<(), WireError> {
         Command::Share(a) => cli::share::run(a).await,
         Command::View(a) => cli::view::run(a).await,
         Command::Loadtest(a) => cli::loadtest::run(a).await,
+        Command::Doctor(a) => cli::doctor::run(a).await,
         Command::Admin { command } => cli::admin::run(command).await,
         Command::Errors { markdown } => {
             cli::errors::print(markdown);

@@ -63,6 +63,25 @@ pub struct MeetingInfo {
     pub passcode_required: bool,
     /// People who are not signed in may join.
     pub guests_allowed: bool,
+    /// What this caller may do, by the rules a join is decided with.
+    pub access: MeetingAccess,
+}
+
+/// What the caller of `GET /api/meetings/{id}` may do in the meeting, decided by the same
+/// rule as a real join (so a join page or `deskshare doctor` can say beforehand what a
+/// join would answer). Each `None` means "allowed"; otherwise the code it is refused with.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MeetingAccess {
+    /// Joining to watch (a passcode, if the meeting has one, is assumed right).
+    pub join: Option<crate::ErrorCode>,
+    /// A join would wait in the lobby first.
+    pub lobby: bool,
+    /// Presenting a desktop: with the presenter secret sent in the
+    /// `X-Deskshare-Presenter-Secret` header, or as organiser or presenter.
+    pub present: Option<crate::ErrorCode>,
+    /// Being handed control of the presenter's mouse and keyboard.
+    pub control: Option<crate::ErrorCode>,
 }
 
 /// Body of every REST error answer.

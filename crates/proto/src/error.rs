@@ -177,10 +177,51 @@ error_codes! {
     TlsNameMismatch = "TLS_NAME_MISMATCH", 0,
         "the server's certificate is not valid for the host name in the URL",
         "use the host name the server printed at start, or restart the server with --public-url naming this host";
+    /// The server's certificate is outside its validity dates.
+    TlsCertificateExpired = "TLS_CERTIFICATE_EXPIRED", 0,
+        "the server's certificate has expired (or is not valid yet: then this computer's clock may be wrong)",
+        "the administrator renews the certificate (a self-made one is renewed by restarting `deskshare serve`); if the dates look right, check this computer's clock";
+    /// The TLS handshake failed for a reason other than the certificate.
+    TlsHandshakeFailed = "TLS_HANDSHAKE_FAILED", 0,
+        "the TLS handshake with the server failed (the port may not speak TLS, or something in between interferes)",
+        "check that the URL's port is deskshare's TLS port (not plain HTTP) and that no device on the path rewrites the connection";
+    /// The server's host name does not resolve.
+    NameNotResolved = "NAME_NOT_RESOLVED", 0,
+        "the server's host name could not be resolved to an address",
+        "check the spelling of the host in the URL; if it is right, this computer's DNS (or VPN) does not know it: ask the network administrator";
+    /// The server's address answered that nothing listens on the port.
+    ConnectionRefused = "CONNECTION_REFUSED", 0,
+        "the server's address refused the connection: nothing listens on that port",
+        "check the port in the URL and that `deskshare serve` is running there";
+    /// Connecting to the server (or the proxy) timed out.
+    ConnectTimeout = "CONNECT_TIMEOUT", 0,
+        "connecting timed out: packets to the server's port are dropped on the way (a firewall) or the host is down",
+        "ask the network administrator to allow the server's one TLS port from here, or use the HTTPS proxy (HTTPS_PROXY) if only it may go out";
     /// No TCP connection could be made to the server.
     ServerUnreachable = "SERVER_UNREACHABLE", 0,
-        "the server could not be reached (refused, timed out or name not found)",
+        "the server could not be reached (no route to it)",
         "check the URL and port, that `deskshare serve` is running, and that a firewall lets the one TLS port through";
+    /// The HTTP proxy from HTTPS_PROXY / ALL_PROXY could not be reached.
+    ProxyUnreachable = "PROXY_UNREACHABLE", 0,
+        "the HTTPS proxy named by HTTPS_PROXY (or ALL_PROXY) could not be reached",
+        "check the proxy's address and port in HTTPS_PROXY; if the server is reachable directly, add its host to NO_PROXY";
+    /// The HTTP proxy refused to open a tunnel to the server.
+    ProxyRefused = "PROXY_REFUSED", 0,
+        "the HTTPS proxy refused to connect to the server (its rules do not allow this host or port)",
+        "ask the proxy's administrator to allow CONNECT to the server's host and port, or set NO_PROXY for it if it is reachable directly";
+    /// The HTTP proxy wants credentials.
+    ProxyAuthRequired = "PROXY_AUTH_REQUIRED", 0,
+        "the HTTPS proxy asks for a user name and password",
+        "put them in the proxy URL: HTTPS_PROXY=http://USER:PASSWORD@PROXY:PORT";
+    /// Something between the client and the server answered plain HTTP instead of
+    /// switching to WebSocket.
+    WebsocketBlocked = "WEBSOCKET_BLOCKED", 0,
+        "the WebSocket upgrade did not reach the server: a proxy on the way strips the Upgrade header or answers itself",
+        "configure the reverse proxy to pass WebSocket (nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection upgrade), or bypass it";
+    /// This computer's clock and the server's differ by minutes or more.
+    ClockSkew = "CLOCK_SKEW", 0,
+        "this computer's clock and the server's differ by more than five minutes",
+        "set the clock right on whichever machine is wrong (turn on automatic time / NTP); certificates and expiry times depend on it";
     /// An established connection went silent or was cut.
     ConnectionLost = "CONNECTION_LOST", 0,
         "the connection went silent or was cut",

@@ -17,7 +17,8 @@ use crate::{auth, meetings, openapi, policy, users, web, ws};
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
+        .route("/api/check/ws", get(ws::check::upgrade))
         .route("/metrics", get(crate::metrics::scrape))
         .route("/api/login", post(auth::login))
         .route("/api/logout", post(auth::logout))
@@ -41,7 +42,25 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::origin::guard))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::count_errors))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::map_response_with_state(state.clone(), date_header))
         .with_state(state)
+}
+
+/// `GET /healthz`: "ok", with the server's version in `X-Deskshare-Version` (for
+/// `deskshare doctor` and monitoring).
+async fn healthz() -> Response {
+    let mut res = "ok".into_response();
+    res.headers_mut().insert("x-deskshare-version", HeaderValue::from_static(env!("CARGO_PKG_VERSION")));
+    res
+}
+
+/// The `Date` header from the server's clock (hyper's own reads the system clock), so a
+/// client's clock check compares against the time the server acts on.
+async fn date_header(axum::extract::State(state): axum::extract::State<Arc<AppState>>, mut res: Response) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(state.clock.system_time())) {
+        res.headers_mut().insert(header::DATE, v);
+    }
+    res
 }
 
 /// Adds the security headers, keeps API answers out of caches, and turns axum's plain-

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use deskshare_meeting::{AdmissionRule, Audience, LobbyMode, MeetingId, ParticipantAction, PresenterSecret};
-use deskshare_proto::api::{CreateMeeting, CreatedMeeting, MeetingInfo, MeetingSummary, UpdateMeeting};
+use deskshare_proto::api::{CreateMeeting, CreatedMeeting, MeetingAccess, MeetingInfo, MeetingSummary, UpdateMeeting};
 use deskshare_proto::{ErrorCode, MeetingRole, WireError};
 use url::Url;
 
@@ -206,10 +206,12 @@ pub async fn info(
     let live = state.hub.get(&m.id);
     let presence = live.as_ref().map(|l| l.presence()).unwrap_or_default();
     let viewers = live.as_ref().map_or(0, |l| l.viewer_count());
-    let policies = crate::service::policies::effective(&state, &m, None).await?;
     // A refused sign-in only means this answer is the one a guest gets.
     let caller = crate::identity::caller(&state, &headers).await.unwrap_or(Caller::Anonymous);
     let organiser = caller.organises(&m);
+    let secret = headers.get("x-deskshare-presenter-secret").and_then(|v| v.to_str().ok());
+    let access = access(&state, &m, &caller, secret).await?;
+    let policies = crate::service::policies::effective(&state, &m, None).await?;
     Ok(Json(MeetingInfo {
         id: m.id.to_string(),
         presenter_online: presence.presenter.is_some(),
@@ -218,7 +220,35 @@ pub async fn info(
         passcode_required: m.passcode_hash.is_some() && !organiser,
         guests_allowed: policies.allow_anonymous,
         title: m.title,
+        access,
     }))
+}
+
+/// What `caller` may do in `m`, by the rule real joins are decided with.
+async fn access(
+    state: &AppState,
+    m: &MeetingRecord,
+    caller: &Caller,
+    secret: Option<&str>,
+) -> Result<MeetingAccess, ApiError> {
+    use deskshare_meeting::admission::{Admission, Passcode, decide};
+    use deskshare_proto::{Role, ShareKind};
+    let has_secret =
+        secret.is_some_and(|s| m.presenter_secret.matches(&deskshare_meeting::PresenterSecret::from_string(s.into())));
+    let passcode = if m.passcode_hash.is_some() { Passcode::Right } else { Passcode::NotSet };
+    let user = caller.user().map(|u| u.name.as_str());
+    let viewer = crate::service::admission::gather(state, m, caller, Role::Viewer).await?;
+    let join = decide(&viewer.facts(m, user, Role::Viewer, ShareKind::Desktop, false, passcode, None));
+    let presenter = crate::service::admission::gather(state, m, caller, Role::Presenter).await?;
+    let present = decide(&presenter.facts(m, user, Role::Presenter, ShareKind::Desktop, has_secret, passcode, None));
+    let control =
+        if viewer.policies.may_control(caller.user().is_none()) { None } else { Some(ErrorCode::ControlDisabled) };
+    Ok(MeetingAccess {
+        join: join.err(),
+        lobby: matches!(join, Ok(Admission::Admit { waits: true, .. })),
+        present: present.err(),
+        control,
+    })
 }
 
 /// `GET /api/meetings/{id}/details`: everything, for the organiser.

@@ -2,6 +2,7 @@
 //! and stopping on Ctrl-C or SIGTERM.
 
 pub mod admin;
+pub mod doctor;
 pub mod errors;
 pub mod loadtest;
 pub mod login;

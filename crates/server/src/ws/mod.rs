@@ -1,6 +1,7 @@
 //! WebSocket sessions: one task per connection, a thin async shell around the sans-IO
 //! state in `deskshare-fanout`.
 
+pub mod check;
 mod link;
 mod presenter;
 mod viewer;
@@ -20,7 +21,7 @@ use axum::response::Response;
 use deskshare_meeting::roster::COUNTS_EVERY;
 use deskshare_meeting::roster::MAX_NAME_CHARS;
 use deskshare_meeting::{
-    Admission, Audience, Facts, Member, Passcode, Policies, RosterCursor, Signal, decide, decide_delegate,
+    Admission, Audience, Member, Passcode, Policies, RosterCursor, Signal, decide, decide_delegate,
 };
 use deskshare_meeting::{MeetingId, PresenterSecret};
 use deskshare_proto::{
@@ -369,21 +370,10 @@ async fn admit(
         }
         return present_for(state, meeting, on_behalf, control, share).await;
     }
-    let organiser = caller.organises(&meeting);
     let user = caller.user();
     let has_secret = secret.is_some_and(|s| meeting.presenter_secret.matches(&PresenterSecret::from_string(s)));
-    // A signed-in user the organiser promoted in this meeting (kept across restarts).
-    let presenter_user = match user {
-        Some(u) => state.store.is_presenter(&meeting.id, u.id).await?,
-        None => false,
-    };
-    let policies = crate::service::policies::effective(state, &meeting, None).await?;
-    // Sharing follows the presenter's own user policy when signed in.
-    let presenter_policies = match (role, user) {
-        (Role::Presenter, Some(u)) => crate::service::policies::effective(state, &meeting, Some(u.id)).await?,
-        _ => policies,
-    };
-    let rules = state.store.rules(&meeting.id).await?;
+    let gathered = crate::service::admission::gather(state, &meeting, &caller, role).await?;
+    let policies = gathered.policies;
     let live = state.hub.get(&meeting.id);
     let now = Instant::now();
     let rejoined = rejoin.as_ref().and_then(|r| {
@@ -391,26 +381,20 @@ async fn admit(
         live.as_ref()?.with_roster(|roster, _| roster.may_rejoin(r.participant, &key, now)).map(|j| (r.participant, j))
     });
     let given: String = passcode.unwrap_or_default().chars().take(128).collect();
-    let mut facts = Facts {
-        connection: role,
-        share,
-        expired: meeting.is_expired(state.clock.now()),
-        organiser,
-        has_secret,
-        presenter_user,
-        user: user.map(|u| u.name.as_str()),
-        passcode: match (&meeting.passcode_hash, given.is_empty()) {
-            (None, _) => Passcode::NotSet,
-            (Some(_), true) => Passcode::Missing,
-            (Some(_), false) => Passcode::Unchecked,
-        },
-        policies: &policies,
-        presenter_policies: &presenter_policies,
-        lobby: meeting.lobby,
-        rules: &rules,
-        rejoin: rejoined.map(|(_, j)| j),
-        people: live.as_ref().map_or(0, |l| l.participant_count()),
+    let passcode_state = match (&meeting.passcode_hash, given.is_empty()) {
+        (None, _) => Passcode::NotSet,
+        (Some(_), true) => Passcode::Missing,
+        (Some(_), false) => Passcode::Unchecked,
     };
+    let mut facts = gathered.facts(
+        &meeting,
+        user.map(|u| u.name.as_str()),
+        role,
+        share,
+        has_secret,
+        passcode_state,
+        rejoined.map(|(_, j)| j),
+    );
     let refused = |code: ErrorCode| match code {
         ErrorCode::PresenterSecretInvalid => {
             WireError::new(code, "presenting needs the presenter link, or signing in as the meeting's organiser")
