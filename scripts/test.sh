@@ -10,8 +10,12 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages the tests start: an X server, real X clients, xrandr, a browser, fonts
 # (DejaVu Sans Mono: the antialiased TrueType terminal of the codec tests), ffmpeg (ffplay:
-# a real animation for the lossy path), libvpx7 (VP8 for the video mode, loaded at run time).
-packages=(xvfb xauth xfonts-base fonts-dejavu-core xterm xdotool x11-xserver-utils chromium ffmpeg libvpx7)
+# a real animation for the lossy path), libvpx7 (VP8 for the video mode, loaded at run time),
+# and the network parts of the connectivity tests: tinyproxy (a CONNECT proxy), nginx (a
+# reverse proxy), iptables (a filtered port), iproute2 (a namespace whose only way out is
+# the proxy).
+packages=(xvfb xauth xfonts-base fonts-dejavu-core xterm xdotool x11-xserver-utils chromium ffmpeg libvpx7
+  tinyproxy nginx-light iptables iproute2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -180,3 +180,26 @@ fn a_skewed_clock_is_named() {
     let summary = step(&r, "clock")["summary"].as_str().unwrap().to_string();
     assert!(summary.contains("ahead"), "{summary}");
 }
+
+#[test]
+fn an_expired_certificate_is_named() {
+    // An administrator's own certificate (not one deskshare made: that one is renewed
+    // at start) that ended in 2021.
+    let dir = workdir("doctor_expired");
+    let tls = dir.join("data/tls");
+    std::fs::create_dir_all(&tls).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    std::fs::write(tls.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(tls.join("key.pem"), key.serialize_pem()).unwrap();
+    let server = Server::start(&dir);
+    let (join, _) = server.create_meeting_insecure("expired");
+    let (passed, r) = doctor(&join, &["--ca", &ca(&server)], &[]);
+    assert!(!passed);
+    assert_eq!(broken_hop(&r), ("tls".into(), "TLS_CERTIFICATE_EXPIRED".into()));
+    let details = step(&r, "tls")["details"].to_string();
+    assert!(details.contains("2021"), "the dates are shown: {details}");
+}

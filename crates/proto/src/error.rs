@@ -215,7 +215,7 @@ error_codes! {
         "put them in the proxy URL: HTTPS_PROXY=http://USER:PASSWORD@PROXY:PORT";
     /// Something between the client and the server answered plain HTTP instead of
     /// switching to WebSocket.
-    WebsocketBlocked = "WEBSOCKET_BLOCKED", 0,
+    WebsocketBlocked = "WEBSOCKET_BLOCKED", 426,
         "the WebSocket upgrade did not reach the server: a proxy on the way strips the Upgrade header or answers itself",
         "configure the reverse proxy to pass WebSocket (nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection upgrade), or bypass it";
     /// This computer's clock and the server's differ by minutes or more.

@@ -46,10 +46,14 @@ enum Answer {
 }
 
 pub async fn upgrade(
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
 ) -> Response {
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejected) => return super::blocked(rejected),
+    };
     if let Some(m) = state.connections.meter(peer) {
         // The upload plus framing and the small control messages.
         m.limit_reads(CHECK_MAX_BYTES + 1024 * 1024);

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::Response;
@@ -68,13 +69,17 @@ pub(crate) struct Transport {
 /// `GET /api/meetings/{id}/ws`. Every check happens after the upgrade, so browsers (which
 /// cannot read the body of a failed handshake) get a coded error too.
 pub async fn upgrade(
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     Query(query): Query<WsQuery>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: axum::http::HeaderMap,
 ) -> Response {
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejected) => return blocked(rejected),
+    };
     // A page on another origin carrying the user's cookie must not act as the user.
     let origin = state.origins.check(&headers);
     // Identity comes with the upgrade request (session cookie or bearer token); a bad
@@ -515,6 +520,15 @@ pub(crate) fn read_error(e: axum::Error) -> WireError {
         Ok(_) | Err(_) => ErrorCode::MessageMalformed,
     };
     WireError::new(code, text)
+}
+
+/// An upgrade request that arrived without its WebSocket headers: something on the way
+/// (typically a reverse proxy not set up for WebSocket) stripped them. Said so, with the
+/// code the client shows, rather than as a malformed request.
+pub(crate) fn blocked(rejected: WebSocketUpgradeRejection) -> Response {
+    use axum::response::IntoResponse;
+    let why = format!("the WebSocket upgrade arrived without its headers ({rejected}): a proxy on the way strips them");
+    crate::error::ApiError(WireError::new(ErrorCode::WebsocketBlocked, why)).into_response()
 }
 
 /// A ticker that skips the ticks a busy session missed rather than bursting them.
