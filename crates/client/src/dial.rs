@@ -25,72 +25,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 /// The proxy's answer head is at most this long.
 const MAX_PROXY_ANSWER: usize = 16 * 1024;
 
-/// The certificate a server presented, as a person checks it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Certificate {
-    /// SHA-256 of the DER, colon-separated hex (as `deskshare serve` prints it).
-    pub fingerprint: String,
-    /// The DNS names and IP addresses it is valid for.
-    pub names: Vec<String>,
-    pub subject: String,
-    pub issuer: String,
-    /// Validity, seconds since the epoch.
-    pub not_before: i64,
-    pub not_after: i64,
-}
-
-impl Certificate {
-    /// Reads what a person needs from a DER certificate; `None` if it does not parse.
-    pub fn parse(der: &CertificateDer<'_>) -> Option<Certificate> {
-        use sha2::Digest;
-        use x509_parser::prelude::*;
-        let (_, cert) = X509Certificate::from_der(der.as_ref()).ok()?;
-        let mut names = Vec::new();
-        if let Ok(Some(san)) = cert.subject_alternative_name() {
-            for n in &san.value.general_names {
-                match n {
-                    GeneralName::DNSName(d) => names.push(d.to_string()),
-                    GeneralName::IPAddress(b) if b.len() == 4 => {
-                        names.push(std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*b).ok()?).to_string())
-                    }
-                    GeneralName::IPAddress(b) if b.len() == 16 => {
-                        names.push(std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*b).ok()?).to_string())
-                    }
-                    _ => {}
-                }
-            }
-        }
-        let fingerprint =
-            sha2::Sha256::digest(der.as_ref()).iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":");
-        Some(Certificate {
-            fingerprint,
-            names,
-            subject: cert.subject().to_string(),
-            issuer: cert.issuer().to_string(),
-            not_before: cert.validity().not_before.timestamp(),
-            not_after: cert.validity().not_after.timestamp(),
-        })
-    }
-
-    fn summary(&self) -> String {
-        format!(
-            "certificate SHA-256 {}, for {}, issued by {}, valid {} to {}",
-            self.fingerprint,
-            if self.names.is_empty() { "no names".to_string() } else { self.names.join(", ") },
-            self.issuer,
-            date(self.not_before),
-            date(self.not_after)
-        )
-    }
-}
-
-/// A date for people: `2026-12-01 22:41 UTC`.
-pub fn date(unix: i64) -> String {
-    let t = std::time::UNIX_EPOCH + Duration::from_secs(unix.max(0) as u64);
-    let s = httpdate::fmt_http_date(t);
-    // "Tue, 01 Dec 2026 22:41:08 GMT" is clear enough and needs no calendar code.
-    s.trim_end_matches(" GMT").to_string() + " UTC"
-}
+pub use deskshare_proto::cert::{Certificate, date};
 
 /// Which hop failed, and what was seen there.
 #[derive(Clone, Debug, thiserror::Error)]
@@ -375,7 +310,7 @@ pub async fn tls_handshake(
         .map_err(|e| DialError::Setup(WireError::new(ErrorCode::UrlInvalid, format!("'{host}': {e}"))))?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let result = tokio::time::timeout(HANDSHAKE_TIMEOUT, connector.connect(name, tcp)).await;
-    let cert = verifier.seen.lock().expect("not poisoned").as_ref().and_then(Certificate::parse);
+    let cert = verifier.seen.lock().expect("not poisoned").as_ref().and_then(|d| Certificate::parse(d.as_ref()));
     match result {
         Err(_) => {
             Err(DialError::Handshake { detail: format!("no handshake within {} s", HANDSHAKE_TIMEOUT.as_secs()) })

@@ -202,4 +202,46 @@ fn an_expired_certificate_is_named() {
     assert_eq!(broken_hop(&r), ("tls".into(), "TLS_CERTIFICATE_EXPIRED".into()));
     let details = step(&r, "tls")["details"].to_string();
     assert!(details.contains("2021"), "the dates are shown: {details}");
+    // The server said so itself at start.
+    server.proc.wait_for("the certificate self-check", std::time::Duration::from_secs(20), |l| {
+        l.starts_with("self-check").then_some(()).filter(|_| l.contains("certificate"))
+    });
+    let lines = server.proc.lines();
+    assert!(
+        lines.iter().any(|l| l.starts_with("self-check PROBLEM: certificate:") && l.contains("has expired")),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_checks_itself_at_start_and_on_request() {
+    // The public URL names a port nobody listens on: the classic edge-server mistake.
+    let dir = workdir("self_check");
+    let wrong_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let public = format!("https://127.0.0.1:{wrong_port}/");
+    let server = Server::start_with(&dir, "127.0.0.1:0", &["--public-url", &public], None);
+    server.proc.wait_for("with the last self-check", std::time::Duration::from_secs(20), |l| {
+        l.starts_with("self-check").then_some(()).filter(|_| l.contains("reachable"))
+    });
+    let lines = server.proc.lines();
+    assert!(lines.iter().any(|l| l.starts_with("self-check ok: certificate:")), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("self-check PROBLEM: reachable:") && l.contains(&wrong_port.to_string())),
+        "{lines:?}"
+    );
+    // The same on the API, for administrators only. (The listen address, not the
+    // public URL, since that is the point.)
+    let actual = server.proc.lines().iter().find_map(|l| l.strip_prefix("listening on ").map(str::to_string));
+    let base = actual.unwrap_or_else(|| panic!("serve prints the address it listens on: {lines:?}"));
+    let tls = deskshare_client::TlsOptions { ca: Some(server.ca()), insecure: false };
+    let http =
+        reqwest::Client::builder().tls_backend_preconfigured((*tls.client_config().unwrap()).clone()).build().unwrap();
+    let url = format!("https://{base}/api/admin/health");
+    let anonymous = http.get(&url).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let health: Value = http.get(&url).bearer_auth(server.token()).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["level"], "fail", "{health:#}");
+    let names: Vec<&str> = health["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["certificate", "reachable"]);
+    assert_eq!(health["checks"][1]["level"], "fail");
 }

@@ -14,6 +14,7 @@
 //! docs/PROTOCOL.md is the prose version of this crate.
 
 pub mod api;
+pub mod cert;
 pub mod control;
 pub mod error;
 pub mod ids;

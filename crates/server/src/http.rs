@@ -26,6 +26,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/me/policies", get(policy::mine))
         .route("/api/admin/users", post(users::create).get(users::list))
         .route("/api/admin/users/{name}", patch(users::update))
+        .route("/api/admin/health", get(crate::health::endpoint))
         .route("/api/admin/policies", get(policy::show).put(policy::set))
         .route("/api/meetings", post(meetings::create).get(meetings::list))
         .route("/api/meetings/{id}", get(meetings::info).patch(meetings::update).delete(meetings::delete))

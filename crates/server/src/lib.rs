@@ -10,6 +10,7 @@ mod control;
 mod datadir;
 pub mod error;
 pub mod hashing;
+pub mod health;
 pub mod http;
 pub mod hub;
 pub mod identity;
@@ -161,6 +162,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
     let state = Arc::new(state::AppState {
         store,
         clock: opts.clock,
+        certificate: identity.facts.clone(),
         hub: hub::Hub::new(metrics.clone()),
         admin_token,
         origins: origin::Origins::new(&public_url, &opts.allowed_origins),
@@ -189,6 +191,11 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
 }
 
 impl Running {
+    /// The self-check (certificate, reachability), run once the port listens.
+    pub async fn self_check(&self) -> health::Health {
+        health::check(&self.state.certificate, &self.state.public_url, self.state.clock.now()).await
+    }
+
     /// Serves until `shutdown` resolves, then tells every session and drains for a moment.
     pub async fn serve_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), WireError> {
         let handle = axum_server::Handle::new();

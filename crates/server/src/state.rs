@@ -14,6 +14,8 @@ pub struct AppState {
     pub clock: crate::clock::Clock,
     pub hub: Hub,
     pub admin_token: String,
+    /// The certificate's names and end, for the self-check.
+    pub certificate: crate::health::CertFacts,
     pub public_url: Url,
     /// Pages of these origins may act with a user's cookie.
     pub origins: crate::origin::Origins,

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use sha2::{Digest, Sha256};
 
 /// Files of the TLS identity inside the data directory.
 pub struct TlsPaths {
@@ -47,6 +46,8 @@ pub struct TlsIdentity {
     /// SHA-256 of the leaf certificate (DER), as `AB:CD:…`.
     pub fingerprint: String,
     pub cert_path: PathBuf,
+    /// Names and end date, for the self-check.
+    pub facts: crate::health::CertFacts,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> TlsSetupError + '_ {
@@ -76,11 +77,17 @@ pub fn load_or_create(data: &Path, public_host: &str, hosts: &[String]) -> Resul
         return Err(TlsSetupError::NameMismatch { host: public_host.to_string() });
     }
     let fingerprint = fingerprint(&chain[0]);
+    let summary = deskshare_proto::cert::Certificate::parse(chain[0].as_ref());
+    let facts = crate::health::CertFacts {
+        names: summary.as_ref().map(|c| c.names.clone()).unwrap_or_default(),
+        not_after: summary.as_ref().map_or(0, |c| c.not_after),
+        self_made: paths.self_signed_marker.exists(),
+    };
     let mut config = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(chain, key)?;
     // HTTP/1.1 only: WebSockets upgrade over it in every browser, and one protocol keeps
     // the one port simple to reason about.
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(TlsIdentity { config: Arc::new(config), fingerprint, cert_path: paths.cert })
+    Ok(TlsIdentity { config: Arc::new(config), fingerprint, cert_path: paths.cert, facts })
 }
 
 /// How long a self-made certificate is valid: what browsers accept for a public one.
@@ -153,7 +160,7 @@ fn covers(cert: &CertificateDer<'_>, host: &str) -> bool {
 
 /// SHA-256 fingerprint in the colon-separated form browsers show.
 pub fn fingerprint(cert: &CertificateDer<'_>) -> String {
-    Sha256::digest(cert.as_ref()).iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+    deskshare_proto::cert::fingerprint(cert.as_ref())
 }
 
 #[cfg(test)]

@@ -83,5 +83,10 @@ pub async fn run(a: Args) -> Result<(), WireError> {
         "limits: open files {}, connections {} ({} per address)",
         running.open_files, l.max_total, l.max_per_address
     );
+    println!("listening on {}", running.local_addr);
+    let health = running.self_check().await;
+    for line in health.lines() {
+        println!("{line}");
+    }
     running.serve_until(super::shutdown_signal()).await
 }
