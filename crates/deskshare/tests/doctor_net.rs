@@ -87,7 +87,7 @@ fn a_reverse_proxy_that_strips_the_upgrade_is_named_at_the_websocket_hop() {
     let server = Server::start(&dir);
     let (join, _) = server.create_meeting("behind nginx");
     let upstream = server.url.trim_end_matches('/').to_string();
-    let nginx = Nginx::start(&dir, &server.ca(), &server.data.join("tls/key.pem"), &upstream);
+    let nginx = Nginx::start(&dir, free_port(), &server.ca(), &server.data.join("tls/key.pem"), &upstream, false);
     let port = server.url.rsplit(':').next().unwrap().trim_end_matches('/').to_string();
     let via_nginx = join.replace(&format!(":{port}/"), &format!(":{}/", nginx.port));
     let r = doctor(&via_nginx, &server.ca(), &[]);
@@ -139,4 +139,68 @@ fn agent_and_viewer_work_where_only_the_proxy_gets_out() {
         Image::read_png(&snapshot).unwrap().diff_count(&grab(&x.display).unwrap()) == 0
     });
     assert!(share.lines().iter().all(|l| field(l, "reconnects").is_none_or(|n| n == 0)), "{:?}", share.lines());
+}
+
+/// `deskshare login` as `name` through `url` with a forwarded-for header, over the REST
+/// API: the error code, if any.
+async fn login_from(http: &reqwest::Client, url: &str, name: &str, forwarded_for: &str) -> Option<String> {
+    let res = http
+        .post(format!("{url}api/login"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&serde_json::json!({ "name": name, "password": "wrong-password" }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    body["error"]["code"].as_str().map(str::to_string)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn behind_a_tls_terminating_reverse_proxy_everything_works_and_attempts_count_per_person() {
+    require_root();
+    let dir = workdir("behind_proxy");
+    let nginx_port = free_port();
+    let public = format!("https://127.0.0.1:{nginx_port}/");
+    let server =
+        Server::start_with(&dir, "127.0.0.1:0", &["--public-url", &public, "--behind-proxy", "127.0.0.1/32"], None);
+    let listen = server.proc.lines().iter().find_map(|l| l.strip_prefix("listening on ").map(str::to_string)).unwrap();
+    let _nginx = Nginx::start(
+        &dir,
+        nginx_port,
+        &server.ca(),
+        &server.data.join("tls/key.pem"),
+        &format!("https://{listen}"),
+        true,
+    );
+    let (join, _) = server.create_meeting("behind nginx");
+    assert!(join.starts_with(&public), "links name the proxy: {join}");
+
+    // Every hop passes through nginx, the WebSocket and the media check included.
+    let r = doctor(&join, &server.ca(), &[]);
+    assert_eq!(r["ok"], true, "{r:#}");
+
+    // Sign-in attempts count per person (the forwarded address), not per proxy: five
+    // wrong passwords from one address lock that address out, not the other one.
+    let tls = deskshare_client::TlsOptions { ca: Some(server.ca()), insecure: false };
+    let http =
+        reqwest::Client::builder().tls_backend_preconfigured((*tls.client_config().unwrap()).clone()).build().unwrap();
+    let mut codes = Vec::new();
+    for _ in 0..6 {
+        codes.push(login_from(&http, &public, "zed", "203.0.113.1").await);
+    }
+    assert_eq!(codes.last().unwrap().as_deref(), Some("LOGIN_RATE_LIMITED"), "{codes:?}");
+    assert_eq!(login_from(&http, &public, "zed", "203.0.113.2").await.as_deref(), Some("BAD_CREDENTIALS"));
+
+    // Straight to the server from an address that is not the proxy (127.0.0.2), the same
+    // header is not believed: the client is itself, locked out whatever it claims.
+    let untrusted = reqwest::Client::builder()
+        .tls_backend_preconfigured((*tls.client_config().unwrap()).clone())
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let direct = format!("https://{listen}/");
+    for _ in 0..6 {
+        login_from(&untrusted, &direct, "yan", "198.51.100.1").await;
+    }
+    assert_eq!(login_from(&untrusted, &direct, "yan", "198.51.100.2").await.as_deref(), Some("LOGIN_RATE_LIMITED"));
 }

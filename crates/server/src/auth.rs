@@ -1,12 +1,11 @@
 //! Sign-in, sign-out and "who am I" (limits in `attempts`, hashing in `hashing`; who a
 //! request comes from in `identity`).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use deskshare_proto::api::{LoginRequest, LoginResponse, UserInfo};
@@ -21,11 +20,11 @@ use crate::state::AppState;
 #[utoipa::path(post, path = "/api/login", tag = "accounts", request_body = LoginRequest, responses((status = 200, body = LoginResponse, description = "signed in; also sets the session cookie"), (status = 401, body = deskshare_proto::api::ErrorBody, description = "BAD_CREDENTIALS"), (status = 403, body = deskshare_proto::api::ErrorBody, description = "ACCOUNT_DISABLED"), (status = 429, body = deskshare_proto::api::ErrorBody, description = "LOGIN_RATE_LIMITED")))]
 pub async fn login(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    crate::forwarded::ClientAddr(client): crate::forwarded::ClientAddr,
     Json(req): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let name: String = req.name.trim().to_lowercase().chars().take(64).collect();
-    let delay = state.attempts.before_login(peer.ip(), &name, Instant::now())?;
+    let delay = state.attempts.before_login(client, &name, Instant::now())?;
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }

@@ -102,6 +102,9 @@ struct Counts {
 /// Counts open connections against the caps.
 pub struct ConnectionTracker {
     limits: ConnectionLimits,
+    /// Trusted reverse proxies: all their users share their address, so the
+    /// per-address cap does not apply to them (the total cap does).
+    proxies: crate::forwarded::TrustedProxies,
     counts: Mutex<Counts>,
     /// When each cap was last logged (`[total, per address]`).
     last_warning: Mutex<[Option<Instant>; 2]>,
@@ -116,7 +119,12 @@ pub enum Refusal {
 
 impl ConnectionTracker {
     pub fn new(limits: ConnectionLimits) -> Arc<Self> {
-        Arc::new(ConnectionTracker { limits, counts: Mutex::default(), last_warning: Mutex::new([None; 2]) })
+        Self::behind(limits, crate::forwarded::TrustedProxies::default())
+    }
+
+    /// A tracker that does not cap connections per address from trusted `proxies`.
+    pub fn behind(limits: ConnectionLimits, proxies: crate::forwarded::TrustedProxies) -> Arc<Self> {
+        Arc::new(ConnectionTracker { limits, proxies, counts: Mutex::default(), last_warning: Mutex::new([None; 2]) })
     }
 
     pub fn limits(&self) -> ConnectionLimits {
@@ -129,8 +137,9 @@ impl ConnectionTracker {
         if c.total >= self.limits.max_total {
             return Err(Refusal::Total);
         }
+        let proxy = self.proxies.trusts(peer.ip());
         let here = c.per_address.entry(peer.ip()).or_default();
-        if *here >= self.limits.max_per_address {
+        if *here >= self.limits.max_per_address && !proxy {
             return Err(Refusal::PerAddress);
         }
         *here += 1;
@@ -342,6 +351,18 @@ mod tests {
 
     fn addr(ip: u8, port: u16) -> SocketAddr {
         SocketAddr::from(([10, 0, 0, ip], port))
+    }
+
+    #[test]
+    fn a_trusted_proxy_is_capped_only_in_total() {
+        let proxies = crate::forwarded::TrustedProxies::parse(&["10.0.0.1".into()]).unwrap();
+        let limits = ConnectionLimits { max_total: 4, max_per_address: 1, ..Default::default() };
+        let t = ConnectionTracker::behind(limits, proxies);
+        let held: Vec<Place> = (1..=3).map(|port| t.admit(addr(1, port)).unwrap()).collect();
+        assert_eq!(held.len(), 3, "the proxy carries many users");
+        let _other = t.admit(addr(2, 1)).unwrap();
+        assert_eq!(t.admit(addr(2, 2)).err(), Some(Refusal::PerAddress), "others keep their cap");
+        assert_eq!(t.admit(addr(1, 9)).err(), Some(Refusal::Total));
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::origin::guard))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::count_errors))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::forwarded::client_addr))
         .layer(axum::middleware::map_response_with_state(state.clone(), date_header))
         .with_state(state)
 }

@@ -9,6 +9,7 @@ pub mod connections;
 mod control;
 mod datadir;
 pub mod error;
+pub mod forwarded;
 pub mod hashing;
 pub mod health;
 pub mod http;
@@ -58,6 +59,8 @@ pub struct ServeOptions {
     /// The server's clock: the system's, or shifted (`serve --clock-offset`, for tests and
     /// for reproducing a machine whose clock is off).
     pub clock: clock::Clock,
+    /// Reverse proxies whose X-Forwarded-For is believed (`serve --behind-proxy`).
+    pub proxies: forwarded::TrustedProxies,
 }
 
 impl ServeOptions {
@@ -73,6 +76,7 @@ impl ServeOptions {
             max_meetings_per_user: 500,
             metrics_listen: None,
             clock: clock::Clock::system(),
+            proxies: forwarded::TrustedProxies::default(),
         }
     }
 }
@@ -162,6 +166,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
     let state = Arc::new(state::AppState {
         store,
         clock: opts.clock,
+        proxies: opts.proxies.clone(),
         certificate: identity.facts.clone(),
         hub: hub::Hub::new(metrics.clone()),
         admin_token,
@@ -169,7 +174,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
         public_url: public_url.clone(),
         attempts: attempts::Attempts::default(),
         hasher: hashing::SecretHasher::new(opts.hash_permits, hashing::DEFAULT_QUEUE_WAIT),
-        connections: connections::ConnectionTracker::new(limits),
+        connections: connections::ConnectionTracker::behind(limits, opts.proxies.clone()),
         max_meetings_per_user: opts.max_meetings_per_user,
         metrics,
         shutdown: shutdown_rx,

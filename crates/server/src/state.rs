@@ -12,6 +12,8 @@ pub struct AppState {
     pub store: Store,
     /// The one clock: expiry, sign-in lifetimes and chat times read it.
     pub clock: crate::clock::Clock,
+    /// Reverse proxies whose X-Forwarded-For is believed.
+    pub proxies: crate::forwarded::TrustedProxies,
     pub hub: Hub,
     pub admin_token: String,
     /// The certificate's names and end, for the self-check.

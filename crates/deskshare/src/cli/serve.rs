@@ -49,6 +49,12 @@ pub struct Args {
     /// address, e.g. 127.0.0.1:9100; on the main port /metrics needs the admin token.
     #[arg(long, value_name = "ADDR")]
     metrics_listen: Option<SocketAddr>,
+    /// Trust X-Forwarded-For (and -Proto) from these reverse proxies (addresses or CIDR
+    /// ranges, repeatable or comma-separated): sign-in and passcode attempts count per
+    /// forwarded address, and the proxies are exempt from the per-address connection cap.
+    /// Set --public-url to the proxy's URL.
+    #[arg(long, value_name = "CIDR")]
+    behind_proxy: Vec<String>,
     /// Run the server's clock this many seconds ahead (negative: behind) of the
     /// machine's: meeting and sign-in expiry, chat times. A testing and support aid for
     /// reproducing a skewed clock without changing the machine's.
@@ -71,6 +77,8 @@ pub async fn run(a: Args) -> Result<(), WireError> {
     opts.hash_permits = a.max_hashing.max(1);
     opts.max_meetings_per_user = a.max_meetings_per_user;
     opts.metrics_listen = a.metrics_listen;
+    opts.proxies = deskshare_server::forwarded::TrustedProxies::parse(&a.behind_proxy)
+        .map_err(|e| WireError::new(deskshare_proto::ErrorCode::ArgumentInvalid, format!("--behind-proxy: {e}")))?;
     if let Some(secs) = a.clock_offset {
         tracing::warn!("the server's clock runs {secs} s off the machine's (--clock-offset)");
         opts.clock = deskshare_server::clock::Clock::offset_by(secs);

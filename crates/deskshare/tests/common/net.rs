@@ -67,16 +67,23 @@ impl Tinyproxy {
     }
 }
 
-/// nginx terminating TLS with the server's own certificate and passing requests on to
-/// `upstream` — without the WebSocket headers, as an nginx nobody set up for WebSocket.
+/// nginx on `port`, terminating TLS with the server's own certificate and passing
+/// requests on to `upstream`: set up for WebSocket and X-Forwarded-For as the deskshare
+/// docs say, or (`websocket: false`) as an nginx nobody set up for WebSocket.
 pub struct Nginx {
     pub port: u16,
     _proc: Proc,
 }
 
 impl Nginx {
-    pub fn start(dir: &Path, cert: &Path, key: &Path, upstream: &str) -> Self {
-        let port = free_port();
+    pub fn start(dir: &Path, port: u16, cert: &Path, key: &Path, upstream: &str, websocket: bool) -> Self {
+        let extra = if websocket {
+            "proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection upgrade; \
+             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme; \
+             proxy_read_timeout 3600s;"
+        } else {
+            ""
+        };
         let root = dir.join(format!("nginx-{port}"));
         std::fs::create_dir_all(root.join("tmp")).unwrap();
         let r = root.display();
@@ -85,7 +92,7 @@ impl Nginx {
              http {{\n  access_log off;\n  client_body_temp_path {r}/tmp;\n  proxy_temp_path {r}/tmp;\n\
              fastcgi_temp_path {r}/tmp;\n  uwsgi_temp_path {r}/tmp;\n  scgi_temp_path {r}/tmp;\n\
              server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {};\n    ssl_certificate_key {};\n\
-             location / {{ proxy_pass {upstream}; proxy_ssl_verify off; }}\n  }}\n}}\n",
+             location / {{ proxy_pass {upstream}; proxy_ssl_verify off; {extra} }}\n  }}\n}}\n",
             cert.display(),
             key.display()
         );

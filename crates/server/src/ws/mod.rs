@@ -58,7 +58,8 @@ pub struct WsQuery {
 
 /// What the transport below the session knows.
 pub(crate) struct Transport {
-    pub peer: std::net::SocketAddr,
+    /// The person's address: the peer, or whom a trusted proxy forwards for.
+    pub client: std::net::IpAddr,
     /// The connection's read budget (absent only for connections the tracker did not
     /// admit, which cannot happen on the real listener).
     pub meter: Option<Arc<ConnMeter>>,
@@ -74,6 +75,7 @@ pub async fn upgrade(
     Path(id): Path<String>,
     Query(query): Query<WsQuery>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    crate::forwarded::ClientAddr(client): crate::forwarded::ClientAddr,
     headers: axum::http::HeaderMap,
 ) -> Response {
     let ws = match ws {
@@ -98,7 +100,7 @@ pub async fn upgrade(
     // the limit is read whole and refused with MESSAGE_TOO_LARGE on a clean close. Beyond
     // that the connection is cut at the frame header (and the code is logged).
     let limit = if media { 2 * MAX_MESSAGE_BYTES } else { 2 * MAX_CONTROL_BYTES };
-    let transport = Transport { peer, meter, media };
+    let transport = Transport { client, meter, media };
     // A viewer sends acks and a few control messages: a small read buffer (the default
     // is 128 KiB a connection, most of a viewer's memory in a large meeting).
     let read_buffer = if media { 128 * 1024 } else { VIEWER_READ_BUFFER };
@@ -413,7 +415,7 @@ async fn admit(
     if admission == Admission::CheckPasscode
         && let Some(hash) = &meeting.passcode_hash
     {
-        let ip = transport.peer.ip();
+        let ip = transport.client;
         state.attempts.before_passcode(&meeting.id, ip, Instant::now())?;
         let right = state.hasher.verify(given, hash.clone()).await?;
         if !right {
