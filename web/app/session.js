@@ -7,6 +7,7 @@ import { PROTOCOL_VERSION } from "./protocol.js";
 // The same list as ErrorCode::is_transient in crates/proto/src/error.rs.
 const RETRYABLE = new Set([
   "CONNECTION_LOST", "CONNECTION_STALLED", "SERVER_SHUTTING_DOWN", "SERVER_ERROR", "SERVER_UNREACHABLE", "SERVER_BUSY",
+  "CONNECTION_REFUSED", "CONNECT_TIMEOUT", "NAME_NOT_RESOLVED", "PROXY_UNREACHABLE",
 ]);
 
 /**

@@ -261,7 +261,7 @@ fn cli_errors_print_their_codes() {
             "--timeout",
             "1",
         ],
-        ErrorCode::ServerUnreachable,
+        ErrorCode::ConnectionRefused,
     );
     assert_cli_code(&["view", "http://example/m/x"], ErrorCode::UrlInvalid);
     assert_cli_code(

@@ -86,7 +86,7 @@ fn a_share_started_before_its_server_waits_for_it() {
     // It says why and when it tries again (the code's line, then the remedy's).
     eventually("the share to say it retries", SETTLE, || {
         let said = share.stderr_lines();
-        said.iter().any(|l| l.starts_with("error SERVER_UNREACHABLE"))
+        said.iter().any(|l| l.starts_with("error CONNECTION_REFUSED"))
             && said.iter().filter(|l| l.contains("(retrying in")).count() >= 2
     });
     assert!(share.lines().iter().all(|l| !l.starts_with("status sharing")), "nothing shared without a server");

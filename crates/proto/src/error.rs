@@ -402,6 +402,12 @@ impl ErrorCode {
             ErrorCode::ConnectionLost
                 | ErrorCode::ConnectionStalled
                 | ErrorCode::ServerUnreachable
+                // A server not started yet or restarting, a network not up yet (DNS
+                // and routes come back), a proxy restarting: waited for, not final.
+                | ErrorCode::ConnectionRefused
+                | ErrorCode::ConnectTimeout
+                | ErrorCode::NameNotResolved
+                | ErrorCode::ProxyUnreachable
                 | ErrorCode::ServerShuttingDown
                 | ErrorCode::ServerError
                 | ErrorCode::ServerBusy

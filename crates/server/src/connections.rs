@@ -356,12 +356,13 @@ mod tests {
     #[test]
     fn a_trusted_proxy_is_capped_only_in_total() {
         let proxies = crate::forwarded::TrustedProxies::parse(&["10.0.0.1".into()]).unwrap();
-        let limits = ConnectionLimits { max_total: 4, max_per_address: 1, ..Default::default() };
+        let limits = ConnectionLimits { max_total: 5, max_per_address: 1, ..Default::default() };
         let t = ConnectionTracker::behind(limits, proxies);
         let held: Vec<Place> = (1..=3).map(|port| t.admit(addr(1, port)).unwrap()).collect();
         assert_eq!(held.len(), 3, "the proxy carries many users");
         let _other = t.admit(addr(2, 1)).unwrap();
         assert_eq!(t.admit(addr(2, 2)).err(), Some(Refusal::PerAddress), "others keep their cap");
+        let _fourth = t.admit(addr(1, 4)).unwrap();
         assert_eq!(t.admit(addr(1, 9)).err(), Some(Refusal::Total));
     }
 

@@ -13,7 +13,7 @@ use url::Url;
 pub const EXPIRY_WARNING: Duration = Duration::from_secs(14 * 24 * 3600);
 
 /// How one check came out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     Ok,
@@ -22,7 +22,7 @@ pub enum Level {
 }
 
 /// One check.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Check {
     pub name: &'static str,
     pub level: Level,
@@ -30,7 +30,7 @@ pub struct Check {
 }
 
 /// Every check, and the worst of them.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Health {
     pub version: &'static str,
     pub public_url: String,
@@ -135,6 +135,7 @@ pub async fn check(cert: &CertFacts, public_url: &Url, now: i64) -> Health {
 }
 
 /// `GET /api/admin/health`: the self-check, run now (administrators only).
+#[utoipa::path(get, path = "/api/admin/health", tag = "admin", responses((status = 200, body = Health), (status = 401, body = deskshare_proto::api::ErrorBody), (status = 403, body = deskshare_proto::api::ErrorBody, description = "ADMIN_REQUIRED")))]
 pub async fn endpoint(
     axum::extract::State(state): axum::extract::State<std::sync::Arc<crate::state::AppState>>,
     caller: crate::identity::Caller,

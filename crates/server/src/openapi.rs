@@ -21,6 +21,7 @@ use crate::{auth, meetings, policy, users};
         policy::show, policy::set, policy::mine,
         meetings::create, meetings::list, meetings::info, meetings::details, meetings::update,
         meetings::delete, meetings::roster, meetings::chat, meetings::act, meetings::end,
+        crate::health::endpoint,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session_cookie" = []))
@@ -75,8 +76,9 @@ mod tests {
         let routes = include_str!("http.rs");
         let described = paths.len();
         let routed = routes.matches(".route(\"/api/").count();
-        // Every REST route is described; the WebSocket upgrade, the error table and this
-        // description itself are the three that are not REST resources.
-        assert_eq!(described + 3, routed, "routes in http.rs and paths in the OpenAPI description differ");
+        // Every REST route is described; the two WebSockets (the meeting's and the
+        // connection check), the error table and this description itself are the four
+        // that are not REST resources.
+        assert_eq!(described + 4, routed, "routes in http.rs and paths in the OpenAPI description differ");
     }
 }
