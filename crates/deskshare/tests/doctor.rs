@@ -8,40 +8,9 @@ mod common;
 
 use std::process::Command;
 
+use common::doctoring::{broken_hop, doctor, step};
 use common::*;
 use serde_json::Value;
-
-/// Runs `deskshare doctor URL --json` with `extra` arguments; returns its exit success
-/// and the report.
-pub fn doctor(url: &str, extra: &[&str], env: &[(&str, &str)]) -> (bool, Value) {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["doctor", url, "--json"]).args(extra).env_remove("DESKSHARE_TOKEN");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let report: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("doctor prints JSON ({e}): {text}\n{}", String::from_utf8_lossy(&out.stderr)));
-    assert_eq!(out.status.success(), report["ok"].as_bool().unwrap(), "exit status follows the report");
-    (out.status.success(), report)
-}
-
-/// The hop and code of the first failed step, and that every step after it was skipped
-/// or not run.
-pub fn broken_hop(report: &Value) -> (String, String) {
-    let steps = report["steps"].as_array().unwrap();
-    let at = steps.iter().position(|s| s["outcome"] == "fail").unwrap_or_else(|| panic!("a step fails: {report:#}"));
-    for later in &steps[at + 1..] {
-        assert_eq!(later["outcome"], "skip", "after the broken hop nothing more is checked: {later}");
-    }
-    let s = &steps[at];
-    (s["hop"].as_str().unwrap().to_string(), s["failure"]["code"].as_str().unwrap().to_string())
-}
-
-fn step<'a>(report: &'a Value, hop: &str) -> &'a Value {
-    report["steps"].as_array().unwrap().iter().find(|s| s["hop"] == hop).unwrap_or_else(|| panic!("no {hop} step"))
-}
 
 fn ca(server: &Server) -> String {
     server.ca().display().to_string()

@@ -8,33 +8,18 @@ mod common;
 
 use std::time::Duration;
 
+use common::doctoring::{broken_hop, report_of, step};
 use common::net::{Filtered, Namespace, Nginx, Tinyproxy, free_port, require_root};
 use common::*;
 use serde_json::Value;
 
-fn doctor_json(out: std::process::Output) -> Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("doctor prints JSON ({e}): {text}\n{}", String::from_utf8_lossy(&out.stderr)))
-}
-
 fn doctor(url: &str, ca: &std::path::Path, env: &[(&str, &str)]) -> Value {
-    let mut cmd = std::process::Command::new(BIN);
-    cmd.args(["doctor", url, "--json", "--ca"]).arg(ca).env_remove("HTTPS_PROXY").env_remove("ALL_PROXY");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    doctor_json(cmd.output().unwrap())
-}
-
-fn broken_hop(report: &Value) -> (String, String) {
-    let steps = report["steps"].as_array().unwrap();
-    let s = steps.iter().find(|s| s["outcome"] == "fail").unwrap_or_else(|| panic!("a step fails: {report:#}"));
-    (s["hop"].as_str().unwrap().to_string(), s["failure"]["code"].as_str().unwrap().to_string())
+    let ca = ca.display().to_string();
+    common::doctoring::doctor(url, &["--ca", &ca], env).1
 }
 
 fn outcome<'a>(report: &'a Value, hop: &str) -> &'a Value {
-    &report["steps"].as_array().unwrap().iter().find(|s| s["hop"] == hop).unwrap()["outcome"]
+    &step(report, hop)["outcome"]
 }
 
 #[test]
@@ -114,7 +99,7 @@ fn agent_and_viewer_work_where_only_the_proxy_gets_out() {
         c.env_remove("HTTPS_PROXY").env_remove("ALL_PROXY").env_remove("DESKSHARE_TOKEN");
         c
     };
-    let direct = doctor_json(inside(BIN).args(["doctor", &join, "--json", "--ca"]).arg(server.ca()).output().unwrap());
+    let direct = report_of(inside(BIN).args(["doctor", &join, "--json", "--ca"]).arg(server.ca()));
     assert_eq!(broken_hop(&direct), ("tcp".into(), "CONNECTION_REFUSED".into()), "no direct way out");
 
     let mut share = inside(BIN);

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 pub use deskshare_testkit::{Image, PictureWindow, Xvfb, grab};
 
 pub mod attack;
+pub mod doctoring;
 pub mod net;
 pub mod scene;
 pub use scene::Scene;

@@ -140,7 +140,8 @@ impl Namespace {
         let name = format!("ds-{tag}-{}", std::process::id());
         let (host_if, ns_if) = (format!("vh{}", std::process::id()), format!("vn{}", std::process::id()));
         let (host_ip, inside_ip) = (format!("10.201.{n}.1"), format!("10.201.{n}.2"));
-        let _ = Command::new("ip").args(["netns", "del", &name]).status();
+        // A namespace left by a killed run of this process id, if any.
+        let _ = Command::new("ip").args(["netns", "del", &name]).stderr(std::process::Stdio::null()).status();
         run(&["ip", "netns", "add", &name]);
         run(&["ip", "link", "add", &host_if, "type", "veth", "peer", "name", &ns_if]);
         run(&["ip", "link", "set", &ns_if, "netns", &name]);
