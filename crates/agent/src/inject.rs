@@ -199,7 +199,7 @@ impl Injector {
         for (i, syms) in map.keysyms.chunks(per).enumerate() {
             let keycode = min + i as u8;
             if syms.iter().all(|&s| s == 0) {
-                keyboard.spare = Some(keycode); // the last empty keycode, for keysyms not on the keyboard
+                keyboard.spare.push(keycode); // for keysyms not on the keyboard
             }
             for (col, &sym) in syms.iter().enumerate().take(2) {
                 if sym != 0 {

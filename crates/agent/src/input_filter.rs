@@ -76,8 +76,12 @@ pub enum Observed {
 pub struct Keyboard {
     /// keysym -> (keycode, column: 0 plain, 1 shifted).
     pub keymap: HashMap<u32, (u8, usize)>,
-    /// An empty keycode for keysyms the keyboard lacks (as xdotool does).
-    pub spare: Option<u8>,
+    /// Empty keycodes for keysyms the keyboard lacks (as xdotool does), used in turn:
+    /// a program reads the keyboard map when it gets to a key event, so a keycode
+    /// remapped again right away would turn every earlier character into the last one
+    /// ("Grüße" arriving as "Grßße"). In turn, a keycode is remapped only after every
+    /// other spare one was.
+    pub spare: Vec<u8>,
     pub shift: Option<u8>,
     /// Keycodes of modifier keys: pressing one alone is not "local input".
     pub modifiers: HashSet<u8>,
@@ -107,6 +111,8 @@ pub struct InputFilter {
     key_echoes: u32,
     button_echoes: u32,
     last_takeback: Option<Instant>,
+    /// Index in `keyboard.spare` of the next spare keycode to use.
+    next_spare: usize,
 }
 
 impl InputFilter {
@@ -123,6 +129,7 @@ impl InputFilter {
             key_echoes: 0,
             button_echoes: 0,
             last_takeback: None,
+            next_spare: 0,
         }
     }
 
@@ -256,6 +263,20 @@ impl InputFilter {
         ctrl && alt && (sym == keysym::BACKSPACE || (keysym::F1..=keysym::F12).contains(&sym))
     }
 
+    /// The next spare keycode in turn that is not held down.
+    fn take_spare(&mut self) -> Option<u8> {
+        let n = self.keyboard.spare.len();
+        for i in 0..n {
+            let at = (self.next_spare + i) % n;
+            let keycode = self.keyboard.spare[at];
+            if !self.held_keys.contains(&keycode) {
+                self.next_spare = (at + 1) % n;
+                return Some(keycode);
+            }
+        }
+        None
+    }
+
     fn key(&mut self, sym: u32, down: bool, out: &mut Vec<Action>) {
         if keys::is_modifier(sym) {
             if down {
@@ -270,14 +291,14 @@ impl InputFilter {
         let (keycode, column) = match self.keyboard.keymap.get(&sym) {
             Some(&k) => k,
             None => {
-                let Some(spare) = self.keyboard.spare else {
+                if !down {
+                    // Its press was never sent (a release without a press): nothing to do.
+                    return;
+                }
+                let Some(spare) = self.take_spare() else {
                     tracing::warn!(keysym = sym, "dropped a key this keyboard lacks (no spare keycode to map it to)");
                     return;
                 };
-                if !down {
-                    // Its press was mapped and sent, or it was never pressed.
-                    return self.release_key(spare, out);
-                }
                 self.keyboard.keymap.retain(|_, v| v.0 != spare);
                 self.keyboard.keymap.insert(sym, (spare, 0));
                 out.push(Action::MapSpare { keycode: spare, keysym: sym });

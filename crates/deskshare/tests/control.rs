@@ -233,3 +233,16 @@ fn an_unusable_takeback_hotkey_is_refused_with_its_code() {
     assert!(!out.status.success());
     assert!(stderr.contains("error HOTKEY_TAKEN"), "{stderr}");
 }
+
+#[test]
+fn characters_of_any_language_arrive_as_typed() {
+    // Latin-1 letters, a symbol, Cyrillic and CJK: none of them on the US keymap of the
+    // display, each mapped to a spare keycode in turn as it is typed.
+    let scene = Scene::build("control_unicode").typing().start();
+    let text = "Grüße € café жук 中文 ñ ÄÖß";
+    let script = format!("move 100 60\ntype {text}\nkey Return\nwait 300\n");
+    let (ok, stderr) = control_script(&scene.server, &scene.join, &scene.dir, "polyglot", &script);
+    assert!(ok, "controller script failed: {stderr}");
+    eventually("the line in the xterm", SETTLE, || scene.typed_text().contains('\n'));
+    assert_eq!(scene.typed_text(), format!("{text}\n"));
+}

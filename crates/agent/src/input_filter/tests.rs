@@ -10,6 +10,7 @@ const F1: u8 = 67;
 const BACKSPACE: u8 = 22;
 const SPACE: u8 = 65;
 const SPARE: u8 = 255;
+const SPARE_2: u8 = 254;
 /// ControlMask | Mod1Mask, as the hotkey ctrl+alt+space.
 const CTRL_ALT: u16 = 0x04 | 0x08;
 
@@ -25,7 +26,7 @@ fn keyboard() -> Keyboard {
     keymap.insert(0x20, (SPACE, 0));
     Keyboard {
         keymap,
-        spare: Some(SPARE),
+        spare: vec![SPARE, SPARE_2],
         shift: Some(SHIFT),
         modifiers: [CTRL, ALT, SHIFT].into(),
         hotkey: SPACE,
@@ -214,12 +215,25 @@ fn keys_the_keyboard_lacks_go_on_the_spare_keycode_or_are_dropped() {
     assert_eq!(f.input(key(euro, false)), vec![Action::Fake(Fake::KeyRelease(SPARE))]);
     // Mapped once, it is on the keyboard now.
     assert_eq!(f.input(key(euro, true)), vec![Action::Fake(Fake::KeyPress(SPARE))]);
-    // Another such key takes the spare keycode over.
+    assert_eq!(f.input(key(euro, false)), vec![Action::Fake(Fake::KeyRelease(SPARE))]);
+    // The next such key goes on the next spare keycode, so the first one's mapping is
+    // still there while a slow program reads its press...
     let yen = 0xa5;
-    assert_eq!(f.input(key(yen, true))[0], Action::MapSpare { keycode: SPARE, keysym: yen });
+    assert_eq!(f.input(key(yen, true))[0], Action::MapSpare { keycode: SPARE_2, keysym: yen });
+    f.input(key(yen, false));
+    // ...and the keycodes are taken in turn.
+    let ae = 0xe4;
+    assert_eq!(f.input(key(ae, true))[0], Action::MapSpare { keycode: SPARE, keysym: ae });
+    assert_eq!(f.input(key(euro, true))[0], Action::MapSpare { keycode: SPARE_2, keysym: euro });
+    // A spare keycode held down is not taken from under the finger: with ä and € both
+    // held, a third such key is dropped; once ä is let go, its keycode is free.
+    let eszett = 0xdf;
+    assert!(f.input(key(eszett, true)).is_empty(), "both spare keycodes held: dropped");
+    assert_eq!(f.input(key(ae, false)), vec![Action::Fake(Fake::KeyRelease(SPARE))]);
+    assert_eq!(f.input(key(eszett, true))[0], Action::MapSpare { keycode: SPARE, keysym: eszett });
     // Without a spare keycode: dropped, the rest goes on.
     let mut kb = keyboard();
-    kb.spare = None;
+    kb.spare = Vec::new();
     let mut g = InputFilter::new(kb, AREA, false, true);
     g.enable();
     assert!(g.input(key(euro, true)).is_empty());

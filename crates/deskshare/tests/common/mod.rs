@@ -299,8 +299,17 @@ pub fn xterm(display: &str, geometry: &str, command: &str) -> Proc {
 
 /// An xterm whose typed lines land in `out` (`cat` writes each line on Return), once
 /// it is mapped and `cat` runs (the shell's redirection has created `out`).
+/// It runs in a UTF-8 locale, as a person's terminal does, so any character typed arrives
+/// as itself.
 pub fn typing_target(display: &str, out: &Path) -> Proc {
-    let p = xterm(display, "70x12+0+0", &format!("exec cat > {}", out.display()));
+    let p = Proc::spawn(
+        "xterm",
+        Command::new("xterm")
+            .args(["-display", display, "-geometry", "70x12+0+0", "+bc", "-u8", "-e", "bash", "-c"])
+            .arg(format!("exec cat > {}", out.display()))
+            .env("LC_ALL", "C.UTF-8"),
+    );
+    p.wait_for_window(display);
     eventually("cat to start in the xterm", Duration::from_secs(30), || out.exists());
     p
 }
