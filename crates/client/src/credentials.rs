@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub struct Saved {
     pub name: String,
     pub token: String,
+    /// The `--ca` file given at sign-in: later commands for this server trust it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<PathBuf>,
 }
 
 /// All saved sign-ins, by server base URL; `default` is the last one signed in to.
@@ -67,5 +70,10 @@ impl Credentials {
     /// The saved token for `server` (a base URL such as `https://h:8443/`).
     pub fn token_for(&self, server: &str) -> Option<String> {
         self.servers.get(server).map(|s| s.token.clone())
+    }
+
+    /// The `--ca` file remembered for `server`, if one was given at sign-in.
+    pub fn ca_for(&self, server: &str) -> Option<PathBuf> {
+        self.servers.get(server).and_then(|s| s.ca.clone())
     }
 }

@@ -37,6 +37,16 @@ fn accounts_meetings_and_restart() {
     let creds = alice.join("credentials.json");
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&creds).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600);
+    // The --ca given at sign-in is remembered for that server: later commands need no
+    // --ca (a self-signed server is the common first setup).
+    let out = std::process::Command::new(BIN)
+        .args(["meeting", "list"])
+        .env("DESKSHARE_CONFIG", &alice)
+        .env_remove("DESKSHARE_TOKEN")
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "no --ca needed after login: {}", String::from_utf8_lossy(&out.stderr));
 
     // Meetings belong to their organiser; same display names never share a meeting.
     let a = meeting_json(&ok(cli(

@@ -37,6 +37,7 @@ pub enum PolicyCommand {
     Show {
         #[command(flatten)]
         scope: PolicyScope,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -46,7 +47,9 @@ pub enum PolicyCommand {
     /// allow-external-control, allow-anonymous, lobby-for-guests (on/off),
     /// max-participants (a number); `unset` removes the setting at this level.
     Set {
+        /// The policy, e.g. allow-control.
         name: String,
+        /// on, off, a number (max-participants), or unset.
         value: String,
         #[command(flatten)]
         scope: PolicyScope,
@@ -59,6 +62,7 @@ pub enum PolicyCommand {
 pub enum UserCommand {
     /// Create a user; the password is asked for (or read from stdin).
     Add {
+        /// The user's sign-in name.
         name: String,
         /// Make the user an administrator.
         #[arg(long)]
@@ -80,18 +84,21 @@ pub enum UserCommand {
     /// Disable a user: they can no longer sign in, their sign-ins end and their open
     /// connections close at once.
     Disable {
+        /// The user's sign-in name.
         name: String,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// Enable a disabled user again.
     Enable {
+        /// The user's sign-in name.
         name: String,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// Set a new password for a user; their sign-ins and open connections end.
     ResetPassword {
+        /// The user's sign-in name.
         name: String,
         /// Read the password from the first line of standard input.
         #[arg(long)]

@@ -29,7 +29,7 @@ pub async fn run(a: Args) -> Result<(), WireError> {
             deskshare_client::MeetingLink::parse(&a.url).ok().and_then(|l| saved.token_for(l.base.as_str()))
         })
     });
-    let (mut report, target) = doctor::check(&a.url, &a.tls.clone().into(), token).await;
+    let (mut report, target) = doctor::check(&a.url, &a.tls.for_server(&a.url), token).await;
     if target.as_ref().is_some_and(|t| t.is_presenter()) {
         let step = StepTimer::start("display");
         if report.failed() {

@@ -10,6 +10,7 @@ use super::TlsArgs;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// The meeting's join link (https://HOST:PORT/m/ID).
     join_url: String,
     /// How many viewers join.
     #[arg(long, default_value_t = 100)]

@@ -41,11 +41,13 @@ pub async fn login(a: LoginArgs) -> Result<(), WireError> {
         }
     };
     let password = read_secret("password: ", a.password_stdin)?;
-    let api = Api::new(&a.server, &a.tls.into(), None)?;
+    let api = Api::new(&a.server, &a.tls.clone().into(), None)?;
     let res = api.login(&name, &password).await?;
     let base = server_base(&a.server)?.to_string();
     let mut creds = Credentials::load();
-    creds.servers.insert(base.clone(), Saved { name: res.user.name.clone(), token: res.token });
+    // Remembered as an absolute path: later commands run from anywhere.
+    let ca = a.tls.ca.as_ref().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
+    creds.servers.insert(base.clone(), Saved { name: res.user.name.clone(), token: res.token, ca });
     creds.default = Some(base.clone());
     let path = creds.save()?;
     println!("signed in to {base} as {} (saved in {})", res.user.name, path.display());
@@ -66,7 +68,12 @@ pub async fn logout(a: LogoutArgs) -> Result<(), WireError> {
     };
     if let Some(saved) = creds.servers.remove(&base) {
         // End the session on the server too; a server that is gone cannot keep it alive.
-        if let Ok(api) = Api::new(&base, &a.tls.into(), Some(saved.token)) {
+        let tls = if a.tls.ca.is_none() && !a.tls.insecure {
+            deskshare_client::TlsOptions { ca: saved.ca.clone(), insecure: false }
+        } else {
+            a.tls.into()
+        };
+        if let Ok(api) = Api::new(&base, &tls, Some(saved.token)) {
             let _ = api.logout().await;
         }
     }

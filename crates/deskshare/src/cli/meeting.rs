@@ -9,6 +9,7 @@ use super::ServerArgs;
 /// A meeting's settings, for `create` and `update`.
 #[derive(clap::Args)]
 pub struct Settings {
+    /// The meeting's title, shown to everyone who joins.
     #[arg(long)]
     title: Option<String>,
     /// Joiners must give this passcode.
@@ -69,6 +70,7 @@ pub enum MeetingCommand {
     },
     /// List your meetings (all of them for administrators).
     List {
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -76,7 +78,9 @@ pub enum MeetingCommand {
     },
     /// Show one of your meetings.
     Show {
+        /// The meeting's id (the last part of its link).
         id: String,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -85,6 +89,7 @@ pub enum MeetingCommand {
     /// Change a meeting's title, passcode (empty removes it), expiry (0 removes it),
     /// lobby or admission rules (`--admit none` clears them).
     Update {
+        /// The meeting's id (the last part of its link).
         id: String,
         #[command(flatten)]
         settings: Settings,
@@ -93,7 +98,9 @@ pub enum MeetingCommand {
     },
     /// Who is in a live meeting, and who waits in its lobby (organisers and presenters).
     Roster {
+        /// The meeting's id (the last part of its link).
         id: String,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -101,7 +108,9 @@ pub enum MeetingCommand {
     },
     /// Print the meeting's chat, as kept with it (also after the meeting).
     Chat {
+        /// The meeting's id (the last part of its link).
         id: String,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -109,47 +118,59 @@ pub enum MeetingCommand {
     },
     /// Let someone in from the lobby.
     Admit {
+        /// The meeting's id (the last part of its link).
         id: String,
+        /// The participant's number, as `meeting roster` shows it.
         participant: deskshare_proto::ParticipantId,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// Turn someone in the lobby away.
     Deny {
+        /// The meeting's id (the last part of its link).
         id: String,
+        /// The participant's number, as `meeting roster` shows it.
         participant: deskshare_proto::ParticipantId,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// Make a participant a presenter (a signed-in user keeps the role in this meeting).
     Promote {
+        /// The meeting's id (the last part of its link).
         id: String,
+        /// The participant's number, as `meeting roster` shows it.
         participant: deskshare_proto::ParticipantId,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// Make a presenter an attendee again.
     Demote {
+        /// The meeting's id (the last part of its link).
         id: String,
+        /// The participant's number, as `meeting roster` shows it.
         participant: deskshare_proto::ParticipantId,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// Remove a participant from the meeting.
     Remove {
+        /// The meeting's id (the last part of its link).
         id: String,
+        /// The participant's number, as `meeting roster` shows it.
         participant: deskshare_proto::ParticipantId,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// End the meeting for everyone connected (it can start again later).
     End {
+        /// The meeting's id (the last part of its link).
         id: String,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// Delete a meeting; everyone connected is told it ended.
     Delete {
+        /// The meeting's id (the last part of its link).
         id: String,
         #[command(flatten)]
         server: ServerArgs,

@@ -35,6 +35,21 @@ impl From<TlsArgs> for TlsOptions {
     }
 }
 
+impl TlsArgs {
+    /// The trust for `server` (a URL of it): as given, else the `--ca` remembered at
+    /// `deskshare login` for that server.
+    pub fn for_server(&self, server: &str) -> TlsOptions {
+        let given = TlsOptions::from(self.clone());
+        if given.ca.is_some() || given.insecure {
+            return given;
+        }
+        let base =
+            server_base(server).ok().or_else(|| deskshare_client::MeetingLink::parse(server).ok().map(|l| l.base));
+        let ca = base.and_then(|b| Credentials::load().ca_for(b.as_str()));
+        TlsOptions { ca, insecure: false }
+    }
+}
+
 /// Which server to talk to, and as whom.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ServerArgs {
@@ -63,7 +78,7 @@ impl ServerArgs {
         };
         let base = server_base(&server)?;
         let token = self.token.clone().map(|t| t.trim().to_string()).or_else(|| saved.token_for(base.as_str()));
-        Api::new(&server, &self.tls.clone().into(), token)
+        Api::new(&server, &self.tls.for_server(&server), token)
     }
 }
 

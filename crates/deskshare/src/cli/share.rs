@@ -8,6 +8,7 @@ use super::{TlsArgs, saved_token_for, shutdown_signal};
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// The presenter link printed by `meeting create` (it ends in #presenter=…).
     #[arg(required_unless_present = "list_windows")]
     presenter_url: Option<String>,
     /// X display to share (default: $DISPLAY).
@@ -120,9 +121,10 @@ pub async fn run(a: Args) -> Result<(), WireError> {
         AllowControl::Never => ControlPolicy::Never,
     };
     let token = saved_token_for(&link);
+    let tls = a.tls.for_server(link.base.as_str());
     let opts = deskshare_agent::ShareOptions {
         link,
-        tls: a.tls.into(),
+        tls,
         display: a.display,
         target,
         name: a.name,

@@ -22,6 +22,7 @@ One step a line; # starts a comment:
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// The meeting's join link (https://HOST:PORT/m/ID).
     join_url: String,
     /// Name shown to others.
     #[arg(long)]
@@ -82,7 +83,7 @@ pub async fn run(a: Args) -> Result<(), WireError> {
     let token = if a.guest { None } else { saved_token_for(&link) };
     let opts = ViewOptions {
         link,
-        tls: a.tls.into(),
+        tls: a.tls.for_server(&a.join_url),
         name: a.name,
         snapshot: a.snapshot,
         settle: Duration::from_millis(a.settle),
