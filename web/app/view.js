@@ -78,6 +78,14 @@ export class MeetingView {
     add("error-code", `Code: ${code}`);
     if (message && message !== cause) add("error-detail", message);
     add("error-remedy", remedy ? `What to do: ${remedy}` : "");
+    // Any failure: the connection check names the broken step, with a report to copy.
+    const check = document.createElement("p");
+    const link = document.createElement("a");
+    link.href = "/check";
+    link.target = "_blank";
+    link.textContent = "Test my connection";
+    check.append(link);
+    this.overlay.append(check);
   }
 
   /** @param {number} width @param {number} height */

@@ -21,9 +21,11 @@ macro_rules! web_files {
 web_files!(
     "index.html",
     "meeting.html",
+    "check.html",
     "app/style.css",
     "app/main.js",
     "app/page-state.js",
+    "app/check.js",
     "app/session.js",
     "app/protocol.js",
     "app/errors.js",
@@ -84,6 +86,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(|| async { serve("index.html") }))
         .route("/m/{id}", get(|| async { serve("meeting.html") }))
+        .route("/check", get(|| async { serve("check.html") }))
         .route("/app/{*file}", get(|Path(file): Path<String>| async move { serve(&format!("app/{file}")) }))
 }
 

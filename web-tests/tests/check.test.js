@@ -1,0 +1,85 @@
+// The browser's "Test my connection" page (/check) in real headless Chromium: every step
+// passes against a good server; behind a real nginx that does not pass WebSocket it names
+// the websocket step with WEBSOCKET_BLOCKED; a failed join links to it.
+
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { browser, killAll, shot, start, startServer, until, workdir } from "./harness.js";
+
+after(killAll);
+
+/** A free TCP port. @returns {Promise<number>} */
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = /** @type {import("node:net").AddressInfo} */ (s.address());
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The steps as the page shows them: name → outcome (and code). */
+async function steps(page) {
+  return page.$$eval("#check-steps li", (lis) =>
+    lis.map((li) => ({ step: li.dataset.step, outcome: li.dataset.outcome, code: li.dataset.code || null })),
+  );
+}
+
+test("the connection check passes on a good server and names the broken step behind a bad proxy", async () => {
+  const dir = workdir("check");
+  const server = await startServer(dir);
+  const b = await browser();
+  const context = await b.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1366, height: 768 } });
+  const page = await context.newPage();
+
+  await page.goto(`${server.url}check`);
+  await until("the check to finish", async () => (await page.locator("#check-status").innerText()) !== "Checking…", 60000);
+  const good = await steps(page);
+  assert.deepEqual(good.map((s) => s.step), ["https", "websocket", "round trip", "throughput", "browser", "screen"]);
+  assert.ok(good.every((s) => s.outcome === "pass"), JSON.stringify(good));
+  assert.equal(await page.locator("#check-status").innerText(), "Everything works");
+  const report = await page.evaluate(() => /** @type {any} */ (window).deskshareCheck.report());
+  assert.match(report, /ok {3}round trip: round trip p50 [\d.]+ ms/);
+  assert.match(report, /ok {3}throughput: [\d.]+ Mbit\/s to this computer/);
+  await shot(page, "check-1-good");
+
+  // nginx in front, not set up for WebSocket (no Upgrade headers passed on).
+  const port = await freePort();
+  const root = join(dir, "nginx");
+  mkdirSync(join(root, "tmp"), { recursive: true });
+  const key = join(dir, "data", "tls", "key.pem");
+  writeFileSync(
+    join(root, "nginx.conf"),
+    `daemon off; master_process off; worker_processes 1; pid ${root}/nginx.pid; error_log ${root}/error.log;
+     events {}
+     http { access_log off; client_body_temp_path ${root}/tmp; proxy_temp_path ${root}/tmp;
+       fastcgi_temp_path ${root}/tmp; uwsgi_temp_path ${root}/tmp; scgi_temp_path ${root}/tmp;
+       server { listen 127.0.0.1:${port} ssl; ssl_certificate ${server.ca}; ssl_certificate_key ${key};
+         location / { proxy_pass ${server.url.replace(/\/$/, "")}; proxy_ssl_verify off; } } }`,
+  );
+  start("nginx", ["-p", root, "-c", join(root, "nginx.conf")]);
+  const viaNginx = `https://127.0.0.1:${port}/`;
+  await until("nginx to answer", async () => {
+    try {
+      return (await context.request.get(`${viaNginx}healthz`)).ok();
+    } catch {
+      return false;
+    }
+  });
+  await page.goto(`${viaNginx}check`);
+  await until("the check behind nginx to finish", async () => (await page.locator("#check-status").innerText()) !== "Checking…", 60000);
+  const bad = await steps(page);
+  assert.deepEqual(bad[0], { step: "https", outcome: "pass", code: null }, "plain requests pass nginx");
+  assert.deepEqual(bad[1], { step: "websocket", outcome: "fail", code: "WEBSOCKET_BLOCKED" });
+  assert.ok(bad.slice(2).every((s) => s.outcome === "skip"), JSON.stringify(bad));
+  assert.match(await page.locator("#check-steps").innerText(), /What to do: configure the reverse proxy to pass WebSocket/);
+  await shot(page, "check-2-websocket-blocked");
+
+  // A join that fails links to the check.
+  await page.goto(`${server.url}m/000000000000000000000000`);
+  await until("the failure shown", async () => (await page.locator("#overlay").innerText()).includes("MEETING_NOT_FOUND"));
+  assert.equal(await page.locator("#overlay a", { hasText: "Test my connection" }).getAttribute("href"), "/check");
+});
