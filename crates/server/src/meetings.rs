@@ -210,8 +210,11 @@ pub async fn info(
     let caller = crate::identity::caller(&state, &headers).await.unwrap_or(Caller::Anonymous);
     let organiser = caller.organises(&m);
     let secret = headers.get("x-deskshare-presenter-secret").and_then(|v| v.to_str().ok());
-    let access = access(&state, &m, &caller, secret).await?;
-    let policies = crate::service::policies::effective(&state, &m, None).await?;
+    // One read of the facts serves both questions: a viewer's join reads only the
+    // meeting's policies, a presenter's also its sharer's.
+    let gathered = crate::service::admission::gather(&state, &m, &caller, deskshare_proto::Role::Presenter).await?;
+    let access = access(&m, &caller, &gathered, secret);
+    let policies = gathered.policies;
     Ok(Json(MeetingInfo {
         id: m.id.to_string(),
         presenter_online: presence.presenter.is_some(),
@@ -225,30 +228,28 @@ pub async fn info(
 }
 
 /// What `caller` may do in `m`, by the rule real joins are decided with.
-async fn access(
-    state: &AppState,
+fn access(
     m: &MeetingRecord,
     caller: &Caller,
+    facts: &crate::service::admission::Gathered,
     secret: Option<&str>,
-) -> Result<MeetingAccess, ApiError> {
+) -> MeetingAccess {
     use deskshare_meeting::admission::{Admission, Passcode, decide};
     use deskshare_proto::{Role, ShareKind};
     let has_secret =
         secret.is_some_and(|s| m.presenter_secret.matches(&deskshare_meeting::PresenterSecret::from_string(s.into())));
     let passcode = if m.passcode_hash.is_some() { Passcode::Right } else { Passcode::NotSet };
     let user = caller.user().map(|u| u.name.as_str());
-    let viewer = crate::service::admission::gather(state, m, caller, Role::Viewer).await?;
-    let join = decide(&viewer.facts(m, user, Role::Viewer, ShareKind::Desktop, false, passcode, None));
-    let presenter = crate::service::admission::gather(state, m, caller, Role::Presenter).await?;
-    let present = decide(&presenter.facts(m, user, Role::Presenter, ShareKind::Desktop, has_secret, passcode, None));
+    let join = decide(&facts.facts(m, user, Role::Viewer, ShareKind::Desktop, false, passcode, None));
+    let present = decide(&facts.facts(m, user, Role::Presenter, ShareKind::Desktop, has_secret, passcode, None));
     let control =
-        if viewer.policies.may_control(caller.user().is_none()) { None } else { Some(ErrorCode::ControlDisabled) };
-    Ok(MeetingAccess {
+        if facts.policies.may_control(caller.user().is_none()) { None } else { Some(ErrorCode::ControlDisabled) };
+    MeetingAccess {
         join: join.err(),
         lobby: matches!(join, Ok(Admission::Admit { waits: true, .. })),
         present: present.err(),
         control,
-    })
+    }
 }
 
 /// `GET /api/meetings/{id}/details`: everything, for the organiser.
