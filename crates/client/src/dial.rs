@@ -65,25 +65,6 @@ fn cert_text(cert: &Option<Box<Certificate>>) -> String {
 }
 
 impl DialError {
-    /// The hop this failure is at, as `deskshare doctor` names it.
-    pub fn hop(&self) -> &'static str {
-        match self {
-            DialError::NameNotResolved { .. } => "dns",
-            DialError::Refused { proxy: true, .. }
-            | DialError::TimedOut { proxy: true, .. }
-            | DialError::Unreachable { proxy: true, .. }
-            | DialError::ProxyRefused { .. }
-            | DialError::ProxyAuthRequired { .. }
-            | DialError::ProxyBroken { .. } => "proxy",
-            DialError::Refused { .. } | DialError::TimedOut { .. } | DialError::Unreachable { .. } => "tcp",
-            DialError::Untrusted { .. }
-            | DialError::NameMismatch { .. }
-            | DialError::Expired { .. }
-            | DialError::Handshake { .. } => "tls",
-            DialError::Setup(_) => "url",
-        }
-    }
-
     pub fn code(&self) -> ErrorCode {
         match self {
             DialError::NameNotResolved { .. } => ErrorCode::NameNotResolved,
@@ -120,22 +101,6 @@ pub struct Attempt {
     pub took: Duration,
     /// `None`: connected.
     pub error: Option<DialError>,
-}
-
-/// A TLS connection to the server, and how it was made.
-pub struct Dialed {
-    pub stream: TlsStream<TcpStream>,
-    /// The addresses the name resolved to (empty through a proxy, which resolves).
-    pub addresses: Vec<SocketAddr>,
-    /// Each connect tried, in order; the last one succeeded.
-    pub attempts: Vec<Attempt>,
-    /// The proxy the tunnel goes through.
-    pub proxy: Option<Proxy>,
-    pub certificate: Option<Certificate>,
-    /// `TLSv1_3` and the like.
-    pub tls_version: String,
-    pub cipher: String,
-    pub tls_took: Duration,
 }
 
 /// The host and port of an `https://` URL.
@@ -338,11 +303,12 @@ fn tls_failure(e: &std::io::Error, host: &str, cert: Option<Certificate>) -> Dia
 }
 
 /// Dials `base`'s host and port: through the proxy the environment names for it, or
-/// directly to each address in turn; then TLS.
-pub async fn dial(base: &Url, tls: &TlsOptions) -> Result<Dialed, DialError> {
+/// directly to each address in turn; then TLS. (`deskshare doctor` runs the same steps
+/// one at a time, to report each.)
+pub async fn dial(base: &Url, tls: &TlsOptions) -> Result<TlsStream<TcpStream>, DialError> {
     let (host, port) = host_port(base)?;
     let proxy = Proxy::for_host(&host).map_err(DialError::Setup)?;
-    let (mut tcp, addresses, attempts) = match &proxy {
+    let mut tcp = match &proxy {
         Some(p) => {
             let addrs = resolve(&p.host, p.port).await.map_err(|e| match e {
                 DialError::NameNotResolved { host, detail } => {
@@ -350,22 +316,12 @@ pub async fn dial(base: &Url, tls: &TlsOptions) -> Result<Dialed, DialError> {
                 }
                 other => other,
             })?;
-            let (tcp, attempts) = connect_any(&addrs, CONNECT_TIMEOUT, true).await;
-            (tcp?, Vec::new(), attempts)
+            connect_any(&addrs, CONNECT_TIMEOUT, true).await.0?
         }
-        None => {
-            let addrs = resolve(&host, port).await?;
-            let (tcp, attempts) = connect_any(&addrs, CONNECT_TIMEOUT, false).await;
-            (tcp?, addrs, attempts)
-        }
+        None => connect_any(&resolve(&host, port).await?, CONNECT_TIMEOUT, false).await.0?,
     };
     if let Some(p) = &proxy {
         proxy_tunnel(&mut tcp, p, &host, port).await?;
     }
-    let started = Instant::now();
-    let (stream, certificate) = tls_handshake(tcp, &host, tls).await?;
-    let (_, conn) = stream.get_ref();
-    let tls_version = conn.protocol_version().map_or_else(String::new, |v| format!("{v:?}"));
-    let cipher = conn.negotiated_cipher_suite().map_or_else(String::new, |c| format!("{:?}", c.suite()));
-    Ok(Dialed { stream, addresses, attempts, proxy, certificate, tls_version, cipher, tls_took: started.elapsed() })
+    Ok(tls_handshake(tcp, &host, tls).await?.0)
 }

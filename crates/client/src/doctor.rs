@@ -344,7 +344,7 @@ async fn network(report: &mut Report, target: &Target, tls: &TlsOptions, token: 
     let mut url = target.base.join("api/check/ws").expect("path joins");
     url.set_scheme("wss").expect("wss is a scheme");
     let mut ws = match crate::websocket::open(&url, tls, None).await {
-        Ok((ws, _)) => {
+        Ok(ws) => {
             report.push(step.pass("the upgrade reached the server"));
             ws
         }

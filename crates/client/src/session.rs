@@ -83,7 +83,7 @@ impl Session {
     /// Dials the meeting as `join` says: role, name, sign-in token, passcode.
     pub async fn open(link: &MeetingLink, tls: &TlsOptions, join: &Join) -> Result<Session, WireError> {
         let url = if join.role == Role::Presenter { link.presenter_ws_url() } else { link.ws_url() };
-        let (ws, _) = websocket::open(&url, tls, join.token.as_deref()).await?;
+        let ws = websocket::open(&url, tls, join.token.as_deref()).await?;
         let mut session = Session {
             ws,
             welcome: ServerMessage::Presenter { online: false },

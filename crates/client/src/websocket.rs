@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use url::Url;
 
 use crate::TlsOptions;
-use crate::dial::{self, Dialed};
+use crate::dial;
 
 /// A client's WebSocket to the server.
 pub type Ws = WebSocketStream<TlsStream<TcpStream>>;
@@ -23,19 +23,8 @@ pub type Ws = WebSocketStream<TlsStream<TcpStream>>;
 /// How long the server may take to answer the upgrade.
 const UPGRADE_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// What the connection went through, without the stream.
-#[derive(Clone, Debug)]
-pub struct Path {
-    pub addresses: Vec<std::net::SocketAddr>,
-    pub attempts: Vec<dial::Attempt>,
-    pub proxy: Option<crate::proxy::Proxy>,
-    pub certificate: Option<dial::Certificate>,
-    pub tls_version: String,
-    pub cipher: String,
-}
-
 /// Dials `url`'s server and upgrades to WebSocket, with `bearer` as the Authorization.
-pub async fn open(url: &Url, tls: &TlsOptions, bearer: Option<&str>) -> Result<(Ws, Path), WireError> {
+pub async fn open(url: &Url, tls: &TlsOptions, bearer: Option<&str>) -> Result<Ws, WireError> {
     let mut request =
         url.as_str().into_client_request().map_err(|e| WireError::new(ErrorCode::UrlInvalid, e.to_string()))?;
     if let Some(token) = bearer {
@@ -44,9 +33,7 @@ pub async fn open(url: &Url, tls: &TlsOptions, bearer: Option<&str>) -> Result<(
         })?;
         request.headers_mut().insert(http::header::AUTHORIZATION, value);
     }
-    let Dialed { stream, addresses, attempts, proxy, certificate, tls_version, cipher, .. } =
-        dial::dial(url, tls).await?;
-    let path = Path { addresses, attempts, proxy, certificate, tls_version, cipher };
+    let stream = dial::dial(url, tls).await?;
     let mut config = WebSocketConfig::default();
     config.max_message_size = Some(MAX_MESSAGE_BYTES + 1024);
     config.max_frame_size = Some(MAX_MESSAGE_BYTES + 1024);
@@ -55,7 +42,7 @@ pub async fn open(url: &Url, tls: &TlsOptions, bearer: Option<&str>) -> Result<(
         .await
         .map_err(|_| WireError::new(ErrorCode::ConnectionLost, format!("{url}: no answer to the WebSocket upgrade")))?
         .map_err(upgrade_error)?;
-    Ok((ws, path))
+    Ok(ws)
 }
 
 /// Names a failed upgrade: the server's own coded refusal, or a blocked upgrade.
