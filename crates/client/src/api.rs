@@ -216,4 +216,24 @@ impl Api {
     pub async fn update_user(&self, name: &str, req: &UpdateUser) -> Result<UserInfo, WireError> {
         self.call(Method::PATCH, &format!("api/admin/users/{name}"), Some(req)).await
     }
+
+    /// `POST /api/reports`: one failure report (see `crate::report`).
+    pub async fn report(&self, r: &deskshare_proto::report::FailureReport) -> Result<(), WireError> {
+        self.call::<serde_json::Value>(Method::POST, "api/reports", Some(r)).await.map(|_| ())
+    }
+
+    /// `GET /api/admin/diagnose`: the failures reported since `since` (e.g. `1h`) and the
+    /// scoping verdict.
+    pub async fn diagnose(
+        &self,
+        since: &str,
+        meeting: Option<&str>,
+    ) -> Result<deskshare_proto::report::Diagnosis, WireError> {
+        let mut url = self.base.join("api/admin/diagnose").expect("path joins");
+        url.query_pairs_mut().append_pair("since", since);
+        if let Some(m) = meeting {
+            url.query_pairs_mut().append_pair("meeting", m);
+        }
+        self.call(Method::GET, &url[url::Position::BeforePath..][1..], None::<&()>).await
+    }
 }

@@ -37,6 +37,20 @@ pub fn dir() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config/deskshare"))
 }
 
+/// Writes a file only its owner may read (0600, in a 0700 directory): the config
+/// directory holds tokens.
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), WireError> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let fail = |e: std::io::Error| WireError::new(ErrorCode::FileWriteFailed, format!("{}: {e}", path.display()));
+    if let Some(parent) = path.parent() {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(parent).map_err(fail)?;
+    }
+    let mut f =
+        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path).map_err(fail)?;
+    f.write_all(bytes).map_err(fail)
+}
+
 fn file() -> Option<PathBuf> {
     dir().map(|d| d.join("credentials.json"))
 }
@@ -47,23 +61,8 @@ impl Credentials {
     }
 
     pub fn save(&self) -> Result<PathBuf, WireError> {
-        use std::io::Write;
-        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
         let path = file().ok_or_else(|| WireError::new(ErrorCode::FileWriteFailed, "no home or config directory"))?;
-        let fail = |e: std::io::Error| WireError::new(ErrorCode::FileWriteFailed, format!("{}: {e}", path.display()));
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(path.parent().expect("file has a dir"))
-            .map_err(fail)?;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(fail)?;
-        f.write_all(&serde_json::to_vec_pretty(self).expect("credentials serialise")).map_err(fail)?;
+        write_private(&path, &serde_json::to_vec_pretty(self).expect("credentials serialise"))?;
         Ok(path)
     }
 

@@ -11,6 +11,7 @@ pub mod errors;
 pub mod link;
 pub mod loadtest;
 pub mod proxy;
+pub mod report;
 pub mod script;
 pub mod session;
 pub mod tls;

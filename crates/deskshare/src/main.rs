@@ -6,7 +6,6 @@ mod cli;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use deskshare_proto::WireError;
 
 #[derive(Parser)]
 #[command(name = "deskshare", version, about = "Desktop and application sharing for meetings, on one TLS port")]
@@ -76,29 +75,31 @@ fn main() -> ExitCode {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime starts");
     match runtime.block_on(run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{}", e.explain());
+        Err(cli::Failure { error, report }) => {
+            eprintln!("{}", error.explain());
+            if let Some(to) = report {
+                runtime.block_on(to.send(&error));
+            }
             ExitCode::FAILURE
         }
     }
 }
 
-async fn run(command: Command) -> Result<(), WireError> {
+/// Runs a command. Client commands that fail say where to report it (`cli::Failure`).
+async fn run(command: Command) -> Result<(), cli::Failure> {
     match command {
-        Command::Serve(a) => cli::serve::run(a).await,
-        Command::Login(a) => cli::login::login(a).await,
-        Command::Logout(a) => cli::login::logout(a).await,
-        Command::Meeting { command } => cli::meeting::run(command).await,
-        Command::Share(a) => cli::share::run(a).await,
-        Command::View(a) => cli::view::run(a).await,
-        Command::Loadtest(a) => cli::loadtest::run(a).await,
-        Command::Doctor(a) => cli::doctor::run(a).await,
-        Command::Admin { command } => cli::admin::run(command).await,
-        Command::Errors { markdown } => {
-            cli::errors::print(markdown);
-            Ok(())
-        }
+        Command::Serve(a) => cli::serve::run(a).await?,
+        Command::Login(a) => cli::login::login(a).await?,
+        Command::Logout(a) => cli::login::logout(a).await?,
+        Command::Meeting { command } => cli::meeting::run(command).await?,
+        Command::Share(a) => cli::share::run(a).await?,
+        Command::View(a) => cli::view::run(a).await?,
+        Command::Loadtest(a) => cli::loadtest::run(a).await?,
+        Command::Doctor(a) => cli::doctor::run(a).await?,
+        Command::Admin { command } => cli::admin::run(command).await?,
+        Command::Errors { markdown } => cli::errors::print(markdown),
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -89,6 +89,10 @@ error_codes! {
     PasscodeRateLimited = "PASSCODE_RATE_LIMITED", 429,
         "too many wrong passcodes were tried for this meeting or from this address",
         "wait the time the message names, then enter the passcode exactly as the organiser gave it";
+    /// Too many failure reports from one address.
+    ReportsRateLimited = "REPORTS_RATE_LIMITED", 429,
+        "this address sent more failure reports than the server takes in a minute",
+        "nothing to do: the reports already sent are kept; later ones are taken again after a minute";
     /// Password hashing is at its bound.
     ServerBusy = "SERVER_BUSY", 503,
         "the server is checking as many passwords and passcodes as it allows at once",

@@ -20,6 +20,7 @@ pub mod error;
 pub mod ids;
 pub mod keys;
 pub mod media;
+pub mod report;
 pub mod roster;
 pub mod text;
 

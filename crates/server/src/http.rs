@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
@@ -13,7 +14,7 @@ use deskshare_proto::{ErrorCode, WireError};
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{auth, meetings, openapi, policy, users, web, ws};
+use crate::{auth, meetings, openapi, policy, reports, users, web, ws};
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -27,6 +28,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/admin/users", post(users::create).get(users::list))
         .route("/api/admin/users/{name}", patch(users::update))
         .route("/api/admin/health", get(crate::health::endpoint))
+        .route("/api/admin/diagnose", get(reports::diagnose))
+        .route("/api/reports", post(reports::receive).layer(DefaultBodyLimit::max(reports::MAX_REPORT_BYTES)))
         .route("/api/admin/policies", get(policy::show).put(policy::set))
         .route("/api/meetings", post(meetings::create).get(meetings::list))
         .route("/api/meetings/{id}", get(meetings::info).patch(meetings::update).delete(meetings::delete))

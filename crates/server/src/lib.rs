@@ -20,6 +20,8 @@ pub mod metrics;
 mod openapi;
 mod origin;
 pub mod policy;
+pub mod ranges;
+mod reports;
 pub mod service;
 pub mod state;
 pub mod store;
@@ -61,6 +63,9 @@ pub struct ServeOptions {
     pub clock: clock::Clock,
     /// Reverse proxies whose X-Forwarded-For is believed (`serve --behind-proxy`).
     pub proxies: forwarded::TrustedProxies,
+    /// The organisation's own networks (`serve --internal-network`): failure reports
+    /// from them count as inside.
+    pub internal: ranges::AddressRanges,
 }
 
 impl ServeOptions {
@@ -77,6 +82,7 @@ impl ServeOptions {
             metrics_listen: None,
             clock: clock::Clock::system(),
             proxies: forwarded::TrustedProxies::default(),
+            internal: ranges::AddressRanges::default(),
         }
     }
 }
@@ -173,6 +179,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
         origins: origin::Origins::new(&public_url, &opts.allowed_origins),
         public_url: public_url.clone(),
         attempts: attempts::Attempts::default(),
+        reports: reports::ReportIntake::new(opts.internal.clone()),
         hasher: hashing::SecretHasher::new(opts.hash_permits, hashing::DEFAULT_QUEUE_WAIT),
         connections: connections::ConnectionTracker::behind(limits, opts.proxies.clone()),
         max_meetings_per_user: opts.max_meetings_per_user,

@@ -51,6 +51,8 @@ pub struct Metrics {
     pub control_events: Family<EventLabel, Counter>,
     /// Sessions refused or ended, and API requests refused, by code.
     pub errors: Family<CodeLabel, Counter>,
+    /// Failure reports clients sent, by code (codes this server does not know as OTHER).
+    failure_reports: Family<CodeLabel, Counter>,
     pub joins: Counter,
     meetings: Gauge,
     participants: Gauge,
@@ -78,6 +80,7 @@ impl Default for Metrics {
             viewer_rtt,
             control_events: Family::default(),
             errors: Family::default(),
+            failure_reports: Family::default(),
             joins: Counter::default(),
             meetings: Gauge::default(),
             participants: Gauge::default(),
@@ -113,6 +116,11 @@ impl Default for Metrics {
             "Sessions refused or ended, and API requests refused, by error code",
             m.errors.clone(),
         );
+        registry.register(
+            "failure_reports",
+            "Failure reports clients sent (POST /api/reports), by error code",
+            m.failure_reports.clone(),
+        );
         registry.register("joins", "Participants that joined a meeting (the lobby included)", m.joins.clone());
         registry.register("meetings", "Live meetings", m.meetings.clone());
         registry.register("participants", "People in live meetings, the lobby included", m.participants.clone());
@@ -142,6 +150,13 @@ impl Metrics {
     /// Counts an error by its code.
     pub fn error(&self, code: ErrorCode) {
         self.errors.get_or_create(&CodeLabel { code: code.to_string() }).inc();
+    }
+
+    /// Counts a client's failure report; a code this server does not know is OTHER, so
+    /// clients cannot grow the label set.
+    pub fn failure_reported(&self, code: &str) {
+        let code = ErrorCode::parse(code).map_or("OTHER", |c| c.as_str());
+        self.failure_reports.get_or_create(&CodeLabel { code: code.to_string() }).inc();
     }
 
     pub fn control_event(&self, event: &str) {

@@ -21,7 +21,7 @@ use crate::{auth, meetings, policy, users};
         policy::show, policy::set, policy::mine,
         meetings::create, meetings::list, meetings::info, meetings::details, meetings::update,
         meetings::delete, meetings::roster, meetings::chat, meetings::act, meetings::end,
-        crate::health::endpoint,
+        crate::health::endpoint, crate::reports::receive, crate::reports::diagnose,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session_cookie" = []))

@@ -23,6 +23,8 @@ pub struct AppState {
     pub origins: crate::origin::Origins,
     /// Sign-in and passcode guessing limits.
     pub attempts: crate::attempts::Attempts,
+    /// Failure reports: the per-address limit and the organisation's ranges.
+    pub reports: crate::reports::ReportIntake,
     /// The one bounded way to hash passwords and passcodes.
     pub hasher: crate::hashing::SecretHasher,
     /// Open connections, their caps and read budgets.

@@ -1,8 +1,8 @@
 //! `deskshare admin user add|list|disable|enable|reset-password`.
 
 use clap::Subcommand;
-use deskshare_proto::WireError;
 use deskshare_proto::api::{CreateUser, PolicyReport, SetPolicy, UpdateUser};
+use deskshare_proto::{ErrorCode, WireError};
 
 use super::{ServerArgs, read_secret};
 
@@ -17,6 +17,21 @@ pub enum AdminCommand {
     Policy {
         #[command(subcommand)]
         command: PolicyCommand,
+    },
+    /// Who fails where: the failures clients reported, grouped, and the likely broken
+    /// layer (one person or many, inside or outside, one computer or many).
+    Diagnose {
+        /// How far back to look: 30m, 1h, 2d (default 24h).
+        #[arg(long, default_value = "24h")]
+        since: String,
+        /// Only the reports about this meeting.
+        #[arg(long)]
+        meeting: Option<String>,
+        /// Print the diagnosis as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        server: ServerArgs,
     },
 }
 
@@ -118,6 +133,17 @@ fn print_report(r: &PolicyReport) {
 pub async fn run(command: AdminCommand) -> Result<(), WireError> {
     let command = match command {
         AdminCommand::User { command } => command,
+        AdminCommand::Diagnose { since, meeting, json, server } => {
+            deskshare_diagnose::parse_since(&since)
+                .map_err(|e| WireError::new(ErrorCode::ArgumentInvalid, format!("--since: {e}")))?;
+            let d = server.api()?.diagnose(&since, meeting.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&d).expect("serialises"));
+            } else {
+                print!("{}", super::diagnose::text(&d, &since));
+            }
+            return Ok(());
+        }
         AdminCommand::Policy { command: PolicyCommand::Show { scope, json, server } } => {
             let r = server.api()?.policies(scope.user.as_deref(), scope.meeting.as_deref()).await?;
             if json {

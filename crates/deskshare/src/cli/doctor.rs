@@ -3,7 +3,9 @@
 use deskshare_client::doctor::{self, StepTimer};
 use deskshare_proto::{ErrorCode, WireError};
 
-use super::TlsArgs;
+use deskshare_proto::report::{ClientKind, Hop};
+
+use super::{Failure, ReportTo, TlsArgs};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -22,14 +24,15 @@ pub struct Args {
     tls: TlsArgs,
 }
 
-pub async fn run(a: Args) -> Result<(), WireError> {
+pub async fn run(a: Args) -> Result<(), Failure> {
     let saved = deskshare_client::credentials::Credentials::load();
     let token = a.token.clone().or_else(|| {
         deskshare_client::api::server_base(&a.url).ok().and_then(|b| saved.token_for(b.as_str())).or_else(|| {
             deskshare_client::MeetingLink::parse(&a.url).ok().and_then(|l| saved.token_for(l.base.as_str()))
         })
     });
-    let (mut report, target) = doctor::check(&a.url, &a.tls.for_server(&a.url), token).await;
+    let tls = a.tls.for_server(&a.url);
+    let (mut report, target) = doctor::check(&a.url, &tls, token.clone()).await;
     if target.as_ref().is_some_and(|t| t.is_presenter()) {
         let step = StepTimer::start("display");
         if report.failed() {
@@ -62,12 +65,28 @@ pub async fn run(a: Args) -> Result<(), WireError> {
     } else {
         print!("{}", report.text());
     }
+    let (server, meeting) = match target {
+        Some(t) => (Some(t.base), t.meeting),
+        None => (None, None),
+    };
     match report.failure() {
-        None => Ok(()),
+        None => {
+            if let Some(server) = &server {
+                super::finish_flush(super::flush_reports(server, &tls, token)).await;
+            }
+            Ok(())
+        }
         Some(step) => {
             let f = step.failure.as_ref().expect("a failed step has its failure");
             // The report said it all; the exit status and this one line are for scripts.
-            Err(WireError::new(f.code, format!("doctor: the {} step failed", step.hop)))
+            let error = WireError::new(f.code, format!("doctor: the {} step failed", step.hop));
+            Err(match server {
+                Some(server) => {
+                    ReportTo { server, tls, token, kind: ClientKind::Doctor, hop: Hop::parse(step.hop), meeting }
+                        .failed(error)
+                }
+                None => error.into(),
+            })
         }
     }
 }

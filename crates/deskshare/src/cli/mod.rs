@@ -2,6 +2,7 @@
 //! and stopping on Ctrl-C or SIGTERM.
 
 pub mod admin;
+pub mod diagnose;
 pub mod doctor;
 pub mod errors;
 pub mod loadtest;
@@ -16,7 +17,10 @@ use std::path::PathBuf;
 use deskshare_client::TlsOptions;
 use deskshare_client::api::{Api, server_base};
 use deskshare_client::credentials::Credentials;
+use deskshare_client::report;
+use deskshare_proto::report::{ClientKind, Hop};
 use deskshare_proto::{ErrorCode, WireError};
+use tokio::task::JoinHandle;
 
 /// `--ca` and `--insecure`, taken by every client command.
 #[derive(clap::Args, Clone, Debug)]
@@ -85,6 +89,76 @@ impl ServerArgs {
 /// The saved sign-in token for the server a meeting link points to, if any.
 pub fn saved_token_for(link: &deskshare_client::MeetingLink) -> Option<String> {
     Credentials::load().token_for(link.base.as_str())
+}
+
+/// Whether failure reports are off (`DESKSHARE_NO_REPORTS=1`).
+fn reports_off() -> bool {
+    std::env::var_os("DESKSHARE_NO_REPORTS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// A command's failure, and where to report it once it has been shown.
+pub struct Failure {
+    pub error: WireError,
+    pub report: Option<ReportTo>,
+}
+
+impl From<WireError> for Failure {
+    fn from(error: WireError) -> Self {
+        Failure { error, report: None }
+    }
+}
+
+/// The server a failing client command reports to (see `deskshare_client::report`).
+pub struct ReportTo {
+    pub server: url::Url,
+    pub tls: TlsOptions,
+    pub token: Option<String>,
+    pub kind: ClientKind,
+    pub hop: Option<Hop>,
+    pub meeting: Option<String>,
+}
+
+impl ReportTo {
+    /// `error`, to be reported here.
+    pub fn failed(self, error: WireError) -> Failure {
+        Failure { error, report: Some(self) }
+    }
+
+    /// Tells the server, and says so in one line (or that the report waits until the
+    /// server can be reached).
+    pub async fn send(self, err: &WireError) {
+        if reports_off() || report::describe(self.kind, err, self.hop, self.meeting.as_deref()).is_none() {
+            return;
+        }
+        let Ok(api) = Api::new(self.server.as_str(), &self.tls, self.token) else { return };
+        let server = &self.server;
+        if report::report(&api, self.kind, err, self.hop, self.meeting.as_deref()).await {
+            eprintln!(
+                "(reported to {server} for its administrators: the code, this program's version, a random computer id)"
+            );
+        } else {
+            eprintln!(
+                "(a report of this failure waits until {server} can be reached; DESKSHARE_NO_REPORTS=1 turns reports off)"
+            );
+        }
+    }
+}
+
+/// Sends the failure reports kept for `server`, in the background of a command that
+/// reaches it; await the handle (see [`finish_flush`]) before exiting.
+pub fn flush_reports(server: &url::Url, tls: &TlsOptions, token: Option<String>) -> Option<JoinHandle<()>> {
+    if reports_off() || report::pending_count(server.as_str()) == 0 {
+        return None;
+    }
+    let api = Api::new(server.as_str(), tls, token).ok()?;
+    Some(tokio::spawn(async move { report::flush(&api).await }))
+}
+
+/// Lets a background flush finish (it gives up on its own after a few seconds).
+pub async fn finish_flush(flush: Option<JoinHandle<()>>) {
+    if let Some(h) = flush {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), h).await;
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

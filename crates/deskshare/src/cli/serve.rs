@@ -55,6 +55,11 @@ pub struct Args {
     /// Set --public-url to the proxy's URL.
     #[arg(long, value_name = "CIDR")]
     behind_proxy: Vec<String>,
+    /// The organisation's own networks (addresses or CIDR ranges, repeatable or
+    /// comma-separated): failure reports from them count as inside, the rest as outside,
+    /// so `deskshare admin diagnose` can tell a broken way in from a broken server.
+    #[arg(long, value_name = "CIDR")]
+    internal_network: Vec<String>,
     /// Run the server's clock this many seconds ahead (negative: behind) of the
     /// machine's: meeting and sign-in expiry, chat times. A testing and support aid for
     /// reproducing a skewed clock without changing the machine's.
@@ -79,6 +84,8 @@ pub async fn run(a: Args) -> Result<(), WireError> {
     opts.metrics_listen = a.metrics_listen;
     opts.proxies = deskshare_server::forwarded::TrustedProxies::parse(&a.behind_proxy)
         .map_err(|e| WireError::new(deskshare_proto::ErrorCode::ArgumentInvalid, format!("--behind-proxy: {e}")))?;
+    opts.internal = deskshare_server::ranges::AddressRanges::parse(&a.internal_network)
+        .map_err(|e| WireError::new(deskshare_proto::ErrorCode::ArgumentInvalid, format!("--internal-network: {e}")))?;
     if let Some(secs) = a.clock_offset {
         tracing::warn!("the server's clock runs {secs} s off the machine's (--clock-offset)");
         opts.clock = deskshare_server::clock::Clock::offset_by(secs);

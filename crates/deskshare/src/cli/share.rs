@@ -4,7 +4,9 @@ use deskshare_agent::x11::Target;
 use deskshare_client::MeetingLink;
 use deskshare_proto::{ControlPolicy, ErrorCode, VideoCodec, WireError};
 
-use super::{TlsArgs, saved_token_for, shutdown_signal};
+use deskshare_proto::report::ClientKind;
+
+use super::{Failure, ReportTo, TlsArgs, finish_flush, flush_reports, saved_token_for, shutdown_signal};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -94,9 +96,9 @@ fn parse_window_id(s: &str) -> Result<u32, String> {
     parsed.map_err(|_| format!("'{s}' is not a window id (use the hex id from --list-windows)"))
 }
 
-pub async fn run(a: Args) -> Result<(), WireError> {
+pub async fn run(a: Args) -> Result<(), Failure> {
     if a.list_windows {
-        for w in deskshare_agent::windows::list(a.display.as_deref())? {
+        for w in deskshare_agent::windows::list(a.display.as_deref()).map_err(WireError::from)? {
             println!("0x{:08x}  {}x{}+{}+{}  {}", w.id, w.width, w.height, w.x, w.y, w.title);
         }
         return Ok(());
@@ -106,7 +108,7 @@ pub async fn run(a: Args) -> Result<(), WireError> {
         (Some(n), _, _) => Target::Monitor(n),
         (_, Some(id), _) => Target::Window(id),
         (_, _, Some(pattern)) => {
-            let w = deskshare_agent::windows::find_by_name(a.display.as_deref(), pattern)?;
+            let w = deskshare_agent::windows::find_by_name(a.display.as_deref(), pattern).map_err(WireError::from)?;
             eprintln!("sharing window 0x{:08x} \"{}\"", w.id, w.title);
             Target::Window(w.id)
         }
@@ -122,6 +124,15 @@ pub async fn run(a: Args) -> Result<(), WireError> {
     };
     let token = saved_token_for(&link);
     let tls = a.tls.for_server(link.base.as_str());
+    let flush = flush_reports(&link.base, &tls, token.clone());
+    let report_to = ReportTo {
+        server: link.base.clone(),
+        tls: tls.clone(),
+        token: token.clone(),
+        kind: ClientKind::Agent,
+        hop: None,
+        meeting: Some(link.id.clone()),
+    };
     let opts = deskshare_agent::ShareOptions {
         link,
         tls,
@@ -136,5 +147,7 @@ pub async fn run(a: Args) -> Result<(), WireError> {
         video: a.video.codecs(),
         video_kbps: a.video_kbps,
     };
-    deskshare_agent::share(opts, shutdown_signal()).await.map(|_| ())
+    let result = deskshare_agent::share(opts, shutdown_signal()).await;
+    finish_flush(flush).await;
+    result.map(|_| ()).map_err(|e| report_to.failed(e))
 }

@@ -8,7 +8,9 @@ use deskshare_client::script::{Step, parse};
 use deskshare_client::viewer::ViewOptions;
 use deskshare_proto::{ErrorCode, WireError};
 
-use super::{TlsArgs, saved_token_for, shutdown_signal};
+use deskshare_proto::report::ClientKind;
+
+use super::{Failure, ReportTo, TlsArgs, finish_flush, flush_reports, saved_token_for, shutdown_signal};
 
 const INPUT_SCRIPT_HELP: &str = "Once in control, play this script, give control back and exit.
 One step a line; # starts a comment:
@@ -77,13 +79,16 @@ fn control_script(request: bool, script: Option<PathBuf>) -> Result<Option<Vec<S
     }
 }
 
-pub async fn run(a: Args) -> Result<(), WireError> {
+pub async fn run(a: Args) -> Result<(), Failure> {
     let link = MeetingLink::parse(&a.join_url)?;
     let control = control_script(a.request_control, a.input_script)?;
     let token = if a.guest { None } else { saved_token_for(&link) };
+    let tls = a.tls.for_server(&a.join_url);
+    let (base, meeting) = (link.base.clone(), link.id.clone());
+    let flush = flush_reports(&base, &tls, token.clone());
     let opts = ViewOptions {
         link,
-        tls: a.tls.for_server(&a.join_url),
+        tls: tls.clone(),
         name: a.name,
         snapshot: a.snapshot,
         settle: Duration::from_millis(a.settle),
@@ -92,10 +97,13 @@ pub async fn run(a: Args) -> Result<(), WireError> {
         dump: a.dump,
         throttle: a.throttle_ms.map(Duration::from_millis),
         control,
-        token,
+        token: token.clone(),
         passcode: a.passcode,
     };
-    let stats = deskshare_client::viewer::run(opts, shutdown_signal()).await?;
+    let report_to = ReportTo { server: base, tls, token, kind: ClientKind::Viewer, hop: None, meeting: Some(meeting) };
+    let result = deskshare_client::viewer::run(opts, shutdown_signal()).await;
+    finish_flush(flush).await;
+    let stats = result.map_err(|e| report_to.failed(e))?;
     if a.stats {
         println!("{}", stats.line());
     }

@@ -12,8 +12,10 @@ use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 mod chat;
+mod reports;
 
 pub use chat::{CHAT_HISTORY, ChatAuthor};
+pub use reports::{MAX_REPORTS, REPORT_DAYS, StoredReport};
 
 /// Ordered schema migrations. Each runs once, inside a transaction, and is recorded in
 /// `schema_migrations`; never edit one that has shipped, add a new one.
@@ -70,6 +72,23 @@ const MIGRATIONS: &[&str] = &[
         text TEXT NOT NULL
     )",
     "CREATE INDEX chat_by_meeting ON chat_messages(meeting_id, id)",
+    // Failure reports (`POST /api/reports`): no address, only inside/outside; the user
+    // is the signed-in one, by name, kept if the account goes.
+    "CREATE TABLE failure_reports (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        hop TEXT NOT NULL,
+        client TEXT NOT NULL,
+        version TEXT NOT NULL,
+        installation TEXT NOT NULL,
+        meeting_id TEXT,
+        platform TEXT,
+        detail TEXT,
+        user_name TEXT,
+        network TEXT NOT NULL
+    )",
+    "CREATE INDEX failure_reports_by_time ON failure_reports(at)",
 ];
 
 /// A stored meeting.
