@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { browser, killAll, shot, start, startServer, until, workdir } from "./harness.js";
+import { execFileSync } from "node:child_process";
+import { BIN, browser, killAll, shot, start, startServer, until, workdir } from "./harness.js";
 
 after(killAll);
 
@@ -77,6 +78,46 @@ test("the connection check passes on a good server and names the broken step beh
   assert.ok(bad.slice(2).every((s) => s.outcome === "skip"), JSON.stringify(bad));
   assert.match(await page.locator("#check-steps").innerText(), /What to do: configure the reverse proxy to pass WebSocket/);
   await shot(page, "check-2-websocket-blocked");
+
+  // The failed step was reported to the server (plain HTTPS passes nginx).
+  const admin = { authorization: `Bearer ${server.token}` };
+  const diagnosis = async () => (await context.request.get(`${server.url}api/admin/diagnose?since=1h`, { headers: admin })).json();
+  await until("the check's report", async () => (await diagnosis()).spread.reports === 1);
+  let d = await diagnosis();
+  assert.equal(d.groups[0].code, "WEBSOCKET_BLOCKED");
+  assert.equal(d.groups[0].hop, "websocket");
+  assert.deepEqual(d.groups[0].clients, [["browser", 1]]);
+
+  // Joining a meeting through the same nginx: the page does not reconnect for ever, it
+  // names the broken hop (HTTPS works, the WebSocket does not) and reports it too.
+  const meeting = server.createMeeting("Behind a bad proxy");
+  const id = meeting.id;
+  await page.goto(`${viaNginx}m/${id}?name=Outside`);
+  await until("the join failure named", async () => (await page.locator("#overlay").innerText()).includes("WEBSOCKET_BLOCKED"));
+  assert.match(await page.locator("#overlay").innerText(), /WebSocket/);
+  assert.equal(await page.locator("#overlay a", { hasText: "Test my connection" }).getAttribute("href"), "/check");
+  await shot(page, "check-3-join-websocket-blocked");
+  await until("the join's report", async () => (await diagnosis()).spread.reports === 2);
+  d = await diagnosis();
+  assert.equal(d.groups.length, 1, JSON.stringify(d.groups));
+  assert.equal(d.spread.computers, 1, "one browser profile is one computer");
+  assert.equal(d.verdict.layer, "client-machine");
+  const meetingOnly = await (await context.request.get(`${server.url}api/admin/diagnose?since=1h&meeting=${id}`, { headers: admin })).json();
+  assert.equal(meetingOnly.spread.reports, 1, "the join's report names its meeting");
+
+  // An administrator's home page shows the same diagnosis.
+  execFileSync(BIN, ["admin", "user", "add", "boss", "--admin", "--password-stdin", "--server", server.url, "--token", server.token, "--ca", server.ca], { input: "boss-password\n" });
+  const adminPage = await (await b.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1366, height: 768 } })).newPage();
+  await adminPage.goto(server.url);
+  await adminPage.fill("#sign-in-name", "boss");
+  await adminPage.fill("#sign-in-password", "boss-password");
+  await adminPage.click("#sign-in button[type=submit]");
+  await until("the diagnosis card", async () => (await adminPage.locator("#diagnosis").innerText()).includes("Likely layer"));
+  const card = await adminPage.locator("#diagnosis-card").innerText();
+  assert.match(card, /2 reports from 1 person on 1 computer/);
+  assert.match(card, /WEBSOCKET_BLOCKED\s+websocket\s+2/);
+  await adminPage.locator("#diagnosis-card").scrollIntoViewIfNeeded();
+  await shot(adminPage, "check-4-admin-diagnosis");
 
   // A join that fails links to the check.
   await page.goto(`${server.url}m/000000000000000000000000`);

@@ -127,6 +127,8 @@ export async function startServer(dir, listen = "127.0.0.1:0") {
   return {
     url,
     ca,
+    /** The admin token. */
+    token,
     /** Stops the server (SIGTERM: it says goodbye to its sessions first). */
     async stop() {
       const exited = new Promise((r) => s.child.once("exit", r));

@@ -85,3 +85,17 @@ test("the join form leaves the screen uncovered and says nobody has joined yet",
   assert.equal(describe(choosing).overlay, null);
   assert.equal(describe(choosing).status.text, "Not joined yet");
 });
+
+test("a connection that does not open says why, as far as the browser can tell, until it is back", () => {
+  const drawn = after({ type: "join" }, { ...welcome, presenterOnline: true }, { type: "picture" });
+  const reason = { code: "SERVER_UNREACHABLE", message: "this computer is offline" };
+  const waiting = reduce(drawn, { type: "reconnecting", attempt: 4, reason });
+  const detail = describe(waiting).overlay?.detail || "";
+  assert.match(detail, /Cannot reach the server: this computer is offline \(SERVER_UNREACHABLE\)/);
+  assert.match(detail, /Test my connection/);
+  assert.match(detail, /not live/, "the stale picture is still marked");
+  const back = reduce(waiting, { ...welcome, presenterOnline: true });
+  assert.equal(back.unreachable, null, "the reason goes with the outage");
+  // A later drop without a known reason does not repeat the old one.
+  assert.doesNotMatch(describe(reduce(back, { type: "reconnecting", attempt: 1 })).overlay?.detail || "", /Cannot reach/);
+});

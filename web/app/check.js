@@ -5,6 +5,11 @@
 
 import { el } from "./dom.js";
 import { loadErrorTable, explain } from "./errors.js";
+import { reportFailure, flushReports } from "./report.js";
+
+/** The hop of a failed step, for the failure report; the browser's own abilities are
+ * not the network's and are not reported. @type {Record<string, string>} */
+const REPORTED_HOP = { https: "tcp", websocket: "websocket", "round trip": "media", throughput: "media" };
 
 /** @typedef {{name: string, ok: boolean, summary: string, code?: string}} CheckStep */
 
@@ -177,8 +182,11 @@ async function run() {
       why.className = "error-remedy";
       why.textContent = `${cause ? cause + ". " : ""}${remedy ? "What to do: " + remedy : ""} (code ${code})`;
       li.append(why);
+      const hop = REPORTED_HOP[name];
+      if (hop) reportFailure({ code, hop, detail: `check: ${name}: ${err.message}`, reachable: name !== "https" });
     }
   }
+  if (!failed) flushReports();
   el("check-status").textContent = failed ? "A step failed" : "Everything works";
   el("check-status").dataset.level = failed ? "error" : "ok";
 }

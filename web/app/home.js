@@ -4,6 +4,8 @@
 import { loadErrorTable, describe } from "./errors.js";
 import { api } from "./api.js";
 import { el } from "./dom.js";
+import { startDiagnosis } from "./diagnosis.js";
+import { flushReports } from "./report.js";
 
 /** The policies an organiser sets per meeting, as the form shows them. */
 const POLICY_BOXES = [
@@ -63,6 +65,7 @@ async function showSignedIn(/** @type {any} */ me) {
   el("sign-in-card").hidden = true;
   el("create-card").hidden = false;
   el("meetings-card").hidden = false;
+  if (me.admin) startDiagnosis();
   const limits = await api("GET", "/api/me/policies");
   const box = el("create-policies");
   box.replaceChildren(box.querySelector("legend") ?? "");
@@ -206,6 +209,7 @@ el("create").addEventListener("submit", async (ev) => {
 
 async function start() {
   await loadErrorTable();
+  flushReports();
   try {
     const me = await api("GET", "/api/me");
     if (me.admin_token) throw { code: "UNAUTHORIZED" };

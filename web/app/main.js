@@ -14,6 +14,7 @@ import { BrowserPresenter } from "./present.js";
 import { supportedCodecs } from "./decoders/media.js";
 import { WorkerRequests } from "./worker-rpc.js";
 import { initial, reduce, describe as describeState } from "./page-state.js";
+import { reportFailure, flushReports } from "./report.js";
 
 const meetingId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 const view = new MeetingView();
@@ -65,9 +66,22 @@ const IDENTITY_CODES = new Set(["ACCOUNT_DISABLED", "SESSION_EXPIRED"]);
 const ASK_AGAIN = new Set(["PASSCODE_INVALID", "ANONYMOUS_NOT_ALLOWED", ...IDENTITY_CODES]);
 /** @type {JoinForm | null} */
 let joinForm = null;
+/** Attempts without a connection before the outage is kept as a failure report (a
+ * restart or a short cut heals before this). */
+const REPORT_OUTAGE_AFTER = 6;
+/** Whether this outage has been reported. */
+let outageReported = false;
+
+/** Tells the server's administrators about a failure shown here (not a mistyped
+ * passcode: the form asks again). @param {string} code @param {string} message */
+function reportShown(code, message) {
+  if (code !== "PASSCODE_INVALID") reportFailure({ code, meeting: meetingId, detail: message });
+}
 
 const session = new ViewerSession(meetingId, displayName, {
   onWelcome(w) {
+    outageReported = false;
+    flushReports();
     view.setTitle(w.title);
     dispatch({ type: "welcome", participant: w.participant, key: w.key, presenterOnline: w.presenter_online });
     presenter.rejoin();
@@ -108,11 +122,17 @@ const session = new ViewerSession(meetingId, displayName, {
       console.warn("bad message", err.code, err.message);
     }
   },
-  onReconnecting(attempt) {
-    dispatch({ type: "reconnecting", attempt });
+  onReconnecting(attempt, reason) {
+    dispatch({ type: "reconnecting", attempt, reason });
+    if (reason && attempt >= REPORT_OUTAGE_AFTER && !outageReported) {
+      outageReported = true;
+      const { code, hop, message } = reason;
+      reportFailure({ code, hop, meeting: meetingId, detail: message, reachable: hop !== "tcp" });
+    }
   },
   onFatal(code, message) {
     dispatch({ type: "failed", code, message });
+    reportShown(code, message);
     chat.setEnabled(false);
     presenter.stop();
     if (joinForm && ASK_AGAIN.has(code)) {
@@ -156,6 +176,7 @@ worker.onmessage = (ev) => {
     dispatch({ type: "picture" });
   } else if (msg.type === "error") {
     dispatch({ type: "failed", code: msg.code, message: msg.message });
+    reportShown(msg.code, msg.message);
     session.stop();
   } else if (msg.type === "snapshot") {
     requests.settle(msg);
@@ -266,8 +287,10 @@ async function prepare() {
   const [info, me] = await Promise.all([attempt(`/api/meetings/${meetingId}`), attempt("/api/me")]);
   if (!info.ok) {
     dispatch({ type: "failed", code: info.error.code, message: info.error.message });
+    reportShown(info.error.code, info.error.message);
     return;
   }
+  flushReports();
   view.setTitle(info.ok.title);
   joinForm = new JoinForm(info.ok, me.ok, displayName, join);
   // A sign-in that no longer works (e.g. a disabled account): say so, and offer to join

@@ -23,6 +23,7 @@
  * @property {boolean} hasPicture a picture has been drawn since the page opened
  * @property {boolean} selfPresenting this page shares its own screen
  * @property {number} attempt the reconnect attempt, while reconnecting
+ * @property {{code: string, message: string} | null} unreachable why no connection opens, while reconnecting, once known
  * @property {{code: string, message: string} | null} failure what ended the session
  */
 
@@ -34,7 +35,7 @@
  *   | {type: "presenter", online: boolean}
  *   | {type: "picture"}
  *   | {type: "self-presenting", on: boolean}
- *   | {type: "reconnecting", attempt: number}
+ *   | {type: "reconnecting", attempt: number, reason?: {code: string, message: string} | null}
  *   | {type: "failed", code: string, message: string}} PageEvent
  */
 
@@ -47,6 +48,7 @@ export function initial() {
     hasPicture: false,
     selfPresenting: false,
     attempt: 0,
+    unreachable: null,
     failure: null,
   };
 }
@@ -71,6 +73,7 @@ export function reduce(state, event) {
         identity: { participant: event.participant, key: event.key },
         presenterOnline: event.presenterOnline,
         attempt: 0,
+        unreachable: null,
       };
     case "lobby":
       return failed ? state : { ...state, phase: "lobby", identity: null };
@@ -84,7 +87,7 @@ export function reduce(state, event) {
       return state.selfPresenting === event.on ? state : { ...state, selfPresenting: event.on };
     case "reconnecting":
       if (failed) return state;
-      return { ...state, phase: "reconnecting", identity: null, attempt: event.attempt };
+      return { ...state, phase: "reconnecting", identity: null, attempt: event.attempt, unreachable: event.reason || null };
     case "failed":
       return { ...state, phase: "failed", identity: null, failure: { code: event.code, message: event.message } };
   }
@@ -115,14 +118,13 @@ export function describe(state) {
       return show("Joining…", undefined, "Connecting…");
     case "lobby":
       return show("Waiting in the lobby", "An organiser or presenter will let you in.", "In the lobby");
-    case "reconnecting":
-      return show(
-        "Reconnecting…",
-        state.hasPicture
-          ? "The connection to the server dropped; the picture below is from before, not live."
-          : "The connection to the server dropped; trying again.",
-        `Reconnecting (attempt ${state.attempt})…`,
-      );
+    case "reconnecting": {
+      const stale = state.hasPicture ? " The picture below is from before, not live." : "";
+      const why = state.unreachable
+        ? `Cannot reach the server: ${state.unreachable.message} (${state.unreachable.code}). Still trying; "Test my connection" (/check) says which step fails.`
+        : "The connection to the server dropped; trying again.";
+      return show("Reconnecting…", why + stale, `Reconnecting (attempt ${state.attempt})…`);
+    }
     case "failed": {
       const failure = state.failure || { code: "SERVER_ERROR", message: "" };
       return { overlay: null, status: { text: `Error ${failure.code}`, level: "error" }, error: failure };

@@ -15,9 +15,46 @@ const RETRYABLE = new Set([
  * @property {(welcome: any) => void} onWelcome
  * @property {(msg: any) => void} onControl      presenter / viewers messages
  * @property {(buf: ArrayBuffer) => void} onBinary
- * @property {(attempt: number) => void} onReconnecting
+ * @property {(attempt: number, reason: Unreachable | null) => void} onReconnecting  `reason`: why no connection opens, once known
  * @property {(code: string, message: string) => void} onFatal
  */
+
+/**
+ * Why the WebSocket does not open, as far as a browser can tell (it sees neither the
+ * HTTP status of a refused upgrade nor which of DNS, TCP or TLS failed).
+ * @typedef {{code: string, hop: string, message: string}} Unreachable
+ */
+
+/** Attempts that never opened before the page asks why. */
+const PROBE_AFTER = 2;
+/** … and before a WebSocket that HTTPS reaches but it does not is called blocked. */
+const BLOCKED_AFTER = 3;
+
+/** Why no WebSocket opens: offline, the server unreachable over HTTPS too, or HTTPS
+ * reaching it while the WebSocket does not (a proxy that drops WebSockets).
+ * @returns {Promise<Unreachable>} */
+export async function whyNoConnection() {
+  if (navigator.onLine === false) {
+    return { code: "SERVER_UNREACHABLE", hop: "tcp", message: "this computer is offline" };
+  }
+  try {
+    const res = await fetch("/healthz", { cache: "no-store" });
+    if (res.ok) {
+      return {
+        code: "WEBSOCKET_BLOCKED",
+        hop: "websocket",
+        message: "HTTPS to the server works but its WebSocket does not get through: a proxy or filter on the way drops WebSockets",
+      };
+    }
+    return { code: "SERVER_BUSY", hop: "http", message: `the server answers HTTP ${res.status}` };
+  } catch {
+    return {
+      code: "SERVER_UNREACHABLE",
+      hop: "tcp",
+      message: "the server does not answer this browser at all: it is down, or its name, port or certificate is blocked on the way",
+    };
+  }
+}
 
 export class ViewerSession {
   /**
@@ -32,6 +69,8 @@ export class ViewerSession {
     /** @type {WebSocket | null} */
     this.ws = null;
     this.attempt = 0;
+    /** Consecutive attempts whose WebSocket never opened. */
+    this.unopened = 0;
     this.stopped = false;
     /** The meeting's passcode, once the person typed it. @type {string} */
     this.passcode = "";
@@ -53,7 +92,10 @@ export class ViewerSession {
     /** @type {{code: string, message: string} | null} */
     let refusal = null;
     let welcomed = false;
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
+      this.unopened = 0;
       /** @type {Record<string, unknown>} */
       const hello = { type: "hello", protocol: PROTOCOL_VERSION, role: "viewer", client: "browser" };
       if (this.name) hello.name = this.name;
@@ -88,11 +130,29 @@ export class ViewerSession {
         this.handlers.onFatal(code, refusal?.message || "");
         return;
       }
-      this.attempt += 1;
-      this.handlers.onReconnecting(this.attempt);
-      const delay = Math.min(5000, 200 * 2 ** Math.min(this.attempt, 5));
-      setTimeout(() => this.start(), delay);
+      if (!opened) this.unopened += 1;
+      if (this.unopened < PROBE_AFTER) {
+        this.retry(null);
+        return;
+      }
+      whyNoConnection().then((reason) => {
+        if (this.stopped) return;
+        if (reason.code === "WEBSOCKET_BLOCKED" && this.unopened >= BLOCKED_AFTER) {
+          this.rejoin = null;
+          this.handlers.onFatal(reason.code, reason.message);
+        } else {
+          this.retry(reason);
+        }
+      });
     };
+  }
+
+  /** Dials again after a backoff. @param {Unreachable | null} reason */
+  retry(reason) {
+    this.attempt += 1;
+    this.handlers.onReconnecting(this.attempt, reason);
+    const delay = Math.min(5000, 200 * 2 ** Math.min(this.attempt, 5));
+    setTimeout(() => this.start(), delay);
   }
 
   /** @param {number} frame */

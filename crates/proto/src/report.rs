@@ -325,6 +325,8 @@ mod tests {
         assert_eq!(Hop::of(ErrorCode::MeetingEnded), None);
         assert_eq!(Hop::of(ErrorCode::ArgumentInvalid), None);
         assert_eq!(Hop::of(ErrorCode::ControlRevokedHotkey), None);
+        // An organiser's no is a decision, not a failure.
+        assert_eq!(Hop::of(ErrorCode::LobbyDenied), None);
         let r: FailureReport = serde_json::from_str(
             r#"{"code":"TLS_UNTRUSTED","hop":"tls","client":"viewer","version":"0.1.0","installation":"ab"}"#,
         )

@@ -122,12 +122,16 @@ fn set_security_headers(h: &mut axum::http::HeaderMap) {
     h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
 }
 
-/// Every error code with its cause and remedy, so the browser shows the same text as
-/// the CLI without keeping its own copy.
+/// Every error code with its cause, its remedy and the hop it is reported at (`null`:
+/// not a failure to report), so the browser says what the CLI says and reports what the
+/// CLI reports, without keeping its own copy.
 async fn error_table() -> Json<serde_json::Value> {
     let map: serde_json::Map<String, serde_json::Value> = ErrorCode::ALL
         .iter()
-        .map(|c| (c.as_str().to_string(), serde_json::json!({ "cause": c.cause(), "remedy": c.remedy() })))
+        .map(|c| {
+            let hop = deskshare_proto::report::Hop::of(*c).map(|h| h.as_str());
+            (c.as_str().to_string(), serde_json::json!({ "cause": c.cause(), "remedy": c.remedy(), "hop": hop }))
+        })
         .collect();
     Json(serde_json::Value::Object(map))
 }

@@ -14,7 +14,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use deskshare_meeting::KeyedLimiter;
-use deskshare_proto::report::{Diagnosis, FailureReport, Hop, MAX_DETAIL_CHARS, MAX_LABEL_CHARS, Network};
+use deskshare_proto::report::{ClientKind, Diagnosis, FailureReport, Hop, MAX_DETAIL_CHARS, MAX_LABEL_CHARS, Network};
 use deskshare_proto::{ErrorCode, WireError};
 use serde::Deserialize;
 
@@ -84,7 +84,11 @@ fn admit(r: FailureReport, user: Option<String>, network: Network, now: i64) -> 
         code: r.code,
         hop,
         client: r.client,
-        version: label(&r.version, MAX_LABEL_CHARS),
+        // The web client is the one this server serves: its version is the server's.
+        version: match r.client {
+            ClientKind::Browser => env!("CARGO_PKG_VERSION").to_string(),
+            _ => label(&r.version, MAX_LABEL_CHARS),
+        },
         installation: r.installation,
         meeting: r.meeting,
         platform: r.platform.map(|p| label(&p, MAX_LABEL_CHARS)).filter(|p| !p.is_empty()),
@@ -95,8 +99,8 @@ fn admit(r: FailureReport, user: Option<String>, network: Network, now: i64) -> 
 }
 
 /// `POST /api/reports`: keeps one failure report. Anyone may send one; a signed-in
-/// caller's name is attached, and a stale or wrong token only makes it anonymous (the
-/// failure may be exactly that).
+/// caller's name is attached, and a stale or wrong token, or a cookie from a foreign
+/// origin, only makes it anonymous (the failure may be exactly that).
 #[utoipa::path(post, path = "/api/reports", tag = "diagnostics", request_body = FailureReport, responses((status = 204, description = "kept"), (status = 400, body = deskshare_proto::api::ErrorBody, description = "ARGUMENT_INVALID"), (status = 429, body = deskshare_proto::api::ErrorBody, description = "REPORTS_RATE_LIMITED")))]
 pub async fn receive(
     State(state): State<Arc<AppState>>,
@@ -108,8 +112,10 @@ pub async fn receive(
     intake.per_address.lock().expect("limiter lock").take(&ip, Instant::now()).map_err(|wait| {
         WireError::new(ErrorCode::ReportsRateLimited, format!("try again in {} s", wait.as_secs().max(1)))
     })?;
-    let user = match caller(&state, &headers).await {
-        Ok(Caller::User(u)) => Some(u.name),
+    // A cookie counts only from the server's own pages (see `origin`): a foreign page's
+    // report is taken, as anonymous.
+    let user = match state.origins.check(&headers).is_ok().then_some(caller(&state, &headers).await) {
+        Some(Ok(Caller::User(u))) => Some(u.name),
         _ => None,
     };
     let stored = admit(report, user, intake.network(ip), state.clock.now())?;
@@ -151,7 +157,6 @@ pub async fn diagnose(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use deskshare_proto::report::ClientKind;
 
     fn report(code: &str) -> FailureReport {
         FailureReport {

@@ -29,6 +29,8 @@ web_files!(
     "app/session.js",
     "app/protocol.js",
     "app/errors.js",
+    "app/report.js",
+    "app/diagnosis.js",
     "app/view.js",
     "app/render-worker.js",
     "app/decoders/solid.js",
