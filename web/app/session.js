@@ -7,7 +7,7 @@ import { PROTOCOL_VERSION } from "./protocol.js";
 // The same list as ErrorCode::is_transient in crates/proto/src/error.rs.
 const RETRYABLE = new Set([
   "CONNECTION_LOST", "CONNECTION_STALLED", "SERVER_SHUTTING_DOWN", "SERVER_ERROR", "SERVER_UNREACHABLE", "SERVER_BUSY",
-  "CONNECTION_REFUSED", "CONNECT_TIMEOUT", "NAME_NOT_RESOLVED", "PROXY_UNREACHABLE",
+  "CONNECTION_REFUSED", "CONNECT_TIMEOUT", "NAME_NOT_RESOLVED", "PROXY_UNREACHABLE", "CONNECTION_LIMIT",
 ]);
 
 /**
@@ -46,7 +46,9 @@ export async function whyNoConnection() {
         message: "HTTPS to the server works but its WebSocket does not get through: a proxy or filter on the way drops WebSockets",
       };
     }
-    return { code: "SERVER_BUSY", hop: "http", message: `the server answers HTTP ${res.status}` };
+    // The server's own refusal names itself (e.g. CONNECTION_LIMIT at its cap).
+    const code = res.headers.get("x-deskshare-error");
+    return { code: code || "SERVER_BUSY", hop: "http", message: `the server answers HTTP ${res.status}${code ? ` (${code})` : ""}` };
   } catch {
     return {
       code: "SERVER_UNREACHABLE",

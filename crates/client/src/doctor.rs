@@ -329,6 +329,10 @@ async fn network(report: &mut Report, target: &Target, tls: &TlsOptions, token: 
     }
     match (head.status, &head.version) {
         (200, Some(v)) => report.push(step.pass(format!("/healthz answers: deskshare {v}"))),
+        (status, Some(_)) if let Some(code) = head.code => {
+            let what = format!("/healthz answered HTTP {status}: {}", code.cause());
+            return report.push(step.fail(what.clone(), WireError::new(code, what)));
+        }
         (status, version) => {
             let what = match version {
                 Some(_) => format!("/healthz answered HTTP {status}"),
@@ -511,6 +515,8 @@ struct Head {
     status: u16,
     date: Option<SystemTime>,
     version: Option<String>,
+    /// The server's error code (`X-Deskshare-Error`) of an answer that is one.
+    code: Option<ErrorCode>,
 }
 
 /// `GET path` on an open TLS stream; reads the answer head (at most 16 KiB).
@@ -547,12 +553,13 @@ async fn get_head<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
         .and_then(|l| l.split(' ').nth(1))
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| WireError::new(ErrorCode::MessageMalformed, "the answer is not HTTP"))?;
-    let mut head = Head { status, date: None, version: None };
+    let mut head = Head { status, date: None, version: None, code: None };
     for line in lines {
         if let Some((name, value)) = line.split_once(':') {
             match name.trim().to_ascii_lowercase().as_str() {
                 "date" => head.date = httpdate::parse_http_date(value.trim()).ok(),
                 "x-deskshare-version" => head.version = Some(value.trim().to_string()),
+                "x-deskshare-error" => head.code = ErrorCode::parse(value.trim()),
                 _ => {}
             }
         }

@@ -214,3 +214,37 @@ async fn the_server_checks_itself_at_start_and_on_request() {
     assert_eq!(names, ["certificate", "reachable"]);
     assert_eq!(health["checks"][1]["level"], "fail");
 }
+
+#[test]
+fn a_server_at_its_connection_cap_says_so_instead_of_failing_tls() {
+    let dir = workdir("doctor_full_server");
+    let admin = dir.join("admin");
+    let server = Server::start_with(
+        &dir,
+        "127.0.0.1:0",
+        &["--max-connections-per-address", "2", "--request-timeout", "60"],
+        None,
+    );
+    let (join, _) = server.create_meeting("a full server");
+    let addr = server.url.trim_start_matches("https://").trim_end_matches('/').to_string();
+    // Two connections from this address that say nothing hold its cap.
+    let held: Vec<std::net::TcpStream> = (0..2).map(|_| std::net::TcpStream::connect(&addr).unwrap()).collect();
+    eventually("the cap to be held", std::time::Duration::from_secs(10), || {
+        let (passed, r) = doctor(&join, &["--ca", &ca(&server)], &[]);
+        !passed && broken_hop(&r) == ("http".into(), "CONNECTION_LIMIT".into())
+    });
+    let (_, r) = doctor(&join, &["--ca", &ca(&server)], &[]);
+    assert_eq!(step(&r, "tls")["outcome"], "pass", "TLS itself is fine: {r:#}");
+    assert!(step(&r, "http")["summary"].as_str().unwrap().contains("as many connections as it allows"), "{r:#}");
+    // The REST client (every CLI command) names it too.
+    let token = server.token();
+    fails_with(
+        cli(&admin, &server, &["meeting", "list", "--server", &server.url, "--token", &token], None),
+        "CONNECTION_LIMIT",
+    );
+    // Once they go, everything passes again.
+    drop(held);
+    eventually("the cap to be free", std::time::Duration::from_secs(10), || {
+        doctor(&join, &["--ca", &ca(&server)], &[]).0
+    });
+}

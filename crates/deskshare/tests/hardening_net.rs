@@ -15,6 +15,9 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::io::AsyncReadExt;
 use tokio_tungstenite::tungstenite::Message;
 
+/// Longer than the server gives a turned-away connection for its TLS handshake.
+const TURN_AWAY_HANDSHAKE: Duration = Duration::from_millis(1500);
+
 /// Whether the server has closed this connection (EOF or reset), looking without waiting.
 async fn closed_by_server(tcp: &mut tokio::net::TcpStream) -> bool {
     let mut b = [0u8; 64];
@@ -35,7 +38,7 @@ async fn idle_connections_are_capped_timed_out_and_logged() {
     let server = Server::start_with(
         &dir,
         "127.0.0.1:0",
-        &["--max-connections-per-address", "40", "--request-timeout", "4"],
+        &["--max-connections-per-address", "40", "--request-timeout", "8"],
         Some(256),
     );
     // serve raised nothing (soft = hard = 256) and fitted its cap under the limit.
@@ -43,11 +46,14 @@ async fn idle_connections_are_capped_timed_out_and_logged() {
         (l == "limits: open files 256, connections 192 (40 per address)").then_some(())
     });
 
-    // One attacking address holds at most its share; the rest are closed at once.
+    // One attacking address holds at most its share; the rest are closed at once, or,
+    // while few are, offered a TLS handshake to be told CONNECTION_LIMIT — which these,
+    // saying nothing, do not take up within a second.
     let mut attacker = Vec::new();
     for _ in 0..100 {
         attacker.push(tcp_from(host(2), &server, None).await.unwrap());
     }
+    tokio::time::sleep(TURN_AWAY_HANDSHAKE).await;
     let mut open = 0;
     for c in &mut attacker {
         if !closed_by_server(c).await {
@@ -91,6 +97,7 @@ async fn idle_connections_are_capped_timed_out_and_logged() {
             crowd.push(tcp_from(host(n), &server, None).await.unwrap());
         }
     }
+    tokio::time::sleep(TURN_AWAY_HANDSHAKE).await;
     let mut open = 0;
     for c in &mut crowd {
         if !closed_by_server(c).await {

@@ -415,6 +415,8 @@ impl ErrorCode {
                 | ErrorCode::ServerShuttingDown
                 | ErrorCode::ServerError
                 | ErrorCode::ServerBusy
+                // A cap full of other connections frees as they close.
+                | ErrorCode::ConnectionLimit
         )
     }
 }

@@ -4,8 +4,9 @@
 //! connections stayed open for minutes, and under the usual 1,024 open-file limit a
 //! thousand of them kept every real client out, with nothing logged. Here:
 //! - a connection is admitted only while the server holds fewer than `max_total`
-//!   connections and its address fewer than `max_per_address` (else it is closed at
-//!   once and the log says which cap, at most every 10 s);
+//!   connections and its address fewer than `max_per_address` (else it is turned away —
+//!   answered `503 CONNECTION_LIMIT` while few are, closed at once past that, see
+//!   `turn_away` — and the log says which cap, at most every 10 s);
 //! - TLS must complete within the handshake timeout, a request's headers within
 //!   `header_timeout` (hyper's timer, which also runs while a kept-alive connection
 //!   waits for its next request), and no connection may go `idle_timeout` without
@@ -299,10 +300,12 @@ impl AsyncWrite for MeteredStream {
 
 use std::future::Future as _;
 
-/// The acceptor below TLS: admits or closes each TCP connection.
+/// The acceptor below TLS: admits each TCP connection, or turns it away (with a coded
+/// answer while few are being turned away, else closed).
 #[derive(Clone)]
 pub struct LimitAcceptor {
     pub tracker: Arc<ConnectionTracker>,
+    pub turn_away: crate::turn_away::TurnAway,
 }
 
 impl<S: Send + 'static> axum_server::accept::Accept<TcpStream, S> for LimitAcceptor {
@@ -320,6 +323,7 @@ impl<S: Send + 'static> axum_server::accept::Accept<TcpStream, S> for LimitAccep
             Ok(place) => Ok((MeteredStream::new(stream, place, &self.tracker.limits), service)),
             Err(why) => {
                 self.tracker.warn(peer, why);
+                self.turn_away.answer(stream, why);
                 Err(io::Error::other("connection cap reached"))
             }
         })

@@ -18,6 +18,9 @@ impl IntoResponse for ApiError {
         let status = status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let code = self.0.code;
         let mut res = (status, Json(ErrorBody::from(self.0))).into_response();
+        // The code in a header too, for clients that read only heads (`deskshare doctor`)
+        // and for proxies' logs.
+        res.headers_mut().insert("x-deskshare-error", axum::http::HeaderValue::from_static(code.as_str()));
         // For the error counters of /metrics.
         res.extensions_mut().insert(code);
         res

@@ -26,6 +26,7 @@ pub mod service;
 pub mod state;
 pub mod store;
 pub mod tls;
+mod turn_away;
 mod users;
 mod web;
 mod ws;
@@ -213,10 +214,14 @@ impl Running {
         let handle = axum_server::Handle::new();
         let app = http::router(self.state.clone());
         let limits = self.state.connections.limits();
-        let acceptor =
-            axum_server::tls_rustls::RustlsAcceptor::new(axum_server::tls_rustls::RustlsConfig::from_config(self.tls))
-                .handshake_timeout(limits.handshake_timeout)
-                .acceptor(connections::LimitAcceptor { tracker: self.state.connections.clone() });
+        let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(
+            axum_server::tls_rustls::RustlsConfig::from_config(self.tls.clone()),
+        )
+        .handshake_timeout(limits.handshake_timeout)
+        .acceptor(connections::LimitAcceptor {
+            tracker: self.state.connections.clone(),
+            turn_away: turn_away::TurnAway::new(self.tls.clone(), self.state.clock),
+        });
         let mut server = axum_server::from_tcp(self.listener)
             .map_err(|e| coded(ErrorCode::ListenFailed, e))?
             .acceptor(acceptor)

@@ -69,7 +69,10 @@ impl Origins {
 pub async fn guard(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let changes = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
     let report = req.uri().path() == "/api/reports";
-    if changes && !report && let Err(e) = state.origins.check(req.headers()) {
+    if changes
+        && !report
+        && let Err(e) = state.origins.check(req.headers())
+    {
         tracing::info!(code = %e.code, path = req.uri().path(), "refused: {}", e.message);
         return ApiError(e).into_response();
     }
