@@ -81,8 +81,12 @@ export class ViewerSession {
     /** Video codecs this browser decodes. @type {string[]} */
     this.video = [];
     /** The last welcome's participant and key: back within the grace after a drop, the
-     * lobby is skipped and a presenter role kept. @type {{participant: number, key: string} | null} */
+     * lobby is skipped and a presenter role kept. Kept in sessionStorage, so a reload of
+     * the page comes back the same way. @type {{participant: number, key: string} | null} */
     this.rejoin = null;
+    /** The last welcome's admission pass: back after a server restart. @type {string | null} */
+    this.pass = null;
+    this.restore();
   }
 
   start() {
@@ -105,6 +109,7 @@ export class ViewerSession {
       if (this.asGuest) hello.as_guest = true;
       if (this.video.length) hello.video = this.video;
       if (this.rejoin) hello.rejoin = this.rejoin;
+      if (this.pass) hello.pass = this.pass;
       ws.send(JSON.stringify(hello));
     };
     ws.onmessage = (ev) => {
@@ -117,6 +122,8 @@ export class ViewerSession {
         welcomed = true;
         this.attempt = 0;
         this.rejoin = { participant: msg.participant, key: msg.key };
+        this.pass = msg.pass || null;
+        this.remember();
         this.handlers.onWelcome(msg);
       } else if (msg.type === "error") {
         refusal = { code: msg.code, message: msg.message };
@@ -128,7 +135,7 @@ export class ViewerSession {
       if (this.stopped) return;
       const code = refusal?.code || (ev.reason && /^[A-Z_]+$/.test(ev.reason) ? ev.reason : "CONNECTION_LOST");
       if (!RETRYABLE.has(code) && (welcomed || refusal)) {
-        this.rejoin = null;
+        this.forget();
         this.handlers.onFatal(code, refusal?.message || "");
         return;
       }
@@ -140,13 +147,50 @@ export class ViewerSession {
       whyNoConnection().then((reason) => {
         if (this.stopped) return;
         if (reason.code === "WEBSOCKET_BLOCKED" && this.unopened >= BLOCKED_AFTER) {
-          this.rejoin = null;
+          this.forget();
           this.handlers.onFatal(reason.code, reason.message);
         } else {
           this.retry(reason);
         }
       });
     };
+  }
+
+  /** Where this meeting's proofs are kept for a reload. */
+  get storageKey() {
+    return `deskshare.rejoin.${this.meetingId}`;
+  }
+
+  /** Reads the proofs a page of this meeting kept before a reload. */
+  restore() {
+    try {
+      const kept = JSON.parse(sessionStorage.getItem(this.storageKey) || "null");
+      if (kept && typeof kept === "object") {
+        this.rejoin = kept.rejoin || null;
+        this.pass = typeof kept.pass === "string" ? kept.pass : null;
+      }
+    } catch {
+      // Nothing kept, or storage is off: join as new.
+    }
+  }
+
+  remember() {
+    try {
+      sessionStorage.setItem(this.storageKey, JSON.stringify({ rejoin: this.rejoin, pass: this.pass }));
+    } catch {
+      // Storage is off: a reload joins as new.
+    }
+  }
+
+  /** A final failure: the proofs no longer apply. */
+  forget() {
+    this.rejoin = null;
+    this.pass = null;
+    try {
+      sessionStorage.removeItem(this.storageKey);
+    } catch {
+      // Storage is off.
+    }
   }
 
   /** Dials again after a backoff. @param {Unreachable | null} reason */

@@ -40,6 +40,8 @@ pub struct Join {
     pub on_behalf: Option<OnBehalf>,
     /// Back after a dropped connection: the earlier session's [`Session::proof`].
     pub rejoin: Option<OnBehalf>,
+    /// Back after a server restart: the earlier welcome's admission pass.
+    pub pass: Option<String>,
 }
 
 impl Join {
@@ -53,6 +55,7 @@ impl Join {
             share: None,
             on_behalf: None,
             rejoin: None,
+            pass: None,
         }
     }
 }
@@ -102,6 +105,7 @@ impl Session {
             share: join.share,
             on_behalf: join.on_behalf.clone(),
             rejoin: join.rejoin.clone(),
+            pass: join.pass.clone(),
             as_guest: false,
             video: deskshare_codec::video_codecs(),
         };
@@ -145,6 +149,14 @@ impl Session {
             ServerMessage::Welcome { participant, key, .. } => {
                 Some(OnBehalf { participant: *participant, key: key.clone() })
             }
+            _ => None,
+        }
+    }
+
+    /// The admission pass of this session's welcome, for coming back after a restart.
+    pub fn pass(&self) -> Option<String> {
+        match &self.welcome {
+            ServerMessage::Welcome { pass, .. } => pass.clone(),
             _ => None,
         }
     }

@@ -183,6 +183,7 @@ pub async fn run(opts: ViewOptions, shutdown: impl std::future::Future<Output = 
                 backoff = Duration::from_millis(200);
                 // After a drop, back as the same person: no second wait in the lobby.
                 join.rejoin = session.proof();
+                join.pass = session.pass();
                 if let ServerMessage::Welcome { presenter_online, .. } = session.welcome {
                     state.presenter_online = presenter_online;
                 }

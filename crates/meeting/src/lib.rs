@@ -7,6 +7,7 @@
 pub mod admission;
 pub mod floor;
 mod ids;
+pub mod pass;
 pub mod policy;
 pub mod rate;
 pub mod roster;

@@ -305,6 +305,12 @@ impl Roster {
         (now.saturating_duration_since(d.left_at) < REJOIN_GRACE).then_some(Rejoin { role: d.role })
     }
 
+    /// Whether `id` is still connected with the welcome of `key` (a reloaded page whose
+    /// old connection the server has not seen close yet).
+    pub fn still_connected(&self, id: ParticipantId, key: &PresenterSecret) -> bool {
+        self.members.get(&id).is_some_and(|s| !s.closing && !s.member.in_lobby && s.member.key.matches(key))
+    }
+
     /// `id` is back under a new id: its earlier one cannot be rejoined again.
     pub fn forget_departed(&mut self, id: ParticipantId) {
         self.departed.remove(&id);

@@ -207,6 +207,12 @@ pub enum ClientMessage {
         /// presenter role given in the meeting is kept.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rejoin: Option<OnBehalf>,
+        /// Back after the server restarted: the `pass` of the earlier welcome. For two
+        /// minutes after the server starts, a pass it issued before skips the lobby and
+        /// the passcode (unless the organiser removed its holder) and keeps a presenter
+        /// role the organiser gave.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pass: Option<String>,
         /// Join as a guest even if the request carries a sign-in (a browser whose account
         /// was refused, or a person who wants to join under another name).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -257,6 +263,10 @@ pub enum ServerMessage {
         /// Lets a second connection present for this participant (see `hello.on_behalf`),
         /// while it is a presenter. Never shown to anyone else.
         key: String,
+        /// An admission pass, sent back as `hello.pass` after a server restart (see
+        /// there). Never shown to anyone else.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pass: Option<String>,
         /// Video codecs the server decodes: a presenter may send video streams in these.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         video: Vec<String>,
@@ -390,6 +400,7 @@ mod tests {
             share: None,
             on_behalf: None,
             rejoin: None,
+            pass: None,
             as_guest: false,
             video: vec![],
         };

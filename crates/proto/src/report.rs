@@ -100,7 +100,6 @@ impl Hop {
             MeetingNotFound
             | MeetingExpired
             | MeetingFull
-            | LobbyDenied
             | PasscodeInvalid
             | PasscodeRateLimited
             | PresenterSecretInvalid => Hop::Meeting,

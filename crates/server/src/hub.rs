@@ -55,6 +55,10 @@ pub struct Presence {
 pub struct LiveMeeting {
     pub id: MeetingId,
     pub title: String,
+    /// Random id of this time the meeting is live, and when it became live: admission
+    /// passes name the instance that issued them (see `deskshare_meeting::pass`).
+    pub instance: String,
+    pub opened: Instant,
     /// The meeting's screen (picture, frame log, tile cache) and cursor. A std mutex:
     /// no critical section awaits; the longest is a catch-up that encodes tiles no viewer
     /// needed before (once per tile version).
@@ -85,6 +89,8 @@ impl LiveMeeting {
         LiveMeeting {
             id,
             title,
+            instance: deskshare_meeting::pass::nonce(),
+            opened: Instant::now(),
             screen: Mutex::new(Screen::new()),
             screen_changed: watch::channel(0).0,
             presence: watch::channel(Presence::default()).0,

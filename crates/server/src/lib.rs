@@ -176,6 +176,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
         proxies: opts.proxies.clone(),
         certificate: identity.facts.clone(),
         hub: hub::Hub::new(metrics.clone()),
+        passes: deskshare_meeting::pass::PassKey::derive(admin_token.as_bytes()),
         admin_token,
         origins: origin::Origins::new(&public_url, &opts.allowed_origins),
         public_url: public_url.clone(),

@@ -16,6 +16,8 @@ pub struct AppState {
     pub proxies: crate::forwarded::TrustedProxies,
     pub hub: Hub,
     pub admin_token: String,
+    /// Signs the admission passes of welcomes (derived from the admin token).
+    pub passes: deskshare_meeting::pass::PassKey,
     /// The certificate's names and end, for the self-check.
     pub certificate: crate::health::CertFacts,
     pub public_url: Url,

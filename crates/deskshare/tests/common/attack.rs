@@ -93,6 +93,7 @@ pub fn hello_as(role: Role, name: Option<&str>, secret: Option<String>, passcode
         share: None,
         on_behalf: None,
         rejoin: None,
+        pass: None,
         as_guest: false,
         video: vec![],
     };

@@ -12,6 +12,7 @@ use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 mod chat;
+mod passes;
 mod reports;
 
 pub use chat::{CHAT_HISTORY, ChatAuthor};
@@ -89,6 +90,14 @@ const MIGRATIONS: &[&str] = &[
         network TEXT NOT NULL
     )",
     "CREATE INDEX failure_reports_by_time ON failure_reports(at)",
+    // Admission passes of participants told to go (removed, signed out): not let back
+    // in by their pass after a restart. Kept a day.
+    "CREATE TABLE revoked_passes (
+        meeting_id TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        revoked_at INTEGER NOT NULL,
+        PRIMARY KEY (meeting_id, nonce)
+    )",
 ];
 
 /// A stored meeting.

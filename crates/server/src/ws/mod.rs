@@ -19,10 +19,11 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::Response;
+use deskshare_meeting::pass::Pass;
 use deskshare_meeting::roster::COUNTS_EVERY;
-use deskshare_meeting::roster::MAX_NAME_CHARS;
+use deskshare_meeting::roster::{MAX_NAME_CHARS, REJOIN_GRACE};
 use deskshare_meeting::{
-    Admission, Audience, Member, Passcode, Policies, RosterCursor, Signal, decide, decide_delegate,
+    Admission, Audience, Member, Passcode, Policies, Rejoin, RosterCursor, Signal, decide, decide_delegate,
 };
 use deskshare_meeting::{MeetingId, PresenterSecret};
 use deskshare_proto::{
@@ -168,6 +169,8 @@ async fn participate(mut socket: Link, state: &AppState, live: &LiveMeeting, hel
     // The key lets a second connection present for this one, and this person rejoin;
     // only its hash is kept.
     let key = PresenterSecret::generate();
+    // Names this participant's admission pass, to revoke it if they are told to go.
+    let nonce = deskshare_meeting::pass::nonce();
     let joining = Member {
         name: display_name,
         connection: role,
@@ -193,14 +196,23 @@ async fn participate(mut socket: Link, state: &AppState, live: &LiveMeeting, hel
         if waits {
             wait_in_lobby(&mut socket, live, &mut conn, state).await?;
         }
+        let role_now = live.meeting_role(id).unwrap_or(meeting_role);
+        let pass = Pass {
+            meeting: meeting.id.clone(),
+            role: role_now,
+            issued_at: state.clock.now(),
+            instance: live.instance.clone(),
+            nonce: nonce.clone(),
+        };
         let welcome = ServerMessage::Welcome {
             protocol: PROTOCOL_VERSION,
             participant: id,
             meeting: meeting.id.to_string(),
             title: meeting.title.clone(),
             presenter_online: live.presence().presenter.is_some(),
-            role: live.meeting_role(id).unwrap_or(meeting_role),
+            role: role_now,
             key: key.as_str().to_string(),
+            pass: (role == Role::Viewer && on_behalf_of.is_none()).then(|| pass.seal(&state.passes)),
             video: deskshare_fanout::video_codecs(),
         };
         socket.send_control(&welcome)?;
@@ -228,6 +240,14 @@ async fn participate(mut socket: Link, state: &AppState, live: &LiveMeeting, hel
         Ok(()) => tracing::info!(meeting = %meeting.id, %conn, "left"),
         Err(err) => {
             tracing::info!(meeting = %meeting.id, %conn, code = %err.code, "ended: {}", err.message);
+            // Told to go: the pass of this welcome must not bring them back after a restart.
+            if matches!(
+                err.code,
+                ErrorCode::RemovedByOrganiser | ErrorCode::AccountDisabled | ErrorCode::SessionExpired
+            ) && let Err(e) = state.store.revoke_pass(&meeting.id, &nonce).await
+            {
+                tracing::warn!(meeting = %meeting.id, "could not revoke an admission pass: {e}");
+            }
             state.metrics.error(err.code);
             socket.close_with_error(&err).await;
         }
@@ -342,6 +362,7 @@ async fn admit(
         share,
         on_behalf,
         rejoin,
+        pass,
         as_guest,
         video,
     } = hello
@@ -382,11 +403,15 @@ async fn admit(
     let gathered = crate::service::admission::gather(state, &meeting, &caller, role).await?;
     let policies = gathered.policies;
     let live = state.hub.get(&meeting.id);
-    let now = Instant::now();
-    let rejoined = rejoin.as_ref().and_then(|r| {
-        let key = PresenterSecret::from_string(r.key.clone());
-        live.as_ref()?.with_roster(|roster, _| roster.may_rejoin(r.participant, &key, now)).map(|j| (r.participant, j))
-    });
+    let rejoined = match (rejoin.as_ref(), live.as_ref()) {
+        (Some(r), Some(live)) => rejoin_when_left(live, r).await,
+        _ => None,
+    };
+    // Not remembered by this run (it started since): the pass of an earlier run's welcome.
+    let restored = match (&rejoined, pass) {
+        (None, Some(text)) => restored_pass(state, &meeting.id, live.as_deref(), &text).await?,
+        _ => None,
+    };
     let given: String = passcode.unwrap_or_default().chars().take(128).collect();
     let passcode_state = match (&meeting.passcode_hash, given.is_empty()) {
         (None, _) => Passcode::NotSet,
@@ -400,7 +425,7 @@ async fn admit(
         share,
         has_secret,
         passcode_state,
-        rejoined.map(|(_, j)| j),
+        rejoined.map(|(_, j)| j).or(restored),
     );
     let refused = |code: ErrorCode| match code {
         ErrorCode::PresenterSecretInvalid => {
@@ -492,6 +517,50 @@ async fn present_for(
         video: Vec::new(),
     })
 }
+
+/// The rejoin `proof` allows, once its earlier connection has left: a reloaded page
+/// says hello before the server has seen its old connection close, so a connection still
+/// open with that welcome is waited for, briefly.
+async fn rejoin_when_left(live: &LiveMeeting, proof: &OnBehalf) -> Option<(ParticipantId, Rejoin)> {
+    let key = PresenterSecret::from_string(proof.key.clone());
+    for _ in 0..REJOIN_WAIT_STEPS {
+        let (allowed, open) = live.with_roster(|roster, _| {
+            (
+                roster.may_rejoin(proof.participant, &key, Instant::now()),
+                roster.still_connected(proof.participant, &key),
+            )
+        });
+        if let Some(j) = allowed {
+            return Some((proof.participant, j));
+        }
+        if !open {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
+}
+
+/// What an admission pass restores: the role it names, when it is this server's, for
+/// this meeting, not revoked, and from an earlier live instance of the meeting while the
+/// present one is new (see `Pass::admits_again`).
+async fn restored_pass(
+    state: &AppState,
+    meeting: &MeetingId,
+    live: Option<&LiveMeeting>,
+    text: &str,
+) -> Result<Option<Rejoin>, WireError> {
+    let Ok(pass) = Pass::open(&state.passes, text, meeting) else { return Ok(None) };
+    let live = live.map(|l| (l.instance.as_str(), l.opened.elapsed() < REJOIN_GRACE));
+    if !pass.admits_again(live, state.clock.now()) || state.store.pass_revoked(meeting, &pass.nonce).await? {
+        return Ok(None);
+    }
+    tracing::info!(meeting = %meeting, role = ?pass.role, "admitted again by the pass of an earlier welcome");
+    Ok(Some(Rejoin { role: pass.role }))
+}
+
+/// How long (in 50 ms steps) a rejoin waits for its earlier connection to close: 2 s.
+const REJOIN_WAIT_STEPS: usize = 40;
 
 /// The code a session ends with when the roster decided about it.
 fn signal_error(signal: Signal) -> WireError {
