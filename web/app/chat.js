@@ -41,12 +41,14 @@ export class ChatPanel {
     /** @type {HTMLButtonElement} */ (this.form.querySelector("button")).disabled = !on;
   }
 
-  /** @param {ChatLine[]} messages */
+  /** Adds the lines not shown yet; returns how many. @param {ChatLine[]} messages */
   add(messages) {
+    let added = 0;
     const atBottom = this.list.scrollTop + this.list.clientHeight >= this.list.scrollHeight - 4;
     for (const m of messages) {
       if (this.seen.has(m.id)) continue;
       this.seen.add(m.id);
+      added += 1;
       const li = document.createElement("li");
       li.className = "chat-line";
       const head = document.createElement("p");
@@ -66,6 +68,7 @@ export class ChatPanel {
       this.list.append(li);
     }
     if (atBottom) this.list.scrollTop = this.list.scrollHeight;
+    return added;
   }
 
   /** The texts shown, oldest first (tests read them). */

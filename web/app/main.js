@@ -15,6 +15,7 @@ import { supportedCodecs } from "./decoders/media.js";
 import { WorkerRequests } from "./worker-rpc.js";
 import { initial, reduce, describe as describeState } from "./page-state.js";
 import { reportFailure, flushReports } from "./report.js";
+import { AttentionView } from "./attention.js";
 
 const meetingId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 const view = new MeetingView();
@@ -71,6 +72,8 @@ let joinForm = null;
 const REPORT_OUTAGE_AFTER = 6;
 /** Whether this outage has been reported. */
 let outageReported = false;
+/** Whether the chat history of this connection is still to come. */
+let historyPending = true;
 
 /** Tells the server's administrators about a failure shown here (not a mistyped
  * passcode: the form asks again). @param {string} code @param {string} message */
@@ -81,6 +84,8 @@ function reportShown(code, message) {
 const session = new ViewerSession(meetingId, displayName, {
   onWelcome(w) {
     outageReported = false;
+    // The first chat message after a welcome is the history: already said, not news.
+    historyPending = true;
     flushReports();
     view.setTitle(w.title);
     dispatch({ type: "welcome", participant: w.participant, key: w.key, presenterOnline: w.presenter_online });
@@ -97,8 +102,11 @@ const session = new ViewerSession(meetingId, displayName, {
       control.setPresenterOnline(msg.online);
     } else if (roster.apply(msg)) {
       updatePresentButton();
+      attention.lobby(roster.waiting());
     } else if (msg.type === "chat") {
-      chat.add(msg.messages);
+      const added = chat.add(msg.messages);
+      if (historyPending) historyPending = false;
+      else attention.chat(added);
     } else if (msg.type === "control") {
       control.update(msg);
       roster.setController(msg.controller ? msg.controller.participant : null);
@@ -262,6 +270,13 @@ const sideToggle = /** @type {HTMLButtonElement} */ (el("side-toggle"));
 sideToggle.addEventListener("click", () => {
   side.hidden = !side.hidden;
   sideToggle.setAttribute("aria-expanded", String(!side.hidden));
+  if (!side.hidden) attention.seen();
+});
+const attention = new AttentionView({
+  toggle: sideToggle,
+  side,
+  toast: /** @type {HTMLElement} */ (el("toast")),
+  sound: /** @type {HTMLButtonElement} */ (el("sound")),
 });
 
 /** GETs from the API: the answer, or the error it gave. */

@@ -55,6 +55,11 @@ export class RosterPanel {
     return true;
   }
 
+  /** Who waits in the lobby (only organisers and presenters are told). */
+  waiting() {
+    return this.entries.filter((e) => e.in_lobby).map((e) => ({ participant: e.participant, name: e.name }));
+  }
+
   /** A new connection starts with a new list (and the same choice of list). */
   reset() {
     this.model = new RosterList();

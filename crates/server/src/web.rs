@@ -31,6 +31,7 @@ web_files!(
     "app/errors.js",
     "app/report.js",
     "app/diagnosis.js",
+    "app/attention.js",
     "app/view.js",
     "app/render-worker.js",
     "app/decoders/solid.js",
