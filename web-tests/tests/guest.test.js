@@ -90,13 +90,36 @@ test("guest joins, waits in the lobby, is admitted and sees the exact screen; de
   await until("second guest in the lobby", () => deny.isVisible());
   await deny.click();
   await until("denied with its code", async () => (await other.locator("#overlay").innerText()).includes("LOBBY_DENIED"));
-  assert.match(await other.locator("#overlay").innerText(), /What to do/);
+  assert.match(await other.locator("#overlay").innerText(), /You were not let in/, "a decision, in words, not an error");
+  assert.equal(await other.locator("#overlay a", { hasText: "Back to home" }).getAttribute("href"), "/");
   await shot(other, "guest-6-denied");
 
-  // The organiser ends the meeting: the guest is told, with the code.
+  // A guest leaves by the Leave button: told so, with a way back; gone from the roster.
+  const leaver = await (await b.newContext({ ignoreHTTPSErrors: true })).newPage();
+  await leaver.goto(`${joinUrl}?name=Leaver`);
+  const admitLeaver = org.getByRole("button", { name: "Admit: Leaver" });
+  await until("the leaver in the lobby", () => admitLeaver.isVisible());
+  await admitLeaver.click();
+  await until("the leaver in", async () => (await org.locator("#roster").innerText()).includes("Leaver"));
+  await until("Leave offered", () => leaver.locator("#leave").isVisible());
+  await leaver.locator("#leave").click();
+  await until("told they left", async () => (await leaver.locator("#overlay").innerText()).includes("You left the meeting"));
+  assert.equal(await leaver.locator("#overlay a", { hasText: "Join again" }).count(), 1);
+  assert.equal(await leaver.locator("#leave").isVisible(), false, "nothing to leave any more");
+  await until("the leaver gone for the organiser", async () => !(await org.locator("#roster").innerText()).includes("Leaver"));
+
+  // The organiser ends the meeting: the end is said in words (the code in small print),
+  // for the guest and for the organiser herself, with the way home; no active buttons.
   await org.locator("#end-meeting").click();
   await until("ended for the guest", async () => (await guest.locator("#overlay").innerText()).includes("MEETING_ENDED"));
+  assert.match(await guest.locator("#overlay").innerText(), /The meeting has ended/);
+  assert.equal(await guest.locator("#overlay a", { hasText: "Back to home" }).getAttribute("href"), "/");
+  await until("ended for the organiser", async () => (await org.locator("#overlay").innerText()).includes("The meeting has ended"));
+  assert.equal(await org.locator("#status").getAttribute("data-level"), "ok", "the organiser's own end is not an error");
+  assert.equal(await org.locator("#end-meeting").isVisible(), false);
+  assert.equal(await org.locator("#present").isVisible(), false);
   await shot(guest, "guest-7-ended");
+  await shot(org, "guest-8-ended-organiser");
   assert.deepEqual(errors, []);
   await b.close();
 });

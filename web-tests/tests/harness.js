@@ -25,19 +25,25 @@ export async function killAll() {
 }
 process.on("exit", killChildren);
 
-/** Spawns a process and collects its stdout lines. */
+/** Spawns a process and collects its stdout lines (and its stderr lines, with
+ * `stdio: ["ignore", "pipe", "pipe"]`). */
 export function start(cmd, args, opts = {}) {
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"], ...opts });
   children.push(child);
+  const collect = (stream, into) => {
+    let buf = "";
+    stream?.on("data", (d) => {
+      buf += d;
+      const parts = buf.split("\n");
+      buf = parts.pop() ?? "";
+      into.push(...parts);
+    });
+  };
   const lines = [];
-  let buf = "";
-  child.stdout?.on("data", (d) => {
-    buf += d;
-    const parts = buf.split("\n");
-    buf = parts.pop() ?? "";
-    lines.push(...parts);
-  });
-  return { child, lines };
+  const errors = [];
+  collect(child.stdout, lines);
+  collect(child.stderr, errors);
+  return { child, lines, errors };
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -99,3 +99,23 @@ test("a connection that does not open says why, as far as the browser can tell, 
   // A later drop without a known reason does not repeat the old one.
   assert.doesNotMatch(describe(reduce(back, { type: "reconnecting", attempt: 1 })).overlay?.detail || "", /Cannot reach/);
 });
+
+test("a normal end is not an error: words, the code in small print, and where to go", () => {
+  const live = after({ type: "join" }, { ...welcome, presenterOnline: true });
+  const ended = reduce(live, { type: "failed", code: "MEETING_ENDED", message: "" });
+  assert.equal(ended.phase, "ended");
+  const shown = describe(ended);
+  assert.equal(shown.error, null, "not shown as an error");
+  assert.equal(shown.overlay?.title, "The meeting has ended");
+  assert.equal(shown.overlay?.code, "MEETING_ENDED");
+  assert.deepEqual(shown.overlay?.actions, ["home"]);
+  assert.equal(shown.status.level, "ok");
+  const left = describe(reduce(live, { type: "left" }));
+  assert.equal(left.overlay?.title, "You left the meeting");
+  assert.deepEqual(left.overlay?.actions, ["rejoin", "home"]);
+  assert.equal(left.overlay?.code, undefined, "leaving has no code");
+  // It is final like a failure: a late message of the old connection does not undo it.
+  assert.equal(reduce(ended, { type: "reconnecting", attempt: 1 }), ended);
+  // A real failure stays an error.
+  assert.ok(describe(reduce(live, { type: "failed", code: "TILE_CORRUPT", message: "x" })).error);
+});

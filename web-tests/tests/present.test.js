@@ -6,7 +6,8 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  FAKE_CAPTURE_FLAGS, addUser, browser, canvasRgb, diffPixels, killAll, sentRgb, shot, startServer, until, workdir, asThePage,
+  BIN, FAKE_CAPTURE_FLAGS, addUser, browser, canvasRgb, diffPixels, killAll, sentRgb, shot, start, startServer, startXvfb, until, workdir,
+  asThePage,
 } from "./harness.js";
 
 after(killAll);
@@ -121,4 +122,47 @@ test("a promoted guest presents from the browser; another browser sees exactly w
   assert.deepEqual(errors, []);
   await orgBrowser.close();
   await guestBrowser.close();
+});
+
+test("presenting while the agent shares asks first, and the replaced agent says who took over", async () => {
+  const dir = workdir("present-replace");
+  const server = await startServer(dir);
+  addUser(server, dir, "olga", "olga-password", "Olga");
+  const display = await startXvfb(800, 500);
+  const b = await browser(FAKE_CAPTURE_FLAGS);
+  const context = await b.newContext(asThePage(server, { viewport: { width: 1366, height: 768 } }));
+  await context.request.post(`${server.url}api/login`, { data: { name: "olga", password: "olga-password" } });
+  const meeting = await (await context.request.post(`${server.url}api/meetings`, { data: { title: "Replace" } })).json();
+  const agent = start(BIN, ["share", meeting.presenter_url, "--display", display, "--ca", server.ca, "--name", "Ana's laptop"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const org = await context.newPage();
+  await org.goto(meeting.join_url);
+  await until("the agent's picture", () => org.evaluate(() => /** @type {any} */ (window).deskshare.stats.frames > 0));
+
+  // Asked, she says no: nothing changes.
+  /** @type {string[]} */
+  const asked = [];
+  let answer = false;
+  org.on("dialog", (d) => {
+    asked.push(d.message());
+    if (answer) d.accept();
+    else d.dismiss();
+  });
+  await org.locator("#present").click();
+  await until("the question", async () => asked.length === 1);
+  assert.equal(asked[0], "Ana's laptop is presenting. Replace their share with yours?");
+  assert.equal(await presenting(org), false);
+  assert.equal(agent.child.exitCode, null, "the agent still shares");
+
+  // Asked again, she says yes: her share replaces the agent's, which says who took over.
+  answer = true;
+  await org.locator("#present").click();
+  await until("presenting", () => presenting(org));
+  await until("the agent stopped", async () => agent.child.exitCode !== null);
+  assert.notEqual(agent.child.exitCode, 0);
+  const said = agent.errors.join("\n");
+  assert.match(said, /PRESENTER_REPLACED/);
+  assert.match(said, /Olga took over presenting/);
+  await shot(org, "present-7-replaced-the-agent");
 });

@@ -38,11 +38,13 @@ function dispatch(event) {
 
 function paint() {
   const shown = describeState(state);
+  // Over (failed, ended, left): the meeting's buttons go; the overlay says what next.
+  document.body.classList.toggle("session-over", state.phase === "failed" || state.phase === "ended");
   if (shown.error) {
     view.showError(shown.error.code, shown.error.message);
     return;
   }
-  view.showOverlay(shown.overlay && shown.overlay.title, shown.overlay?.detail);
+  view.showOverlay(shown.overlay && shown.overlay.title, shown.overlay?.detail, shown.overlay || {});
   view.setStatus(shown.status.text, shown.status.level);
 }
 
@@ -253,9 +255,24 @@ function updatePresentButton() {
   presentButton.hidden = !mayPresent && !presenter.active;
 }
 
+// Leave: this page's sessions end; the meeting goes on for the others.
+el("leave").addEventListener("click", () => {
+  presenter.stop();
+  session.stop();
+  chat.setEnabled(false);
+  dispatch({ type: "left" });
+});
+
 presentButton.addEventListener("click", () => {
-  if (presenter.active) presenter.stop();
-  else presenter.start();
+  if (presenter.active) {
+    presenter.stop();
+    return;
+  }
+  // One presenter at a time, by choice: someone else's share is replaced only if the
+  // person says so here (the server refuses otherwise).
+  const current = state.presenterOnline ? roster.presenterName() || "Someone" : null;
+  if (current && !confirm(`${current} is presenting. Replace their share with yours?`)) return;
+  presenter.start({ replace: Boolean(current) });
 });
 pauseButton.addEventListener("click", () => {
   presenter.setPaused(!presenter.paused);

@@ -12,7 +12,9 @@
  * - `live`: welcomed; the screen is what the presenter shares.
  * - `reconnecting`: the connection dropped; the last picture stays, marked as stale.
  * - `failed`: a coded failure ended the session (only a new join leaves it).
- * @typedef {"preparing"|"choosing"|"joining"|"lobby"|"live"|"reconnecting"|"failed"} Phase
+ * - `ended`: the session ended normally — the meeting ended, the organiser removed or
+ *   did not let in this person, or they left — which is not an error.
+ * @typedef {"preparing"|"choosing"|"joining"|"lobby"|"live"|"reconnecting"|"failed"|"ended"} Phase
  */
 
 /**
@@ -36,7 +38,8 @@
  *   | {type: "picture"}
  *   | {type: "self-presenting", on: boolean}
  *   | {type: "reconnecting", attempt: number, reason?: {code: string, message: string} | null}
- *   | {type: "failed", code: string, message: string}} PageEvent
+ *   | {type: "failed", code: string, message: string}
+ *   | {type: "left"}} PageEvent
  */
 
 /** @returns {PageState} */
@@ -59,7 +62,7 @@ export function initial() {
  * @param {PageState} state @param {PageEvent} event @returns {PageState}
  */
 export function reduce(state, event) {
-  const failed = state.phase === "failed";
+  const failed = state.phase === "failed" || state.phase === "ended";
   switch (event.type) {
     case "choose":
       return { ...state, phase: "choosing", identity: null };
@@ -88,15 +91,27 @@ export function reduce(state, event) {
     case "reconnecting":
       if (failed) return state;
       return { ...state, phase: "reconnecting", identity: null, attempt: event.attempt, unreachable: event.reason || null };
-    case "failed":
-      return { ...state, phase: "failed", identity: null, failure: { code: event.code, message: event.message } };
+    case "failed": {
+      const phase = NORMAL_ENDS[event.code] ? "ended" : "failed";
+      return { ...state, phase, identity: null, failure: { code: event.code, message: event.message } };
+    }
+    case "left":
+      return { ...state, phase: "ended", identity: null, failure: { code: "LEFT", message: "" } };
   }
 }
+
+/** Ends that are not failures, in words for the person; the code stays in small print. */
+const NORMAL_ENDS = /** @type {Record<string, {title: string, detail: string}>} */ ({
+  MEETING_ENDED: { title: "The meeting has ended", detail: "Thank you for joining." },
+  REMOVED_BY_ORGANISER: { title: "You were removed from the meeting", detail: "The organiser removed you." },
+  LOBBY_DENIED: { title: "You were not let in", detail: "An organiser declined your request to join." },
+  LEFT: { title: "You left the meeting", detail: "You can join again with the same link." },
+});
 
 /**
  * What the page shows for a state: the overlay over the screen (`null`: the screen
  * itself), the status line, or, for a failure, the coded error.
- * @typedef {{overlay: {title: string, detail?: string} | null,
+ * @typedef {{overlay: {title: string, detail?: string, code?: string, actions?: ("home"|"rejoin")[]} | null,
  *   status: {text: string, level: "ok"|"warn"|"error"},
  *   error: {code: string, message: string} | null}} Presentation
  */
@@ -128,6 +143,17 @@ export function describe(state) {
     case "failed": {
       const failure = state.failure || { code: "SERVER_ERROR", message: "" };
       return { overlay: null, status: { text: `Error ${failure.code}`, level: "error" }, error: failure };
+    }
+    case "ended": {
+      const code = state.failure?.code || "MEETING_ENDED";
+      const words = NORMAL_ENDS[code] || NORMAL_ENDS.MEETING_ENDED;
+      /** @type {("home"|"rejoin")[]} */
+      const actions = code === "MEETING_ENDED" ? ["home"] : ["rejoin", "home"];
+      return {
+        overlay: { title: words.title, detail: words.detail, code: code === "LEFT" ? undefined : code, actions },
+        status: { text: words.title, level: "ok" },
+        error: null,
+      };
     }
     case "live":
       // The preview stands in for the screen; this page is not sent its own picture.

@@ -35,6 +35,11 @@ export class BrowserPresenter {
     this.video = null;
     this.paused = false;
     this.share = "desktop";
+    /** Take over from whoever presents (the person chose to), until welcomed. */
+    this.replace = false;
+    /** The proof of this page's last presenter connection: back after a drop, it takes
+     * over from that connection only. @type {{participant: number, key: string} | null} */
+    this.proof = null;
     this.attempt = 0;
     this.requests = new WorkerRequests();
   }
@@ -48,8 +53,12 @@ export class BrowserPresenter {
     return this.stream !== null;
   }
 
-  /** Asks the person what to share, then starts. Rejects if they cancel. */
-  async start() {
+  /** Asks the person what to share, then starts. Rejects if they cancel.
+   * @param {{replace?: boolean}} [opts] `replace`: take over from whoever presents now
+   * (the person said so); otherwise a share while someone presents is refused. */
+  async start(opts = {}) {
+    this.replace = Boolean(opts.replace);
+    this.proof = null;
     this.hooks.onState("starting");
     let stream;
     try {
@@ -116,16 +125,23 @@ export class BrowserPresenter {
     /** @type {{code: string, message: string} | null} */
     let refusal = null;
     ws.onopen = () => {
-      ws.send(JSON.stringify({
+      /** @type {Record<string, unknown>} */
+      const hello = {
         type: "hello", protocol: PROTOCOL_VERSION, role: "presenter", client: "browser", share: this.share,
         on_behalf: { participant: me.participant, key: me.key },
-      }));
+      };
+      if (this.replace) hello.replace = true;
+      if (this.proof) hello.rejoin = this.proof;
+      ws.send(JSON.stringify(hello));
     };
     ws.onmessage = (ev) => {
       if (typeof ev.data !== "string") return;
       const msg = JSON.parse(ev.data);
       if (msg.type === "welcome") {
         this.attempt = 0;
+        // Replaced once, by choice; later connections take over only from this one.
+        this.replace = false;
+        this.proof = { participant: msg.participant, key: msg.key };
         this.worker?.postMessage({ type: "keyframe" });
         this.hooks.onState("on", this.share);
       } else if (msg.type === "viewers") {

@@ -55,6 +55,11 @@ export class RosterPanel {
     return true;
   }
 
+  /** The name of whoever presents now, if the list shows them. */
+  presenterName() {
+    return this.entries.find((e) => e.presenting)?.name || null;
+  }
+
   /** Who waits in the lobby (only organisers and presenters are told). */
   waiting() {
     return this.entries.filter((e) => e.in_lobby).map((e) => ({ participant: e.participant, name: e.name }));

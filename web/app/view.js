@@ -43,7 +43,7 @@ export class MeetingView {
   }
 
   /** Shows a message over the screen, or hides it with null. @param {string | null} text */
-  showOverlay(text, detail = "") {
+  showOverlay(text, detail = "", extra = /** @type {{code?: string, actions?: ("home"|"rejoin")[]}} */ ({})) {
     if (text === null) {
       this.overlay.hidden = true;
       return;
@@ -58,6 +58,29 @@ export class MeetingView {
       const d = document.createElement("p");
       d.textContent = detail;
       this.overlay.append(d);
+    }
+    if (extra.code) {
+      const c = document.createElement("p");
+      c.className = "overlay-code";
+      c.textContent = `Code: ${extra.code}`;
+      this.overlay.append(c);
+    }
+    if (extra.actions?.length) {
+      const row = document.createElement("p");
+      row.className = "overlay-actions";
+      for (const action of extra.actions) {
+        const a = document.createElement("a");
+        a.className = "button";
+        if (action === "home") {
+          a.href = "/";
+          a.textContent = "Back to home";
+        } else {
+          a.href = location.pathname + location.search;
+          a.textContent = "Join again";
+        }
+        row.append(a, " ");
+      }
+      this.overlay.append(row);
     }
   }
 

@@ -49,6 +49,9 @@ pub struct ShareOptions {
     pub video: Vec<deskshare_proto::VideoCodec>,
     /// Bitrate of each video stream; `None`: by its area.
     pub video_kbps: Option<u32>,
+    /// Take over from whoever presents now (`share --replace`), else refused with
+    /// PRESENTER_ACTIVE.
+    pub replace: bool,
 }
 
 impl ShareOptions {
@@ -58,6 +61,7 @@ impl ShareOptions {
             name: self.name.clone(),
             control: Some(self.control),
             token: self.token.clone(),
+            replace: self.replace,
             share: Some(match self.target {
                 x11::Target::Window(_) => deskshare_proto::ShareKind::Program,
                 _ => deskshare_proto::ShareKind::Desktop,

@@ -86,13 +86,17 @@ impl<'a> Uploader<'a> {
     ) -> Result<ShareStats, WireError> {
         tokio::pin!(shutdown);
         let mut backoff = Backoff::new();
+        let mut proof = first.proof();
         let mut next = Some(first);
         eprintln!("sharing; viewers join at {}", self.opts.link.join_url());
         loop {
             let session = match next.take() {
                 Some(s) => s,
                 None => {
-                    let join = self.opts.join();
+                    // Back after a drop: the presenter the server may still hold is this
+                    // agent's own lost connection; the proof of it lets this one take
+                    // over from it (and from nobody else).
+                    let join = deskshare_client::session::Join { rejoin: proof.clone(), ..self.opts.join() };
                     let connect = Session::open(&self.opts.link, &self.opts.tls, &join);
                     let result = tokio::select! {
                         s = connect => s,
@@ -100,6 +104,7 @@ impl<'a> Uploader<'a> {
                     };
                     match result {
                         Ok(s) => {
+                            proof = s.proof();
                             self.stats.reconnects += 1;
                             eprintln!("reconnected");
                             // The server may have lost its cache: start it over.

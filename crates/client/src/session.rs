@@ -42,6 +42,8 @@ pub struct Join {
     pub rejoin: Option<OnBehalf>,
     /// Back after a server restart: the earlier welcome's admission pass.
     pub pass: Option<String>,
+    /// Presenter: take over from whoever presents now.
+    pub replace: bool,
 }
 
 impl Join {
@@ -56,6 +58,7 @@ impl Join {
             on_behalf: None,
             rejoin: None,
             pass: None,
+            replace: false,
         }
     }
 }
@@ -106,6 +109,7 @@ impl Session {
             on_behalf: join.on_behalf.clone(),
             rejoin: join.rejoin.clone(),
             pass: join.pass.clone(),
+            replace: join.replace,
             as_guest: false,
             video: deskshare_codec::video_codecs(),
         };

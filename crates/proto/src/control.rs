@@ -213,6 +213,11 @@ pub enum ClientMessage {
         /// role the organiser gave.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pass: Option<String>,
+        /// Presenter: take over from whoever presents now. Without it, a presenter
+        /// connection while someone else presents is refused with `PRESENTER_ACTIVE`
+        /// (naming them), so nothing is replaced without the person choosing to.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        replace: bool,
         /// Join as a guest even if the request carries a sign-in (a browser whose account
         /// was refused, or a person who wants to join under another name).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -401,6 +406,7 @@ mod tests {
             on_behalf: None,
             rejoin: None,
             pass: None,
+            replace: false,
             as_guest: false,
             video: vec![],
         };

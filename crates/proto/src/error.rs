@@ -69,6 +69,10 @@ error_codes! {
     PresenterReplaced = "PRESENTER_REPLACED", 409,
         "another presenter connection for this meeting took over",
         "stop the other `deskshare share` for this meeting, or share again to take over";
+    /// Someone else presents; the new share did not ask to replace theirs.
+    PresenterActive = "PRESENTER_ACTIVE", 409,
+        "someone else is presenting in this meeting",
+        "replace their share if you mean to (the page asks; `deskshare share --replace`), or ask them to stop first";
     /// Name or password wrong.
     BadCredentials = "BAD_CREDENTIALS", 401,
         "the name or password is wrong",

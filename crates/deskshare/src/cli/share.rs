@@ -41,6 +41,11 @@ pub struct Args {
     /// Do not take control back when this machine's own mouse or keyboard is used.
     #[arg(long)]
     no_local_takeback: bool,
+    /// Take over from whoever presents in the meeting now. Without it a running share is
+    /// never replaced: on a terminal you are asked, otherwise it fails with
+    /// PRESENTER_ACTIVE naming who presents.
+    #[arg(long)]
+    replace: bool,
     /// Send every pixel exact in every update, also video (costs several times the
     /// bandwidth on moving pictures). By default areas that keep changing and have many
     /// colours go lossy and are refined to exact once still.
@@ -146,8 +151,28 @@ pub async fn run(a: Args) -> Result<(), Failure> {
         lossy_quality: (!a.lossless).then_some(a.jpeg_quality),
         video: a.video.codecs(),
         video_kbps: a.video_kbps,
+        replace: a.replace,
     };
-    let result = deskshare_agent::share(opts, shutdown_signal()).await;
+    let mut result = deskshare_agent::share(opts.clone(), shutdown_signal()).await;
+    if let Err(e) = &result
+        && e.code == ErrorCode::PresenterActive
+        && ask_to_replace(&e.message)
+    {
+        result =
+            deskshare_agent::share(deskshare_agent::ShareOptions { replace: true, ..opts }, shutdown_signal()).await;
+    }
     finish_flush(flush).await;
     result.map(|_| ()).map_err(|e| report_to.failed(e))
+}
+
+/// On a terminal: "NAME is presenting. Replace their share? [y/N]"; elsewhere no.
+fn ask_to_replace(who: &str) -> bool {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    eprint!("{who}. Replace their share with this one? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y" | "yes")
 }

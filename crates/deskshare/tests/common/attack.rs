@@ -94,6 +94,7 @@ pub fn hello_as(role: Role, name: Option<&str>, secret: Option<String>, passcode
         on_behalf: None,
         rejoin: None,
         pass: None,
+        replace: false,
         as_guest: false,
         video: vec![],
     };

@@ -363,6 +363,7 @@ async fn admit(
         on_behalf,
         rejoin,
         pass,
+        replace,
         as_guest,
         video,
     } = hello
@@ -389,6 +390,11 @@ async fn admit(
     let meeting_id = MeetingId::parse(id).map_err(|_| not_found())?;
     let meeting = state.store.meeting(&meeting_id).await?.ok_or_else(not_found)?;
     let share = share.unwrap_or(ShareKind::Desktop);
+    // Asked only once the caller may present at all: who presents is not told to anyone.
+    let second_presenter = |state: &AppState| match role == Role::Presenter && !replace {
+        true => refuse_a_second_presenter(state, &meeting_id, rejoin.as_ref()),
+        false => Ok(()),
+    };
     if let Some(on_behalf) = on_behalf {
         if role != Role::Presenter {
             return Err(WireError::new(ErrorCode::ProtocolViolation, "on_behalf is for presenter connections"));
@@ -396,7 +402,9 @@ async fn admit(
         if meeting.is_expired(state.clock.now()) {
             return Err(WireError::bare(ErrorCode::MeetingExpired));
         }
-        return present_for(state, meeting, on_behalf, control, share).await;
+        let accepted = present_for(state, meeting, on_behalf, control, share).await?;
+        second_presenter(state)?;
+        return Ok(accepted);
     }
     let user = caller.user();
     let has_secret = secret.is_some_and(|s| meeting.presenter_secret.matches(&PresenterSecret::from_string(s)));
@@ -453,6 +461,7 @@ async fn admit(
     let Admission::Admit { role: meeting_role, waits } = admission else {
         return Err(WireError::new(ErrorCode::ServerError, "the passcode was not checked"));
     };
+    second_presenter(state)?;
     let name = name
         .map(|n| deskshare_proto::text::clean_line(&n, MAX_NAME_CHARS))
         .filter(|n| !n.is_empty())
@@ -516,6 +525,29 @@ async fn present_for(
         rejoined: None,
         video: Vec::new(),
     })
+}
+
+/// A presenter connection while someone else presents is refused, naming them, unless it
+/// asked to `replace` them — or it is the same presenter back after a drop, proven by
+/// the `rejoin` proof of its earlier connection (which the server may still hold).
+fn refuse_a_second_presenter(
+    state: &AppState,
+    meeting: &MeetingId,
+    rejoin: Option<&OnBehalf>,
+) -> Result<(), WireError> {
+    let Some(live) = state.hub.get(meeting) else { return Ok(()) };
+    let Some(current) = live.presence().presenter else { return Ok(()) };
+    let own = rejoin.is_some_and(|r| {
+        r.participant == current
+            && live
+                .with_roster(|roster, _| roster.still_connected(current, &PresenterSecret::from_string(r.key.clone())))
+    });
+    if own {
+        return Ok(());
+    }
+    let who = live.presence().presenting_for.unwrap_or(current);
+    let name = live.member(who, |m| m.name.clone()).unwrap_or_else(|| "someone".to_string());
+    Err(WireError::new(ErrorCode::PresenterActive, format!("{name} is presenting")))
 }
 
 /// The rejoin `proof` allows, once its earlier connection has left: a reloaded page

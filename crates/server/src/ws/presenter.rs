@@ -42,7 +42,13 @@ async fn receive_loop(
     loop {
         let presence = *presence_rx.borrow_and_update();
         if presence.presenter != Some(conn.id) {
-            return Err(WireError::bare(ErrorCode::PresenterReplaced));
+            // Say who took over, so the replaced agent or page can tell its person.
+            let by = presence.presenting_for.or(presence.presenter);
+            let name = by.and_then(|id| live.member(id, |m| m.name.clone()));
+            return Err(match name {
+                Some(n) => WireError::new(ErrorCode::PresenterReplaced, format!("{n} took over presenting")),
+                None => WireError::bare(ErrorCode::PresenterReplaced),
+            });
         }
         let viewers = *viewers_rx.borrow_and_update();
         if told_viewers != Some(viewers) {
