@@ -118,6 +118,8 @@ test("guest joins, waits in the lobby, is admitted and sees the exact screen; de
   assert.equal(await org.locator("#status").getAttribute("data-level"), "ok", "the organiser's own end is not an error");
   assert.equal(await org.locator("#end-meeting").isVisible(), false);
   assert.equal(await org.locator("#present").isVisible(), false);
+  assert.equal(await org.locator("#roster button").first().isVisible(), false, "no roster actions after the end");
+  assert.equal(await org.locator("#toast").isVisible(), false, "no stale toast");
   await shot(guest, "guest-7-ended");
   await shot(org, "guest-8-ended-organiser");
   assert.deepEqual(errors, []);

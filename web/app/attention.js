@@ -91,6 +91,8 @@ export class AttentionView {
     const ids = waiting.map((w) => w.participant);
     const arrivals = waiting.filter((w) => !this.unseen.waiting.includes(w.participant));
     this.apply({ type: "lobby", waiting: ids, looking: this.looking() });
+    // Nobody waits any more (let in, turned away, gone): the toast about them goes too.
+    if (!waiting.length) this.els.toast.hidden = true;
     if (arrivals.length) {
       const names = arrivals.map((w) => w.name).join(", ");
       this.toast(`${names} ${arrivals.length === 1 ? "is" : "are"} waiting in the lobby`);
