@@ -128,10 +128,10 @@ pub async fn flush(api: &Api) {
     save_pending(&kept);
 }
 
-/// Reports `err` to the server behind `api`, after any kept ones; if the server cannot
-/// be reached, keeps it for later. Returns whether it was delivered.
-pub async fn report(api: &Api, kind: ClientKind, err: &WireError, hop: Option<Hop>, meeting: Option<&str>) -> bool {
-    let Some(report) = describe(kind, err, hop, meeting) else { return false };
+/// Delivers `report` (see [`describe`]) to the server behind `api`, after any kept
+/// ones; if the server cannot be reached, keeps it for later. Returns whether it was
+/// delivered.
+pub async fn deliver(api: &Api, report: FailureReport) -> bool {
     // A failure to reach the server is not tried again at once: it waits for a command
     // that gets through.
     let reachable = report.hop.is_some_and(Hop::server_reachable);

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use deskshare_proto::ErrorCode;
 use deskshare_proto::report::{ClientKind, Hop, Layer, Spread, Verdict};
 
-fn plural(n: u32, one: &str, many: &str) -> String {
+/// "1 report", "3 reports".
+pub fn plural(n: u32, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 

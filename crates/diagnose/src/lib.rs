@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use deskshare_proto::report::{ClientKind, Diagnosis, FailureGroup, Hop, Network, Spread};
 
-pub use judge::judge;
+pub use judge::{judge, plural};
 pub use since::parse_since;
 
 /// Most signed-in names a group lists.

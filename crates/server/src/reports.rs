@@ -114,9 +114,13 @@ pub async fn receive(
     })?;
     // A cookie counts only from the server's own pages (see `origin`): a foreign page's
     // report is taken, as anonymous.
-    let user = match state.origins.check(&headers).is_ok().then_some(caller(&state, &headers).await) {
-        Some(Ok(Caller::User(u))) => Some(u.name),
-        _ => None,
+    let own_page = state.origins.check(&headers).is_ok();
+    let user = match own_page {
+        true => match caller(&state, &headers).await {
+            Ok(Caller::User(u)) => Some(u.name),
+            _ => None,
+        },
+        false => None,
     };
     let stored = admit(report, user, intake.network(ip), state.clock.now())?;
     tracing::info!(

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use deskshare_diagnose::plural as count;
 use deskshare_proto::report::{Diagnosis, FailureGroup, Verdict};
 
 fn when(unix: i64) -> String {
@@ -15,10 +16,6 @@ fn verdict_lines(out: &mut String, v: &Verdict, indent: &str) {
     for e in &v.evidence {
         out.push_str(&format!("{indent}  - {e}\n"));
     }
-}
-
-fn count(n: u32, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn group_lines(out: &mut String, g: &FailureGroup, leading: bool) {

@@ -127,12 +127,13 @@ impl ReportTo {
     /// Tells the server, and says so in one line (or that the report waits until the
     /// server can be reached).
     pub async fn send(self, err: &WireError) {
-        if reports_off() || report::describe(self.kind, err, self.hop, self.meeting.as_deref()).is_none() {
+        if reports_off() {
             return;
         }
+        let Some(failure) = report::describe(self.kind, err, self.hop, self.meeting.as_deref()) else { return };
         let Ok(api) = Api::new(self.server.as_str(), &self.tls, self.token) else { return };
         let server = &self.server;
-        if report::report(&api, self.kind, err, self.hop, self.meeting.as_deref()).await {
+        if report::deliver(&api, failure).await {
             eprintln!(
                 "(reported to {server} for its administrators: the code, this program's version, a random computer id)"
             );

@@ -536,7 +536,8 @@ fn refuse_a_second_presenter(
     rejoin: Option<&OnBehalf>,
 ) -> Result<(), WireError> {
     let Some(live) = state.hub.get(meeting) else { return Ok(()) };
-    let Some(current) = live.presence().presenter else { return Ok(()) };
+    let presence = live.presence();
+    let Some(current) = presence.presenter else { return Ok(()) };
     let own = rejoin.is_some_and(|r| {
         r.participant == current
             && live
@@ -545,7 +546,7 @@ fn refuse_a_second_presenter(
     if own {
         return Ok(());
     }
-    let who = live.presence().presenting_for.unwrap_or(current);
+    let who = presence.presenting_for.unwrap_or(current);
     let name = live.member(who, |m| m.name.clone()).unwrap_or_else(|| "someone".to_string());
     Err(WireError::new(ErrorCode::PresenterActive, format!("{name} is presenting")))
 }
