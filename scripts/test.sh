@@ -13,9 +13,9 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # a real animation for the lossy path), libvpx7 (VP8 for the video mode, loaded at run time),
 # and the network parts of the connectivity tests: tinyproxy (a CONNECT proxy), nginx (a
 # reverse proxy), iptables (a filtered port), iproute2 (a namespace whose only way out is
-# the proxy).
+# the proxy), and xdg-utils (xdg-open, as a browser opens a deskshare: link).
 packages=(xvfb xauth xfonts-base fonts-dejavu-core xterm xdotool x11-xserver-utils chromium ffmpeg libvpx7
-  tinyproxy nginx-light iptables iproute2)
+  tinyproxy nginx-light iptables iproute2 xdg-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

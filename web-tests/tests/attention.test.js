@@ -49,7 +49,7 @@ test("a folded panel shows knocks and messages as a badge, a title count and a t
   await olga.click("#sign-in button[type=submit]");
   await until("Olga signed in", async () => (await olga.locator("#whoami").innerText()).includes("Olga"));
   await olga.goto(meeting.join_url);
-  await until("Olga in her meeting", async () => (await olga.locator("#status").innerText()).includes("Waiting for presenter"));
+  await until("Olga in her meeting", async () => (await olga.locator("#status").innerText()).includes("Nobody is presenting"));
   await olga.click("#side-toggle");
   const badge = () => olga.locator("#side-toggle .badge");
 

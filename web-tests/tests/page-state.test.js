@@ -119,3 +119,35 @@ test("a normal end is not an error: words, the code in small print, and where to
   // A real failure stays an error.
   assert.ok(describe(reduce(live, { type: "failed", code: "TILE_CORRUPT", message: "x" })).error);
 });
+
+test("an organiser with nobody presenting is offered to present, not told to wait for herself", () => {
+  const live = after({ type: "join" }, welcome, { type: "me", appPresenting: false, mayPresent: true });
+  assert.equal(describe(live).overlay?.title, "Nobody is presenting yet");
+  assert.match(describe(live).overlay?.detail || "", /Share my desktop .* Present /);
+  assert.equal(describe(live).status.text, "Nobody is presenting");
+  const attendee = after({ type: "join" }, welcome, { type: "me", appPresenting: false, mayPresent: false });
+  assert.equal(describe(attendee).overlay?.title, "Waiting for the presenter to start sharing…");
+});
+
+test("presenting with the app hides her own picture until she asks for it", () => {
+  const mine = after({ type: "join" }, { ...welcome, presenterOnline: true }, { type: "picture" }, { type: "me", appPresenting: true, mayPresent: true });
+  assert.equal(describe(mine).overlay?.title, "You are presenting this computer's screen");
+  assert.deepEqual(describe(mine).overlay?.actions, ["show-own"]);
+  assert.deepEqual(describe(mine).status, { text: "You are presenting", level: "ok" });
+  const shown = reduce(mine, { type: "show-own" });
+  assert.equal(describe(shown).overlay, null);
+  assert.equal(describe(shown).status.text, "You are presenting");
+  assert.equal(reduce(shown, { type: "me", appPresenting: true, mayPresent: true }), shown, "the same facts change nothing");
+  const stopped = reduce(shown, { type: "me", appPresenting: false, mayPresent: true });
+  assert.equal(stopped.showOwn, false, "the choice is for one share");
+});
+
+test("a link to no meeting, or an expired one, is said in words with the way home only", () => {
+  for (const [code, title] of [["MEETING_NOT_FOUND", "This meeting link does not work"], ["MEETING_EXPIRED", "This meeting has expired"]]) {
+    const shown = describe(after({ type: "failed", code, message: "" }));
+    assert.equal(shown.overlay?.title, title);
+    assert.equal(shown.overlay?.code, code);
+    assert.deepEqual(shown.overlay?.actions, ["home"]);
+    assert.equal(shown.error, null);
+  }
+});

@@ -55,11 +55,14 @@ test("browser canvas equals the shared display, with clear states", async () => 
   await until("presenter-left state", async () => (await page.locator("#overlay").innerText()).includes("presenter has left"));
   await page.screenshot({ path: join(ARTIFACTS, "viewer-3-presenter-left.png") });
 
-  // An unknown meeting shows its code, cause and remedy.
+  // An unknown meeting has a page of its own: what happened in words, the code in small
+  // print, the way home; no meeting buttons.
   const bad = await context.newPage();
   await bad.goto(meeting.join_url.replace(meeting.id, "0123456789abcdef01234567"));
-  await until("error state", async () => (await bad.locator("#overlay").innerText()).includes("MEETING_NOT_FOUND"));
-  assert.match(await bad.locator("#overlay").innerText(), /What to do:/);
+  await until("the unknown-link page", async () => (await bad.locator("#overlay").innerText()).includes("This meeting link does not work"));
+  assert.match(await bad.locator("#overlay").innerText(), /Ask the organiser to send the link again[\s\S]*Code: MEETING_NOT_FOUND/);
+  assert.equal(await bad.locator("#overlay a", { hasText: "Back to home" }).getAttribute("href"), "/");
+  assert.equal(await bad.locator("#control").isVisible(), false);
   await bad.screenshot({ path: join(ARTIFACTS, "viewer-4-unknown-meeting.png") });
 
   assert.deepEqual(consoleErrors, []);

@@ -100,6 +100,11 @@ export class AttentionView {
     }
   }
 
+  /** Something that needs an answer now (a control request): the tone, if on. */
+  alert() {
+    if (this.soundOn) this.beep();
+  }
+
   /** The panel was opened. */
   seen() {
     this.apply({ type: "seen" });

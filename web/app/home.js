@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { el } from "./dom.js";
 import { startDiagnosis } from "./diagnosis.js";
 import { flushReports } from "./report.js";
+import { copyable } from "./copyable.js";
 
 /** The policies an organiser sets per meeting, as the form shows them. */
 const POLICY_BOXES = [
@@ -21,36 +22,6 @@ function showError(err) {
   const box = el("home-error");
   box.textContent = describe(err.code, err.message);
   box.hidden = false;
-}
-
-/** A read-only field with the link and a Copy button, labelled for screen readers. */
-function copyable(/** @type {string} */ label, /** @type {string} */ value) {
-  const wrap = document.createElement("p");
-  wrap.className = "copyable";
-  const id = `copy-${Math.random().toString(36).slice(2)}`;
-  const l = document.createElement("label");
-  l.htmlFor = id;
-  l.textContent = label;
-  const input = document.createElement("input");
-  input.id = id;
-  input.readOnly = true;
-  input.value = value;
-  const button = document.createElement("button");
-  button.type = "button";
-  button.textContent = "Copy";
-  button.setAttribute("aria-label", `Copy ${label.toLowerCase()}`);
-  button.addEventListener("click", async () => {
-    input.select();
-    try {
-      await navigator.clipboard.writeText(value);
-    } catch {
-      document.execCommand("copy");
-    }
-    button.textContent = "Copied";
-    setTimeout(() => (button.textContent = "Copy"), 2000);
-  });
-  wrap.append(l, input, button);
-  return wrap;
 }
 
 /** Where to go after signing in: only a path on this server. */
@@ -138,9 +109,36 @@ async function listMeetings() {
       await api("DELETE", `/api/meetings/${m.id}`).catch(showError);
       await listMeetings();
     });
-    li.append(h, facts, copyable("Join link", m.join_url), del);
+    li.append(h, facts, copyable("Join link", m.join_url), presenterLink(m), del);
     list.append(li);
   }
+}
+
+/**
+ * "Show my presenter link": a link that lets the deskshare app present as you in this
+ * meeting (12 hours), and the command that runs it; asked for only when wanted.
+ * @param {{id: string, title: string}} m
+ */
+function presenterLink(m) {
+  const box = document.createElement("div");
+  box.className = "presenter-link";
+  const reveal = document.createElement("button");
+  reveal.type = "button";
+  reveal.textContent = "Show my presenter link";
+  reveal.setAttribute("aria-label", `Show my presenter link for ${m.title}`);
+  reveal.addEventListener("click", async () => {
+    try {
+      const link = await api("POST", `/api/meetings/${m.id}/share-link`);
+      const note = document.createElement("p");
+      note.className = "muted";
+      note.textContent = "Lets the deskshare app present as you in this meeting for 12 hours. Keep it to yourself.";
+      box.replaceChildren(copyable("My presenter link", link.link), copyable("Command", link.command), note);
+    } catch (e) {
+      showError(e);
+    }
+  });
+  box.append(reveal);
+  return box;
 }
 
 el("join-link").addEventListener("submit", (ev) => {
@@ -194,12 +192,16 @@ el("create").addEventListener("submit", async (ev) => {
     const created = el("created");
     created.replaceChildren();
     const p = document.createElement("p");
-    p.textContent = `Created “${m.title}”. Send the join link to participants; present with the agent using the presenter link (keep it to yourself), or open the meeting and press Present.`;
+    p.textContent = `Created “${m.title}”. Send the join link to participants. To present, open the meeting: Share my desktop shares this computer with the deskshare app (others can be given control), Present shares from the browser (view-only). The presenter link lets someone else present; keep it private.`;
     const open = document.createElement("a");
     open.href = new URL(m.join_url).pathname;
     open.textContent = "Open the meeting";
     created.append(p, copyable("Join link", m.join_url), copyable("Presenter link", m.presenter_url), open);
     created.hidden = false;
+    // In view and announced, wherever the form was scrolled to (at 1366×768 it is below
+    // the fold otherwise).
+    created.scrollIntoView({ block: "center" });
+    created.focus();
     form.reset();
     await listMeetings();
   } catch (e) {

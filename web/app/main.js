@@ -16,6 +16,8 @@ import { WorkerRequests } from "./worker-rpc.js";
 import { initial, reduce, describe as describeState } from "./page-state.js";
 import { reportFailure, flushReports } from "./report.js";
 import { AttentionView } from "./attention.js";
+import { ConsentPanel } from "./consent.js";
+import { ShareDesktop } from "./share-desktop.js";
 
 const meetingId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 const view = new MeetingView();
@@ -40,6 +42,7 @@ function paint() {
   const shown = describeState(state);
   // Over (failed, ended, left): the meeting's buttons go; the overlay says what next.
   document.body.classList.toggle("session-over", state.phase === "failed" || state.phase === "ended");
+  view.stage.classList.toggle("own-hidden", state.phase === "live" && state.appPresenting && state.presenterOnline && !state.showOwn);
   if (shown.error) {
     view.showError(shown.error.code, shown.error.message);
     return;
@@ -62,6 +65,26 @@ function showNotice(/** @type {string} */ code, /** @type {string} */ message) {
   clearTimeout(noticeTimer);
   noticeTimer = setTimeout(() => (notice.hidden = true), 8000);
 }
+
+/** Says something that is not a failure, for a few seconds. @param {string} text */
+function say(text) {
+  notice.textContent = text;
+  notice.hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => (notice.hidden = true), 5000);
+}
+
+// Copy invite: the meeting's title and join link (never a presenter link or passcode).
+el("invite").addEventListener("click", async () => {
+  const title = el("title").textContent || "a meeting";
+  const text = `Join “${title}” on deskshare: ${location.origin}/m/${meetingId}`;
+  try {
+    await navigator.clipboard.writeText(text);
+    say("Invite copied: the meeting's name and join link.");
+  } catch {
+    say(`Copy this invite: ${text}`);
+  }
+});
 
 /** Identity failures after which joining as a guest may help. */
 const IDENTITY_CODES = new Set(["ACCOUNT_DISABLED", "SESSION_EXPIRED"]);
@@ -96,6 +119,7 @@ const session = new ViewerSession(meetingId, displayName, {
     control.setMe(w.participant);
     roster.reset();
     roster.setMe(w.participant);
+    consent.reset();
     control.setPresenterOnline(w.presenter_online);
   },
   onControl(msg) {
@@ -104,6 +128,7 @@ const session = new ViewerSession(meetingId, displayName, {
       control.setPresenterOnline(msg.online);
     } else if (roster.apply(msg)) {
       updatePresentButton();
+      updateMine();
       attention.lobby(roster.waiting());
     } else if (msg.type === "chat") {
       const added = chat.add(msg.messages);
@@ -112,8 +137,20 @@ const session = new ViewerSession(meetingId, displayName, {
     } else if (msg.type === "control") {
       control.update(msg);
       roster.setController(msg.controller ? msg.controller.participant : null);
-      const ended = { hotkey: "CONTROL_REVOKED_HOTKEY", local_input: "CONTROL_REVOKED_LOCAL_INPUT", policy: "CONTROL_DISABLED" }[/** @type {string} */ (msg.ended)];
+      controller = msg.controller ? msg.controller.participant : null;
+      updateMine();
+      const ended = {
+        hotkey: "CONTROL_REVOKED_HOTKEY",
+        local_input: "CONTROL_REVOKED_LOCAL_INPUT",
+        presenter: "CONTROL_REVOKED_PRESENTER",
+        policy: "CONTROL_DISABLED",
+      }[/** @type {string} */ (msg.ended)];
       if (ended && control.wasMine) showNotice(ended, "");
+    } else if (msg.type === "consent_ask") {
+      consent.ask(msg);
+      attention.alert();
+    } else if (msg.type === "consent_done") {
+      consent.done(msg);
     } else if (msg.type === "lobby") {
       dispatch({ type: "lobby" });
     } else if (msg.type === "refused") {
@@ -162,6 +199,21 @@ const control = new ControlPanel(
   },
   (msg) => session.send(msg),
 );
+
+const consent = new ConsentPanel(
+  {
+    box: /** @type {HTMLElement} */ (el("consent")),
+    text: /** @type {HTMLElement} */ (el("consent-text")),
+    allow: /** @type {HTMLButtonElement} */ (el("consent-allow")),
+    deny: /** @type {HTMLButtonElement} */ (el("consent-deny")),
+    takeBack: /** @type {HTMLButtonElement} */ (el("take-back")),
+  },
+  (msg) => session.send(msg),
+);
+/** Who controls the presenter's machine now (participant), if anyone. @type {number | null} */
+let controller = null;
+/** Whether this page joined signed in (a share link names a signed-in person). */
+let signedIn = false;
 
 const roster = new RosterPanel(
   /** @type {HTMLElement} */ (el("roster")),
@@ -250,6 +302,38 @@ function showPresentBanner(state) {
   presentBanner.textContent = `${lead}${paused} View-only: a browser cannot give others control of your mouse and keyboard.`;
 }
 
+const stopShareButton = /** @type {HTMLButtonElement} */ (el("stop-share"));
+stopShareButton.addEventListener("click", () => session.send({ type: "stop_presenting" }));
+const shareDesktop = new ShareDesktop(
+  {
+    button: /** @type {HTMLButtonElement} */ (el("share-desktop")),
+    panel: /** @type {HTMLElement} */ (el("share-panel")),
+    status: /** @type {HTMLElement} */ (el("share-status")),
+    fallback: /** @type {HTMLElement} */ (el("share-fallback")),
+    command: /** @type {HTMLElement} */ (el("share-command")),
+    download: /** @type {HTMLAnchorElement} */ (el("share-download")),
+    retry: /** @type {HTMLButtonElement} */ (el("share-retry")),
+    close: /** @type {HTMLButtonElement} */ (el("share-close")),
+  },
+  meetingId,
+  showNotice,
+);
+view.onShowOwn = () => dispatch({ type: "show-own" });
+
+/** What this page's person is doing, from the roster and the floor: presenting with the
+ * app (one line in the roster, "presenting"), may present, may take control back. */
+function updateMine() {
+  const mine = roster.myLine();
+  const role = mine?.role ?? "attendee";
+  const appPresenting = Boolean(mine?.presenting) && !presenter.active;
+  const mayPresent = role !== "attendee";
+  dispatch({ type: "me", appPresenting, mayPresent });
+  if (appPresenting) shareDesktop.presenting();
+  shareDesktop.setOffered(signedIn && mayPresent && !appPresenting && !presenter.active && state.phase === "live");
+  stopShareButton.hidden = !appPresenting;
+  consent.setTakeBack(controller !== null && (appPresenting || role === "organiser"));
+}
+
 function updatePresentButton() {
   const mayPresent = roster.myRole() !== "attendee" && BrowserPresenter.supported();
   presentButton.hidden = !mayPresent && !presenter.active;
@@ -305,6 +389,7 @@ function join(choice) {
   session.name = choice.name || displayName;
   session.passcode = choice.passcode;
   session.asGuest = choice.asGuest;
+  if (choice.asGuest) signedIn = false;
   dispatch({ type: "join" });
   session.start();
 }
@@ -317,6 +402,7 @@ async function prepare() {
     return;
   }
   const [info, me] = await Promise.all([attempt(`/api/meetings/${meetingId}`), attempt("/api/me")]);
+  signedIn = Boolean(me.ok && me.ok.name && !me.ok.admin_token);
   if (!info.ok) {
     dispatch({ type: "failed", code: info.error.code, message: info.error.message });
     reportShown(info.error.code, info.error.message);

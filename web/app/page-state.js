@@ -24,6 +24,11 @@
  * @property {boolean} presenterOnline someone presents in the meeting
  * @property {boolean} hasPicture a picture has been drawn since the page opened
  * @property {boolean} selfPresenting this page shares its own screen
+ * @property {boolean} appPresenting this page's person presents with the deskshare app
+ * @property {boolean} mayPresent this page's person may present (organiser or presenter)
+ * @property {boolean} showOwn show the picture of one's own screen anyway (it is hidden
+ *   while presenting with the app: a page on the shared screen would show itself over
+ *   and over, each picture a new change to send)
  * @property {number} attempt the reconnect attempt, while reconnecting
  * @property {{code: string, message: string} | null} unreachable why no connection opens, while reconnecting, once known
  * @property {{code: string, message: string} | null} failure what ended the session
@@ -37,6 +42,8 @@
  *   | {type: "presenter", online: boolean}
  *   | {type: "picture"}
  *   | {type: "self-presenting", on: boolean}
+ *   | {type: "me", appPresenting: boolean, mayPresent: boolean}
+ *   | {type: "show-own"}
  *   | {type: "reconnecting", attempt: number, reason?: {code: string, message: string} | null}
  *   | {type: "failed", code: string, message: string}
  *   | {type: "left"}} PageEvent
@@ -50,6 +57,9 @@ export function initial() {
     presenterOnline: false,
     hasPicture: false,
     selfPresenting: false,
+    appPresenting: false,
+    mayPresent: false,
+    showOwn: false,
     attempt: 0,
     unreachable: null,
     failure: null,
@@ -88,6 +98,12 @@ export function reduce(state, event) {
       return state.hasPicture ? state : { ...state, hasPicture: true };
     case "self-presenting":
       return state.selfPresenting === event.on ? state : { ...state, selfPresenting: event.on };
+    case "me":
+      return state.appPresenting === event.appPresenting && state.mayPresent === event.mayPresent
+        ? state
+        : { ...state, appPresenting: event.appPresenting, mayPresent: event.mayPresent, showOwn: false };
+    case "show-own":
+      return { ...state, showOwn: true };
     case "reconnecting":
       if (failed) return state;
       return { ...state, phase: "reconnecting", identity: null, attempt: event.attempt, unreachable: event.reason || null };
@@ -106,12 +122,24 @@ const NORMAL_ENDS = /** @type {Record<string, {title: string, detail: string}>} 
   REMOVED_BY_ORGANISER: { title: "You were removed from the meeting", detail: "The organiser removed you." },
   LOBBY_DENIED: { title: "You were not let in", detail: "An organiser declined your request to join." },
   LEFT: { title: "You left the meeting", detail: "You can join again with the same link." },
+  // A link that leads nowhere is not an error of the person who clicked it either.
+  MEETING_NOT_FOUND: {
+    title: "This meeting link does not work",
+    detail: "There is no meeting at this link: it may have been deleted, or only part of the link was copied. Ask the organiser to send the link again.",
+  },
+  MEETING_EXPIRED: {
+    title: "This meeting has expired",
+    detail: "Its time is over. Ask the organiser for a new meeting.",
+  },
 });
+
+/** Ends after which joining again with the same link cannot help. */
+const NO_REJOIN = new Set(["MEETING_ENDED", "MEETING_NOT_FOUND", "MEETING_EXPIRED"]);
 
 /**
  * What the page shows for a state: the overlay over the screen (`null`: the screen
  * itself), the status line, or, for a failure, the coded error.
- * @typedef {{overlay: {title: string, detail?: string, code?: string, actions?: ("home"|"rejoin")[]} | null,
+ * @typedef {{overlay: {title: string, detail?: string, code?: string, actions?: ("home"|"rejoin"|"show-own")[]} | null,
  *   status: {text: string, level: "ok"|"warn"|"error"},
  *   error: {code: string, message: string} | null}} Presentation
  */
@@ -148,7 +176,7 @@ export function describe(state) {
       const code = state.failure?.code || "MEETING_ENDED";
       const words = NORMAL_ENDS[code] || NORMAL_ENDS.MEETING_ENDED;
       /** @type {("home"|"rejoin")[]} */
-      const actions = code === "MEETING_ENDED" ? ["home"] : ["rejoin", "home"];
+      const actions = NO_REJOIN.has(code) ? ["home"] : ["rejoin", "home"];
       return {
         overlay: { title: words.title, detail: words.detail, code: code === "LEFT" ? undefined : code, actions },
         status: { text: words.title, level: "ok" },
@@ -158,11 +186,34 @@ export function describe(state) {
     case "live":
       // The preview stands in for the screen; this page is not sent its own picture.
       if (state.selfPresenting) return show(null, undefined, "Connected", "ok");
+      // Her own screen, through the app: shown as viewers see it, and said so.
+      if (state.appPresenting && state.presenterOnline) {
+        if (!state.showOwn) {
+          return {
+            overlay: {
+              title: "You are presenting this computer's screen",
+              detail:
+                "Everyone in the meeting sees it. The picture is hidden here, so this page does not show itself over and over. Stop sharing ends it (so does Ctrl-C where the app runs in a terminal).",
+              actions: ["show-own"],
+            },
+            status: { text: "You are presenting", level: "ok" },
+            error: null,
+          };
+        }
+        return show(state.hasPicture ? null : "Connecting to your screen…", undefined, "You are presenting", "ok");
+      }
       if (state.presenterOnline) {
         return show(state.hasPicture ? null : "Connecting to the presenter's screen…", undefined, "Connected", "ok");
       }
       if (state.hasPicture) {
         return show("The presenter has left", "The last picture stays until they share again.", "Presenter left");
+      }
+      if (state.mayPresent) {
+        return show(
+          "Nobody is presenting yet",
+          "Share my desktop shares this computer's screen with the deskshare app, and others can be given control. Present shares a screen, window or tab from this browser, view-only.",
+          "Nobody is presenting",
+        );
       }
       return show("Waiting for the presenter to start sharing…", undefined, "Waiting for presenter");
   }

@@ -78,7 +78,12 @@ export class RosterPanel {
   }
 
   myRole() {
-    return this.entries.find((e) => e.participant === this.me)?.role ?? "attendee";
+    return this.myLine()?.role ?? "attendee";
+  }
+
+  /** This page's own line, once the list has it. */
+  myLine() {
+    return this.entries.find((e) => e.participant === this.me);
   }
 
   /** @param {string} label @param {string} action @param {RosterEntry} e */

@@ -13,6 +13,8 @@ export class MeetingView {
     this.title = el("title");
     this.zoomButton = /** @type {HTMLButtonElement} */ (el("zoom"));
     this.fullButton = /** @type {HTMLButtonElement} */ (el("fullscreen"));
+    /** Called by the overlay's "Show what viewers see" (set by the page). */
+    this.onShowOwn = () => {};
     /** @type {ImageBitmap | null} */
     this.cursorImage = null;
     this.cursorHot = { x: 0, y: 0 };
@@ -43,7 +45,7 @@ export class MeetingView {
   }
 
   /** Shows a message over the screen, or hides it with null. @param {string | null} text */
-  showOverlay(text, detail = "", extra = /** @type {{code?: string, actions?: ("home"|"rejoin")[]}} */ ({})) {
+  showOverlay(text, detail = "", extra = /** @type {{code?: string, actions?: ("home"|"rejoin"|"show-own")[]}} */ ({})) {
     if (text === null) {
       this.overlay.hidden = true;
       return;
@@ -69,6 +71,14 @@ export class MeetingView {
       const row = document.createElement("p");
       row.className = "overlay-actions";
       for (const action of extra.actions) {
+        if (action === "show-own") {
+          const b = document.createElement("button");
+          b.type = "button";
+          b.textContent = "Show what viewers see";
+          b.addEventListener("click", () => this.onShowOwn());
+          row.append(b, " ");
+          continue;
+        }
         const a = document.createElement("a");
         a.className = "button";
         if (action === "home") {

@@ -1,6 +1,11 @@
 //! Control on the agent's async side: answers the server's questions (asking the local
 //! user when the policy says so), passes admitted input to the injector thread, and
 //! reports take-backs. Consent itself lives in [`crate::consent`].
+//!
+//! With `--allow-control ask` a request is asked in three places at once: a window on
+//! the shared display ([`crate::dialog`]), the terminal the agent runs in (if any), and
+//! the presenter's own meeting page (the server passes its answer on as
+//! `consent_answer`). The first answer wins; the others are withdrawn.
 
 use std::io::IsTerminal;
 use std::sync::mpsc as std_mpsc;
@@ -10,6 +15,7 @@ use deskshare_proto::{ClientMessage, ControlPolicy, GrantId, Person, RevokeReaso
 use tokio::sync::mpsc;
 
 use crate::consent::{AskAction, Consent};
+use crate::dialog::{Dialog, Question};
 use crate::inject::{Area, InjectCommand};
 
 /// How long the local user has to answer a request.
@@ -19,6 +25,8 @@ struct Prompt {
     grant: GrantId,
     requester: Person,
     deadline: Instant,
+    /// The question's window on the shared display; dropped (closed) with the prompt.
+    _window: Option<Dialog>,
 }
 
 /// The agent's control side.
@@ -28,19 +36,24 @@ pub struct ControlSide {
     prompt: Option<Prompt>,
     /// Lines typed on the terminal, for prompts.
     lines: mpsc::UnboundedReceiver<String>,
+    /// Whether a person can answer on the terminal.
+    terminal: bool,
+    /// Whether standard input may still bring an answer (not at its end).
+    lines_open: bool,
+    /// Answers given in the question window, with the grant they answer.
+    clicks: mpsc::UnboundedReceiver<(GrantId, bool)>,
+    clicks_tx: mpsc::UnboundedSender<(GrantId, bool)>,
+    /// The display the question window goes on.
+    display: Option<String>,
     area: Option<Area>,
 }
 
 impl ControlSide {
-    pub fn new(policy: ControlPolicy, inject: std_mpsc::Sender<InjectCommand>) -> Self {
+    pub fn new(policy: ControlPolicy, inject: std_mpsc::Sender<InjectCommand>, display: Option<String>) -> Self {
         let (tx, lines) = mpsc::unbounded_channel();
+        let (clicks_tx, clicks) = mpsc::unbounded_channel();
+        let terminal = std::io::stdin().is_terminal();
         if policy == ControlPolicy::Ask {
-            if !std::io::stdin().is_terminal() {
-                eprintln!(
-                    "note: no terminal to ask on; control requests will be declined after {} s (use --allow-control auto or never)",
-                    PROMPT_TIMEOUT.as_secs()
-                );
-            }
             // A plain thread: stdin reads block, and there is one stdin.
             std::thread::spawn(move || {
                 for line in std::io::stdin().lines().map_while(Result::ok) {
@@ -50,7 +63,18 @@ impl ControlSide {
                 }
             });
         }
-        ControlSide { consent: Consent::new(policy), inject, prompt: None, lines, area: None }
+        ControlSide {
+            consent: Consent::new(policy),
+            inject,
+            prompt: None,
+            lines,
+            terminal,
+            lines_open: policy == ControlPolicy::Ask,
+            clicks,
+            clicks_tx,
+            display,
+            area: None,
+        }
     }
 
     /// The shared area changed (size from frames, or position in program mode).
@@ -73,15 +97,22 @@ impl ControlSide {
                     Some(ClientMessage::ControlDecision { grant, granted })
                 }
                 AskAction::Prompt { grant, requester } => {
-                    eprint!(
-                        "\n{} asks to control this screen. Allow? [y/N] ({} s): ",
-                        requester.name,
-                        PROMPT_TIMEOUT.as_secs()
-                    );
-                    self.prompt = Some(Prompt { grant, requester, deadline: Instant::now() + PROMPT_TIMEOUT });
+                    if self.terminal {
+                        eprint!(
+                            "\n{} asks to control this screen. Allow? [y/N] ({} s): ",
+                            requester.name,
+                            PROMPT_TIMEOUT.as_secs()
+                        );
+                    } else {
+                        eprintln!("{} asks to control this screen (asked on the shared screen, and on the meeting page of whoever shares)", requester.name);
+                    }
+                    let window = self.ask_on_screen(grant, &requester);
+                    self.prompt =
+                        Some(Prompt { grant, requester, deadline: Instant::now() + PROMPT_TIMEOUT, _window: window });
                     None
                 }
             },
+            ServerMessage::ConsentAnswer { grant, granted } => self.resolve(grant, granted, "on your meeting page"),
             ServerMessage::ControlEnd { grant } => {
                 if self.prompt.as_ref().is_some_and(|p| p.grant == grant) {
                     self.prompt = None;
@@ -127,37 +158,82 @@ impl ControlSide {
         let _ = self.inject.send(InjectCommand::Disable);
     }
 
-    /// Waits for the local user's answer (or the prompt's timeout) and returns the decision
-    /// to send. Pending forever while no prompt is open.
+    /// Opens the question window on the shared display; `None` (said on stderr) when
+    /// it cannot be shown, and the terminal and the meeting page still ask.
+    fn ask_on_screen(&self, grant: GrantId, requester: &Person) -> Option<Dialog> {
+        let question = Question {
+            title: format!("{} asks to control this screen", requester.name),
+            lines: vec![
+                "They would use your mouse and keyboard on what you share.".into(),
+                "Using your own mouse or keyboard, or the take-back key, ends it at once.".into(),
+            ],
+            yes: "Allow".into(),
+            no: "Deny".into(),
+        };
+        let tx = self.clicks_tx.clone();
+        match Dialog::open(self.display.as_deref(), self.area, question, move |answer| {
+            let _ = tx.send((grant, answer));
+        }) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                eprintln!("note: cannot ask on the screen: {e}");
+                None
+            }
+        }
+    }
+
+    /// An answer to the question under `grant`, from anywhere: the first one for the
+    /// open question decides (and closes its window); any other is too late.
+    fn resolve(&mut self, grant: GrantId, granted: bool, how: &str) -> Option<ClientMessage> {
+        if self.prompt.as_ref().is_none_or(|p| p.grant != grant) {
+            return None;
+        }
+        let p = self.prompt.take()?;
+        let answer = self.consent.answer(p.grant, &p.requester, granted)?;
+        if answer {
+            let _ = self.inject.send(InjectCommand::Enable);
+            eprintln!(
+                "{} is in control (allowed {how}); take back with the hotkey or by using your mouse or keyboard",
+                p.requester.name
+            );
+        } else {
+            eprintln!("declined {how}");
+        }
+        Some(ClientMessage::ControlDecision { grant: p.grant, granted: answer })
+    }
+
+    /// Waits for the local user's answer (on the terminal or in the window, or the
+    /// prompt's timeout) and returns the decision to send. Pending forever while no
+    /// prompt is open.
     pub async fn next_answer(&mut self) -> Option<ClientMessage> {
         loop {
-            let Some(deadline) = self.prompt.as_ref().map(|p| p.deadline) else {
-                // Drain stray lines so an old "y" cannot answer a future question.
-                if self.lines.recv().await.is_none() {
-                    std::future::pending::<()>().await;
+            let Some((grant, deadline)) = self.prompt.as_ref().map(|p| (p.grant, p.deadline)) else {
+                // Drain stray lines and late clicks so they cannot answer a future question.
+                tokio::select! {
+                    line = self.lines.recv(), if self.lines_open => self.lines_open = line.is_some(),
+                    _ = self.clicks.recv() => {}
                 }
                 continue;
             };
-            let granted = tokio::select! {
-                line = self.lines.recv() => match line {
-                    Some(l) => matches!(l.trim().to_ascii_lowercase().as_str(), "y" | "yes"),
-                    None => false,
+            let (answered, granted, how) = tokio::select! {
+                line = self.lines.recv(), if self.lines_open => match line {
+                    Some(l) => (grant, matches!(l.trim().to_ascii_lowercase().as_str(), "y" | "yes"), "on the terminal"),
+                    // Standard input ended: the window and the page still ask.
+                    None => {
+                        self.lines_open = false;
+                        continue;
+                    }
                 },
-                _ = tokio::time::sleep_until(deadline.into()) => {
-                    eprintln!("no answer; declined");
-                    false
-                }
+                click = self.clicks.recv() => match click {
+                    Some((g, a)) => (g, a, "on the screen"),
+                    None => continue,
+                },
+                _ = tokio::time::sleep_until(deadline.into()) => (grant, false, "(no answer in time)"),
             };
-            let p = self.prompt.take()?;
-            let answer = self.consent.answer(p.grant, &p.requester, granted)?;
-            if answer {
-                let _ = self.inject.send(InjectCommand::Enable);
-                eprintln!(
-                    "{} is in control; take back with the hotkey or by using your mouse or keyboard",
-                    p.requester.name
-                );
+            if let Some(decision) = self.resolve(answered, granted, how) {
+                return Some(decision);
             }
-            return Some(ClientMessage::ControlDecision { grant: p.grant, granted: answer });
         }
     }
 }
+

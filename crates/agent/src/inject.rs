@@ -156,17 +156,17 @@ pub fn run(
         }
     };
     loop {
-        while let Some(ev) = inj.conn.poll_for_event().map_err(lost)? {
-            if let Some(seen) = inj.observed(&ev)
-                && let Some((reason, release)) = inj.filter.observe(seen, Instant::now())
-            {
-                // Act here first: the filter stopped obeying; let go of everything held.
-                inj.perform(&release)?;
-                takeback(reason);
-            }
-        }
+        inj.drain_events(&takeback)?;
         let actions = match commands.recv_timeout(POLL) {
-            Ok(InjectCommand::Enable) => inj.filter.enable(),
+            Ok(InjectCommand::Enable) => {
+                // The key or click that gave the grant (on the question window) was the
+                // presenter's own input, made before the grant: it must not take the
+                // grant back. A round trip makes the X server hand over every event it
+                // made before now; they are judged while control is still off.
+                inj.conn.get_input_focus().map_err(lost)?.reply().map_err(lost)?;
+                inj.drain_events(&takeback)?;
+                inj.filter.enable()
+            }
             Ok(InjectCommand::Disable) => inj.filter.disable(),
             Ok(InjectCommand::Area(a)) => {
                 inj.filter.set_area(a);
@@ -185,6 +185,20 @@ pub fn run(
 }
 
 impl Injector {
+    /// Judges every X event received so far: a take-back is acted on here first (the
+    /// filter stopped obeying; everything held is let go), then reported.
+    fn drain_events(&mut self, takeback: &impl Fn(RevokeReason)) -> Result<(), InjectError> {
+        while let Some(ev) = self.conn.poll_for_event().map_err(lost)? {
+            if let Some(seen) = self.observed(&ev)
+                && let Some((reason, release)) = self.filter.observe(seen, Instant::now())
+            {
+                self.perform(&release)?;
+                takeback(reason);
+            }
+        }
+        Ok(())
+    }
+
     fn open(opts: &InjectOptions) -> Result<Injector, InjectError> {
         let (conn, screen_num) =
             x11rb::connect(opts.display.as_deref()).map_err(|e| InjectError::Connect(e.to_string()))?;

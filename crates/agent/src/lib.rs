@@ -5,6 +5,7 @@
 pub mod capture;
 pub mod consent;
 mod control;
+pub mod dialog;
 pub mod inject;
 pub mod input_filter;
 mod status;
@@ -80,10 +81,10 @@ pub async fn share(
     opts: ShareOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<ShareStats, WireError> {
-    if opts.link.secret.is_none() && opts.token.is_none() {
+    if opts.link.secret.is_none() && opts.link.share_pass.is_none() && opts.token.is_none() {
         return Err(WireError::new(
             ErrorCode::PresenterSecretInvalid,
-            "this is a viewer link; sharing needs the presenter URL (it ends in #presenter=...) or signing in as the organiser",
+            "this is a viewer link; sharing needs the presenter URL (it ends in #presenter=...), your link from the meeting page's Share my desktop (#share=...), or signing in as the organiser",
         ));
     }
     // Check the link before touching the display: a wrong URL or secret is the likelier
@@ -159,7 +160,7 @@ pub async fn share(
         .name("capture".into())
         .spawn(move || capture::run(capture, tx, thread_control, coding))
         .map_err(internal)?;
-    let control = control::ControlSide::new(opts.control, inject_tx);
+    let control = control::ControlSide::new(opts.control, inject_tx, opts.display.clone());
     let uploader = uploader::Uploader::new(&opts, rx, capture_control.clone(), control, takeback_rx);
     let result = uploader.run(session, shutdown).await;
     capture_control.stop.store(true, Ordering::Relaxed);

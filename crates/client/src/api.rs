@@ -184,6 +184,12 @@ impl Api {
         self.call(Method::POST, &format!("api/meetings/{id}/participants/{participant}/{action}"), None::<&()>).await
     }
 
+    /// A presenter link naming the signed-in caller, its `deskshare:` form and the
+    /// command that shares with it (what the page's Share my desktop opens).
+    pub async fn share_link(&self, id: &str) -> Result<deskshare_proto::api::ShareLink, WireError> {
+        self.call(Method::POST, &format!("api/meetings/{id}/share-link"), None::<&()>).await
+    }
+
     /// Ends a meeting for everyone connected.
     pub async fn end_meeting(&self, id: &str) -> Result<(), WireError> {
         self.call::<serde_json::Value>(Method::POST, &format!("api/meetings/{id}/end"), None::<&()>).await.map(|_| ())

@@ -35,6 +35,7 @@ impl Controller {
                     let code = match ended {
                         Some(RevokeReason::Hotkey) => ErrorCode::ControlRevokedHotkey,
                         Some(RevokeReason::LocalInput) => ErrorCode::ControlRevokedLocalInput,
+                        Some(RevokeReason::Presenter) => ErrorCode::ControlRevokedPresenter,
                         Some(RevokeReason::PresenterLeft) => ErrorCode::ControlUnavailable,
                         Some(RevokeReason::Policy) => ErrorCode::ControlDisabled,
                         _ => ErrorCode::NotController,

@@ -112,6 +112,7 @@ impl Session {
             replace: join.replace,
             as_guest: false,
             video: deskshare_codec::video_codecs(),
+            share_pass: if join.role == Role::Presenter { link.share_pass.clone() } else { None },
         };
         session.send_control(&hello).await?;
         // The welcome comes at once, or after a wait in the lobby (which has no timeout:

@@ -12,7 +12,9 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 #[derive(Clone, Debug, Default)]
 pub struct TlsOptions {
     /// Trust exactly the certificates in this PEM file (e.g. the server's self-signed
-    /// `DATA/tls/cert.pem`) instead of the system's authorities.
+    /// `DATA/tls/cert.pem`) instead of the system's authorities — or, written
+    /// `sha256:HEX`, exactly the server certificate with that SHA-256 (what the meeting
+    /// page's share command carries for a certificate the server made itself).
     pub ca: Option<PathBuf>,
     /// Trust any certificate. For tests and first contact only; the server prints its
     /// fingerprint so a person can compare.
@@ -37,6 +39,9 @@ impl TlsOptions {
         if self.insecure {
             return Ok(Arc::new(AcceptAny::new()));
         }
+        if let Some(pin) = self.ca.as_ref().and_then(|p| p.to_str()).and_then(deskshare_proto::cert::parse_pin) {
+            return Ok(Arc::new(Pinned { pin, any: AcceptAny::new() }));
+        }
         if let Some(path) = &self.ca {
             let bad = |e: String| WireError::new(ErrorCode::TlsUntrusted, format!("--ca {}: {e}", path.display()));
             let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
@@ -55,6 +60,56 @@ impl TlsOptions {
         let verifier = rustls_platform_verifier::Verifier::new(provider)
             .map_err(|e| WireError::new(ErrorCode::TlsUntrusted, format!("system trust store: {e}")))?;
         Ok(Arc::new(verifier))
+    }
+}
+
+/// Trusts exactly the certificate whose SHA-256 is `pin` (still checking handshake
+/// signatures, so the peer holds its key). Names and dates are not checked: the pin
+/// names the one certificate, as a person comparing fingerprints would.
+#[derive(Debug)]
+struct Pinned {
+    pin: [u8; 32],
+    any: AcceptAny,
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        use sha2::Digest;
+        let digest: [u8; 32] = sha2::Sha256::digest(end_entity.as_ref()).into();
+        if digest == self.pin {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.any.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.any.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.any.supported_verify_schemes()
     }
 }
 

@@ -39,6 +39,9 @@ enum Command {
     },
     /// Share this X display (or one monitor or program) into a meeting.
     Share(cli::share::Args),
+    /// Register this program to open deskshare: links, so the meeting page's "Share my
+    /// desktop" starts sharing with one click (freedesktop URL handler, for this user).
+    InstallHandler(cli::handler::Args),
     /// Watch a meeting without a browser; write a snapshot, print statistics, or control.
     View(cli::view::Args),
     /// Many viewers of one meeting from this process: what the server gives each of them.
@@ -93,6 +96,7 @@ async fn run(command: Command) -> Result<(), cli::Failure> {
         Command::Logout(a) => cli::login::logout(a).await?,
         Command::Meeting { command } => cli::meeting::run(command).await?,
         Command::Share(a) => cli::share::run(a).await?,
+        Command::InstallHandler(a) => cli::handler::run(a)?,
         Command::View(a) => cli::view::run(a).await?,
         Command::Loadtest(a) => cli::loadtest::run(a).await?,
         Command::Doctor(a) => cli::doctor::run(a).await?,

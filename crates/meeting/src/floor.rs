@@ -79,6 +79,13 @@ impl ControlFloor {
         self.controller
     }
 
+    /// The request the presenter's person is being asked about now (the agent asks them
+    /// only under the `ask` policy; `auto` and `never` answer at once): who asks, and
+    /// the grant an answer names.
+    pub fn question(&self) -> Option<(ParticipantId, GrantId)> {
+        self.asking.filter(|_| self.policy == Some(ControlPolicy::Ask)).map(|(p, g, _)| (p, g))
+    }
+
     /// Participants waiting, in order (the one being asked first).
     pub fn waiting(&self) -> Vec<ParticipantId> {
         self.asking.iter().map(|a| a.0).chain(self.queue.iter().copied()).collect()

@@ -138,6 +138,74 @@ impl Pass {
     }
 }
 
+/// Prefix and version of the share-pass format.
+const SHARE_VERSION: &str = "s1";
+
+/// A share pass: lets the desktop agent present in one meeting as one signed-in user.
+///
+/// The meeting page's "Share my desktop" asks for one and hands it to the agent in the
+/// link it opens (`#share=PASS`), so the agent shares as the person who clicked — shown
+/// in the roster as them, asked about control on their page — without the agent ever
+/// holding their sign-in. It grants exactly what that user's own sign-in would grant in
+/// that meeting, checked again at every connection (a disabled account or a lost
+/// presenter role stops it), for [`SHARE_PASS_LIFETIME_SECONDS`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharePass {
+    pub meeting: MeetingId,
+    /// The user the agent presents as.
+    pub user: i64,
+    /// Unix seconds.
+    pub issued_at: i64,
+}
+
+/// How long a share pass lets an agent (re)connect: one working day.
+pub const SHARE_PASS_LIFETIME_SECONDS: i64 = 12 * 3600;
+
+/// Why a share pass was not taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SharePassError {
+    #[error("not a share pass")]
+    Malformed,
+    #[error("the share pass was not issued by this server")]
+    Forged,
+    #[error("the share pass is for another meeting")]
+    OtherMeeting,
+    #[error("the share pass has expired; use Share my desktop on the meeting page again")]
+    Expired,
+}
+
+impl SharePass {
+    /// The pass as text: `s1.MEETING.USER.ISSUED.NONCE.MAC` (URL-safe as it is).
+    pub fn seal(&self, key: &PassKey) -> String {
+        let body = format!("{SHARE_VERSION}.{}.{}.{}.{}", self.meeting, self.user, self.issued_at, nonce());
+        let mac = hex::encode(key.mac(&body).finalize().into_bytes());
+        format!("{body}.{mac}")
+    }
+
+    /// Checks a share pass for `meeting` at `now` (Unix seconds): well formed, signed
+    /// with `key` (compared in constant time), for this meeting, not expired.
+    pub fn open(key: &PassKey, text: &str, meeting: &MeetingId, now: i64) -> Result<SharePass, SharePassError> {
+        if text.len() > 256 {
+            return Err(SharePassError::Malformed);
+        }
+        let (body, mac) = text.rsplit_once('.').ok_or(SharePassError::Malformed)?;
+        let mac = hex::decode(mac).map_err(|_| SharePassError::Malformed)?;
+        key.mac(body).verify_slice(&mac).map_err(|_| SharePassError::Forged)?;
+        let parts: Vec<&str> = body.split('.').collect();
+        let [SHARE_VERSION, id, user, issued, _nonce] = parts[..] else { return Err(SharePassError::Malformed) };
+        let id = MeetingId::parse(id).map_err(|_| SharePassError::Malformed)?;
+        if &id != meeting {
+            return Err(SharePassError::OtherMeeting);
+        }
+        let user = user.parse().map_err(|_| SharePassError::Malformed)?;
+        let issued_at: i64 = issued.parse().map_err(|_| SharePassError::Malformed)?;
+        if now.saturating_sub(issued_at) >= SHARE_PASS_LIFETIME_SECONDS || issued_at > now + 300 {
+            return Err(SharePassError::Expired);
+        }
+        Ok(SharePass { meeting: id, user, issued_at })
+    }
+}
+
 /// How long a pass lets its holder back in: one sitting of a meeting.
 pub const PASS_LIFETIME_SECONDS: i64 = 12 * 3600;
 
@@ -184,6 +252,30 @@ mod tests {
         assert!(!pass.admits_again(None, pass.issued_at + PASS_LIFETIME_SECONDS));
         for bad in ["", "p1", "p1.x.y", &"a".repeat(300), "p1.a.b.c.d.zz"] {
             assert!(Pass::open(&key, bad, &meeting(1)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_share_pass_names_one_user_in_one_meeting_for_a_day() {
+        let key = PassKey::derive(b"admin token");
+        let now = 1_700_000_000;
+        let pass = SharePass { meeting: meeting(1), user: 42, issued_at: now };
+        let text = pass.seal(&key);
+        assert!(text.starts_with("s1."), "{text}");
+        assert!(text.chars().all(|c| c.is_ascii_alphanumeric() || c == '.'), "URL-safe: {text}");
+        assert_ne!(text, pass.seal(&key), "every pass is new (a nonce)");
+        assert_eq!(SharePass::open(&key, &text, &meeting(1), now + 60), Ok(pass.clone()));
+        assert_eq!(SharePass::open(&key, &text, &meeting(2), now), Err(SharePassError::OtherMeeting));
+        assert_eq!(SharePass::open(&PassKey::derive(b"other"), &text, &meeting(1), now), Err(SharePassError::Forged));
+        let other_user = text.replacen(".42.", ".1.", 1);
+        assert_eq!(SharePass::open(&key, &other_user, &meeting(1), now), Err(SharePassError::Forged));
+        let late = now + SHARE_PASS_LIFETIME_SECONDS;
+        assert_eq!(SharePass::open(&key, &text, &meeting(1), late), Err(SharePassError::Expired));
+        // An admission pass is not a share pass, even with the same key.
+        let admission = Pass { meeting: meeting(1), role: MeetingRole::Presenter, issued_at: now, instance: nonce(), nonce: nonce() };
+        assert_eq!(SharePass::open(&key, &admission.seal(&key), &meeting(1), now), Err(SharePassError::Malformed));
+        for bad in ["", "s1", "s1.x.y.z.w.zz", &"a".repeat(300)] {
+            assert!(SharePass::open(&key, bad, &meeting(1), now).is_err(), "{bad}");
         }
     }
 }

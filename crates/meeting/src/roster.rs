@@ -62,6 +62,9 @@ pub enum Signal {
     Removed,
     /// No longer a presenter: a connection that presents ends.
     Demoted,
+    /// Its person stopped the share from their meeting page: the presenting connection
+    /// ends (and the agent with it: nobody may be at its terminal to stop it).
+    StopPresenting,
     /// The sign-in behind the connection ended (account disabled, password reset).
     SignedOut(ErrorCode),
     /// The meeting was ended.
@@ -244,11 +247,13 @@ impl Roster {
             self.by_user.entry(user).or_default().insert(id);
         }
         let owner = member.on_behalf_of;
+        let user = member.user;
         self.members.insert(id, Slot { member, closing: false });
         self.refresh(id);
         if let Some(owner) = owner {
             self.refresh(owner);
         }
+        self.refresh_user(user, id);
         Ok(())
     }
 
@@ -295,6 +300,7 @@ impl Roster {
         if let Some(owner) = member.on_behalf_of {
             self.refresh(owner);
         }
+        self.refresh_user(member.user, id);
         Some(member)
     }
 
@@ -333,8 +339,10 @@ impl Roster {
         let slot =
             self.members.get_mut(&id).filter(|s| s.member.in_lobby && !s.closing).ok_or(RosterError::NotFound)?;
         slot.member.in_lobby = false;
+        let user = slot.member.user;
         self.out.push_back(RosterOutput { to: id, signal: Signal::Admitted });
         self.refresh(id);
+        self.refresh_user(user, id);
         Ok(())
     }
 
@@ -441,6 +449,49 @@ impl Roster {
             if let Some(owner) = self.members.get(&id).and_then(|s| s.member.on_behalf_of) {
                 self.refresh(owner);
             }
+            let user = self.members.get(&id).and_then(|s| s.member.user);
+            self.refresh_user(user, id);
+        }
+    }
+
+    /// `from` stops the share of the person they are (see [`Roster::presenter_people`]);
+    /// says whether there was one to stop.
+    pub fn stop_presenting(&mut self, from: ParticipantId) -> bool {
+        let Some(p) = self.presenter.filter(|_| self.presenter_people().contains(&from)) else { return false };
+        if let Some(slot) = self.members.get_mut(&p) {
+            slot.closing = true;
+        }
+        self.out.push_back(RosterOutput { to: p, signal: Signal::StopPresenting });
+        true
+    }
+
+    /// The people a presenting connection stands for: its owner if it presents for one
+    /// (the browser's second connection), else the admitted viewer connections of the
+    /// same signed-in user (the desktop agent opened from their page). They are asked
+    /// about control on their meeting page and may take control back there.
+    pub fn presenter_people(&self) -> Vec<ParticipantId> {
+        let Some(p) = self.presenter.and_then(|p| self.get(p).map(|m| (p, m))) else { return Vec::new() };
+        if let Some(owner) = p.1.on_behalf_of {
+            return vec![owner];
+        }
+        let Some(user) = p.1.user else { return Vec::new() };
+        self.by_user
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&id| id != p.0 && self.get(id).is_some_and(|m| m.connection == Role::Viewer && !m.in_lobby))
+            .collect()
+    }
+
+    /// Shows again every other connection of `user` (after `id`'s change): whether a
+    /// presenting connection of a signed-in user is shown as that person depends on
+    /// their other connections.
+    fn refresh_user(&mut self, user: Option<i64>, id: ParticipantId) {
+        let Some(user) = user else { return };
+        let others: Vec<_> = self.by_user.get(&user).into_iter().flatten().copied().filter(|&o| o != id).collect();
+        for o in others {
+            self.refresh(o);
         }
     }
 
@@ -522,19 +573,45 @@ impl Roster {
 
     /// The line `id` shows as; `None` while hidden (a connection presenting for someone in
     /// the meeting is shown as that someone).
+    /// A signed-in user's presenting connection (the desktop agent) is shown as that
+    /// user's own line while they are in the meeting with a viewer connection: one
+    /// person, presenting, not a second "Olga".
     fn entry(&self, id: ParticipantId) -> Option<RosterEntry> {
         let m = self.get(id)?;
         if m.on_behalf_of.is_some_and(|owner| self.members.contains_key(&owner)) {
             return None;
         }
-        let presenting_for = self.presenter.and_then(|p| self.get(p)).and_then(|p| p.on_behalf_of);
+        let presenter = self.presenter.and_then(|p| self.get(p).map(|m| (p, m)));
+        if m.connection == Role::Presenter && m.on_behalf_of.is_none() && self.watches_too(m.user, id) {
+            return None;
+        }
+        let presenting_for = presenter.and_then(|(_, p)| p.on_behalf_of);
+        let same_user_presents = presenter.is_some_and(|(p, pm)| {
+            p != id
+                && m.connection == Role::Viewer
+                && !m.in_lobby
+                && pm.connection == Role::Presenter
+                && pm.on_behalf_of.is_none()
+                && pm.user.is_some()
+                && pm.user == m.user
+        });
         Some(RosterEntry {
             participant: id,
             name: m.name.clone(),
             role: m.role,
             guest: m.guest,
-            presenting: (self.presenter == Some(id) && m.connection == Role::Presenter) || presenting_for == Some(id),
+            presenting: (self.presenter == Some(id) && m.connection == Role::Presenter)
+                || presenting_for == Some(id)
+                || same_user_presents,
             in_lobby: m.in_lobby,
+        })
+    }
+
+    /// Whether `user` has an admitted viewer connection besides `id`.
+    fn watches_too(&self, user: Option<i64>, id: ParticipantId) -> bool {
+        let Some(user) = user else { return false };
+        self.by_user.get(&user).into_iter().flatten().any(|&o| {
+            o != id && self.get(o).is_some_and(|m| m.connection == Role::Viewer && !m.in_lobby)
         })
     }
 

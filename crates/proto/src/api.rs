@@ -51,6 +51,28 @@ pub struct CreatedMeeting {
     pub expires_at: Option<i64>,
 }
 
+/// `POST /api/meetings/{id}/share-link` answer: how this signed-in person shares their
+/// desktop with the deskshare agent, as the page offers it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShareLink {
+    /// The presenter link for this person: the join URL with `#share=PASS`. The agent
+    /// presents with it as them (`deskshare share LINK`); it lasts 12 hours.
+    pub link: String,
+    /// The same as a `deskshare:` link, which opens the installed agent (its handler
+    /// is registered by `deskshare install-handler`, or the first `share`).
+    pub open: String,
+    /// The command to run when no handler answers, ready to copy.
+    pub command: String,
+    /// `sha256:HEX` of the server's certificate when it made that certificate itself
+    /// (the `--ca` in the command; browsers were told to accept it), else null.
+    pub ca: Option<String>,
+    /// Unix seconds after which the link no longer lets the agent connect.
+    pub expires_at: i64,
+    /// Where this server offers its own deskshare binary (Linux x86-64).
+    pub download: String,
+}
+
 /// `GET /api/meetings/{id}` answer.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -145,6 +167,19 @@ pub struct CreateUser {
     pub display_name: Option<String>,
     #[serde(default)]
     pub admin: bool,
+}
+
+/// `POST /api/setup` request: the first administrator, with the one-time setup code the
+/// server printed at its first start.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SetupRequest {
+    pub code: String,
+    pub name: String,
+    pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
 }
 
 /// `PATCH /api/admin/users/{name}` request: only the given fields change.

@@ -10,6 +10,25 @@ pub fn fingerprint(der: &[u8]) -> String {
     sha2::Sha256::digest(der).iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
 }
 
+/// The pin form of a [`fingerprint`]: `sha256:` and lowercase hex without colons, as
+/// `--ca sha256:…` takes it (and as a shell or a URL carries it unquoted).
+pub fn pin(fingerprint: &str) -> String {
+    format!("sha256:{}", fingerprint.replace(':', "").to_ascii_lowercase())
+}
+
+/// Parses a pin (`sha256:` then 64 hex digits, colons allowed) into the SHA-256 it names.
+pub fn parse_pin(text: &str) -> Option<[u8; 32]> {
+    let hex: String = text.strip_prefix("sha256:").or_else(|| text.strip_prefix("SHA256:"))?.replace(':', "");
+    let mut out = [0u8; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
 /// The certificate a server presented, as a person checks it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Certificate {
@@ -74,4 +93,25 @@ pub fn date(unix: i64) -> String {
     let s = httpdate::fmt_http_date(t);
     // "Tue, 01 Dec 2026 22:41:08 GMT" is clear enough and needs no calendar code.
     s.trim_end_matches(" GMT").to_string() + " UTC"
+}
+
+#[cfg(test)]
+mod pin_tests {
+    use super::*;
+
+    #[test]
+    fn a_pin_round_trips_and_rejects_what_is_not_one() {
+        let fp = fingerprint(b"some certificate");
+        let pin = pin(&fp);
+        assert!(pin.starts_with("sha256:") && pin.len() == 7 + 64, "{pin}");
+        let digest: [u8; 32] = {
+            use sha2::Digest;
+            sha2::Sha256::digest(b"some certificate").into()
+        };
+        assert_eq!(parse_pin(&pin), Some(digest));
+        assert_eq!(parse_pin(&format!("sha256:{fp}")), Some(digest), "the colon form browsers show");
+        for bad in ["", "sha256:", "sha256:zz", "md5:00", &pin[..pin.len() - 1], "./cert.pem", "sha256:ééé"] {
+            assert_eq!(parse_pin(bad), None, "{bad}");
+        }
+    }
 }

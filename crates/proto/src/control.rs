@@ -226,6 +226,12 @@ pub enum ClientMessage {
         /// decode a stream's codec gets its area as JPEG.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         video: Vec<String>,
+        /// Presenter: a share pass (`#share=` of a link the page's "Share my desktop"
+        /// made): present as the signed-in user it names, in the meeting it names, as
+        /// that user's own sign-in would. Lets the desktop agent, opened from the page,
+        /// appear as the person sharing rather than as an anonymous presenter.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        share_pass: Option<String>,
     },
     /// A viewer has drawn every frame up to and including `frame`.
     Ack { frame: u64 },
@@ -239,6 +245,16 @@ pub enum ClientMessage {
     ControlDecision { grant: GrantId, granted: bool },
     /// Presenter agent: it took control back.
     ControlRevoke { grant: GrantId, reason: RevokeReason },
+    /// The person presenting, from their meeting page: their answer to
+    /// [`ServerMessage::ConsentAsk`]. The server passes it to the agent, which takes it
+    /// only for a question it is asking (the first answer wins).
+    ConsentAnswer { grant: GrantId, granted: bool },
+    /// The person presenting (or an organiser), from the meeting page: end the running
+    /// grant now. The agent's hotkey and local input remain the final word.
+    TakeBack,
+    /// The person presenting with the desktop agent, from their meeting page: stop that
+    /// share (the agent ends with `PRESENTING_STOPPED`).
+    StopPresenting,
     /// Organiser (presenters too, for the lobby): `admit`, `deny`, `promote`, `demote`
     /// or `remove` a participant.
     Participant { participant: ParticipantId, action: String },
@@ -335,6 +351,15 @@ pub enum ServerMessage {
     ControlAsk { grant: GrantId, requester: Person },
     /// To the presenter's agent: the grant (or the question about it) is over.
     ControlEnd { grant: GrantId },
+    /// To the meeting pages of the person presenting (their agent asks them): may
+    /// `requester` control, under `grant`? Answered with `consent_answer`.
+    ConsentAsk { grant: GrantId, requester: Person },
+    /// To the same pages: the question about `grant` is over (answered anywhere,
+    /// withdrawn or timed out).
+    ConsentDone { grant: GrantId },
+    /// To the presenter's agent: the person presenting answered from their meeting page.
+    /// Taken only for the question the agent is asking under `grant`.
+    ConsentAnswer { grant: GrantId, granted: bool },
     /// To the presenter's agent: the controller's input, under `grant`.
     Input { grant: GrantId, events: Vec<InputEvent> },
     /// A request was refused; the session goes on.
@@ -409,6 +434,7 @@ mod tests {
             replace: false,
             as_guest: false,
             video: vec![],
+            share_pass: None,
         };
         let json = hello.to_json();
         assert_eq!(

@@ -61,6 +61,14 @@ error_codes! {
     PresenterSecretInvalid = "PRESENTER_SECRET_INVALID", 403,
         "the presenter link's secret does not match this meeting",
         "use the presenter URL printed by `deskshare meeting create`, unchanged";
+    /// The first-start setup link was used already, or is from an earlier start.
+    SetupLinkInvalid = "SETUP_LINK_INVALID", 403,
+        "the setup link does not work: it was used already (there is an administrator), or it is from an earlier start of the server",
+        "sign in as the administrator; while there is none, use the link the server printed at its latest start, or run deskshare admin user add NAME --admin with the admin token";
+    /// The share link's pass did not open.
+    SharePassInvalid = "SHARE_PASS_INVALID", 403,
+        "the share link is not valid here: it has expired (a link lasts 12 hours), was changed, or is for another meeting or server",
+        "on the meeting page click Share my desktop again, and use the new link or command";
     /// The participant is not (or no longer) a presenter.
     NotPresenter = "NOT_PRESENTER", 403,
         "only the organiser and presenters may present in this meeting, and you are not (or no longer) one",
@@ -282,6 +290,18 @@ error_codes! {
     ControlRevokedLocalInput = "CONTROL_REVOKED_LOCAL_INPUT", 0,
         "the presenter moved their own mouse or keyboard, which takes control back",
         "request control again when the presenter is done";
+    /// The presenter (or an organiser) took control back from the meeting page.
+    ControlRevokedPresenter = "CONTROL_REVOKED_PRESENTER", 0,
+        "the presenter or an organiser took control back from the meeting page",
+        "request control again if the presenter agrees";
+    /// The person presenting stopped the share from their meeting page.
+    PresentingStopped = "PRESENTING_STOPPED", 0,
+        "the person presenting stopped this share from their meeting page",
+        "share again from the meeting page (Share my desktop) or with deskshare share";
+    /// Someone other than the person presenting answered a control question.
+    ConsentNotYours = "CONSENT_NOT_YOURS", 403,
+        "only the person presenting can allow or deny control of their screen (from their own meeting page or on the shared screen)",
+        "ask the person presenting to answer the request";
     /// The shared window closed.
     WindowGone = "WINDOW_GONE", 0,
         "the shared window was closed",

@@ -102,7 +102,8 @@ impl Hop {
             | MeetingFull
             | PasscodeInvalid
             | PasscodeRateLimited
-            | PresenterSecretInvalid => Hop::Meeting,
+            | PresenterSecretInvalid
+            | SharePassInvalid => Hop::Meeting,
             PolicyNotAllowed
             | AnonymousNotAllowed
             | SharingDisabled

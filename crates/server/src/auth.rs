@@ -44,6 +44,11 @@ pub async fn login(
     if user.disabled {
         return Err(WireError::bare(ErrorCode::AccountDisabled).into());
     }
+    signed_in(&state, &user).await
+}
+
+/// A new sign-in for `user`: the session token in the answer and as the HttpOnly cookie.
+pub async fn signed_in(state: &AppState, user: &crate::store::UserRecord) -> Result<Response, ApiError> {
     let mut raw = [0u8; 32];
     rand::rng().fill_bytes(&mut raw);
     let token = hex::encode(raw);
@@ -51,7 +56,7 @@ pub async fn login(
     tracing::info!(user = user.name, "signed in");
     let cookie =
         format!("{SESSION_COOKIE}={token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age={SESSION_SECONDS}");
-    let mut res = Json(LoginResponse { token, user: user_info(&user) }).into_response();
+    let mut res = Json(LoginResponse { token, user: user_info(user) }).into_response();
     res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(internal)?);
     Ok(res)
 }

@@ -4,7 +4,9 @@
 use std::time::Instant;
 
 use deskshare_meeting::{ControlFloor, FloorOutput, ParticipantId, Refusal};
-use deskshare_proto::{CONTROL_QUEUE_SHOWN, ErrorCode, InputEvent, Person, ServerMessage, WireError};
+use deskshare_proto::{
+    CONTROL_QUEUE_SHOWN, ErrorCode, GrantId, InputEvent, Person, RevokeReason, ServerMessage, WireError,
+};
 
 use crate::hub::LiveMeeting;
 
@@ -34,7 +36,74 @@ impl LiveMeeting {
             let (controller, waiting) = (floor.controller().map(|(p, _)| p), floor.waiting());
             self.with_roster(|r, _| r.set_floor(controller, &waiting));
         }
+        self.tell_consent(floor.question());
         r
+    }
+
+    /// Tells the presenter's person's meeting pages of a new control question, and
+    /// withdraws an old one from the pages that were told it.
+    fn tell_consent(&self, question: Option<(ParticipantId, GrantId)>) {
+        let mut told = self.consent_told.lock().expect("consent lock");
+        if told.as_ref().map(|t| t.0) == question.map(|q| q.1) {
+            return;
+        }
+        if let Some((grant, pages)) = told.take() {
+            for page in pages {
+                self.send_to(page, ServerMessage::ConsentDone { grant });
+            }
+        }
+        if let Some((requester, grant)) = question {
+            let pages = self.with_roster(|r, _| r.presenter_people());
+            let requester = self.person(requester);
+            for &page in &pages {
+                self.send_to(page, ServerMessage::ConsentAsk { grant, requester: requester.clone() });
+            }
+            *told = Some((grant, pages));
+        }
+    }
+
+    /// The open control question, for a page of the presenter's person that just
+    /// joined (a reload mid-question): it is told, and withdrawn from it later too.
+    pub fn consent_question_for(&self, page: ParticipantId) -> Option<ServerMessage> {
+        let floor = self.floor.lock().expect("floor lock");
+        let (requester, grant) = floor.question()?;
+        let mut told = self.consent_told.lock().expect("consent lock");
+        let told = told.as_mut().filter(|t| t.0 == grant)?;
+        if !self.with_roster(|r, _| r.presenter_people()).contains(&page) {
+            return None;
+        }
+        told.1.push(page);
+        Some(ServerMessage::ConsentAsk { grant, requester: self.person(requester) })
+    }
+
+    /// The presenter's person answered the question under `grant` on their meeting page:
+    /// passed to the agent, which takes it only for the question it is asking (so a late
+    /// answer, after one on the shared screen, does nothing). Only they may answer.
+    pub fn consent_answer(&self, from: ParticipantId, grant: GrantId, granted: bool) -> Result<(), WireError> {
+        if !self.with_roster(|r, _| r.presenter_people()).contains(&from) {
+            return Err(WireError::bare(ErrorCode::ConsentNotYours));
+        }
+        let open = self.floor.lock().expect("floor lock").question().is_some_and(|q| q.1 == grant);
+        if open {
+            tracing::info!(meeting = %self.id, %grant, granted, "control answered on the presenter's page");
+            self.send_to_presenter(ServerMessage::ConsentAnswer { grant, granted });
+        }
+        Ok(())
+    }
+
+    /// The presenter's person or an organiser takes control back from the meeting page.
+    /// The server ends the grant and tells the agent, which stops obeying at once.
+    pub fn take_back(&self, from: ParticipantId) -> Result<(), WireError> {
+        let organiser = self.meeting_role(from) == Some(deskshare_proto::MeetingRole::Organiser);
+        if !organiser && !self.with_roster(|r, _| r.presenter_people()).contains(&from) {
+            return Err(WireError::new(
+                ErrorCode::ConsentNotYours,
+                "only the person presenting or an organiser can take control back",
+            ));
+        }
+        tracing::info!(meeting = %self.id, %from, "control taken back from the meeting page");
+        self.with_floor(|f, now| f.revoke(RevokeReason::Presenter, now));
+        Ok(())
     }
 
     fn person(&self, participant: ParticipantId) -> Person {

@@ -78,6 +78,10 @@ pub struct LiveMeeting {
     roster_changed: [watch::Sender<u64>; 3],
     /// Who controls the presenter's machine (see `control.rs`).
     pub(crate) floor: Mutex<ControlFloor>,
+    /// The control question the presenter's person was last told of, and whose pages
+    /// were told (to withdraw it from the same pages). Lock order: after `floor`, before
+    /// `people`.
+    pub(crate) consent_told: Mutex<Option<(deskshare_proto::GrantId, Vec<ParticipantId>)>>,
     /// The policies in force; sessions watch them, so a change applies at once.
     policies: watch::Sender<Policies>,
     /// The server's counters (control events are counted here).
@@ -99,6 +103,7 @@ impl LiveMeeting {
             people: Mutex::new(People { roster: Roster::new(), endpoints: HashMap::new() }),
             roster_changed: Default::default(),
             floor: Mutex::new(ControlFloor::new()),
+            consent_told: Mutex::new(None),
             policies: watch::channel(Policies::resolve(&Default::default(), &Default::default(), &Default::default()))
                 .0,
             metrics,

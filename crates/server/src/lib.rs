@@ -19,6 +19,8 @@ mod meetings;
 pub mod metrics;
 mod openapi;
 mod origin;
+mod setup;
+mod share_link;
 pub mod policy;
 pub mod ranges;
 mod reports;
@@ -98,6 +100,8 @@ pub struct Running {
     pub open_files: u64,
     /// The connection caps in force (`max_total` lowered to fit the open-file limit).
     pub connection_limits: connections::ConnectionLimits,
+    /// While the server has no administrator: the one-time link that makes the first.
+    pub setup_url: Option<Url>,
     listener: std::net::TcpListener,
     metrics_listener: Option<std::net::TcpListener>,
     tls: Arc<rustls::ServerConfig>,
@@ -175,6 +179,8 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
         clock: opts.clock,
         proxies: opts.proxies.clone(),
         certificate: identity.facts.clone(),
+        certificate_pin: identity.facts.self_made.then(|| deskshare_proto::cert::pin(&identity.fingerprint)),
+        setup: setup::SetupCode::default(),
         hub: hub::Hub::new(metrics.clone()),
         passes: deskshare_meeting::pass::PassKey::derive(admin_token.as_bytes()),
         admin_token,
@@ -189,7 +195,14 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
         shutdown: shutdown_rx,
         _data_lock: lock,
     });
+    let no_admin = !state.store.users().await.map_err(|e| coded(ErrorCode::DataDirUnusable, e))?.iter().any(|u| u.is_admin);
+    let setup_url = no_admin.then(|| {
+        let mut url = public_url.join("setup").expect("a path joins");
+        url.set_fragment(Some(&state.setup.issue()));
+        url
+    });
     Ok(Running {
+        setup_url,
         open_files,
         connection_limits: limits,
         url: public_url,

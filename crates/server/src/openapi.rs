@@ -22,6 +22,7 @@ use crate::{auth, meetings, policy, users};
         meetings::create, meetings::list, meetings::info, meetings::details, meetings::update,
         meetings::delete, meetings::roster, meetings::chat, meetings::act, meetings::end,
         crate::health::endpoint, crate::reports::receive, crate::reports::diagnose,
+        crate::share_link::create, crate::setup::create_first_admin,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session_cookie" = []))
@@ -64,6 +65,7 @@ mod tests {
             ("/api/meetings", "get"),
             ("/api/meetings/{id}", "patch"),
             ("/api/meetings/{id}/participants/{participant}/{action}", "post"),
+            ("/api/meetings/{id}/share-link", "post"),
             ("/api/admin/policies", "put"),
             ("/api/admin/users/{name}", "patch"),
         ] {

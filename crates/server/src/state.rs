@@ -20,6 +20,11 @@ pub struct AppState {
     pub passes: deskshare_meeting::pass::PassKey,
     /// The certificate's names and end, for the self-check.
     pub certificate: crate::health::CertFacts,
+    /// `sha256:HEX` of the certificate when the server made it itself: what the agent's
+    /// command pins (`--ca sha256:…`), as browsers were told to accept it by hand.
+    pub certificate_pin: Option<String>,
+    /// The first-start setup code, while no administrator exists (see `setup.rs`).
+    pub setup: crate::setup::SetupCode,
     pub public_url: Url,
     /// Pages of these origins may act with a user's cookie.
     pub origins: crate::origin::Origins,

@@ -83,6 +83,6 @@ pub async fn update(
 }
 
 /// A person's display name as others see it.
-fn clean_display_name(name: &str) -> String {
+pub(crate) fn clean_display_name(name: &str) -> String {
     deskshare_proto::text::clean_line(name, 64)
 }

@@ -22,6 +22,11 @@ web_files!(
     "index.html",
     "meeting.html",
     "check.html",
+    "setup.html",
+    "app/setup.js",
+    "app/copyable.js",
+    "app/consent.js",
+    "app/share-desktop.js",
     "app/style.css",
     "app/main.js",
     "app/page-state.js",
@@ -90,6 +95,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/", get(|| async { serve("index.html") }))
         .route("/m/{id}", get(|| async { serve("meeting.html") }))
         .route("/check", get(|| async { serve("check.html") }))
+        .route("/setup", get(|| async { serve("setup.html") }))
         .route("/app/{*file}", get(|Path(file): Path<String>| async move { serve(&format!("app/{file}")) }))
 }
 

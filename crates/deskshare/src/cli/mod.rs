@@ -5,6 +5,7 @@ pub mod admin;
 pub mod diagnose;
 pub mod doctor;
 pub mod errors;
+pub mod handler;
 pub mod loadtest;
 pub mod login;
 pub mod meeting;
@@ -25,7 +26,8 @@ use tokio::task::JoinHandle;
 /// `--ca` and `--insecure`, taken by every client command.
 #[derive(clap::Args, Clone, Debug)]
 pub struct TlsArgs {
-    /// Trust the certificates in this PEM file (e.g. the server's DATA/tls/cert.pem).
+    /// Trust the certificates in this PEM file (e.g. the server's DATA/tls/cert.pem), or
+    /// exactly the server certificate with this fingerprint, written sha256:HEX.
     #[arg(long, global = true)]
     pub ca: Option<PathBuf>,
     /// Do not verify the server's certificate (compare its fingerprint by eye instead).

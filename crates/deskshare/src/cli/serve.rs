@@ -99,6 +99,14 @@ pub async fn run(a: Args) -> Result<(), WireError> {
         running.open_files, l.max_total, l.max_per_address
     );
     println!("listening on {}", running.local_addr);
+    if let Some(setup) = &running.setup_url {
+        println!("no administrator yet: open {setup} in a browser to make the first one (the link works once)");
+        println!(
+            "  or: deskshare admin user add NAME --admin --server {} --token \"$(cat {})\"",
+            running.url,
+            a.data.join("admin-token").display()
+        );
+    }
     let health = running.self_check().await;
     for line in health.lines() {
         println!("{line}");

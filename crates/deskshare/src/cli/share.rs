@@ -2,6 +2,7 @@
 
 use deskshare_agent::x11::Target;
 use deskshare_client::MeetingLink;
+use deskshare_client::link::OpenLink;
 use deskshare_proto::{ControlPolicy, ErrorCode, VideoCodec, WireError};
 
 use deskshare_proto::report::ClientKind;
@@ -10,7 +11,9 @@ use super::{Failure, ReportTo, TlsArgs, finish_flush, flush_reports, saved_token
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The presenter link printed by `meeting create` (it ends in #presenter=…).
+    /// The presenter link printed by `meeting create` (it ends in #presenter=…), your own
+    /// link from the meeting page's Share my desktop (#share=…), or the deskshare: link
+    /// that page opens.
     #[arg(required_unless_present = "list_windows")]
     presenter_url: Option<String>,
     /// X display to share (default: $DISPLAY).
@@ -108,7 +111,16 @@ pub async fn run(a: Args) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let link = MeetingLink::parse(a.presenter_url.as_deref().unwrap_or_default())?;
+    let given = a.presenter_url.as_deref().unwrap_or_default();
+    // A deskshare: link comes from a web page through the link handler: nobody typed
+    // it, so the person at this screen says yes here before anything is shared.
+    let (link, pinned, from_page) = if OpenLink::is_one(given) {
+        let open = OpenLink::parse(given)?;
+        (open.link, open.ca, true)
+    } else {
+        super::handler::register_on_first_run();
+        (MeetingLink::parse(given)?, None, false)
+    };
     let target = match (a.monitor, a.window, &a.window_name) {
         (Some(n), _, _) => Target::Monitor(n),
         (_, Some(id), _) => Target::Window(id),
@@ -128,7 +140,14 @@ pub async fn run(a: Args) -> Result<(), Failure> {
         AllowControl::Never => ControlPolicy::Never,
     };
     let token = saved_token_for(&link);
-    let tls = a.tls.for_server(link.base.as_str());
+    let mut tls = a.tls.for_server(link.base.as_str());
+    if a.tls.ca.is_none() && !a.tls.insecure && pinned.is_some() {
+        tls.ca = pinned.map(std::path::PathBuf::from);
+    }
+    if from_page && !confirm_on_screen(a.display.as_deref(), &link)? {
+        eprintln!("not shared: declined on the screen");
+        return Ok(());
+    }
     let flush = flush_reports(&link.base, &tls, token.clone());
     let report_to = ReportTo {
         server: link.base.clone(),
@@ -138,6 +157,7 @@ pub async fn run(a: Args) -> Result<(), Failure> {
         hop: None,
         meeting: Some(link.id.clone()),
     };
+    let a_display = a.display.clone();
     let opts = deskshare_agent::ShareOptions {
         link,
         tls,
@@ -156,13 +176,40 @@ pub async fn run(a: Args) -> Result<(), Failure> {
     let mut result = deskshare_agent::share(opts.clone(), shutdown_signal()).await;
     if let Err(e) = &result
         && e.code == ErrorCode::PresenterActive
-        && ask_to_replace(&e.message)
+        && (if from_page { replace_on_screen(a_display.as_deref(), &e.message) } else { ask_to_replace(&e.message) })
     {
         result =
             deskshare_agent::share(deskshare_agent::ShareOptions { replace: true, ..opts }, shutdown_signal()).await;
     }
     finish_flush(flush).await;
     result.map(|_| ()).map_err(|e| report_to.failed(e))
+}
+
+/// Asks on the display to be shared whether to share it, for a deskshare: link.
+fn confirm_on_screen(display: Option<&str>, link: &MeetingLink) -> Result<bool, WireError> {
+    let host = link.base.host_str().unwrap_or("the server").to_string();
+    let question = deskshare_agent::dialog::Question {
+        title: "Share this screen in a deskshare meeting?".into(),
+        lines: vec![
+            format!("Meeting {} on {host}, as you opened it from its page.", link.id),
+            "Everyone in the meeting will see this screen until you stop.".into(),
+        ],
+        yes: "Share".into(),
+        no: "Cancel".into(),
+    };
+    deskshare_agent::dialog::Dialog::ask(display, question)
+        .map_err(|e| WireError::new(ErrorCode::DisplayUnreachable, e.to_string()))
+}
+
+/// On the screen, for a deskshare: link: "NAME is presenting. Replace their share?".
+fn replace_on_screen(display: Option<&str>, who: &str) -> bool {
+    let question = deskshare_agent::dialog::Question {
+        title: format!("{who}."),
+        lines: vec!["Replace their share with this screen?".into()],
+        yes: "Replace".into(),
+        no: "Cancel".into(),
+    };
+    deskshare_agent::dialog::Dialog::ask(display, question).unwrap_or(false)
 }
 
 /// On a terminal: "NAME is presenting. Replace their share? [y/N]"; elsewhere no.

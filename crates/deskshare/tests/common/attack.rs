@@ -97,6 +97,7 @@ pub fn hello_as(role: Role, name: Option<&str>, secret: Option<String>, passcode
         replace: false,
         as_guest: false,
         video: vec![],
+        share_pass: None,
     };
     Message::Text(msg.to_json().into())
 }

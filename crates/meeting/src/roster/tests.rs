@@ -414,3 +414,55 @@ fn the_property_reaches_the_short_list() {
     clients_that_apply_the_messages_hold_their_audiences_list();
     assert!(SHORT_LISTS.load(std::sync::atomic::Ordering::Relaxed) > 0);
 }
+
+#[test]
+fn a_signed_in_users_agent_is_shown_as_that_user_presenting_whenever_they_watch_too() {
+    let now = Instant::now();
+    let olga = |connection| Member {
+        connection,
+        user: Some(7),
+        ..member("Olga", MeetingRole::Organiser)
+    };
+    let mut r = Roster::new();
+    r.join(pid(1), attendee("Ana")).unwrap();
+    let mut ana = Client::default();
+    let mut cursor = RosterCursor::new(pid(1));
+    // Her agent alone: shown as her, presenting.
+    r.join(pid(2), olga(Role::Presenter)).unwrap();
+    r.set_presenter(Some(pid(2)));
+    ana.drain(&mut cursor, &r, now);
+    let line = |c: &Client, name: &str| c.list.entries().find(|e| e.name == name).cloned();
+    assert_eq!(ana.names(), ["Ana", "Olga"]);
+    assert!(line(&ana, "Olga").unwrap().presenting);
+    assert_eq!(r.presenter_people(), Vec::<ParticipantId>::new(), "nobody to ask on a page yet");
+    // Her page joins: still one Olga, the page's line, presenting.
+    r.join(pid(3), olga(Role::Viewer)).unwrap();
+    ana.drain(&mut cursor, &r, now);
+    assert_eq!(ana.names(), ["Ana", "Olga"]);
+    let shown = line(&ana, "Olga").unwrap();
+    assert_eq!((shown.participant, shown.presenting), (pid(3), true));
+    assert_eq!(r.presenter_people(), vec![pid(3)]);
+    in_sync(&ana, &r, Audience::Everyone);
+    // A reload: the page leaves and comes back under a new id; one Olga throughout.
+    r.leave(pid(3), now);
+    ana.drain(&mut cursor, &r, now);
+    assert_eq!(ana.names(), ["Ana", "Olga"]);
+    assert_eq!(line(&ana, "Olga").unwrap().participant, pid(2));
+    r.join(pid(4), olga(Role::Viewer)).unwrap();
+    ana.drain(&mut cursor, &r, now);
+    assert_eq!(ana.names(), ["Ana", "Olga"]);
+    assert_eq!(r.presenter_people(), vec![pid(4)]);
+    // Another user's page is not hers, and a guest's agent has nobody behind it.
+    r.join(pid(5), Member { user: Some(8), ..attendee("Bo") }).unwrap();
+    assert_eq!(r.presenter_people(), vec![pid(4)]);
+    // She stops sharing: her line is no longer presenting, the agent's line is gone.
+    r.set_presenter(None);
+    r.leave(pid(2), now);
+    ana.drain(&mut cursor, &r, now);
+    assert_eq!(ana.names(), ["Ana", "Olga", "Bo"]);
+    assert!(!line(&ana, "Olga").unwrap().presenting);
+    in_sync(&ana, &r, Audience::Everyone);
+    r.join(pid(6), Member { connection: Role::Presenter, guest: true, ..attendee("Presenter") }).unwrap();
+    r.set_presenter(Some(pid(6)));
+    assert!(r.presenter_people().is_empty());
+}

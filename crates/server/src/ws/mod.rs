@@ -219,6 +219,9 @@ async fn participate(mut socket: Link, state: &AppState, live: &LiveMeeting, hel
         // The roster follows from the session's cursor (see `Housekeeping`).
         let state_now = live.with_floor(|f, _| live.control_state(f, None));
         socket.send_control(&state_now)?;
+        if let Some(question) = live.consent_question_for(id) {
+            socket.send_control(&question)?;
+        }
         if role == Role::Viewer {
             let history = state.store.chat_history(&meeting.id).await?;
             for msg in crate::chat::history_messages(history) {
@@ -366,6 +369,7 @@ async fn admit(
         replace,
         as_guest,
         video,
+        share_pass,
     } = hello
     else {
         return Err(WireError::new(ErrorCode::ProtocolViolation, "the first message must be hello"));
@@ -383,12 +387,21 @@ async fn admit(
         ));
     }
     // A refused sign-in matters only to someone who wants to join with it.
-    let caller = if as_guest { Caller::Anonymous } else { caller? };
+    // (A share pass, below, names the user instead of the request's sign-in.)
+    let caller = if as_guest || share_pass.is_some() { Caller::Anonymous } else { caller? };
     let not_found = || {
         WireError::new(ErrorCode::MeetingNotFound, format!("no meeting '{}'", id.chars().take(64).collect::<String>()))
     };
     let meeting_id = MeetingId::parse(id).map_err(|_| not_found())?;
     let meeting = state.store.meeting(&meeting_id).await?.ok_or_else(not_found)?;
+    // A share pass (the page's "Share my desktop") stands for its user's own sign-in.
+    let caller = match share_pass {
+        Some(_) if role != Role::Presenter => {
+            return Err(WireError::new(ErrorCode::ProtocolViolation, "share_pass is for presenter connections"));
+        }
+        Some(text) => Caller::User(open_share_pass(state, &meeting, &text).await?),
+        None => caller,
+    };
     let share = share.unwrap_or(ShareKind::Desktop);
     // Asked only once the caller may present at all: who presents is not told to anyone.
     let second_presenter = |state: &AppState| match role == Role::Presenter && !replace {
@@ -484,6 +497,23 @@ async fn admit(
         },
         meeting,
     })
+}
+
+/// The user a share pass names, if the pass opens for this meeting now and the account
+/// is still enabled. Everything else about presenting is then decided as for that
+/// user's own sign-in.
+async fn open_share_pass(
+    state: &AppState,
+    meeting: &crate::store::MeetingRecord,
+    text: &str,
+) -> Result<crate::store::UserRecord, WireError> {
+    let pass = deskshare_meeting::pass::SharePass::open(&state.passes, text, &meeting.id, state.clock.now())
+        .map_err(|e| WireError::new(ErrorCode::SharePassInvalid, e.to_string()))?;
+    match state.store.user_by_id(pass.user).await? {
+        Some(user) if !user.disabled => Ok(user),
+        Some(_) => Err(WireError::bare(ErrorCode::AccountDisabled)),
+        None => Err(WireError::new(ErrorCode::SharePassInvalid, "the account the share link names no longer exists")),
+    }
 }
 
 /// A second connection presenting for an admitted participant: it inherits that
@@ -602,6 +632,7 @@ fn signal_error(signal: Signal) -> WireError {
         Signal::Denied => ErrorCode::LobbyDenied,
         Signal::Removed => ErrorCode::RemovedByOrganiser,
         Signal::Demoted => ErrorCode::NotPresenter,
+        Signal::StopPresenting => ErrorCode::PresentingStopped,
         Signal::SignedOut(code) => code,
         Signal::Ended => ErrorCode::MeetingEnded,
     })

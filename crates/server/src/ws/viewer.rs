@@ -173,6 +173,25 @@ async fn handle(
             live.with_floor(|f, now| f.release(conn, now));
             Ok(())
         }
+        ClientMessage::ConsentAnswer { grant, granted } => match live.consent_answer(conn, grant, granted) {
+            Ok(()) => Ok(()),
+            Err(e) => socket.send_control(&refused(e)),
+        },
+        ClientMessage::TakeBack => match live.take_back(conn) {
+            Ok(()) => Ok(()),
+            Err(e) => socket.send_control(&refused(e)),
+        },
+        ClientMessage::StopPresenting => {
+            if live.with_roster(|r, _| r.stop_presenting(conn)) {
+                tracing::info!(meeting = %live.id, %conn, "share stopped from the presenter's page");
+                Ok(())
+            } else {
+                socket.send_control(&refused(WireError::new(
+                    ErrorCode::ConsentNotYours,
+                    "only the person presenting can stop their share from the page",
+                )))
+            }
+        }
         ClientMessage::Input { events } => {
             check_input(&events)?;
             if !budgets.input.try_take(events.len() as f64, Instant::now()) {

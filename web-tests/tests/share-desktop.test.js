@@ -1,0 +1,193 @@
+// The organiser's side, sharing with the deskshare app: Share my desktop on her page
+// (the command to copy when no app answers, run exactly as shown), "You are presenting"
+// and one Olga in the roster, a guest's control request asked on her page and on the
+// shared screen (Allow / Deny, the first answer wins), Take back control and Stop
+// sharing from her page; and the `deskshare:` handler path through xdg-open with a
+// handler registered by `deskshare install-handler` in a temporary XDG home.
+
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { BIN, addUser, asThePage, browser, killAll, mapped, shot, start, startServer, startXvfb, until, workdir } from "./harness.js";
+
+after(killAll);
+
+/** The agent's question windows open on `display` whose title matches `pattern`. */
+function windowsNamed(display, pattern) {
+  try {
+    const out = execFileSync("xdotool", ["search", "--name", pattern], { env: { ...process.env, DISPLAY: display }, stdio: ["ignore", "pipe", "ignore"] });
+    return out.toString().split("\n").filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** Waits until the question window has the keyboard, then presses `keys` in it. */
+async function answerOnScreen(display, pattern, keys) {
+  const env = { ...process.env, DISPLAY: display };
+  await until("the question window with the keyboard", () => {
+    const [w] = windowsNamed(display, pattern);
+    return w && execFileSync("xdotool", ["getwindowfocus"], { env }).toString().trim() === w;
+  });
+  execFileSync("xdotool", ["key", ...keys], { env });
+}
+
+const ASKS = "^deskshare: Gus asks to control this screen$";
+
+/** A signed-in organiser's page in her meeting, at `viewport`. */
+async function organiserPage(b, server, viewport) {
+  const context = await b.newContext(asThePage(server, { viewport }));
+  await context.request.post(`${server.url}api/login`, { data: { name: "olga", password: "olga-password" } });
+  const meeting = await (await context.request.post(`${server.url}api/meetings`, { data: { title: "Board" } })).json();
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(meeting.join_url);
+  return { page, meeting, errors };
+}
+
+test("share my desktop: the command, one person presenting, consent on the page and the screen", async () => {
+  const dir = workdir("share-desktop");
+  const typed = join(dir, "typed.txt");
+  const display = await startXvfb(900, 600);
+  const term = start("xterm", ["-display", display, "-geometry", "60x10+0+0", "+bc", "-e", "sh", "-c", `exec cat > ${typed}`]);
+  await mapped(display, term);
+  await until("cat to run in the xterm", () => existsSync(typed));
+  execFileSync("xdotool", ["mousemove", "100", "50"], { env: { ...process.env, DISPLAY: display } });
+  const server = await startServer(dir);
+  addUser(server, dir, "olga", "olga-password", "Olga");
+  const b = await browser();
+  const { page: olga, meeting, errors } = await organiserPage(b, server, { width: 1366, height: 768 });
+
+  // Nobody presents: she is offered both ways, not told to wait for herself.
+  await until("the organiser's empty meeting", async () => (await olga.locator("#overlay").innerText()).includes("Nobody is presenting yet"));
+  assert.match(await olga.locator("#status").innerText(), /Nobody is presenting/);
+  assert.equal(await olga.locator("#share-desktop").isVisible(), true);
+  await shot(olga, "share-1-nobody-presenting");
+
+  // Share my desktop: no handler in this browser, so after a moment the command.
+  await olga.click("#share-desktop");
+  await until("the share panel", () => olga.locator("#share-panel").isVisible());
+  await until("the command offered", () => olga.locator("#share-fallback").isVisible(), 15000);
+  const command = await olga.locator("#share-command input").inputValue();
+  assert.match(command, /^deskshare share 'https:\/\/127\.0\.0\.1:\d+\/m\/[0-9a-f]{24}#share=s1\.[0-9a-z.]+' --ca sha256:[0-9a-f]{64}$/, command);
+  assert.equal(await olga.locator("#share-download").getAttribute("href"), `${server.url}download/deskshare`);
+  await shot(olga, "share-2-command");
+
+  // The download is this server's own binary.
+  const download = await olga.context().request.get(`${server.url}download/deskshare`);
+  assert.equal(download.status(), 200);
+  assert.equal((await download.body()).length, readFileSync(BIN).length);
+
+  // Run exactly that, where `deskshare` is this build, on the display; no terminal, so
+  // control requests are asked on the screen and on her page.
+  const agent = start("bash", ["-c", command + " --allow-control ask"], {
+    env: { ...process.env, DISPLAY: display, PATH: `${dirname(BIN)}:${process.env.PATH}` },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  await until("the agent sharing", () => agent.lines.some((l) => l.startsWith("status sharing")));
+  await until("the panel closed", async () => !(await olga.locator("#share-panel").isVisible()));
+  await until("you are presenting", async () => (await olga.locator("#status").innerText()).includes("You are presenting"));
+  assert.match(await olga.locator("#overlay").innerText(), /You are presenting this computer's screen/);
+  assert.equal(await olga.locator("#stop-share").isVisible(), true);
+  assert.equal(await olga.locator("#share-desktop").isVisible(), false);
+  await until("one Olga, presenting", async () => /Olga \(you\)\s*organiser\s*presenting/.test(await olga.locator("#roster").innerText()));
+  assert.equal((await olga.locator("#roster").innerText()).match(/Olga/g)?.length, 1, "her app is her, not a second person");
+  await shot(olga, "share-3-you-are-presenting");
+
+  // A guest asks for control: her page asks, and so does a window on the shared screen.
+  const gus = await (await b.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1366, height: 768 } })).newPage();
+  await gus.goto(`${meeting.join_url}?name=Gus`);
+  await until("Gus sees Olga presenting", async () => /Olga\s*organiser\s*presenting/.test(await gus.locator("#roster").innerText()));
+  await until("Gus can ask", () => gus.locator("#control").isEnabled());
+  await gus.click("#control");
+  await until("asked on her page", () => olga.locator("#consent").isVisible());
+  assert.equal(await olga.locator("#consent-text").innerText(), "Gus asks to control your screen.");
+  await until("asked on the screen", () => windowsNamed(display, ASKS).length === 1);
+  await until("Gus sees the window in the picture", async () => (await gus.locator("#control-state").innerText()).includes("waiting"));
+  await shot(olga, "share-4-consent-on-the-page");
+  await shot(gus, "share-5-requester-sees-the-question");
+
+  // Deny on the page: Gus is told, the window goes.
+  await olga.click("#consent-deny");
+  await until("Gus refused", async () => (await gus.locator("#notice").innerText()).includes("CONTROL_DENIED"));
+  await until("the window closed", () => windowsNamed(display, ASKS).length === 0);
+  assert.equal(await olga.locator("#consent").isVisible(), false);
+
+  // Again, Allow on the page: Gus types into the xterm.
+  await gus.click("#control");
+  await until("asked again", () => olga.locator("#consent").isVisible());
+  await olga.click("#consent-allow");
+  await until("Gus in control", async () => (await gus.locator("#control-state").innerText()) === "You are in control");
+  await until("the window closed", () => windowsNamed(display, ASKS).length === 0);
+  await gus.locator("#stage").focus();
+  await gus.keyboard.type("allowed on the page");
+  await gus.keyboard.press("Enter");
+  await until("typed in the xterm", () => readFileSync(typed, "utf8").includes("allowed on the page\n"));
+  await until("Take back offered", () => olga.locator("#take-back").isVisible());
+  await shot(olga, "share-6-take-back-offered");
+
+  // Take back from the page: Gus is told why; his keys go nowhere.
+  await olga.click("#take-back");
+  await until("Gus no longer in control", async () => (await gus.locator("#control-state").innerText()) === "");
+  assert.match(await gus.locator("#notice").innerText(), /CONTROL_REVOKED_PRESENTER/);
+  await until("Take back gone", async () => !(await olga.locator("#take-back").isVisible()));
+
+  // On the screen: the window answers too (Tab to Allow, Return), and her page's
+  // question goes away by itself.
+  await gus.click("#control");
+  await until("asked on the page", () => olga.locator("#consent").isVisible());
+  await answerOnScreen(display, ASKS, ["Tab", "Return"]);
+  await until("Gus in control again", async () => (await gus.locator("#control-state").innerText()) === "You are in control");
+  await until("the page's question withdrawn", async () => !(await olga.locator("#consent").isVisible()));
+  await gus.locator("#stage").focus();
+  await gus.keyboard.type("allowed on the screen");
+  await gus.keyboard.press("Enter");
+  await until("typed again", () => readFileSync(typed, "utf8").includes("allowed on the screen\n"));
+  assert.equal(readFileSync(typed, "utf8"), "allowed on the page\nallowed on the screen\n", "nothing arrived without a grant");
+
+  // Stop sharing from her page ends the app's share.
+  await olga.click("#stop-share");
+  const exit = await new Promise((r) => agent.child.once("exit", (code) => r(code)));
+  assert.notEqual(exit, 0);
+  assert.ok(agent.errors.some((l) => l.includes("PRESENTING_STOPPED")), agent.errors.join("\n"));
+  await until("offered again", () => olga.locator("#share-desktop").isVisible());
+  assert.deepEqual(errors, []);
+  await b.close();
+});
+
+test("the deskshare: link opens the installed app, which asks on the screen before sharing", async () => {
+  const dir = workdir("share-handler");
+  const display = await startXvfb(640, 400);
+  const server = await startServer(dir);
+  addUser(server, dir, "olga", "olga-password", "Olga");
+  const b = await browser();
+  const { page: olga } = await organiserPage(b, server, { width: 1366, height: 768 });
+  await until("in the meeting", async () => (await olga.locator("#overlay").innerText()).includes("Nobody is presenting yet"));
+
+  // A temporary XDG home with the handler, as `deskshare install-handler` makes it.
+  const xdg = { XDG_DATA_HOME: join(dir, "xdg-data"), XDG_CONFIG_HOME: join(dir, "xdg-config"), HOME: join(dir, "home") };
+  mkdirSync(xdg.HOME, { recursive: true });
+  const env = { ...process.env, ...xdg, DISPLAY: display };
+  const installed = execFileSync(BIN, ["install-handler"], { env }).toString();
+  assert.match(installed, /deskshare: links now open .*deskshare share/);
+  const entry = readFileSync(join(xdg.XDG_DATA_HOME, "applications", "deskshare.desktop"), "utf8");
+  assert.match(entry, /^Exec=".*\/deskshare" share %u$/m);
+  assert.match(readFileSync(join(xdg.XDG_CONFIG_HOME, "mimeapps.list"), "utf8"), /^x-scheme-handler\/deskshare=deskshare\.desktop$/m);
+  assert.equal(execFileSync("xdg-mime", ["query", "default", "x-scheme-handler/deskshare"], { env }).toString().trim(), "deskshare.desktop");
+
+  // What the page opens, opened the way a browser on Linux opens it: xdg-open.
+  const link = await (await olga.context().request.post(`${olga.url().replace(/\/m\/.*/, "")}/api/meetings/${olga.url().split("/m/")[1]}/share-link`)).json();
+  start("xdg-open", [link.open], { env });
+  const confirm = "^deskshare: Share this screen in a deskshare meeting\\?$";
+  await until("the app asks on the screen first", () => windowsNamed(display, confirm).length === 1);
+  assert.equal(await olga.locator("#status").innerText().then((t) => t.includes("You are presenting")), false, "nothing shared before the answer");
+  await answerOnScreen(display, confirm, ["Tab", "Return"]);
+  await until("you are presenting", async () => (await olga.locator("#status").innerText()).includes("You are presenting"), 30000);
+  await until("one Olga, presenting", async () => /Olga \(you\)\s*organiser\s*presenting/.test(await olga.locator("#roster").innerText()));
+  await olga.click("#stop-share");
+  await until("offered again", () => olga.locator("#share-desktop").isVisible());
+  await b.close();
+});
