@@ -27,6 +27,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 command -v node >/dev/null || { echo "node is required (Debian package nodejs)"; exit 1; }
 
+# Chromium asks before a page opens a deskshare: link, in a dialog a headless browser
+# cannot answer. A managed policy lets pages on 127.0.0.1 open them directly, as an
+# organisation would allow its own server (web-tests/tests/share-desktop.test.js).
+policy=/etc/chromium/policies/managed/deskshare-tests.json
+if [ ! -f "$policy" ]; then
+  as_root mkdir -p "$(dirname "$policy")"
+  echo '{"AutoLaunchProtocolsFromOrigins": [{"protocol": "deskshare", "allowed_origins": ["127.0.0.1"]}]}' | as_root tee "$policy" >/dev/null
+fi
+
 echo "== node packages (playwright-core, typescript)"
 (cd web-tests && npm ci --no-audit --no-fund --loglevel=error)
 

@@ -165,8 +165,9 @@ export const FAKE_CAPTURE_FLAGS = [
   "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--auto-select-desktop-capture-source=Entire screen",
 ];
 
-export async function browser(extraFlags = []) {
-  const b = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: [...CHROMIUM_FLAGS, ...extraFlags] });
+/** Headless Chromium; `env` for its own environment (e.g. the XDG home xdg-open reads). */
+export async function browser(extraFlags = [], env = undefined) {
+  const b = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: [...CHROMIUM_FLAGS, ...extraFlags], env });
   browsers.push(b);
   return b;
 }

@@ -280,8 +280,8 @@ const presenter = new BrowserPresenter(meetingId, {
     showPresentBanner(state);
     // The role may have changed while presenting (a demotion ends the share).
     updatePresentButton();
-    control.setSelfPresenting(on);
     dispatch({ type: "self-presenting", on: presenter.active });
+    updateMine();
   },
   onViewers(count) {
     // This page's own viewer connection is one of them.
@@ -331,6 +331,8 @@ function updateMine() {
   if (appPresenting) shareDesktop.presenting();
   shareDesktop.setOffered(signedIn && mayPresent && !appPresenting && !presenter.active && state.phase === "live");
   stopShareButton.hidden = !appPresenting;
+  // Nobody asks to control their own screen.
+  control.setSelfPresenting(presenter.active || appPresenting);
   consent.setTakeBack(controller !== null && (appPresenting || role === "organiser"));
 }
 

@@ -49,16 +49,24 @@ impl Places {
 
 /// The desktop entry that opens `deskshare:` links with `exe share %u`.
 pub fn desktop_entry(exe: &Path) -> String {
-    // Exec quoting per the Desktop Entry Specification: the path in double quotes, with
-    // `"`, `` ` ``, `$` and `\` escaped.
-    let mut quoted = String::from("\"");
-    for c in exe.to_string_lossy().chars() {
-        if matches!(c, '"' | '`' | '$' | '\\') {
-            quoted.push('\\');
+    // Exec quoting per the Desktop Entry Specification, only where needed: the path in
+    // double quotes, with `"`, `` ` ``, `$` and `\` escaped. (xdg-open's own parser
+    // takes the first word as it is, so a plain path stays plain.)
+    let path = exe.to_string_lossy();
+    let plain = path.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+,@".contains(c));
+    let quoted = if plain {
+        path.into_owned()
+    } else {
+        let mut q = String::from("\"");
+        for c in path.chars() {
+            if matches!(c, '"' | '`' | '$' | '\\') {
+                q.push('\\');
+            }
+            q.push(c);
         }
-        quoted.push(c);
-    }
-    quoted.push('"');
+        q.push('"');
+        q
+    };
     format!(
         "[Desktop Entry]\nType=Application\nName=deskshare\nComment=Share your desktop in a deskshare meeting\n\
          Exec={quoted} share %u\nTerminal=false\nNoDisplay=true\nMimeType={MIME};\n"
@@ -177,6 +185,8 @@ mod tests {
         let e = desktop_entry(Path::new("/opt/my apps/$x/deskshare"));
         assert!(e.contains("Exec=\"/opt/my apps/\\$x/deskshare\" share %u\n"), "{e}");
         assert!(e.contains("MimeType=x-scheme-handler/deskshare;\n"), "{e}");
+        let plain = desktop_entry(Path::new("/usr/local/bin/deskshare"));
+        assert!(plain.contains("Exec=/usr/local/bin/deskshare share %u\n"), "{plain}");
     }
 
     #[test]
