@@ -133,6 +133,8 @@ export async function startServer(dir, listen = "127.0.0.1:0") {
   return {
     url,
     ca,
+    /** What it printed so far (stdout), a line each. */
+    lines: s.lines,
     /** The admin token. */
     token,
     /** Stops the server (SIGTERM: it says goodbye to its sessions first). */
