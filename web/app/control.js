@@ -96,6 +96,8 @@ export class ControlPanel {
     button.textContent = this.inControl ? "Release control" : this.waiting ? "Cancel request" : "Request control";
     // Nobody to ask, or this browser presents itself (and never hands over control).
     button.disabled = (!this.presenterOnline || this.selfPresenting) && !this.inControl && !this.waiting;
+    // Presenting oneself, there is nobody to ask: the button goes (a phone's row is short).
+    button.hidden = this.selfPresenting && !this.inControl && !this.waiting;
     button.setAttribute("aria-pressed", String(this.inControl));
     let text = "";
     if (controller) text = this.inControl ? "You are in control" : `${controller.name} is in control`;

@@ -18,6 +18,7 @@ import { reportFailure, flushReports } from "./report.js";
 import { AttentionView } from "./attention.js";
 import { ConsentPanel } from "./consent.js";
 import { ShareDesktop } from "./share-desktop.js";
+import { fitToolbar } from "./toolbar.js";
 
 const meetingId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 const view = new MeetingView();
@@ -375,6 +376,21 @@ sideToggle.addEventListener("click", () => {
   sideToggle.setAttribute("aria-expanded", String(!side.hidden));
   if (!side.hidden) attention.seen();
 });
+// On a phone: one row of tools with a More menu, and People & chat as a sheet over the
+// screen, folded until asked for.
+const phone = window.matchMedia("(max-width: 700px)");
+fitToolbar(
+  {
+    tools: /** @type {HTMLElement} */ (el("meeting-tools")),
+    more: /** @type {HTMLButtonElement} */ (el("more")),
+    menu: /** @type {HTMLElement} */ (el("more-menu")),
+  },
+  phone,
+);
+if (phone.matches) {
+  side.hidden = true;
+  sideToggle.setAttribute("aria-expanded", "false");
+}
 const attention = new AttentionView({
   toggle: sideToggle,
   side,

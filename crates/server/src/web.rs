@@ -27,6 +27,7 @@ web_files!(
     "app/copyable.js",
     "app/consent.js",
     "app/share-desktop.js",
+    "app/toolbar.js",
     "app/style.css",
     "app/main.js",
     "app/page-state.js",
