@@ -20,6 +20,9 @@ test("the first administrator is made in the browser with the link printed at th
   const page = await (await b.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1366, height: 768 } })).newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
+  const onPhone = await (await b.newContext({ ignoreHTTPSErrors: true, viewport: { width: 390, height: 844 } })).newPage();
+  await onPhone.goto(link);
+  await shot(onPhone, "setup-0-phone");
   await page.goto(link);
   await page.fill("#setup-name", "ada");
   await page.fill("#setup-display", "Ada Admin");

@@ -196,7 +196,13 @@ el("create").addEventListener("submit", async (ev) => {
     const open = document.createElement("a");
     open.href = new URL(m.join_url).pathname;
     open.textContent = "Open the meeting";
-    created.append(p, copyable("Join link", m.join_url), copyable("Presenter link", m.presenter_url), open);
+    created.append(p, copyable("Join link", m.join_url), copyable("Presenter link", m.presenter_url));
+    // The passcode is kept only as a hash: this is the one moment an invite can carry it.
+    if (body.passcode) {
+      const invite = `Join “${m.title}” on deskshare: ${m.join_url} (passcode: ${body.passcode})`;
+      created.append(copyable("Invite with the passcode", invite));
+    }
+    created.append(open);
     created.hidden = false;
     // In view and announced, wherever the form was scrolled to (at 1366×768 it is below
     // the fold otherwise).

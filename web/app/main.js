@@ -137,7 +137,7 @@ const session = new ViewerSession(meetingId, displayName, {
       else attention.chat(added);
     } else if (msg.type === "control") {
       control.update(msg);
-      roster.setController(msg.controller ? msg.controller.participant : null);
+      roster.setFloor(msg.controller ? msg.controller.participant : null, msg.queue.map((/** @type {{participant: number}} */ p) => p.participant));
       controller = msg.controller ? msg.controller.participant : null;
       updateMine();
       const ended = {

@@ -26,6 +26,8 @@ export class RosterPanel {
     this.renderQueued = false;
     /** @type {number | null} */
     this.controller = null;
+    /** Who asks for control (the first of the queue). @type {Set<number>} */
+    this.requesting = new Set();
     endButton.addEventListener("click", () => {
       if (confirm("End the meeting for everyone?")) this.send({ type: "end_meeting" });
     });
@@ -71,9 +73,11 @@ export class RosterPanel {
     if (this.wantsFull) this.send({ type: "roster_view", full: true });
   }
 
-  /** @param {number | null} participant */
-  setController(participant) {
+  /** Who controls, and who asks to (as the `control` message names them).
+   * @param {number | null} participant @param {number[]} requesting */
+  setFloor(participant, requesting) {
     this.controller = participant;
+    this.requesting = new Set(requesting);
     this.render();
   }
 
@@ -112,7 +116,7 @@ export class RosterPanel {
     li.append(label);
     for (const t of tags) {
       const tag = document.createElement("span");
-      tag.className = `tag tag-${t.replace(" ", "-")}`;
+      tag.className = `tag tag-${t.replaceAll(" ", "-")}`;
       tag.textContent = t;
       li.append(tag);
     }
@@ -147,6 +151,7 @@ export class RosterPanel {
       if (e.guest) tags.push("guest");
       if (e.presenting) tags.push("presenting");
       if (this.controller === e.participant) tags.push("in control");
+      if (this.requesting.has(e.participant)) tags.push("asks for control");
       const li = this.personItem(e, e.participant === this.me ? `${e.name} (you)` : e.name, tags);
       if (organiser && e.participant !== this.me && e.role !== "organiser") {
         li.append(e.role === "presenter" ? this.button("Make attendee", "demote", e) : this.button("Make presenter", "promote", e));

@@ -97,7 +97,8 @@ export class MeetingView {
   /** @param {string} code @param {string} message */
   showError(code, message) {
     const { cause, remedy } = explain(code);
-    this.setStatus(`Error ${code}`, "error");
+    // Words first; the code is for support, in small print below.
+    this.setStatus("Not connected", "error");
     this.overlay.hidden = false;
     this.overlay.replaceChildren();
     const add = (/** @type {string} */ cls, /** @type {string} */ text) => {
@@ -108,9 +109,9 @@ export class MeetingView {
       this.overlay.append(p);
     };
     add("overlay-title", cause || message || "Something went wrong");
-    add("error-code", `Code: ${code}`);
     if (message && message !== cause) add("error-detail", message);
     add("error-remedy", remedy ? `What to do: ${remedy}` : "");
+    add("overlay-code", `Code: ${code}`);
     // Any failure: the connection check names the broken step, with a report to copy.
     const check = document.createElement("p");
     const link = document.createElement("a");

@@ -104,7 +104,10 @@ impl ControlSide {
                             PROMPT_TIMEOUT.as_secs()
                         );
                     } else {
-                        eprintln!("{} asks to control this screen (asked on the shared screen, and on the meeting page of whoever shares)", requester.name);
+                        eprintln!(
+                            "{} asks to control this screen (asked on the shared screen, and on the meeting page of whoever shares)",
+                            requester.name
+                        );
                     }
                     let window = self.ask_on_screen(grant, &requester);
                     self.prompt =
@@ -236,4 +239,3 @@ impl ControlSide {
         }
     }
 }
-

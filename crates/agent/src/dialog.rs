@@ -216,7 +216,10 @@ impl Window {
             1,
             WindowClass::INPUT_OUTPUT,
             x11rb::COPY_FROM_PARENT,
-            &xproto::CreateWindowAux::new().background_pixel(colours.background).border_pixel(colours.text).event_mask(events),
+            &xproto::CreateWindowAux::new()
+                .background_pixel(colours.background)
+                .border_pixel(colours.text)
+                .event_mask(events),
         )
         .map_err(x_err)?;
         let title = format!("{TITLE_PREFIX}{}", question.title);
@@ -224,18 +227,32 @@ impl Window {
             Ok(conn.intern_atom(false, name).map_err(x_err)?.reply().map_err(x_err)?.atom)
         };
         let utf8 = atom(b"UTF8_STRING")?;
-        conn.change_property8(PropMode::REPLACE, id, xproto::AtomEnum::WM_NAME, xproto::AtomEnum::STRING, title.as_bytes())
-            .map_err(x_err)?;
+        conn.change_property8(
+            PropMode::REPLACE,
+            id,
+            xproto::AtomEnum::WM_NAME,
+            xproto::AtomEnum::STRING,
+            title.as_bytes(),
+        )
+        .map_err(x_err)?;
         conn.change_property8(PropMode::REPLACE, id, atom(b"_NET_WM_NAME")?, utf8, title.as_bytes()).map_err(x_err)?;
-        conn.change_property8(PropMode::REPLACE, id, xproto::AtomEnum::WM_CLASS, xproto::AtomEnum::STRING, b"deskshare\0deskshare\0")
-            .map_err(x_err)?;
+        conn.change_property8(
+            PropMode::REPLACE,
+            id,
+            xproto::AtomEnum::WM_CLASS,
+            xproto::AtomEnum::STRING,
+            b"deskshare\0deskshare\0",
+        )
+        .map_err(x_err)?;
         let window_type = atom(b"_NET_WM_WINDOW_TYPE")?;
         let dialog_type = atom(b"_NET_WM_WINDOW_TYPE_DIALOG")?;
-        conn.change_property32(PropMode::REPLACE, id, window_type, xproto::AtomEnum::ATOM, &[dialog_type]).map_err(x_err)?;
+        conn.change_property32(PropMode::REPLACE, id, window_type, xproto::AtomEnum::ATOM, &[dialog_type])
+            .map_err(x_err)?;
         let (state, above) = (atom(b"_NET_WM_STATE")?, atom(b"_NET_WM_STATE_ABOVE")?);
         conn.change_property32(PropMode::REPLACE, id, state, xproto::AtomEnum::ATOM, &[above]).map_err(x_err)?;
         let (protocols, delete_window) = (atom(b"WM_PROTOCOLS")?, atom(b"WM_DELETE_WINDOW")?);
-        conn.change_property32(PropMode::REPLACE, id, protocols, xproto::AtomEnum::ATOM, &[delete_window]).map_err(x_err)?;
+        conn.change_property32(PropMode::REPLACE, id, protocols, xproto::AtomEnum::ATOM, &[delete_window])
+            .map_err(x_err)?;
 
         let gc = conn.generate_id().map_err(x_err)?;
         conn.create_gc(
@@ -246,7 +263,11 @@ impl Window {
         .map_err(x_err)?;
         let setup = conn.setup();
         let (min_keycode, max_keycode) = (setup.min_keycode, setup.max_keycode);
-        let map = conn.get_keyboard_mapping(min_keycode, max_keycode - min_keycode + 1).map_err(x_err)?.reply().map_err(x_err)?;
+        let map = conn
+            .get_keyboard_mapping(min_keycode, max_keycode - min_keycode + 1)
+            .map_err(x_err)?
+            .reply()
+            .map_err(x_err)?;
         let per = usize::from(map.keysyms_per_keycode).max(1);
         let keysyms = map.keysyms.chunks(per).map(|c| c[0]).collect();
         conn.map_window(id).map_err(x_err)?;
@@ -323,8 +344,12 @@ impl Window {
             set(fill, fill).map_err(x_err)?;
             c.poly_fill_rectangle(self.id, self.gc, &[rect]).map_err(x_err)?;
             set(self.colours.text, fill).map_err(x_err)?;
-            c.poly_rectangle(self.id, self.gc, &[xproto::Rectangle { width: BUTTON_W - 1, height: BUTTON_H - 1, ..rect }])
-                .map_err(x_err)?;
+            c.poly_rectangle(
+                self.id,
+                self.gc,
+                &[xproto::Rectangle { width: BUTTON_W - 1, height: BUTTON_H - 1, ..rect }],
+            )
+            .map_err(x_err)?;
             set(ink, fill).map_err(x_err)?;
             let text_w = label.chars().count() as i16 * self.char_width;
             let tx = bx + (BUTTON_W as i16 - text_w) / 2;
@@ -337,11 +362,7 @@ impl Window {
     }
 
     fn keysym(&self, keycode: u8) -> u32 {
-        keycode
-            .checked_sub(self.min_keycode)
-            .and_then(|i| self.keysyms.get(usize::from(i)))
-            .copied()
-            .unwrap_or(0)
+        keycode.checked_sub(self.min_keycode).and_then(|i| self.keysyms.get(usize::from(i))).copied().unwrap_or(0)
     }
 
     /// Runs until an answer (`Some`), or `stop` (`None`). The focus goes back where it

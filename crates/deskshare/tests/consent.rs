@@ -15,7 +15,7 @@ use deskshare_client::api::Api;
 use deskshare_client::session::{Incoming, Join, Session};
 use deskshare_client::{MeetingLink, TlsOptions};
 use deskshare_proto::api::CreateMeeting;
-use deskshare_proto::{ClientMessage, ErrorCode, GrantId, InputEvent, Role, RevokeReason, ServerMessage};
+use deskshare_proto::{ClientMessage, ErrorCode, GrantId, InputEvent, RevokeReason, Role, ServerMessage};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -41,8 +41,7 @@ async fn asked(s: &mut Session, requester: &str) -> GrantId {
 }
 
 async fn withdrawn(s: &mut Session, grant: GrantId) {
-    next(s, "consent_done", |m| matches!(m, ServerMessage::ConsentDone { grant: g } if *g == grant).then_some(()))
-        .await
+    next(s, "consent_done", |m| matches!(m, ServerMessage::ConsentDone { grant: g } if *g == grant).then_some(())).await
 }
 
 async fn controller_is(s: &mut Session, name: Option<&str>) -> Option<RevokeReason> {
@@ -81,7 +80,8 @@ async fn one_presenting(s: &mut Session, name: &str) {
         if lines.len() == 1 && lines[0].presenting {
             return;
         }
-        let msg = tokio::time::timeout_at(end, s.recv()).await.unwrap_or_else(|_| panic!("{name} presenting: {lines:?}"));
+        let msg =
+            tokio::time::timeout_at(end, s.recv()).await.unwrap_or_else(|_| panic!("{name} presenting: {lines:?}"));
         msg.expect("the session goes on");
     }
 }
@@ -112,7 +112,8 @@ async fn the_person_presenting_is_asked_on_the_screen_and_their_page() {
     let anon = Api::new(&server.url, &tls, None).unwrap();
     let olga_token = anon.login("olga", "olga-password").await.unwrap().token;
     let olga_api = Api::new(&server.url, &tls, Some(olga_token.clone())).unwrap();
-    let meeting = olga_api.create_meeting(&CreateMeeting { title: Some("Board".into()), ..Default::default() }).await.unwrap();
+    let meeting =
+        olga_api.create_meeting(&CreateMeeting { title: Some("Board".into()), ..Default::default() }).await.unwrap();
 
     // Who may ask for a share link: not a guest, not an attendee.
     assert_eq!(anon.share_link(&meeting.id).await.unwrap_err().code, ErrorCode::Unauthorized);
@@ -217,11 +218,7 @@ async fn the_person_presenting_is_asked_on_the_screen_and_their_page() {
     olga.send_control(&ClientMessage::StopPresenting).await.unwrap();
     let status = agent.wait_exit();
     assert!(!status.success());
-    assert!(
-        agent.stderr_lines().iter().any(|l| l.contains("PRESENTING_STOPPED")),
-        "{:?}",
-        agent.stderr_lines()
-    );
+    assert!(agent.stderr_lines().iter().any(|l| l.contains("PRESENTING_STOPPED")), "{:?}", agent.stderr_lines());
     next(&mut gus, "presenter offline", |m| matches!(m, ServerMessage::Presenter { online: false }).then_some(()))
         .await;
 }

@@ -272,7 +272,13 @@ mod tests {
         let late = now + SHARE_PASS_LIFETIME_SECONDS;
         assert_eq!(SharePass::open(&key, &text, &meeting(1), late), Err(SharePassError::Expired));
         // An admission pass is not a share pass, even with the same key.
-        let admission = Pass { meeting: meeting(1), role: MeetingRole::Presenter, issued_at: now, instance: nonce(), nonce: nonce() };
+        let admission = Pass {
+            meeting: meeting(1),
+            role: MeetingRole::Presenter,
+            issued_at: now,
+            instance: nonce(),
+            nonce: nonce(),
+        };
         assert_eq!(SharePass::open(&key, &admission.seal(&key), &meeting(1), now), Err(SharePassError::Malformed));
         for bad in ["", "s1", "s1.x.y.z.w.zz", &"a".repeat(300)] {
             assert!(SharePass::open(&key, bad, &meeting(1), now).is_err(), "{bad}");

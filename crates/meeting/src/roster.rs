@@ -610,9 +610,11 @@ impl Roster {
     /// Whether `user` has an admitted viewer connection besides `id`.
     fn watches_too(&self, user: Option<i64>, id: ParticipantId) -> bool {
         let Some(user) = user else { return false };
-        self.by_user.get(&user).into_iter().flatten().any(|&o| {
-            o != id && self.get(o).is_some_and(|m| m.connection == Role::Viewer && !m.in_lobby)
-        })
+        self.by_user
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .any(|&o| o != id && self.get(o).is_some_and(|m| m.connection == Role::Viewer && !m.in_lobby))
     }
 
     fn notable(&self, id: ParticipantId, e: &RosterEntry) -> bool {

@@ -172,8 +172,13 @@ pub struct OnBehalf {
 }
 
 /// Messages a client (agent, CLI viewer or browser) sends to the server.
+///
+/// `Hello` is much larger than the rest (a quarter of a kilobyte): it comes once per
+/// connection and lives for one parse, so boxing its fields would buy nothing but
+/// indirection in every place that reads them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[allow(clippy::large_enum_variant)]
 pub enum ClientMessage {
     /// First message of every session.
     Hello {

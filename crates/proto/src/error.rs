@@ -244,8 +244,8 @@ error_codes! {
         "nothing to do if it recovers: clients reconnect on their own; if it repeats, check the network path to the server";
     /// The presenter does not allow control.
     ControlDisabled = "CONTROL_DISABLED", 403,
-        "the presenter does not allow remote control",
-        "ask the presenter to share with --allow-control ask (or auto)";
+        "remote control is not allowed here: the presenter's deskshare app does not allow it, or the meeting's policy does not",
+        "ask the presenter to allow control (the app's --allow-control ask or auto), or the organiser to allow it in the meeting's settings";
     /// Control was requested while nobody presents.
     ControlUnavailable = "CONTROL_UNAVAILABLE", 409,
         "nobody is presenting, so there is nothing to control",

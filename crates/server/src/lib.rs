@@ -19,12 +19,12 @@ mod meetings;
 pub mod metrics;
 mod openapi;
 mod origin;
-mod setup;
-mod share_link;
 pub mod policy;
 pub mod ranges;
 mod reports;
 pub mod service;
+mod setup;
+mod share_link;
 pub mod state;
 pub mod store;
 pub mod tls;
@@ -195,7 +195,8 @@ pub async fn start(opts: ServeOptions) -> Result<Running, WireError> {
         shutdown: shutdown_rx,
         _data_lock: lock,
     });
-    let no_admin = !state.store.users().await.map_err(|e| coded(ErrorCode::DataDirUnusable, e))?.iter().any(|u| u.is_admin);
+    let no_admin =
+        !state.store.users().await.map_err(|e| coded(ErrorCode::DataDirUnusable, e))?.iter().any(|u| u.is_admin);
     let setup_url = no_admin.then(|| {
         let mut url = public_url.join("setup").expect("a path joins");
         url.set_fragment(Some(&state.setup.issue()));

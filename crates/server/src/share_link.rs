@@ -71,7 +71,11 @@ pub async fn create(
         link: link.to_string(),
         ca,
         expires_at: now + SHARE_PASS_LIFETIME_SECONDS,
-        download: state.public_url.join(DOWNLOAD_PATH.trim_start_matches('/')).map(|u| u.to_string()).unwrap_or_default(),
+        download: state
+            .public_url
+            .join(DOWNLOAD_PATH.trim_start_matches('/'))
+            .map(|u| u.to_string())
+            .unwrap_or_default(),
     }))
 }
 
@@ -100,11 +104,15 @@ pub fn command(link: &str, ca: Option<&str>) -> String {
 pub async fn download() -> Response {
     let exe = match std::env::current_exe() {
         Ok(p) => p,
-        Err(e) => return ApiError(WireError::new(ErrorCode::ServerError, format!("own executable: {e}"))).into_response(),
+        Err(e) => {
+            return ApiError(WireError::new(ErrorCode::ServerError, format!("own executable: {e}"))).into_response();
+        }
     };
     let file = match tokio::fs::File::open(&exe).await {
         Ok(f) => f,
-        Err(e) => return ApiError(WireError::new(ErrorCode::ServerError, format!("own executable: {e}"))).into_response(),
+        Err(e) => {
+            return ApiError(WireError::new(ErrorCode::ServerError, format!("own executable: {e}"))).into_response();
+        }
     };
     let len = file.metadata().await.map(|m| m.len()).ok();
     let stream = tokio_util_stream(file);

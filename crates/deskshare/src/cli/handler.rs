@@ -193,11 +193,14 @@ mod tests {
     fn the_default_is_added_or_replaced_and_everything_else_kept() {
         let line = "x-scheme-handler/deskshare=deskshare.desktop";
         assert_eq!(with_default(""), format!("[Default Applications]\n{line}\n"));
-        let other = "[Default Applications]\ntext/html=firefox.desktop\n\n[Added Associations]\nimage/png=gimp.desktop\n";
+        let other =
+            "[Default Applications]\ntext/html=firefox.desktop\n\n[Added Associations]\nimage/png=gimp.desktop\n";
         let updated = with_default(other);
         assert_eq!(
             updated,
-            format!("[Default Applications]\ntext/html=firefox.desktop\n\n{line}\n[Added Associations]\nimage/png=gimp.desktop\n")
+            format!(
+                "[Default Applications]\ntext/html=firefox.desktop\n\n{line}\n[Added Associations]\nimage/png=gimp.desktop\n"
+            )
         );
         let replaced = with_default("[Default Applications]\nx-scheme-handler/deskshare=old.desktop\nx=y\n");
         assert_eq!(replaced, format!("[Default Applications]\n{line}\nx=y\n"));

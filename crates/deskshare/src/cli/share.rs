@@ -144,7 +144,7 @@ pub async fn run(a: Args) -> Result<(), Failure> {
     if a.tls.ca.is_none() && !a.tls.insecure && pinned.is_some() {
         tls.ca = pinned.map(std::path::PathBuf::from);
     }
-    if from_page && !confirm_on_screen(a.display.as_deref(), &link)? {
+    if from_page && !confirm_on_screen(a.display.clone(), &link).await? {
         eprintln!("not shared: declined on the screen");
         return Ok(());
     }
@@ -176,7 +176,7 @@ pub async fn run(a: Args) -> Result<(), Failure> {
     let mut result = deskshare_agent::share(opts.clone(), shutdown_signal()).await;
     if let Err(e) = &result
         && e.code == ErrorCode::PresenterActive
-        && (if from_page { replace_on_screen(a_display.as_deref(), &e.message) } else { ask_to_replace(&e.message) })
+        && (if from_page { replace_on_screen(a_display.clone(), &e.message).await } else { ask_to_replace(&e.message) })
     {
         result =
             deskshare_agent::share(deskshare_agent::ShareOptions { replace: true, ..opts }, shutdown_signal()).await;
@@ -185,8 +185,9 @@ pub async fn run(a: Args) -> Result<(), Failure> {
     result.map(|_| ()).map_err(|e| report_to.failed(e))
 }
 
-/// Asks on the display to be shared whether to share it, for a deskshare: link.
-fn confirm_on_screen(display: Option<&str>, link: &MeetingLink) -> Result<bool, WireError> {
+/// Asks on the display to be shared whether to share it, for a deskshare: link (on a
+/// blocking thread: a person takes their time).
+async fn confirm_on_screen(display: Option<String>, link: &MeetingLink) -> Result<bool, WireError> {
     let host = link.base.host_str().unwrap_or("the server").to_string();
     let question = deskshare_agent::dialog::Question {
         title: "Share this screen in a deskshare meeting?".into(),
@@ -197,19 +198,25 @@ fn confirm_on_screen(display: Option<&str>, link: &MeetingLink) -> Result<bool, 
         yes: "Share".into(),
         no: "Cancel".into(),
     };
-    deskshare_agent::dialog::Dialog::ask(display, question)
-        .map_err(|e| WireError::new(ErrorCode::DisplayUnreachable, e.to_string()))
+    ask_on_screen(display, question).await.map_err(|e| WireError::new(ErrorCode::DisplayUnreachable, e))
+}
+
+async fn ask_on_screen(display: Option<String>, question: deskshare_agent::dialog::Question) -> Result<bool, String> {
+    tokio::task::spawn_blocking(move || deskshare_agent::dialog::Dialog::ask(display.as_deref(), question))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
 }
 
 /// On the screen, for a deskshare: link: "NAME is presenting. Replace their share?".
-fn replace_on_screen(display: Option<&str>, who: &str) -> bool {
+async fn replace_on_screen(display: Option<String>, who: &str) -> bool {
     let question = deskshare_agent::dialog::Question {
         title: format!("{who}."),
         lines: vec!["Replace their share with this screen?".into()],
         yes: "Replace".into(),
         no: "Cancel".into(),
     };
-    deskshare_agent::dialog::Dialog::ask(display, question).unwrap_or(false)
+    ask_on_screen(display, question).await.unwrap_or(false)
 }
 
 /// On a terminal: "NAME is presenting. Replace their share? [y/N]"; elsewhere no.

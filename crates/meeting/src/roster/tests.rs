@@ -418,11 +418,7 @@ fn the_property_reaches_the_short_list() {
 #[test]
 fn a_signed_in_users_agent_is_shown_as_that_user_presenting_whenever_they_watch_too() {
     let now = Instant::now();
-    let olga = |connection| Member {
-        connection,
-        user: Some(7),
-        ..member("Olga", MeetingRole::Organiser)
-    };
+    let olga = |connection| Member { connection, user: Some(7), ..member("Olga", MeetingRole::Organiser) };
     let mut r = Roster::new();
     r.join(pid(1), attendee("Ana")).unwrap();
     let mut ana = Client::default();

@@ -673,7 +673,9 @@ pub(crate) fn every(period: Duration) -> tokio::time::Interval {
     i
 }
 
-/// What a client sent, after transport details are dealt with.
+/// What a client sent, after transport details are dealt with. (Its size is the
+/// hello's, see [`ClientMessage`]; one lives at a time per connection.)
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Input {
     Control(ClientMessage),
     Media(bytes::Bytes),
