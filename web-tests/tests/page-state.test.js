@@ -149,5 +149,6 @@ test("a link to no meeting, or an expired one, is said in words with the way hom
     assert.equal(shown.overlay?.code, code);
     assert.deepEqual(shown.overlay?.actions, ["home"]);
     assert.equal(shown.error, null);
+    assert.equal(shown.status.level, "warn", "not an error of the person, not a success either");
   }
 });

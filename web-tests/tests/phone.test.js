@@ -103,6 +103,8 @@ test("a phone: one row of tools, the screen across the width, people and chat as
   // An unknown link on a phone.
   await gus.goto(meeting.join_url.replace(meeting.id, "0123456789abcdef01234567"));
   await until("the unknown-link page", async () => (await gus.locator("#overlay").innerText()).includes("This meeting link does not work"));
+  assert.equal(await gus.locator("#side-toggle").isVisible(), false, "no meeting: no people or chat");
+  assert.equal(await gus.locator("#more").isVisible(), false, "no meeting: no meeting tools");
   await shot(gus, "phone-7-unknown-link");
   assert.deepEqual(errors, []);
   await b.close();

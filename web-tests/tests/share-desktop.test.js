@@ -181,8 +181,9 @@ test("share my desktop: the command, one person presenting, consent on the page 
   assert.equal(readFileSync(typed, "utf8"), "allowed on the page\nallowed on the screen\n", "nothing arrived without a grant");
 
   // Stop sharing from her page ends the app's share.
+  const exited = new Promise((r) => agent.child.once("exit", (code) => r(code)));
   await olga.click("#stop-share");
-  const exit = await new Promise((r) => agent.child.once("exit", (code) => r(code)));
+  const exit = await exited;
   assert.notEqual(exit, 0);
   assert.ok(agent.errors.some((l) => l.includes("PRESENTING_STOPPED")), agent.errors.join("\n"));
   await until("offered again", () => olga.locator("#share-desktop").isVisible());

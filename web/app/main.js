@@ -43,6 +43,9 @@ function paint() {
   const shown = describeState(state);
   // Over (failed, ended, left): the meeting's buttons go; the overlay says what next.
   document.body.classList.toggle("session-over", state.phase === "failed" || state.phase === "ended");
+  // No meeting behind the link: nothing of a meeting to show at all.
+  const code = state.failure?.code;
+  document.body.classList.toggle("no-meeting", code === "MEETING_NOT_FOUND" || code === "MEETING_EXPIRED");
   view.stage.classList.toggle("own-hidden", state.phase === "live" && state.appPresenting && state.presenterOnline && !state.showOwn);
   if (shown.error) {
     view.showError(shown.error.code, shown.error.message);

@@ -179,7 +179,7 @@ export function describe(state) {
       const actions = NO_REJOIN.has(code) ? ["home"] : ["rejoin", "home"];
       return {
         overlay: { title: words.title, detail: words.detail, code: code === "LEFT" ? undefined : code, actions },
-        status: { text: words.title, level: "ok" },
+        status: { text: words.title, level: NO_REJOIN.has(code) && code !== "MEETING_ENDED" ? "warn" : "ok" },
         error: null,
       };
     }
