@@ -225,6 +225,11 @@ test("Share my desktop opens the installed app through xdg-open; it asks on the 
   // Cancel on the screen shares nothing.
   await olga.click("#stop-share");
   await until("offered again", () => olga.locator("#share-desktop").isVisible());
+  // Opened without a terminal, the app said what happened in its log.
+  const log = join(xdg.HOME, ".local", "state", "deskshare", "share.log");
+  await until("the app's log", () => existsSync(log) && readFileSync(log, "utf8").includes("PRESENTING_STOPPED"));
+  assert.match(readFileSync(log, "utf8"), /^--- deskshare share opened by a deskshare: link/m);
+  assert.match(readFileSync(log, "utf8"), /^status sharing /m);
   await olga.click("#share-desktop");
   await until("asked again", () => windowsNamed(display, confirm).length === 1);
   await answerOnScreen(display, confirm, ["Escape"]);

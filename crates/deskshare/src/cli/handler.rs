@@ -157,6 +157,41 @@ pub fn run(a: Args) -> Result<(), WireError> {
     Ok(())
 }
 
+/// How big the agent's log grows before it starts again (the old one kept as `.log.1`).
+const LOG_KEEP_BYTES: u64 = 4 * 1024 * 1024;
+
+/// An agent opened by a `deskshare:` link has no terminal, so what it says would be lost:
+/// its standard output and error go to `$XDG_STATE_HOME/deskshare/share.log` (default
+/// `~/.local/state/deskshare/share.log`), appended (the previous one kept as
+/// `share.log.1` past 4 MiB), for the person or support to read.
+/// Returns the log's path; `None` on a terminal, or when the file cannot be opened.
+pub fn log_without_terminal() -> Option<PathBuf> {
+    use std::io::{IsTerminal, Write};
+    use std::os::fd::AsRawFd;
+    if std::io::stderr().is_terminal() {
+        return None;
+    }
+    let state = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        Some(v) => PathBuf::from(v),
+        None => PathBuf::from(std::env::var_os("HOME")?).join(".local/state"),
+    };
+    let path = state.join("deskshare").join("share.log");
+    std::fs::create_dir_all(path.parent()?).ok()?;
+    // The status line comes every second: keep one earlier log, not all of them.
+    if std::fs::metadata(&path).is_ok_and(|m| m.len() > LOG_KEEP_BYTES) {
+        let _ = std::fs::rename(&path, path.with_extension("log.1"));
+    }
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path).ok()?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let _ = writeln!(file, "--- deskshare share opened by a deskshare: link (unix time {now})");
+    // SAFETY: dup2 on descriptors this process owns; 1 and 2 then name the log file.
+    unsafe {
+        libc::dup2(file.as_raw_fd(), 1);
+        libc::dup2(file.as_raw_fd(), 2);
+    }
+    Some(path)
+}
+
 /// The first `share` a person runs on a terminal registers the handler (once; a line
 /// says so), so the page's Share my desktop works from then on. Never fails the share.
 pub fn register_on_first_run() {

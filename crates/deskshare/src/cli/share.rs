@@ -115,6 +115,7 @@ pub async fn run(a: Args) -> Result<(), Failure> {
     // A deskshare: link comes from a web page through the link handler: nobody typed
     // it, so the person at this screen says yes here before anything is shared.
     let (link, pinned, from_page) = if OpenLink::is_one(given) {
+        super::handler::log_without_terminal();
         let open = OpenLink::parse(given)?;
         (open.link, open.ca, true)
     } else {
