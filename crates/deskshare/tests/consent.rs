@@ -15,7 +15,7 @@ use deskshare_client::api::Api;
 use deskshare_client::session::{Incoming, Join, Session};
 use deskshare_client::{MeetingLink, TlsOptions};
 use deskshare_proto::api::CreateMeeting;
-use deskshare_proto::{ClientMessage, ErrorCode, GrantId, InputEvent, RevokeReason, Role, ServerMessage};
+use deskshare_proto::{ClientMessage, ErrorCode, GrantId, RevokeReason, Role, ServerMessage};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -52,15 +52,6 @@ async fn controller_is(s: &mut Session, name: Option<&str>) -> Option<RevokeReas
         _ => None,
     })
     .await
-}
-
-fn typed(text: &str) -> Vec<InputEvent> {
-    text.chars()
-        .flat_map(|c| {
-            let k = deskshare_proto::keys::keysym_for_char(c).unwrap();
-            [InputEvent::Key { keysym: k, down: true }, InputEvent::Key { keysym: k, down: false }]
-        })
-        .collect()
 }
 
 /// Waits until the agent's question window is open and has the keyboard.

@@ -10,7 +10,7 @@ use common::viewing::refusal;
 use common::*;
 use deskshare_client::session::Session;
 use deskshare_client::{MeetingLink, TlsOptions};
-use deskshare_proto::{ClientMessage, ErrorCode, InputEvent, Role};
+use deskshare_proto::{ClientMessage, ErrorCode, Role};
 
 const SETTLE: Duration = Duration::from_secs(30);
 
@@ -30,15 +30,6 @@ fn control_script(server: &Server, join: &str, dir: &Path, name: &str, script: &
         .output()
         .unwrap();
     (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
-
-fn typed(text: &str) -> Vec<InputEvent> {
-    text.chars()
-        .flat_map(|c| {
-            let k = deskshare_proto::keys::keysym_for_char(c).unwrap();
-            [InputEvent::Key { keysym: k, down: true }, InputEvent::Key { keysym: k, down: false }]
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

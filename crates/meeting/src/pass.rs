@@ -46,6 +46,31 @@ impl PassKey {
         m.update(text.as_bytes());
         m
     }
+
+    /// `body.MAC`: the body signed with this key (hex MAC).
+    fn sign(&self, body: String) -> String {
+        let mac = hex::encode(self.mac(&body).finalize().into_bytes());
+        format!("{body}.{mac}")
+    }
+
+    /// The body of a signed text, once its MAC is checked (in constant time); its parts
+    /// are the caller's to read. Both kinds of pass share this, and their version tags
+    /// keep one from passing for the other.
+    fn signed_body<'a>(&self, text: &'a str) -> Result<&'a str, Unsigned> {
+        if text.len() > 256 {
+            return Err(Unsigned::Malformed);
+        }
+        let (body, mac) = text.rsplit_once('.').ok_or(Unsigned::Malformed)?;
+        let mac = hex::decode(mac).map_err(|_| Unsigned::Malformed)?;
+        self.mac(body).verify_slice(&mac).map_err(|_| Unsigned::Forged)?;
+        Ok(body)
+    }
+}
+
+/// Why a signed text did not open.
+enum Unsigned {
+    Malformed,
+    Forged,
 }
 
 /// What a pass says.
@@ -86,16 +111,14 @@ fn role_text(role: MeetingRole) -> &'static str {
 impl Pass {
     /// The pass as text: `p1.MEETING.ROLE.ISSUED.INSTANCE.NONCE.MAC`.
     pub fn seal(&self, key: &PassKey) -> String {
-        let body = format!(
+        key.sign(format!(
             "{VERSION}.{}.{}.{}.{}.{}",
             self.meeting,
             role_text(self.role),
             self.issued_at,
             self.instance,
             self.nonce
-        );
-        let mac = hex::encode(key.mac(&body).finalize().into_bytes());
-        format!("{body}.{mac}")
+        ))
     }
 
     /// Whether this (opened, not revoked) pass lets its holder back in now (Unix seconds
@@ -116,12 +139,10 @@ impl Pass {
     /// Checks a pass for `meeting`: well formed, signed with `key` (compared in constant
     /// time), and for this meeting.
     pub fn open(key: &PassKey, text: &str, meeting: &MeetingId) -> Result<Pass, PassError> {
-        if text.len() > 256 {
-            return Err(PassError::Malformed);
-        }
-        let (body, mac) = text.rsplit_once('.').ok_or(PassError::Malformed)?;
-        let mac = hex::decode(mac).map_err(|_| PassError::Malformed)?;
-        key.mac(body).verify_slice(&mac).map_err(|_| PassError::Forged)?;
+        let body = key.signed_body(text).map_err(|e| match e {
+            Unsigned::Malformed => PassError::Malformed,
+            Unsigned::Forged => PassError::Forged,
+        })?;
         let parts: Vec<&str> = body.split('.').collect();
         let [VERSION, id, role, issued, instance, nonce] = parts[..] else { return Err(PassError::Malformed) };
         let id = MeetingId::parse(id).map_err(|_| PassError::Malformed)?;
@@ -177,20 +198,16 @@ pub enum SharePassError {
 impl SharePass {
     /// The pass as text: `s1.MEETING.USER.ISSUED.NONCE.MAC` (URL-safe as it is).
     pub fn seal(&self, key: &PassKey) -> String {
-        let body = format!("{SHARE_VERSION}.{}.{}.{}.{}", self.meeting, self.user, self.issued_at, nonce());
-        let mac = hex::encode(key.mac(&body).finalize().into_bytes());
-        format!("{body}.{mac}")
+        key.sign(format!("{SHARE_VERSION}.{}.{}.{}.{}", self.meeting, self.user, self.issued_at, nonce()))
     }
 
     /// Checks a share pass for `meeting` at `now` (Unix seconds): well formed, signed
     /// with `key` (compared in constant time), for this meeting, not expired.
     pub fn open(key: &PassKey, text: &str, meeting: &MeetingId, now: i64) -> Result<SharePass, SharePassError> {
-        if text.len() > 256 {
-            return Err(SharePassError::Malformed);
-        }
-        let (body, mac) = text.rsplit_once('.').ok_or(SharePassError::Malformed)?;
-        let mac = hex::decode(mac).map_err(|_| SharePassError::Malformed)?;
-        key.mac(body).verify_slice(&mac).map_err(|_| SharePassError::Forged)?;
+        let body = key.signed_body(text).map_err(|e| match e {
+            Unsigned::Malformed => SharePassError::Malformed,
+            Unsigned::Forged => SharePassError::Forged,
+        })?;
         let parts: Vec<&str> = body.split('.').collect();
         let [SHARE_VERSION, id, user, issued, _nonce] = parts[..] else { return Err(SharePassError::Malformed) };
         let id = MeetingId::parse(id).map_err(|_| SharePassError::Malformed)?;

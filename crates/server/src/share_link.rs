@@ -115,8 +115,7 @@ pub async fn download() -> Response {
         }
     };
     let len = file.metadata().await.map(|m| m.len()).ok();
-    let stream = tokio_util_stream(file);
-    let mut response = (StatusCode::OK, Body::from_stream(stream)).into_response();
+    let mut response = (StatusCode::OK, Body::from_stream(tokio_util::io::ReaderStream::new(file))).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
     headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"deskshare\""));
@@ -124,25 +123,6 @@ pub async fn download() -> Response {
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     }
     response
-}
-
-/// The file as a stream of 64 KiB chunks.
-fn tokio_util_stream(
-    file: tokio::fs::File,
-) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
-    use tokio::io::AsyncReadExt;
-    futures_util::stream::unfold(Some(file), |file| async move {
-        let mut file = file?;
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(buf), Some(file)))
-            }
-            Err(e) => Some((Err(e), None)),
-        }
-    })
 }
 
 #[cfg(test)]

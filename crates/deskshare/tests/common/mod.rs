@@ -326,6 +326,18 @@ pub fn type_marker(display: &str, out: &Path, marker: &str) {
 }
 
 /// Runs xdotool against `display`.
+/// Key presses and releases that type `text` (characters with a keysym).
+#[allow(dead_code)]
+pub fn typed(text: &str) -> Vec<deskshare_proto::InputEvent> {
+    use deskshare_proto::InputEvent;
+    text.chars()
+        .flat_map(|c| {
+            let k = deskshare_proto::keys::keysym_for_char(c).unwrap();
+            [InputEvent::Key { keysym: k, down: true }, InputEvent::Key { keysym: k, down: false }]
+        })
+        .collect()
+}
+
 pub fn xdotool(display: &str, args: &[&str]) {
     let st = Command::new("xdotool").args(args).env("DISPLAY", display).status().expect("xdotool runs");
     assert!(st.success(), "xdotool {args:?}");
